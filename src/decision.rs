@@ -1,0 +1,184 @@
+//! Message decisions: may this message go out on this channel, for this
+//! purpose, about this segment or interest?
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::consent::{ConsentState, Purpose};
+use crate::explain::Explanation;
+use crate::level::Level;
+use crate::suppression::{Channel, Reason, Scope};
+use crate::taxonomy::InterestId;
+
+/// What a message is about.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// Nothing personal (a newsletter to everyone, an order confirmation).
+    Nobody,
+    /// Members of a segment.
+    Segment(String),
+    /// People with an established interest.
+    Interest(InterestId),
+}
+
+/// A message someone wants to send.
+///
+/// # Example
+/// ```
+/// use tactful::{Channel, MessageRequest, Purpose, Target};
+/// let req = MessageRequest::new(Channel::Email, Purpose::Marketing).about(Target::Segment("young-parents".into()));
+/// assert_eq!(req.purpose, Purpose::Marketing);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MessageRequest {
+    /// The channel.
+    pub channel: Channel,
+    /// The purpose.
+    pub purpose: Purpose,
+    /// What it is about.
+    pub target: Target,
+}
+
+impl MessageRequest {
+    /// An untargeted message.
+    #[must_use]
+    pub fn new(channel: Channel, purpose: Purpose) -> Self {
+        Self {
+            channel,
+            purpose,
+            target: Target::Nobody,
+        }
+    }
+    /// Sets what the message is about.
+    #[must_use]
+    pub fn about(mut self, target: Target) -> Self {
+        self.target = target;
+        self
+    }
+}
+
+/// One reason a message is denied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum DenyReason {
+    /// An active suppression covers the channel, purpose or interest.
+    Suppressed {
+        /// Its scope.
+        scope: Scope,
+        /// Its reason.
+        reason: Reason,
+        /// Its end, if any.
+        #[serde(default, with = "time::serde::rfc3339::option")]
+        until: Option<OffsetDateTime>,
+    },
+    /// A needed purpose is not granted.
+    NoConsent {
+        /// The purpose.
+        purpose: Purpose,
+        /// Its state (never asked and expired mean "ask").
+        state: ConsentState,
+    },
+    /// The person's level does not allow this message.
+    LevelTooLow {
+        /// Needed level.
+        required: Level,
+        /// The person's level.
+        level: Level,
+    },
+    /// The targeted interest is not established.
+    NotEstablished {
+        /// The interest.
+        interest: InterestId,
+    },
+    /// The person is not a member of the targeted segment.
+    NotMember {
+        /// The segment.
+        segment: String,
+    },
+    /// The engine has no such segment.
+    UnknownSegment {
+        /// The name asked for.
+        segment: String,
+    },
+    /// The engine's taxonomy has no such interest.
+    UnknownInterest {
+        /// The handle asked for.
+        interest: InterestId,
+    },
+    /// The person dislikes the targeted interest.
+    Disliked {
+        /// The interest.
+        interest: InterestId,
+    },
+    /// The person dismissed the targeted interest and the cooldown runs.
+    Dismissed {
+        /// The interest.
+        interest: InterestId,
+        /// When it was dismissed.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
+}
+
+impl fmt::Display for DenyReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Suppressed {
+                scope,
+                reason,
+                until,
+            } => {
+                write!(f, "suppressed ({reason}) on {scope:?}")?;
+                match until {
+                    Some(u) => write!(f, " until {u}"),
+                    None => f.write_str(" with no end"),
+                }
+            }
+            Self::NoConsent { purpose, state } => write!(f, "consent for {purpose} is {state}"),
+            Self::LevelTooLow { required, level } => {
+                write!(f, "needs level {required}, the person chose {level}")
+            }
+            Self::NotEstablished { interest } => {
+                write!(f, "interest {interest} is not established")
+            }
+            Self::NotMember { segment } => write!(f, "not a member of {segment:?}"),
+            Self::UnknownSegment { segment } => write!(f, "unknown segment {segment:?}"),
+            Self::UnknownInterest { interest } => write!(f, "unknown interest {interest}"),
+            Self::Disliked { interest } => write!(f, "the person dislikes interest {interest}"),
+            Self::Dismissed { interest, at } => {
+                write!(f, "the person dismissed interest {interest} at {at}")
+            }
+        }
+    }
+}
+
+/// The answer of [`crate::Engine::decide`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// The message may be sent; here is why.
+    Allow(Explanation),
+    /// The message must not be sent; every reason.
+    Deny(Vec<DenyReason>),
+}
+
+impl Decision {
+    /// Whether the message may be sent.
+    #[must_use]
+    pub fn is_allowed(&self) -> bool {
+        matches!(self, Self::Allow(_))
+    }
+
+    /// The reasons of a denial (empty when allowed).
+    #[must_use]
+    pub fn reasons(&self) -> &[DenyReason] {
+        match self {
+            Self::Allow(_) => &[],
+            Self::Deny(r) => r,
+        }
+    }
+}

@@ -1,0 +1,651 @@
+//! The [`Engine`]: taxonomy, policy and segments, and every operation on a
+//! profile that needs them.
+
+use time::OffsetDateTime;
+
+use crate::audience::{Audience, DEFAULT_MIN_AUDIENCE};
+use crate::consent::Purpose;
+use crate::decay::{self, purposes_for, DecayPolicy, Scores, View};
+use crate::decision::{Decision, DenyReason, MessageRequest, Target};
+use crate::error::{AudienceError, SegmentErrors};
+use crate::event::Event;
+use crate::explain::{self, Explanation};
+use crate::level::Level;
+use crate::profile::{ErasedScope, Profile, Refusal, RefusalReason, Tombstone};
+use crate::report::{self, Report};
+use crate::segment::{self, Membership, Segment, SegmentDef};
+use crate::suppression::{Scope, Suppression};
+use crate::taxonomy::{InterestId, Taxonomy};
+
+/// Taxonomy, decay policy and segment definitions: everything that is the
+/// same for every profile. Immutable, `Send + Sync`; share it with `Arc`.
+///
+/// # Example
+/// ```
+/// use tactful::*;
+/// use time::macros::datetime;
+/// use time::Duration;
+///
+/// let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
+/// let hiking = taxonomy.id("outdoor/hiking").unwrap();
+/// let engine = Engine::new(taxonomy, DecayPolicy::default())
+///     .with_segments(vec![SegmentDef::new("hikers", Rule::interest_at_least("outdoor", 2.0))])?;
+///
+/// let start = datetime!(2026-11-01 9:00 UTC);
+/// let mut p = Profile::new("c-1");
+/// p.set_level(Level::FirstParty);
+/// p.consent_mut().grant(Purpose::Personalization, start, None, Evidence::Ui("banner".into()))?;
+/// for day in 0..3 {
+///     engine.record(&mut p, Event::new(hiking, Signal::View, start + Duration::days(day)), start + Duration::days(day))?;
+/// }
+/// let now = start + Duration::days(3);
+/// let members = engine.segments(&p, now);
+/// assert_eq!(members[0].segment, "hikers");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Engine {
+    taxonomy: Taxonomy,
+    policy: DecayPolicy,
+    segments: Vec<Segment>,
+    min_audience: usize,
+}
+
+impl Engine {
+    /// An engine without segments and the default minimum audience (50).
+    #[must_use]
+    pub fn new(taxonomy: Taxonomy, policy: DecayPolicy) -> Self {
+        Self {
+            taxonomy,
+            policy,
+            segments: Vec::new(),
+            min_audience: DEFAULT_MIN_AUDIENCE,
+        }
+    }
+
+    /// Adds segment definitions, compiled against the taxonomy.
+    ///
+    /// # Errors
+    /// Every problem at once: unknown interest paths, invalid minimum
+    /// scores, duplicate names (also against segments already added), too
+    /// deep or empty rules.
+    pub fn with_segments(mut self, defs: Vec<SegmentDef>) -> Result<Self, SegmentErrors> {
+        let mut all: Vec<SegmentDef> = self.segments.iter().map(|s| s.def.clone()).collect();
+        all.extend(defs);
+        self.segments = segment::compile(&self.taxonomy, all).map_err(SegmentErrors)?;
+        Ok(self)
+    }
+
+    /// Adds segment definitions from a JSON array of `{"name": ..., "rule": ...}`.
+    ///
+    /// # Errors
+    /// As [`with_segments`](Self::with_segments), or the JSON error.
+    pub fn with_segments_json(self, json: &str) -> Result<Self, SegmentErrors> {
+        let defs: Vec<SegmentDef> = serde_json::from_str(json)
+            .map_err(|e| SegmentErrors(vec![crate::error::SegmentError::Json(e.to_string())]))?;
+        self.with_segments(defs)
+    }
+
+    /// Sets the minimum audience size (at least 1).
+    #[must_use]
+    pub fn with_min_audience(mut self, min: std::num::NonZeroUsize) -> Self {
+        self.min_audience = min.get();
+        self
+    }
+
+    /// The taxonomy.
+    #[must_use]
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+    /// The policy.
+    #[must_use]
+    pub fn policy(&self) -> &DecayPolicy {
+        &self.policy
+    }
+    /// The segment definitions.
+    pub fn segment_defs(&self) -> impl Iterator<Item = &SegmentDef> + '_ {
+        self.segments.iter().map(|s| &s.def)
+    }
+    /// The minimum audience size.
+    #[must_use]
+    pub fn min_audience(&self) -> usize {
+        self.min_audience
+    }
+
+    fn view<'a>(&'a self, profile: &'a Profile, now: OffsetDateTime) -> View<'a> {
+        View::new(&self.taxonomy, &self.policy, profile, now)
+    }
+
+    /// Stores an event in the profile, or refuses it with the reason (and
+    /// counts the refusal on the profile). Nothing is dropped silently.
+    ///
+    /// Checks, in order: unknown interest, from the future, erased, covered
+    /// by an active suppression, stale, level, special category, consent
+    /// (granted at the event's instant and now, no withdrawal in between),
+    /// declared dislike, later dismissal, duplicate. A dismissal is only
+    /// checked for the first three and staleness (older than the cooldown):
+    /// it can only lower or block. Gifts are stored but never count.
+    ///
+    /// # Errors
+    /// A [`Refusal`] carrying the reason and the event.
+    pub fn record(
+        &self,
+        profile: &mut Profile,
+        event: Event,
+        now: OffsetDateTime,
+    ) -> Result<(), Refusal> {
+        match self.check(profile, &event, now) {
+            Ok(()) => {
+                profile.insert_event(event);
+                Ok(())
+            }
+            Err(reason) => {
+                profile.refusals_mut().bump(reason.kind());
+                Err(Refusal { reason, event })
+            }
+        }
+    }
+
+    fn check(
+        &self,
+        profile: &Profile,
+        e: &Event,
+        now: OffsetDateTime,
+    ) -> Result<(), RefusalReason> {
+        let tax = &self.taxonomy;
+        if !tax.contains(e.interest()) {
+            return Err(RefusalReason::UnknownInterest(e.interest()));
+        }
+        let age = now - e.at();
+        if age.is_negative() {
+            return Err(RefusalReason::FromFuture { ahead: -age });
+        }
+        if let Some(t) = profile
+            .tombstones()
+            .iter()
+            .find(|t| covers(tax, t, e.interest()) && e.at() <= t.at)
+        {
+            return Err(RefusalReason::Erased { until: t.at });
+        }
+        if e.is_dismissal() {
+            let cooldown = self.policy.dismissal_cooldown();
+            if age >= cooldown {
+                return Err(RefusalReason::Stale {
+                    age,
+                    max_age: cooldown,
+                });
+            }
+            return if profile.has_event(e) {
+                Err(RefusalReason::Duplicate)
+            } else {
+                Ok(())
+            };
+        }
+        let purposes = purposes_for(tax, e);
+        for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
+            if s.covers_interest(tax, e.interest()) || purposes.iter().any(|p| s.covers_purpose(p))
+            {
+                return Err(RefusalReason::Suppressed {
+                    scope: s.scope(),
+                    reason: s.reason(),
+                });
+            }
+        }
+        let max_age = self.policy.max_age_for(tax, e.interest(), e.source());
+        if age > max_age {
+            return Err(RefusalReason::Stale { age, max_age });
+        }
+        let level = profile.level();
+        if !level.admits(e.source(), e.context()) {
+            return Err(RefusalReason::LevelTooLow {
+                required: Level::required_for(e.source(), e.context()),
+                level,
+            });
+        }
+        if purposes.contains(Purpose::SensitiveInterests)
+            && !self.policy.allow_sensitive_observation()
+        {
+            return Err(RefusalReason::Sensitive);
+        }
+        let ledger = profile.consent();
+        for p in purposes.iter() {
+            if !ledger.usable(p, e.at(), now) {
+                let state = ledger.state(p, now);
+                let state = if state.is_granted() {
+                    ledger.state(p, e.at())
+                } else {
+                    state
+                };
+                let state = if state.is_granted() {
+                    crate::consent::ConsentState::Withdrawn
+                } else {
+                    state
+                };
+                return Err(RefusalReason::NoConsent { purpose: p, state });
+            }
+        }
+        let view = self.view(profile, now);
+        match view.interest_block(e.interest()) {
+            Some(explain::ExclusionReason::Disliked) => return Err(RefusalReason::Disliked),
+            Some(explain::ExclusionReason::Dismissed { at }) if e.at() <= at => {
+                return Err(RefusalReason::Dismissed { at });
+            }
+            _ => {}
+        }
+        if profile.has_event(e) {
+            return Err(RefusalReason::Duplicate);
+        }
+        Ok(())
+    }
+
+    /// Adds a suppression. A bereavement on an interest subtree (or on
+    /// everything) also purges the signals stored there and leaves a
+    /// tombstone, so that no merge or late event brings them back. Returns
+    /// the number of purged events.
+    pub fn suppress(
+        &self,
+        profile: &mut Profile,
+        suppression: Suppression,
+        now: OffsetDateTime,
+    ) -> usize {
+        let purged = if suppression.purges() {
+            let scope = match suppression.scope() {
+                Scope::Interest(i) => ErasedScope::Interest(i),
+                _ => ErasedScope::All,
+            };
+            self.forget(profile, Tombstone { scope, at: now }, false)
+        } else {
+            0
+        };
+        if !profile.suppressions().contains(&suppression) {
+            profile.suppressions_mut().push(suppression);
+        }
+        purged
+    }
+
+    /// Removes stored data covered by a tombstone and records it.
+    fn forget(&self, profile: &mut Profile, tomb: Tombstone, preferences: bool) -> usize {
+        let tax = &self.taxonomy;
+        let before = profile.events().len();
+        profile
+            .events_mut()
+            .retain(|e| !(covers(tax, &tomb, e.interest()) && e.at() <= tomb.at));
+        if preferences {
+            profile
+                .preferences_mut()
+                .retain(|p| !(covers(tax, &tomb, p.interest) && p.at <= tomb.at));
+        }
+        let tombs = profile.tombstones_mut();
+        // A newer tombstone of the same or a wider scope subsumes older ones.
+        tombs.retain(|t| !(t.at <= tomb.at && subsumes(tax, &tomb.scope, &t.scope)));
+        tombs.push(tomb);
+        before - profile.events().len()
+    }
+
+    /// Erases an interest subtree: its events, likes and dislikes. A
+    /// content-free tombstone (subtree and instant) remains so that no merge
+    /// or late event brings the data back. Suppressions are kept: they
+    /// protect the person. Returns the number of erased events.
+    pub fn erase_interest(
+        &self,
+        profile: &mut Profile,
+        interest: InterestId,
+        now: OffsetDateTime,
+    ) -> usize {
+        self.forget(
+            profile,
+            Tombstone {
+                scope: ErasedScope::Interest(interest),
+                at: now,
+            },
+            true,
+        )
+    }
+
+    /// Erases the whole profile: events, preferences, refusal counters and
+    /// the consent history (replaced by a withdrawal of every purpose at
+    /// `now`, so no older copy can bring a grant back); the level drops to
+    /// `Off`. Suppressions are kept: they protect the person.
+    pub fn erase_profile(&self, profile: &mut Profile, now: OffsetDateTime) {
+        self.forget(
+            profile,
+            Tombstone {
+                scope: ErasedScope::All,
+                at: now,
+            },
+            true,
+        );
+        profile.events_mut().clear();
+        profile.preferences_mut().clear();
+        *profile.refusals_mut() = Default::default();
+        profile.consent_mut().reset_withdrawn(now);
+        profile.set_level(Level::Off);
+    }
+
+    /// Forgets what no read at `now` or later can use: events past their max
+    /// age, dismissals past their cooldown, suppressions that have ended.
+    /// Never changes a score at `now` or later. Returns the number of
+    /// removed events.
+    pub fn compact(&self, profile: &mut Profile, now: OffsetDateTime) -> usize {
+        let tax = &self.taxonomy;
+        let policy = &self.policy;
+        let before = profile.events().len();
+        profile.events_mut().retain(|e| {
+            let age = now - e.at();
+            if e.is_dismissal() {
+                age < policy.dismissal_cooldown()
+            } else {
+                age <= policy.max_age_for(tax, e.interest(), e.source())
+            }
+        });
+        profile
+            .suppressions_mut()
+            .retain(|s| s.ends().is_none_or(|u| u > now));
+        before - profile.events().len()
+    }
+
+    /// Joins another record of the same person into `profile` (identity
+    /// stitching, a restored backup, a re-import): events unite without
+    /// duplicates; suppressions, preferences and tombstones unite; per
+    /// purpose the more restrictive consent wins at every instant; the
+    /// lower level wins. Data covered by a tombstone of either side stays
+    /// gone, so an older copy never resurrects erased data or a withdrawn
+    /// consent. The id of `profile` is kept.
+    pub fn merge(&self, profile: &mut Profile, other: &Profile) {
+        let tax = &self.taxonomy;
+        for t in other.tombstones() {
+            if !profile.tombstones().contains(t) {
+                profile.tombstones_mut().push(*t);
+            }
+        }
+        let tombs: Vec<Tombstone> = profile.tombstones().to_vec();
+        let gone = |i: InterestId, at: OffsetDateTime| {
+            tombs.iter().any(|t| covers(tax, t, i) && at <= t.at)
+        };
+        for e in other.events() {
+            if !gone(e.interest(), e.at()) && !profile.has_event(e) {
+                profile.insert_event(*e);
+            }
+        }
+        profile.events_mut().retain(|e| !gone(e.interest(), e.at()));
+        for s in other.suppressions() {
+            if !profile.suppressions().contains(s) {
+                profile.suppressions_mut().push(*s);
+            }
+        }
+        for p in other.preferences() {
+            if !profile.preferences().contains(p) {
+                profile.preferences_mut().push(*p);
+            }
+        }
+        profile
+            .preferences_mut()
+            .retain(|p| !gone(p.interest, p.at));
+        profile.consent_mut().merge(other.consent());
+        profile.set_level(profile.level().min(other.level()));
+        profile.refusals_mut().join(other.refusals());
+    }
+
+    /// Scores every interest of the taxonomy for `profile` at `now`.
+    #[must_use]
+    pub fn scores(&self, profile: &Profile, now: OffsetDateTime) -> Scores {
+        decay::score(&self.view(profile, now))
+    }
+
+    /// Explains one interest at `now`: its usable events and their
+    /// contributions, the consents that allowed them, and every stored event
+    /// left out with the reason.
+    #[must_use]
+    pub fn explain(
+        &self,
+        profile: &Profile,
+        interest: InterestId,
+        now: OffsetDateTime,
+    ) -> Explanation {
+        let view = self.view(profile, now);
+        let scores = decay::score(&view);
+        let s = scores.get(interest).copied().unwrap_or_default();
+        let mut ex = explain::interest(&view, interest, s.score, s.established);
+        if s.established.is_none() {
+            ex.excluded
+                .extend(segment::shortfall_of(&view, &scores, interest));
+        }
+        ex
+    }
+
+    /// The segments `profile` is a member of at `now`, each with its explanation.
+    #[must_use]
+    pub fn segments(&self, profile: &Profile, now: OffsetDateTime) -> Vec<Membership> {
+        let view = self.view(profile, now);
+        let scores = decay::score(&view);
+        self.memberships(&view, &scores)
+    }
+
+    fn memberships(&self, view: &View<'_>, scores: &Scores) -> Vec<Membership> {
+        if view.profile.level() == Level::Off {
+            return Vec::new();
+        }
+        self.segments
+            .iter()
+            .filter_map(|seg| {
+                segment::eval(view, scores, &seg.rule).map(|explanation| Membership {
+                    segment: seg.def.name.clone(),
+                    explanation,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether a message may be sent to `profile` at `now`: `Allow` with the
+    /// explanation, or `Deny` with every reason. Suppression always wins;
+    /// service messages need no consent and are not blocked by a marketing
+    /// opt-out; anything targeted needs personalization consent and a level
+    /// above `Off`.
+    #[must_use]
+    pub fn decide(
+        &self,
+        profile: &Profile,
+        request: &MessageRequest,
+        now: OffsetDateTime,
+    ) -> Decision {
+        let view = self.view(profile, now);
+        let mut deny = Vec::new();
+        let tax = &self.taxonomy;
+        let targeted = request.target != Target::Nobody;
+        let seg = match &request.target {
+            Target::Segment(name) => {
+                let s = self.segments.iter().find(|s| &s.def.name == name);
+                if s.is_none() {
+                    deny.push(DenyReason::UnknownSegment {
+                        segment: name.clone(),
+                    });
+                }
+                s
+            }
+            _ => None,
+        };
+        let target_interests: Vec<InterestId> = match &request.target {
+            Target::Nobody => Vec::new(),
+            Target::Interest(i) => {
+                if !tax.contains(*i) {
+                    deny.push(DenyReason::UnknownInterest { interest: *i });
+                }
+                vec![*i]
+            }
+            Target::Segment(_) => seg.map(|s| s.positive.clone()).unwrap_or_default(),
+        };
+        for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
+            let hit = s.covers_channel(request.channel)
+                || s.covers_purpose(request.purpose)
+                || (targeted && s.covers_purpose(Purpose::Personalization))
+                || target_interests.iter().any(|i| match s.scope() {
+                    Scope::Interest(root) => tax.is_within(*i, root) || tax.is_within(root, *i),
+                    _ => false,
+                });
+            if hit {
+                deny.push(DenyReason::Suppressed {
+                    scope: s.scope(),
+                    reason: s.reason(),
+                    until: s.ends(),
+                });
+            }
+        }
+        let mut needed = vec![request.purpose];
+        if targeted && request.purpose != Purpose::Personalization {
+            needed.push(Purpose::Personalization);
+        }
+        for p in needed {
+            let state = profile.consent().state(p, now);
+            if !state.is_granted() {
+                deny.push(DenyReason::NoConsent { purpose: p, state });
+            }
+        }
+        let level = profile.level();
+        if (targeted || request.purpose != Purpose::Service) && level == Level::Off {
+            deny.push(DenyReason::LevelTooLow {
+                required: Level::Declared,
+                level,
+            });
+        }
+        let scores = decay::score(&view);
+        let mut explanation = Explanation::default();
+        match &request.target {
+            Target::Nobody => {}
+            Target::Interest(i) if tax.contains(*i) => match view.interest_block(*i) {
+                Some(explain::ExclusionReason::Disliked) => {
+                    deny.push(DenyReason::Disliked { interest: *i })
+                }
+                Some(explain::ExclusionReason::Dismissed { at }) => {
+                    deny.push(DenyReason::Dismissed { interest: *i, at });
+                }
+                _ => {
+                    let s = scores.get(*i).copied().unwrap_or_default();
+                    if s.established.is_none() {
+                        deny.push(DenyReason::NotEstablished { interest: *i });
+                    } else {
+                        explanation = explain::interest(&view, *i, s.score, s.established);
+                    }
+                }
+            },
+            Target::Interest(_) => {}
+            Target::Segment(name) => {
+                if let Some(seg) = seg {
+                    match segment::eval(&view, &scores, &seg.rule) {
+                        Some(ex) if level > Level::Off => explanation = ex,
+                        _ => deny.push(DenyReason::NotMember {
+                            segment: name.clone(),
+                        }),
+                    }
+                }
+            }
+        }
+        if deny.is_empty() {
+            explanation.add_consents(&view, crate::consent::Purposes::EMPTY.with(request.purpose));
+            Decision::Allow(explanation)
+        } else {
+            Decision::Deny(deny)
+        }
+    }
+
+    /// The profiles a message may be sent to at `now`: those for which
+    /// [`decide`](Self::decide) allows it.
+    ///
+    /// # Errors
+    /// [`AudienceError::TooSmall`] if fewer than the minimum audience are
+    /// allowed (so no audience can single out a person);
+    /// [`AudienceError::NoTarget`] for an untargeted request;
+    /// [`AudienceError::UnknownSegment`].
+    pub fn audience<'p>(
+        &self,
+        profiles: impl IntoIterator<Item = &'p Profile>,
+        request: &MessageRequest,
+        now: OffsetDateTime,
+    ) -> Result<Audience, AudienceError> {
+        match &request.target {
+            Target::Nobody => return Err(AudienceError::NoTarget),
+            Target::Segment(name) if !self.segments.iter().any(|s| &s.def.name == name) => {
+                return Err(AudienceError::UnknownSegment(name.clone()));
+            }
+            _ => {}
+        }
+        let mut members = Vec::new();
+        let mut left_out = 0;
+        for p in profiles {
+            if self.decide(p, request, now).is_allowed() {
+                members.push(p.id().clone());
+            } else {
+                left_out += 1;
+            }
+        }
+        if members.len() < self.min_audience {
+            return Err(AudienceError::TooSmall {
+                size: members.len(),
+                min: self.min_audience,
+            });
+        }
+        Ok(Audience { members, left_out })
+    }
+
+    /// The transparency report of one profile at `now`.
+    #[must_use]
+    pub fn report(&self, profile: &Profile, now: OffsetDateTime) -> Report {
+        let view = self.view(profile, now);
+        let scores = decay::score(&view);
+        let tax = &self.taxonomy;
+        let mut ids: Vec<InterestId> = profile
+            .events()
+            .iter()
+            .filter(|e| !e.is_dismissal())
+            .map(|e| e.interest())
+            .collect();
+        ids.extend(
+            scores
+                .iter()
+                .filter(|(_, s)| s.established.is_some())
+                .map(|(i, _)| i),
+        );
+        ids.retain(|i| tax.contains(*i));
+        ids.sort();
+        ids.dedup();
+        Report {
+            profile: profile.id().clone(),
+            at: now,
+            level: profile.level(),
+            consents: Purpose::ALL
+                .into_iter()
+                .filter(|p| p.needs_consent())
+                .map(|p| report::consent_line(profile.consent(), p, now))
+                .collect(),
+            interests: ids
+                .into_iter()
+                .map(|i| report::interest_line(&view, &scores, i))
+                .collect(),
+            preferences: report::preference_lines(&view),
+            suppressions: profile
+                .suppressions()
+                .iter()
+                .map(|s| report::suppression_line(tax, s, now))
+                .collect(),
+            segments: self.memberships(&view, &scores),
+            refusals: profile.refusals().clone(),
+            erasures: profile.tombstones().to_vec(),
+            stored_events: profile.events().len(),
+        }
+    }
+}
+
+fn covers(tax: &Taxonomy, t: &Tombstone, interest: InterestId) -> bool {
+    match t.scope {
+        ErasedScope::All => true,
+        ErasedScope::Interest(root) => tax.is_within(interest, root),
+    }
+}
+
+fn subsumes(tax: &Taxonomy, wide: &ErasedScope, narrow: &ErasedScope) -> bool {
+    match (wide, narrow) {
+        (ErasedScope::All, _) => true,
+        (ErasedScope::Interest(_), ErasedScope::All) => false,
+        (ErasedScope::Interest(w), ErasedScope::Interest(n)) => tax.is_within(*n, *w),
+    }
+}

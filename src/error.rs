@@ -1,0 +1,200 @@
+//! Error types: one small error per failure kind, plus the umbrella [`Error`].
+//!
+//! Refusing an event is not an error of the library but an answer about the
+//! data; it lives in [`crate::profile::Refusal`]. The types here are about
+//! invalid input: configuration that cannot be built, values out of range.
+
+use thiserror::Error;
+
+/// A weight that is NaN, infinite or negative.
+///
+/// Weights scale an event's contribution to an interest score. Pass a finite
+/// number `>= 0`.
+#[derive(Debug, Clone, Copy, PartialEq, Error)]
+#[error("invalid weight {0}: must be finite and at least 0")]
+pub struct InvalidWeight(pub f64);
+
+/// Why a [`crate::taxonomy::Taxonomy`] could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum TaxonomyError {
+    /// An interest path is empty, has an empty segment (`"a//b"`) or a
+    /// leading or trailing slash.
+    #[error("invalid interest path {0:?}: segments must be non-empty and separated by single '/'")]
+    InvalidPath(String),
+    /// A path was given twice with conflicting settings.
+    #[error("interest {0:?} is defined twice")]
+    Duplicate(String),
+    /// A setting (sensitivity, decay override) names a path that the builder
+    /// does not contain.
+    #[error("unknown interest path {0:?}")]
+    UnknownPath(String),
+    /// A per-interest decay override is invalid.
+    #[error("invalid decay override for {path:?}: {reason}")]
+    InvalidOverride {
+        /// The interest path.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// More interests than an [`crate::taxonomy::InterestId`] can address.
+    #[error("too many interests: {0}, at most {max}", max = u32::MAX)]
+    TooMany(usize),
+    /// The JSON could not be read as a taxonomy.
+    #[error("taxonomy json: {0}")]
+    Json(String),
+}
+
+/// Why a [`crate::decay::DecayPolicy`] was rejected.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum PolicyError {
+    /// The half-life is zero or negative.
+    #[error("half-life must be positive, got {0}")]
+    HalfLife(time::Duration),
+    /// A maximum age is negative.
+    #[error("{which} must not be negative, got {value}")]
+    NegativeAge {
+        /// Which setting (`max_age`, `partner_max_age`, `dismissal_cooldown`).
+        which: &'static str,
+        /// The rejected value.
+        value: time::Duration,
+    },
+    /// The partner max age is longer than the general max age.
+    #[error(
+        "partner_max_age {partner} exceeds max_age {general}: partner data must not live longer"
+    )]
+    PartnerLongerThanMaxAge {
+        /// The partner max age.
+        partner: time::Duration,
+        /// The general max age.
+        general: time::Duration,
+    },
+    /// `min_events` is zero (one event would then not even be needed).
+    #[error("min_events must be at least 1")]
+    MinEvents,
+    /// `min_days` is zero or larger than `min_events`.
+    #[error("min_days must be between 1 and min_events ({min_events}), got {min_days}")]
+    MinDays {
+        /// The rejected value.
+        min_days: u32,
+        /// The configured `min_events`.
+        min_events: u32,
+    },
+    /// A signal weight is invalid.
+    #[error("signal weight for {signal}: {source}")]
+    SignalWeight {
+        /// The signal kind.
+        signal: &'static str,
+        /// The weight error.
+        source: InvalidWeight,
+    },
+}
+
+/// Why a segment definition could not be compiled against a taxonomy.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum SegmentError {
+    /// A rule names an interest path the taxonomy does not have.
+    #[error("segment {segment:?}: unknown interest path {path:?}")]
+    UnknownInterest {
+        /// The segment name.
+        segment: String,
+        /// The unknown path.
+        path: String,
+    },
+    /// A minimum score is NaN, infinite or negative.
+    #[error("segment {segment:?}: min_score {value} must be finite and at least 0")]
+    InvalidMinScore {
+        /// The segment name.
+        segment: String,
+        /// The rejected value.
+        value: f64,
+    },
+    /// Two segments share a name.
+    #[error("segment {0:?} is defined twice")]
+    Duplicate(String),
+    /// A rule nests deeper than the supported limit.
+    #[error("segment {segment:?}: rule nests deeper than {max} levels")]
+    TooDeep {
+        /// The segment name.
+        segment: String,
+        /// The limit.
+        max: usize,
+    },
+    /// An `All` or `Any` without children.
+    #[error("segment {segment:?}: empty {which} rule")]
+    Empty {
+        /// The segment name.
+        segment: String,
+        /// `all` or `any`.
+        which: &'static str,
+    },
+    /// The JSON could not be read as segment definitions.
+    #[error("segments json: {0}")]
+    Json(String),
+}
+
+/// Every problem found in a set of segment definitions, reported at once.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{} problem(s) in segment definitions: {}", .0.len(), join(.0))]
+pub struct SegmentErrors(pub Vec<SegmentError>);
+
+fn join(errors: &[SegmentError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Why an audience was not built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AudienceError {
+    /// Fewer members than `min_audience`: the audience could single out a
+    /// person. Widen the segment or wait for more members.
+    #[error("audience of {size} is below the minimum of {min}: it could single out a person")]
+    TooSmall {
+        /// Members found.
+        size: usize,
+        /// The configured minimum.
+        min: usize,
+    },
+    /// The request names a segment the engine does not know.
+    #[error("unknown segment {0:?}")]
+    UnknownSegment(String),
+    /// An audience needs a segment or interest target.
+    #[error("an audience needs a segment or interest target")]
+    NoTarget,
+}
+
+/// The umbrella error of the crate.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// See [`InvalidWeight`].
+    #[error(transparent)]
+    Weight(#[from] InvalidWeight),
+    /// See [`TaxonomyError`].
+    #[error(transparent)]
+    Taxonomy(#[from] TaxonomyError),
+    /// See [`PolicyError`].
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// See [`SegmentErrors`].
+    #[error(transparent)]
+    Segments(#[from] SegmentErrors),
+    /// See [`AudienceError`].
+    #[error(transparent)]
+    Audience(#[from] AudienceError),
+    /// See [`crate::consent::ConsentError`].
+    #[error(transparent)]
+    Consent(#[from] crate::consent::ConsentError),
+    /// See [`crate::suppression::InvalidWindow`].
+    #[error(transparent)]
+    Window(#[from] crate::suppression::InvalidWindow),
+    /// See [`crate::profile::Refusal`].
+    #[error(transparent)]
+    Refused(#[from] crate::profile::Refusal),
+}

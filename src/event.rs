@@ -1,0 +1,302 @@
+//! Events: one observed or declared signal about an interest at an instant.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::error::InvalidWeight;
+use crate::taxonomy::InterestId;
+
+/// A finite, non-negative weight.
+///
+/// # Example
+/// ```
+/// use tactful::Weight;
+/// assert_eq!(Weight::new(2.5)?.get(), 2.5);
+/// assert!(Weight::new(f64::NAN).is_err());
+/// assert!(Weight::new(-1.0).is_err());
+/// # Ok::<(), tactful::InvalidWeight>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Weight(f64);
+
+impl Weight {
+    /// Weight 1.
+    pub const ONE: Self = Self(1.0);
+    /// Weight 0.
+    pub const ZERO: Self = Self(0.0);
+
+    /// A weight; rejects NaN, infinities and negative numbers.
+    ///
+    /// # Errors
+    /// [`InvalidWeight`] for NaN, infinite or negative values.
+    pub fn new(w: f64) -> Result<Self, InvalidWeight> {
+        if w.is_finite() && w >= 0.0 {
+            // Normalise -0.0 so equal weights serialize equally.
+            Ok(Self(w + 0.0))
+        } else {
+            Err(InvalidWeight(w))
+        }
+    }
+
+    /// The value.
+    #[must_use]
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl Default for Weight {
+    fn default() -> Self {
+        Self::ONE
+    }
+}
+
+impl TryFrom<f64> for Weight {
+    type Error = InvalidWeight;
+    fn try_from(w: f64) -> Result<Self, Self::Error> {
+        Self::new(w)
+    }
+}
+
+impl From<Weight> for f64 {
+    fn from(w: Weight) -> f64 {
+        w.0
+    }
+}
+
+/// What the person did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Signal {
+    /// Looked at a page or item.
+    View,
+    /// Searched for it.
+    Search,
+    /// Clicked a recommendation, link or ad.
+    Click,
+    /// Put an item into the cart.
+    AddToCart,
+    /// Bought it (see [`Event::gift`] for purchases for someone else).
+    Purchase,
+    /// Said "not interested" / "not relevant". Only ever lowers or blocks:
+    /// it blocks the interest's subtree for the policy's dismissal cooldown
+    /// and is never evidence of any interest.
+    Dismissal,
+}
+
+impl Signal {
+    /// All signals, in declaration order.
+    pub const ALL: [Signal; 6] = [
+        Self::View,
+        Self::Search,
+        Self::Click,
+        Self::AddToCart,
+        Self::Purchase,
+        Self::Dismissal,
+    ];
+
+    /// The snake_case name.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::View => "view",
+            Self::Search => "search",
+            Self::Click => "click",
+            Self::AddToCart => "add_to_cart",
+            Self::Purchase => "purchase",
+            Self::Dismissal => "dismissal",
+        }
+    }
+}
+
+impl fmt::Display for Signal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where an event comes from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Source {
+    /// Observed by the operator itself.
+    #[default]
+    FirstParty,
+    /// Told by the person (a survey, a preference centre).
+    Declared,
+    /// Received from a partner (second or third party). Goes stale fast.
+    Partner,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::FirstParty => "first-party",
+            Self::Declared => "declared",
+            Self::Partner => "partner",
+        })
+    }
+}
+
+/// In which context the event was observed.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Context {
+    /// On the operator's own site or app.
+    #[default]
+    OnSite,
+    /// Derived from the person's physical location (walking past a store).
+    Location,
+    /// Observed across other sites (browsing history elsewhere).
+    CrossSite,
+}
+
+impl fmt::Display for Context {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::OnSite => "on-site",
+            Self::Location => "location",
+            Self::CrossSite => "cross-site",
+        })
+    }
+}
+
+/// One signal about one interest at one instant.
+///
+/// Built with [`Event::new`] and by-value setters; the defaults are a
+/// first-party, on-site, non-gift event of weight 1.
+///
+/// # Example
+/// ```
+/// use tactful::{Event, Signal, Source, Taxonomy};
+/// use time::macros::datetime;
+///
+/// let taxonomy = Taxonomy::builder().interest("baby/toys").build()?;
+/// let toys = taxonomy.id("baby/toys").unwrap();
+/// let gift = Event::new(toys, Signal::Purchase, datetime!(2026-11-02 10:00 UTC))
+///     .with_gift(true)
+///     .with_weight(2.0)?;
+/// assert!(gift.is_gift());
+/// assert_eq!(gift.source(), Source::FirstParty);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    interest: InterestId,
+    signal: Signal,
+    #[serde(with = "time::serde::rfc3339")]
+    at: OffsetDateTime,
+    #[serde(default)]
+    source: Source,
+    #[serde(default)]
+    context: Context,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    gift: bool,
+    #[serde(default)]
+    weight: Weight,
+}
+
+impl Event {
+    /// A first-party, on-site event of weight 1.
+    #[must_use]
+    pub fn new(interest: InterestId, signal: Signal, at: OffsetDateTime) -> Self {
+        Self {
+            interest,
+            signal,
+            at,
+            source: Source::FirstParty,
+            context: Context::OnSite,
+            gift: false,
+            weight: Weight::ONE,
+        }
+    }
+
+    /// Sets the source.
+    #[must_use]
+    pub fn with_source(mut self, source: Source) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// Sets the context.
+    #[must_use]
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.context = context;
+        self
+    }
+
+    /// Marks a purchase (or any event) as made for someone else: it never
+    /// counts toward the buyer's own interests.
+    #[must_use]
+    pub fn with_gift(mut self, gift: bool) -> Self {
+        self.gift = gift;
+        self
+    }
+
+    /// Sets the event's own weight (multiplied with the signal's weight).
+    ///
+    /// # Errors
+    /// [`InvalidWeight`] for NaN, infinite or negative weights.
+    pub fn with_weight(mut self, weight: f64) -> Result<Self, InvalidWeight> {
+        self.weight = Weight::new(weight)?;
+        Ok(self)
+    }
+
+    /// Sets an already validated weight.
+    #[must_use]
+    pub fn with_valid_weight(mut self, weight: Weight) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// The interest.
+    #[must_use]
+    pub fn interest(&self) -> InterestId {
+        self.interest
+    }
+    /// The signal kind.
+    #[must_use]
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+    /// When it happened.
+    #[must_use]
+    pub fn at(&self) -> OffsetDateTime {
+        self.at
+    }
+    /// Where it came from.
+    #[must_use]
+    pub fn source(&self) -> Source {
+        self.source
+    }
+    /// In which context it was observed.
+    #[must_use]
+    pub fn context(&self) -> Context {
+        self.context
+    }
+    /// Whether it was a gift.
+    #[must_use]
+    pub fn is_gift(&self) -> bool {
+        self.gift
+    }
+    /// The event's own weight.
+    #[must_use]
+    pub fn weight(&self) -> Weight {
+        self.weight
+    }
+    /// Whether this is a dismissal.
+    #[must_use]
+    pub fn is_dismissal(&self) -> bool {
+        self.signal == Signal::Dismissal
+    }
+}

@@ -1,0 +1,340 @@
+//! Explanations: why a membership or a decision holds, and what was left out.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use crate::consent::{ConsentState, Evidence, Purpose, Purposes};
+use crate::decay::{purposes_for, Establishment, View};
+use crate::event::{Context, Signal, Source};
+use crate::level::Level;
+use crate::suppression::{Reason, Scope};
+use crate::taxonomy::InterestId;
+
+/// Why a stored event or an interest did not count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ExclusionReason {
+    /// Recorded after `now`.
+    NotYet,
+    /// A dismissal is never evidence of interest.
+    DismissalIsNotEvidence,
+    /// A gift does not count toward the buyer's own interests.
+    Gift,
+    /// Past its max age.
+    TooOld {
+        /// The max age that applies.
+        max_age: Duration,
+    },
+    /// An active suppression covers it.
+    Suppressed {
+        /// Its scope.
+        scope: Scope,
+        /// Its reason.
+        reason: Reason,
+    },
+    /// The person declared a dislike covering it.
+    Disliked,
+    /// The person dismissed the interest at or after the event, within the cooldown.
+    Dismissed {
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// The profile's level does not admit the source or context.
+    LevelTooLow {
+        /// Needed level.
+        required: Level,
+        /// The profile's level.
+        level: Level,
+    },
+    /// A special-category interest the policy does not allow to observe.
+    SensitiveNotObservable,
+    /// A needed purpose was not granted then, is not now, or was withdrawn in
+    /// between (`state` is then `Withdrawn`).
+    NoConsent {
+        /// The purpose.
+        purpose: Purpose,
+        /// Its state.
+        state: ConsentState,
+    },
+    /// Not enough usable evidence to establish the interest.
+    InsufficientEvidence {
+        /// Usable events.
+        events: u32,
+        /// On distinct days.
+        days: u32,
+        /// Needed events.
+        min_events: u32,
+        /// Needed days.
+        min_days: u32,
+    },
+}
+
+impl fmt::Display for ExclusionReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotYet => f.write_str("recorded after now"),
+            Self::DismissalIsNotEvidence => f.write_str("a dismissal is never evidence"),
+            Self::Gift => f.write_str("a gift, not the buyer's own interest"),
+            Self::TooOld { max_age } => write!(f, "older than the max age of {max_age}"),
+            Self::Suppressed { scope, reason } => write!(f, "suppressed ({reason}) on {scope:?}"),
+            Self::Disliked => f.write_str("the person dislikes it"),
+            Self::Dismissed { at } => write!(f, "dismissed by the person at {at}"),
+            Self::LevelTooLow { required, level } => {
+                write!(f, "needs level {required}, the person chose {level}")
+            }
+            Self::SensitiveNotObservable => {
+                f.write_str("special category: only a declared like establishes it")
+            }
+            Self::NoConsent { purpose, state } => write!(f, "consent for {purpose} is {state}"),
+            Self::InsufficientEvidence {
+                events,
+                days,
+                min_events,
+                min_days,
+            } => write!(
+                f,
+                "{events} events on {days} days, needs {min_events} on {min_days}"
+            ),
+        }
+    }
+}
+
+/// One event's part in a score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventContribution {
+    /// The event's interest (within the explained subtree).
+    pub interest: InterestId,
+    /// When it happened.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Signal kind.
+    pub signal: Signal,
+    /// Source.
+    pub source: Source,
+    /// Context.
+    pub context: Context,
+    /// Weight at age zero.
+    pub weight: f64,
+    /// Contribution at `now`.
+    pub contribution: f64,
+    /// When it stops counting (max age reached).
+    #[serde(with = "time::serde::rfc3339")]
+    pub forgotten_at: OffsetDateTime,
+}
+
+/// A stored event (or an interest) that did not count, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Exclusion {
+    /// The interest.
+    pub interest: InterestId,
+    /// The event's instant, or `None` when the whole interest was excluded.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+    /// Why.
+    pub reason: ExclusionReason,
+}
+
+/// The evidence behind one interest (over its subtree).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InterestEvidence {
+    /// The interest.
+    pub interest: InterestId,
+    /// Its path.
+    pub path: String,
+    /// Its score.
+    pub score: f64,
+    /// How it is established, if it is.
+    pub established: Option<Establishment>,
+    /// When the declared like was made, if it carries the interest.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub liked_at: Option<OffsetDateTime>,
+    /// Usable events and their contributions, newest first.
+    pub events: Vec<EventContribution>,
+}
+
+/// A consent that allowed the use of data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsentBasis {
+    /// The purpose.
+    pub purpose: Purpose,
+    /// When the grant in force was given.
+    #[serde(with = "time::serde::rfc3339")]
+    pub granted_at: OffsetDateTime,
+    /// When it lapses, if ever.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires: Option<OffsetDateTime>,
+    /// Its evidence.
+    pub evidence: Evidence,
+}
+
+/// Why a membership or decision holds: the interests and events that carried
+/// it, the consents that allowed them, and what was excluded.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Explanation {
+    /// Interests that carried it.
+    pub interests: Vec<InterestEvidence>,
+    /// Consents in force that allowed the data's use.
+    pub consents: Vec<ConsentBasis>,
+    /// What was left out and why.
+    pub excluded: Vec<Exclusion>,
+}
+
+impl Explanation {
+    pub(crate) fn absorb(&mut self, other: Explanation) {
+        for i in other.interests {
+            if !self.interests.iter().any(|j| j.interest == i.interest) {
+                self.interests.push(i);
+            }
+        }
+        for c in other.consents {
+            if !self.consents.contains(&c) {
+                self.consents.push(c);
+            }
+        }
+        for x in other.excluded {
+            if !self.excluded.contains(&x) {
+                self.excluded.push(x);
+            }
+        }
+    }
+
+    pub(crate) fn add_consents(&mut self, view: &View<'_>, purposes: Purposes) {
+        let ledger = view.profile.consent();
+        for purpose in purposes.iter().filter(|p| p.needs_consent()) {
+            if self.consents.iter().any(|c| c.purpose == purpose) {
+                continue;
+            }
+            if let Some(e) = ledger.decisive(purpose, view.now) {
+                if let crate::consent::Change::Grant { expires } = e.change {
+                    if ledger.is_granted(purpose, view.now) {
+                        self.consents.push(ConsentBasis {
+                            purpose,
+                            granted_at: e.at,
+                            expires,
+                            evidence: e.evidence.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for i in &self.interests {
+            let how = match (i.established, i.liked_at) {
+                (Some(Establishment::DeclaredLike), Some(at)) => {
+                    format!("declared like on {}", at.date())
+                }
+                (Some(Establishment::DeclaredLike), None) => "declared like".to_owned(),
+                (Some(Establishment::Observed), _) => format!("{} usable events", i.events.len()),
+                (None, _) => "not established".to_owned(),
+            };
+            writeln!(f, "  {} (score {:.2}; {how})", i.path, i.score)?;
+            for e in &i.events {
+                writeln!(
+                    f,
+                    "    {} {} {} {}: {:.2} of {:.2}, forgotten {}",
+                    e.at.date(),
+                    e.signal,
+                    e.source,
+                    e.context,
+                    e.contribution,
+                    e.weight,
+                    e.forgotten_at.date()
+                )?;
+            }
+        }
+        for c in &self.consents {
+            writeln!(
+                f,
+                "  allowed by {} consent of {} ({})",
+                c.purpose,
+                c.granted_at.date(),
+                c.evidence
+            )?;
+        }
+        for x in &self.excluded {
+            match x.at {
+                Some(at) => writeln!(
+                    f,
+                    "  left out: event of {} on {}: {}",
+                    x.interest,
+                    at.date(),
+                    x.reason
+                )?,
+                None => writeln!(f, "  left out: interest {}: {}", x.interest, x.reason)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Explains one interest (its subtree) at the view's `now`.
+pub(crate) fn interest(
+    view: &View<'_>,
+    root: InterestId,
+    score: f64,
+    established: Option<Establishment>,
+) -> Explanation {
+    let tax = view.taxonomy;
+    let mut ex = Explanation::default();
+    let mut events = Vec::new();
+    let mut purposes = Purposes::EMPTY;
+    for e in view
+        .profile
+        .events()
+        .iter()
+        .rev()
+        .filter(|e| tax.is_within(e.interest(), root))
+    {
+        match view.classify(e) {
+            Ok(c) => {
+                for p in purposes_for(tax, e).iter() {
+                    purposes = purposes.with(p);
+                }
+                events.push(EventContribution {
+                    interest: e.interest(),
+                    at: e.at(),
+                    signal: e.signal(),
+                    source: e.source(),
+                    context: e.context(),
+                    weight: view.policy.weight_of(e),
+                    contribution: c,
+                    forgotten_at: e.at().saturating_add(view.policy.max_age_for(
+                        tax,
+                        e.interest(),
+                        e.source(),
+                    )),
+                });
+            }
+            Err(reason) => ex.excluded.push(Exclusion {
+                interest: e.interest(),
+                at: Some(e.at()),
+                reason,
+            }),
+        }
+    }
+    let liked_at = if established == Some(Establishment::DeclaredLike) {
+        view.like_for(root)
+    } else {
+        None
+    };
+    if liked_at.is_some() {
+        purposes = purposes.with(Purpose::Personalization);
+    }
+    ex.interests.push(InterestEvidence {
+        interest: root,
+        path: tax.path(root).unwrap_or_default().to_owned(),
+        score,
+        established,
+        liked_at,
+        events,
+    });
+    ex.add_consents(view, purposes);
+    ex
+}

@@ -1,0 +1,106 @@
+//! # tactful
+//!
+//! Privacy-respecting segmentation: turn a person's events into interest
+//! scores and segment memberships, but only the ones that person would find
+//! helpful rather than creepy. Consent, decay-weighted freshness,
+//! suppression (bereavement, opt-out, do-not-contact) and explanations are
+//! built in, not bolted on.
+//!
+//! The crate is pure: no I/O, no global state, no clock reads. You own
+//! storage (a [`Profile`] serializes with serde) and pass `now` in.
+//!
+//! ## Quick example
+//! ```
+//! use tactful::*;
+//! use time::macros::datetime;
+//! use time::Duration;
+//!
+//! let taxonomy = Taxonomy::builder().interest("baby/food").interest("baby/toys").build()?;
+//! let (food, toys) = (taxonomy.id("baby/food").unwrap(), taxonomy.id("baby/toys").unwrap());
+//! let engine = Engine::new(taxonomy, DecayPolicy::default())
+//!     .with_segments(vec![SegmentDef::new("young-parents", Rule::interest_at_least("baby", 2.0))])?;
+//!
+//! let t0 = datetime!(2026-11-01 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! anna.set_level(Level::FirstParty);
+//! anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+//!
+//! // One gift purchase is not an interest of the buyer.
+//! engine.record(&mut anna, Event::new(toys, Signal::Purchase, t0).with_gift(true), t0)?;
+//! assert!(engine.segments(&anna, t0).is_empty());
+//!
+//! // Repeated own interest on several days is.
+//! for d in 1..=3 {
+//!     let at = t0 + Duration::days(d);
+//!     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+//! }
+//! let now = t0 + Duration::days(4);
+//! assert_eq!(engine.segments(&anna, now)[0].segment, "young-parents");
+//!
+//! // After a reported loss: suppressed, signals purged, messages denied.
+//! let baby = engine.taxonomy().id("baby").unwrap();
+//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//! assert!(engine.segments(&anna, now).is_empty());
+//! let req = MessageRequest::new(Channel::Post, Purpose::Marketing).about(Target::Interest(food));
+//! assert!(!engine.decide(&anna, &req, now).is_allowed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! ## Concepts
+//! - [`Taxonomy`]: the interest tree; a node covers its subtree.
+//! - [`Event`]: one signal (view, purchase, dismissal...) with source,
+//!   context, gift flag and weight.
+//! - [`ConsentLedger`]: append-only grants and withdrawals per [`Purpose`];
+//!   a withdrawal is retroactive.
+//! - [`Level`]: the person's personalization dial, `Off` to `Full`.
+//! - [`Suppression`]: wins over every score, consent and partner feed.
+//! - [`DecayPolicy`]: half-life, max ages, minimum evidence, cooldowns.
+//! - [`Engine`]: records, scores, segments, decides, builds audiences and
+//!   transparency reports.
+//!
+//! ## What returns an error, what can panic
+//! Invalid configuration (taxonomy paths, policies, segment rules, weights,
+//! consent windows) is rejected with a typed error when it is built. An
+//! event that must not be stored is refused with a [`Refusal`] naming the
+//! reason, and counted on the profile. Audiences below the minimum size are
+//! an [`AudienceError`]. Nothing in this crate panics on input data.
+
+mod serde_util;
+
+pub mod audience;
+pub mod consent;
+pub mod decay;
+pub mod decision;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod explain;
+pub mod level;
+pub mod profile;
+pub mod report;
+pub mod segment;
+pub mod suppression;
+pub mod taxonomy;
+
+pub use audience::Audience;
+pub use consent::{
+    Change, ConsentEntry, ConsentError, ConsentLedger, ConsentState, Evidence, Purpose,
+};
+pub use decay::{
+    DecayPolicy, DecayPolicyBuilder, Establishment, HalfLife, InterestScore, Scores, SignalWeights,
+};
+pub use decision::{Decision, DenyReason, MessageRequest, Target};
+pub use engine::Engine;
+pub use error::{
+    AudienceError, Error, InvalidWeight, PolicyError, SegmentError, SegmentErrors, TaxonomyError,
+};
+pub use event::{Context, Event, Signal, Source, Weight};
+pub use explain::{Exclusion, ExclusionReason, Explanation};
+pub use level::Level;
+pub use profile::{
+    Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason, Tombstone,
+};
+pub use report::Report;
+pub use segment::{Membership, Rule, SegmentDef};
+pub use suppression::{Channel, Reason, Scope, Suppression};
+pub use taxonomy::{InterestId, Sensitivity, SpecialCategory, Taxonomy};

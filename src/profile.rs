@@ -1,0 +1,462 @@
+//! The profile of one person: level, consents, declared preferences,
+//! suppressions, stored events, erasure tombstones and refusal counters.
+//!
+//! A profile is plain data and serializes with serde: that is the export
+//! format. Everything that needs the taxonomy or the policy (recording,
+//! scoring, merging, erasing) goes through [`crate::Engine`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use time::{Duration, OffsetDateTime};
+
+use crate::consent::{ConsentLedger, ConsentState, Purpose};
+use crate::event::Event;
+use crate::level::Level;
+use crate::suppression::{Reason, Scope, Suppression};
+use crate::taxonomy::InterestId;
+
+/// The caller's identifier of a person.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ProfileId(pub String);
+
+impl fmt::Display for ProfileId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for ProfileId {
+    fn from(s: &str) -> Self {
+        Self(s.to_owned())
+    }
+}
+
+/// Like or dislike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PreferenceKind {
+    /// Establishes the interest subtree without observed evidence.
+    Like,
+    /// Blocks the interest subtree, whatever was observed.
+    Dislike,
+}
+
+/// A preference the person declared about an interest subtree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Preference {
+    /// The interest (covers its subtree).
+    pub interest: InterestId,
+    /// Like or dislike.
+    pub kind: PreferenceKind,
+    /// When it was declared.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// What an erasure covered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErasedScope {
+    /// The whole profile.
+    All,
+    /// An interest subtree.
+    Interest(InterestId),
+}
+
+/// A content-free record that data was erased: what subtree, and up to
+/// which instant. No merge or late event can bring such data back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// The erased subtree or everything.
+    pub scope: ErasedScope,
+    /// Data from at or before this instant is gone for good.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+/// Why an event was refused (the counter key of [`RefusalCounts`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RefusalKind {
+    /// A needed purpose was not granted.
+    NoConsent,
+    /// The personalization level does not admit the source or context.
+    Level,
+    /// An active suppression covers it.
+    Suppressed,
+    /// Older than its max age.
+    Stale,
+    /// From the future.
+    FromFuture,
+    /// Malformed (unknown interest).
+    Invalid,
+    /// Covered by an erasure.
+    Erased,
+    /// A special-category interest the policy does not allow to observe.
+    Sensitive,
+    /// The person dislikes the interest.
+    Disliked,
+    /// The person dismissed the interest after the event.
+    Dismissed,
+    /// The same event is already stored.
+    Duplicate,
+}
+
+impl fmt::Display for RefusalKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NoConsent => "no consent",
+            Self::Level => "level too low",
+            Self::Suppressed => "suppressed",
+            Self::Stale => "stale",
+            Self::FromFuture => "from the future",
+            Self::Invalid => "invalid",
+            Self::Erased => "erased",
+            Self::Sensitive => "sensitive",
+            Self::Disliked => "disliked",
+            Self::Dismissed => "dismissed",
+            Self::Duplicate => "duplicate",
+        })
+    }
+}
+
+/// Why an event was refused, with the details.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RefusalReason {
+    /// A needed purpose is not granted (at the event's instant or now).
+    #[error("purpose {purpose} is {state}")]
+    NoConsent {
+        /// The purpose.
+        purpose: Purpose,
+        /// Its state.
+        state: ConsentState,
+    },
+    /// The personalization level is too low for the source and context.
+    #[error("level {level} is below the {required} this source and context need")]
+    LevelTooLow {
+        /// Needed level.
+        required: Level,
+        /// The profile's level.
+        level: Level,
+    },
+    /// An active suppression covers the interest or a needed purpose.
+    #[error("suppressed ({reason}) on {scope:?}")]
+    Suppressed {
+        /// Its scope.
+        scope: Scope,
+        /// Its reason.
+        reason: Reason,
+    },
+    /// Older than its max age.
+    #[error("{age} old, older than the max age of {max_age}")]
+    Stale {
+        /// Age at `now`.
+        age: Duration,
+        /// The max age that applies.
+        max_age: Duration,
+    },
+    /// Later than `now`.
+    #[error("{ahead} in the future")]
+    FromFuture {
+        /// How far ahead.
+        ahead: Duration,
+    },
+    /// The interest is not in the engine's taxonomy.
+    #[error("unknown interest {0}")]
+    UnknownInterest(InterestId),
+    /// An erasure covers it.
+    #[error("erased: data of this interest up to {until} was erased")]
+    Erased {
+        /// The tombstone instant.
+        until: OffsetDateTime,
+    },
+    /// A special-category interest the policy does not allow to observe.
+    #[error("special-category interest: only a declared like can establish it")]
+    Sensitive,
+    /// The person dislikes the interest.
+    #[error("the person declared a dislike of this interest")]
+    Disliked,
+    /// Dismissed at or after the event, within the cooldown.
+    #[error("the person dismissed this interest at {at}")]
+    Dismissed {
+        /// When.
+        at: OffsetDateTime,
+    },
+    /// Already stored.
+    #[error("already stored")]
+    Duplicate,
+}
+
+impl RefusalReason {
+    /// The counter key.
+    #[must_use]
+    pub fn kind(&self) -> RefusalKind {
+        match self {
+            Self::NoConsent { .. } => RefusalKind::NoConsent,
+            Self::LevelTooLow { .. } => RefusalKind::Level,
+            Self::Suppressed { .. } => RefusalKind::Suppressed,
+            Self::Stale { .. } => RefusalKind::Stale,
+            Self::FromFuture { .. } => RefusalKind::FromFuture,
+            Self::UnknownInterest(_) => RefusalKind::Invalid,
+            Self::Erased { .. } => RefusalKind::Erased,
+            Self::Sensitive => RefusalKind::Sensitive,
+            Self::Disliked => RefusalKind::Disliked,
+            Self::Dismissed { .. } => RefusalKind::Dismissed,
+            Self::Duplicate => RefusalKind::Duplicate,
+        }
+    }
+}
+
+/// An event that was not stored, with the reason. The event is handed back.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("event refused: {reason}")]
+pub struct Refusal {
+    /// Why.
+    pub reason: RefusalReason,
+    /// The refused event.
+    pub event: Event,
+}
+
+/// How many events were refused, per reason.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RefusalCounts(BTreeMap<RefusalKind, u64>);
+
+impl RefusalCounts {
+    /// Refusals of one kind.
+    #[must_use]
+    pub fn get(&self, kind: RefusalKind) -> u64 {
+        self.0.get(&kind).copied().unwrap_or(0)
+    }
+
+    /// All refusals.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.0.values().fold(0, |a, b| a.saturating_add(*b))
+    }
+
+    /// Non-zero counters.
+    pub fn iter(&self) -> impl Iterator<Item = (RefusalKind, u64)> + '_ {
+        self.0.iter().map(|(k, v)| (*k, *v))
+    }
+
+    pub(crate) fn bump(&mut self, kind: RefusalKind) {
+        let c = self.0.entry(kind).or_insert(0);
+        *c = c.saturating_add(1);
+    }
+
+    /// Joined counters of two records: the larger per kind, so joining a copy
+    /// with itself changes nothing (a lower bound for two distinct records).
+    pub(crate) fn join(&mut self, other: &RefusalCounts) {
+        for (k, v) in other.iter() {
+            let c = self.0.entry(k).or_insert(0);
+            *c = (*c).max(v);
+        }
+    }
+}
+
+/// Everything known about one person.
+///
+/// Create with [`Profile::new`], set the level and consents, then record
+/// events through [`crate::Engine::record`].
+///
+/// # Example
+/// ```
+/// use tactful::{Evidence, Level, Profile, Purpose};
+/// use time::macros::datetime;
+///
+/// let mut p = Profile::new("customer-42");
+/// assert_eq!(p.level(), Level::Off); // nothing until the person chooses
+/// p.set_level(Level::FirstParty);
+/// p.consent_mut().grant(Purpose::Personalization, datetime!(2026-11-01 9:00 UTC), None, Evidence::Ui("signup".into()))?;
+/// # Ok::<(), tactful::ConsentError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, from = "ProfileRepr")]
+pub struct Profile {
+    id: ProfileId,
+    #[serde(default)]
+    level: Level,
+    #[serde(default)]
+    consent: ConsentLedger,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    preferences: Vec<Preference>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    suppressions: Vec<Suppression>,
+    #[serde(default)]
+    events: Vec<Event>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    tombstones: Vec<Tombstone>,
+    #[serde(default)]
+    refusals: RefusalCounts,
+}
+
+impl Profile {
+    /// An empty profile at level [`Level::Off`] with no consents.
+    pub fn new(id: impl Into<ProfileId>) -> Self {
+        Self {
+            id: id.into(),
+            level: Level::Off,
+            consent: ConsentLedger::default(),
+            preferences: Vec::new(),
+            suppressions: Vec::new(),
+            events: Vec::new(),
+            tombstones: Vec::new(),
+            refusals: RefusalCounts::default(),
+        }
+    }
+
+    /// The id.
+    #[must_use]
+    pub fn id(&self) -> &ProfileId {
+        &self.id
+    }
+    /// The personalization level.
+    #[must_use]
+    pub fn level(&self) -> Level {
+        self.level
+    }
+    /// Sets the personalization level (takes effect on every read at once:
+    /// stored events the new level does not admit stop counting).
+    pub fn set_level(&mut self, level: Level) {
+        self.level = level;
+    }
+    /// The consent ledger.
+    #[must_use]
+    pub fn consent(&self) -> &ConsentLedger {
+        &self.consent
+    }
+    /// The consent ledger, to grant or withdraw.
+    pub fn consent_mut(&mut self) -> &mut ConsentLedger {
+        &mut self.consent
+    }
+    /// Declared likes and dislikes.
+    #[must_use]
+    pub fn preferences(&self) -> &[Preference] {
+        &self.preferences
+    }
+    /// Declares a like of an interest subtree at `at` (replacing an earlier
+    /// like or dislike of exactly that interest).
+    pub fn like(&mut self, interest: InterestId, at: OffsetDateTime) {
+        self.declare(Preference {
+            interest,
+            kind: PreferenceKind::Like,
+            at,
+        });
+    }
+    /// Declares a dislike of an interest subtree at `at` (replacing an
+    /// earlier like or dislike of exactly that interest).
+    pub fn dislike(&mut self, interest: InterestId, at: OffsetDateTime) {
+        self.declare(Preference {
+            interest,
+            kind: PreferenceKind::Dislike,
+            at,
+        });
+    }
+    /// Removes the declared preference on exactly `interest`; returns it.
+    pub fn clear_preference(&mut self, interest: InterestId) -> Option<Preference> {
+        let pos = self
+            .preferences
+            .iter()
+            .position(|p| p.interest == interest)?;
+        Some(self.preferences.remove(pos))
+    }
+    fn declare(&mut self, p: Preference) {
+        self.preferences.retain(|q| q.interest != p.interest);
+        self.preferences.push(p);
+    }
+    /// Suppressions, active or not.
+    #[must_use]
+    pub fn suppressions(&self) -> &[Suppression] {
+        &self.suppressions
+    }
+    /// Stored events, sorted by instant.
+    #[must_use]
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+    /// Erasure tombstones.
+    #[must_use]
+    pub fn tombstones(&self) -> &[Tombstone] {
+        &self.tombstones
+    }
+    /// Refused events per reason.
+    #[must_use]
+    pub fn refusals(&self) -> &RefusalCounts {
+        &self.refusals
+    }
+
+    pub(crate) fn refusals_mut(&mut self) -> &mut RefusalCounts {
+        &mut self.refusals
+    }
+    pub(crate) fn events_mut(&mut self) -> &mut Vec<Event> {
+        &mut self.events
+    }
+    pub(crate) fn preferences_mut(&mut self) -> &mut Vec<Preference> {
+        &mut self.preferences
+    }
+    pub(crate) fn suppressions_mut(&mut self) -> &mut Vec<Suppression> {
+        &mut self.suppressions
+    }
+    pub(crate) fn tombstones_mut(&mut self) -> &mut Vec<Tombstone> {
+        &mut self.tombstones
+    }
+
+    /// Inserts keeping events sorted by instant (stable for equal instants).
+    pub(crate) fn insert_event(&mut self, e: Event) {
+        let pos = self.events.partition_point(|x| x.at() <= e.at());
+        self.events.insert(pos, e);
+    }
+
+    /// Whether an identical event is stored.
+    pub(crate) fn has_event(&self, e: &Event) -> bool {
+        let lo = self.events.partition_point(|x| x.at() < e.at());
+        self.events
+            .get(lo..)
+            .is_some_and(|rest| rest.iter().take_while(|x| x.at() == e.at()).any(|x| x == e))
+    }
+}
+
+/// The deserialized form, normalised on the way in (events sorted).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProfileRepr {
+    id: ProfileId,
+    #[serde(default)]
+    level: Level,
+    #[serde(default)]
+    consent: ConsentLedger,
+    #[serde(default)]
+    preferences: Vec<Preference>,
+    #[serde(default)]
+    suppressions: Vec<Suppression>,
+    #[serde(default)]
+    events: Vec<Event>,
+    #[serde(default)]
+    tombstones: Vec<Tombstone>,
+    #[serde(default)]
+    refusals: RefusalCounts,
+}
+
+impl From<ProfileRepr> for Profile {
+    fn from(r: ProfileRepr) -> Self {
+        let mut events = r.events;
+        events.sort_by_key(Event::at);
+        Self {
+            id: r.id,
+            level: r.level,
+            consent: r.consent,
+            preferences: r.preferences,
+            suppressions: r.suppressions,
+            events,
+            tombstones: r.tombstones,
+            refusals: r.refusals,
+        }
+    }
+}

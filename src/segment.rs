@@ -1,0 +1,320 @@
+//! Segments: serde-configurable rules over established interests and
+//! declared preferences, evaluated into memberships with explanations.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::decay::{Scores, View};
+use crate::error::SegmentError;
+use crate::explain::{self, Exclusion, ExclusionReason, Explanation};
+use crate::level::Level;
+use crate::profile::PreferenceKind;
+use crate::taxonomy::{InterestId, Taxonomy};
+
+/// How deep rules may nest.
+pub const MAX_RULE_DEPTH: usize = 32;
+
+/// A rule over a profile's interests, as written in configuration.
+///
+/// Interests are named by path and cover their subtree. In JSON:
+/// `{"all": [{"interest_at_least": {"interest": "baby", "min_score": 2.0}}, {"not": {"dislikes": "baby/food"}}]}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Rule {
+    /// Every child holds.
+    All(Vec<Rule>),
+    /// At least one child holds.
+    Any(Vec<Rule>),
+    /// The child does not hold.
+    Not(Box<Rule>),
+    /// The interest is established (by evidence or a declared like).
+    Interest(String),
+    /// The interest is established and scores at least `min_score`; a
+    /// declared like meets any minimum.
+    InterestAtLeast {
+        /// The interest path.
+        interest: String,
+        /// The minimum score.
+        min_score: f64,
+    },
+    /// The person declared a like covering the interest.
+    Likes(String),
+    /// The person declared a dislike covering the interest.
+    Dislikes(String),
+    /// The person's personalization level is at least this.
+    LevelAtLeast(Level),
+}
+
+impl Rule {
+    /// `All` of the rules.
+    #[must_use]
+    pub fn all(rules: impl IntoIterator<Item = Rule>) -> Self {
+        Self::All(rules.into_iter().collect())
+    }
+    /// `Any` of the rules.
+    #[must_use]
+    pub fn any(rules: impl IntoIterator<Item = Rule>) -> Self {
+        Self::Any(rules.into_iter().collect())
+    }
+    /// The negation of a rule.
+    #[must_use]
+    pub fn negate(rule: Rule) -> Self {
+        Self::Not(Box::new(rule))
+    }
+    /// Interest established.
+    #[must_use]
+    pub fn interest(path: &str) -> Self {
+        Self::Interest(path.to_owned())
+    }
+    /// Interest established with at least `min_score`.
+    #[must_use]
+    pub fn interest_at_least(path: &str, min_score: f64) -> Self {
+        Self::InterestAtLeast {
+            interest: path.to_owned(),
+            min_score,
+        }
+    }
+}
+
+/// A named segment definition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentDef {
+    /// Unique name.
+    pub name: String,
+    /// The rule.
+    pub rule: Rule,
+}
+
+impl SegmentDef {
+    /// A segment definition.
+    #[must_use]
+    pub fn new(name: &str, rule: Rule) -> Self {
+        Self {
+            name: name.to_owned(),
+            rule,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Compiled {
+    All(Vec<Compiled>),
+    Any(Vec<Compiled>),
+    Not(Box<Compiled>),
+    Interest(InterestId, f64),
+    Likes(InterestId),
+    Dislikes(InterestId),
+    LevelAtLeast(Level),
+}
+
+/// A segment compiled against a taxonomy.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Segment {
+    pub(crate) def: SegmentDef,
+    pub(crate) rule: Compiled,
+    /// Interests the rule needs positively (for suppression checks).
+    pub(crate) positive: Vec<InterestId>,
+}
+
+/// Compiles definitions, reporting every error at once.
+pub(crate) fn compile(
+    taxonomy: &Taxonomy,
+    defs: Vec<SegmentDef>,
+) -> Result<Vec<Segment>, Vec<SegmentError>> {
+    let mut errors = Vec::new();
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for def in defs {
+        if !names.insert(def.name.clone()) {
+            errors.push(SegmentError::Duplicate(def.name.clone()));
+            continue;
+        }
+        let mut positive = Vec::new();
+        match compile_rule(
+            taxonomy,
+            &def.name,
+            &def.rule,
+            0,
+            true,
+            &mut positive,
+            &mut errors,
+        ) {
+            Some(rule) => out.push(Segment {
+                def,
+                rule,
+                positive,
+            }),
+            None => continue,
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn compile_rule(
+    tax: &Taxonomy,
+    seg: &str,
+    rule: &Rule,
+    depth: usize,
+    positive: bool,
+    pos: &mut Vec<InterestId>,
+    errors: &mut Vec<SegmentError>,
+) -> Option<Compiled> {
+    if depth >= MAX_RULE_DEPTH {
+        errors.push(SegmentError::TooDeep {
+            segment: seg.to_owned(),
+            max: MAX_RULE_DEPTH,
+        });
+        return None;
+    }
+    let lookup = |path: &str, errors: &mut Vec<SegmentError>| {
+        let id = tax.id(path);
+        if id.is_none() {
+            errors.push(SegmentError::UnknownInterest {
+                segment: seg.to_owned(),
+                path: path.to_owned(),
+            });
+        }
+        id
+    };
+    let children = |rules: &[Rule],
+                    which: &'static str,
+                    errors: &mut Vec<SegmentError>,
+                    pos: &mut Vec<InterestId>| {
+        if rules.is_empty() {
+            errors.push(SegmentError::Empty {
+                segment: seg.to_owned(),
+                which,
+            });
+            return None;
+        }
+        let compiled: Vec<_> = rules
+            .iter()
+            .map(|r| compile_rule(tax, seg, r, depth + 1, positive, pos, errors))
+            .collect();
+        compiled.into_iter().collect::<Option<Vec<_>>>()
+    };
+    match rule {
+        Rule::All(rs) => children(rs, "all", errors, pos).map(Compiled::All),
+        Rule::Any(rs) => children(rs, "any", errors, pos).map(Compiled::Any),
+        Rule::Not(r) => compile_rule(tax, seg, r, depth + 1, !positive, pos, errors)
+            .map(|c| Compiled::Not(Box::new(c))),
+        Rule::Interest(path) => {
+            let id = lookup(path, errors)?;
+            if positive {
+                pos.push(id);
+            }
+            Some(Compiled::Interest(id, 0.0))
+        }
+        Rule::InterestAtLeast {
+            interest,
+            min_score,
+        } => {
+            if !(min_score.is_finite() && *min_score >= 0.0) {
+                errors.push(SegmentError::InvalidMinScore {
+                    segment: seg.to_owned(),
+                    value: *min_score,
+                });
+            }
+            let id = lookup(interest, errors)?;
+            if positive {
+                pos.push(id);
+            }
+            Some(Compiled::Interest(id, *min_score))
+        }
+        Rule::Likes(path) => {
+            let id = lookup(path, errors)?;
+            if positive {
+                pos.push(id);
+            }
+            Some(Compiled::Likes(id))
+        }
+        Rule::Dislikes(path) => lookup(path, errors).map(Compiled::Dislikes),
+        Rule::LevelAtLeast(l) => Some(Compiled::LevelAtLeast(*l)),
+    }
+}
+
+/// A profile's membership in a segment at `now`, with the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Membership {
+    /// The segment's name.
+    pub segment: String,
+    /// Why the profile is a member.
+    pub explanation: Explanation,
+}
+
+/// Evaluates a compiled rule; on success, the explanation of what carried it.
+pub(crate) fn eval(view: &View<'_>, scores: &Scores, rule: &Compiled) -> Option<Explanation> {
+    match rule {
+        Compiled::All(rs) => {
+            let mut ex = Explanation::default();
+            for r in rs {
+                ex.absorb(eval(view, scores, r)?);
+            }
+            Some(ex)
+        }
+        Compiled::Any(rs) => {
+            let mut found = None;
+            for r in rs {
+                if let Some(e) = eval(view, scores, r) {
+                    found.get_or_insert_with(Explanation::default).absorb(e);
+                }
+            }
+            found
+        }
+        Compiled::Not(r) => match eval(view, scores, r) {
+            Some(_) => None,
+            None => Some(Explanation::default()),
+        },
+        Compiled::Interest(id, min) => {
+            let s = scores.get(*id)?;
+            let est = s.established?;
+            let meets = est == crate::decay::Establishment::DeclaredLike || s.score >= *min;
+            meets.then(|| explain::interest(view, *id, s.score, Some(est)))
+        }
+        // A like only counts where likes may be used at all (level, consent,
+        // no suppression or dislike on the subtree).
+        Compiled::Likes(id) => view.like_for(*id).map(|_| {
+            let s = scores.get(*id).copied().unwrap_or_default();
+            explain::interest(view, *id, s.score, s.established)
+        }),
+        Compiled::Dislikes(id) => view
+            .profile
+            .preferences()
+            .iter()
+            .any(|p| {
+                p.kind == PreferenceKind::Dislike
+                    && p.at <= view.now
+                    && view.taxonomy.is_within(*id, p.interest)
+            })
+            .then(Explanation::default),
+        Compiled::LevelAtLeast(l) => (view.profile.level() >= *l).then(Explanation::default),
+    }
+}
+
+/// Why an interest is not established: a block, or too little evidence.
+pub(crate) fn shortfall_of(view: &View<'_>, scores: &Scores, id: InterestId) -> Option<Exclusion> {
+    if scores.is_established(id) {
+        return None;
+    }
+    let policy = view.policy;
+    let s = scores.get(id).copied().unwrap_or_default();
+    let reason = view
+        .interest_block(id)
+        .unwrap_or(ExclusionReason::InsufficientEvidence {
+            events: s.events,
+            days: s.days,
+            min_events: policy.min_events(),
+            min_days: policy.min_days(),
+        });
+    Some(Exclusion {
+        interest: id,
+        at: None,
+        reason,
+    })
+}

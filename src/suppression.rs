@@ -1,0 +1,221 @@
+//! Suppressions: "do not use / do not contact", which win over everything.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use time::OffsetDateTime;
+
+use crate::consent::Purpose;
+use crate::taxonomy::{InterestId, Taxonomy};
+
+/// A channel a message can be sent on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// Text message.
+    Sms,
+    /// Push notification.
+    Push,
+    /// Postal mail, including product samples.
+    Post,
+    /// Telephone.
+    Phone,
+    /// Inside our own app or site.
+    InApp,
+    /// Paid advertising on other platforms.
+    Ads,
+}
+
+impl fmt::Display for Channel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Email => "email",
+            Self::Sms => "sms",
+            Self::Push => "push",
+            Self::Post => "post",
+            Self::Phone => "phone",
+            Self::InApp => "in_app",
+            Self::Ads => "ads",
+        })
+    }
+}
+
+/// What a suppression covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Everything: no data is used and no message sent, service included.
+    All,
+    /// Every message on one channel.
+    Channel(Channel),
+    /// Every use for one purpose.
+    Purpose(Purpose),
+    /// An interest and its whole subtree: no signal is used, no message about it.
+    Interest(InterestId),
+}
+
+/// Why a suppression exists. Never exported to partners: a bereavement is
+/// itself sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Reason {
+    /// A death or loss (a reported pregnancy loss). On an interest subtree it
+    /// also purges the signals already stored there.
+    Bereavement,
+    /// The person opted out.
+    OptOut,
+    /// Do not contact.
+    DoNotContact,
+    /// The person complained.
+    Complaint,
+    /// A legal requirement.
+    Legal,
+    /// Anything else.
+    Other,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Bereavement => "bereavement",
+            Self::OptOut => "opt-out",
+            Self::DoNotContact => "do-not-contact",
+            Self::Complaint => "complaint",
+            Self::Legal => "legal",
+            Self::Other => "other",
+        })
+    }
+}
+
+/// A suppression whose window is empty.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("suppression until {until} is not after its start {since}")]
+pub struct InvalidWindow {
+    /// Start.
+    pub since: OffsetDateTime,
+    /// End.
+    pub until: OffsetDateTime,
+}
+
+/// A rule that something must not be used or sent, active iff
+/// `since <= now < until`.
+///
+/// # Example
+/// ```
+/// use tactful::{Reason, Scope, Suppression, Taxonomy};
+/// use time::macros::datetime;
+///
+/// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+/// let baby = taxonomy.id("baby").unwrap();
+/// let s = Suppression::new(Scope::Interest(baby), Reason::Bereavement, datetime!(2026-03-01 0:00 UTC));
+/// assert!(s.is_active(datetime!(2026-10-01 0:00 UTC)));
+/// assert!(s.covers_interest(&taxonomy, taxonomy.id("baby/food").unwrap()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Suppression {
+    scope: Scope,
+    reason: Reason,
+    #[serde(with = "time::serde::rfc3339")]
+    since: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    until: Option<OffsetDateTime>,
+}
+
+impl Suppression {
+    /// An open-ended suppression starting at `since`.
+    #[must_use]
+    pub fn new(scope: Scope, reason: Reason, since: OffsetDateTime) -> Self {
+        Self {
+            scope,
+            reason,
+            since,
+            until: None,
+        }
+    }
+
+    /// Ends the suppression at `until` (exclusive).
+    ///
+    /// # Errors
+    /// [`InvalidWindow`] if `until <= since`.
+    pub fn until(mut self, until: OffsetDateTime) -> Result<Self, InvalidWindow> {
+        if until <= self.since {
+            return Err(InvalidWindow {
+                since: self.since,
+                until,
+            });
+        }
+        self.until = Some(until);
+        Ok(self)
+    }
+
+    /// What it covers.
+    #[must_use]
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+    /// Why it exists.
+    #[must_use]
+    pub fn reason(&self) -> Reason {
+        self.reason
+    }
+    /// Start (inclusive).
+    #[must_use]
+    pub fn since(&self) -> OffsetDateTime {
+        self.since
+    }
+    /// End (exclusive), if any.
+    #[must_use]
+    pub fn ends(&self) -> Option<OffsetDateTime> {
+        self.until
+    }
+
+    /// Whether it is in force at `now`.
+    #[must_use]
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.since <= now && self.until.is_none_or(|u| now < u)
+    }
+
+    /// Whether it covers data or messages about `interest`: scope `All`, or an
+    /// interest scope whose subtree contains it.
+    #[must_use]
+    pub fn covers_interest(&self, taxonomy: &Taxonomy, interest: InterestId) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Interest(root) => taxonomy.is_within(interest, root),
+            Scope::Channel(_) | Scope::Purpose(_) => false,
+        }
+    }
+
+    /// Whether it covers a use for `purpose` (scope `All` or that purpose).
+    #[must_use]
+    pub fn covers_purpose(&self, purpose: Purpose) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Purpose(p) => p == purpose,
+            Scope::Channel(_) | Scope::Interest(_) => false,
+        }
+    }
+
+    /// Whether it covers messages on `channel`.
+    #[must_use]
+    pub fn covers_channel(&self, channel: Channel) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Channel(c) => c == channel,
+            Scope::Purpose(_) | Scope::Interest(_) => false,
+        }
+    }
+
+    /// Whether a bereavement on an interest subtree: adding one purges the
+    /// subtree's stored signals.
+    #[must_use]
+    pub fn purges(&self) -> bool {
+        self.reason == Reason::Bereavement && matches!(self.scope, Scope::Interest(_) | Scope::All)
+    }
+}
