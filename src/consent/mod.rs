@@ -6,6 +6,9 @@
 
 use std::fmt;
 
+#[cfg(feature = "tcf")]
+pub mod tcf;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::OffsetDateTime;
@@ -379,6 +382,71 @@ impl ConsentLedger {
         self.is_granted(purpose, now)
             && self.is_granted(purpose, at)
             && self.last_withdrawal(purpose, now).is_none_or(|w| w <= at)
+    }
+
+    /// Applies the browser's Global Privacy Control signal (`Sec-GPC: 1`)
+    /// at `now`: withdraws [`Purpose::PartnerData`] and [`Purpose::Marketing`]
+    /// with [`Evidence::GlobalPrivacyControl`] (unless already withdrawn).
+    /// Returns the purposes it withdrew.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::{ConsentLedger, ConsentState, Evidence, Purpose};
+    /// use time::macros::datetime;
+    ///
+    /// let mut ledger = ConsentLedger::default();
+    /// ledger.grant(Purpose::Marketing, datetime!(2026-01-01 0:00 UTC), None, Evidence::Ui("banner".into()))?;
+    /// let now = datetime!(2026-06-01 0:00 UTC);
+    /// assert_eq!(ledger.apply_gpc(now), vec![Purpose::PartnerData, Purpose::Marketing]);
+    /// assert_eq!(ledger.state(Purpose::Marketing, now), ConsentState::Withdrawn);
+    /// assert_eq!(ledger.decisive(Purpose::Marketing, now).unwrap().evidence, Evidence::GlobalPrivacyControl);
+    /// # Ok::<(), tactful::ConsentError>(())
+    /// ```
+    pub fn apply_gpc(&mut self, now: OffsetDateTime) -> Vec<Purpose> {
+        let mut withdrawn = Vec::new();
+        for purpose in [Purpose::PartnerData, Purpose::Marketing] {
+            if self.state(purpose, now) != ConsentState::Withdrawn {
+                self.entries.push(ConsentEntry {
+                    purpose,
+                    change: Change::Withdraw,
+                    at: now,
+                    evidence: Evidence::GlobalPrivacyControl,
+                });
+                withdrawn.push(purpose);
+            }
+        }
+        withdrawn
+    }
+
+    /// Applies an IAB TCF v2 consent string at `now` for `subject` (a vendor
+    /// id or the publisher), with the raw string as evidence: each purpose the
+    /// string allows (see the mapping table in [`tcf`]) is granted, each it
+    /// refuses is withdrawn, where the ledger's state differs. Returns the
+    /// verdict per mapped purpose.
+    #[cfg(feature = "tcf")]
+    pub fn apply_tcf(
+        &mut self,
+        tc: &tcf::TcString,
+        raw: &str,
+        subject: tcf::Subject,
+        now: OffsetDateTime,
+    ) -> Vec<(Purpose, bool)> {
+        let verdicts = tc.purposes_for(subject);
+        for &(purpose, allowed) in &verdicts {
+            let state = self.state(purpose, now);
+            let change = match (allowed, state) {
+                (true, ConsentState::Granted) | (false, ConsentState::Withdrawn) => continue,
+                (true, _) => Change::Grant { expires: None },
+                (false, _) => Change::Withdraw,
+            };
+            self.entries.push(ConsentEntry {
+                purpose,
+                change,
+                at: now,
+                evidence: Evidence::ConsentString(raw.to_owned()),
+            });
+        }
+        verdicts
     }
 
     /// The piecewise-constant history of one purpose: `(from, state)` points,
