@@ -183,9 +183,10 @@ impl DecayPolicy {
     /// missing fields take their defaults.
     ///
     /// # Errors
-    /// The JSON error, or the [`PolicyError`] of an invalid setting, as text.
-    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(json)
+    /// [`crate::config::ConfigError::Syntax`] naming the bad field, or the
+    /// [`PolicyError`] of an invalid setting as its message.
+    pub fn from_json(json: &str) -> Result<Self, crate::config::ConfigError> {
+        crate::config::parse_json(json)
     }
 
     /// The default half-life.

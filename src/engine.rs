@@ -81,7 +81,7 @@ impl Engine {
     /// # Errors
     /// As [`with_segments`](Self::with_segments), or the JSON error.
     pub fn with_segments_json(self, json: &str) -> Result<Self, SegmentErrors> {
-        let defs: Vec<SegmentDef> = serde_json::from_str(json)
+        let defs: Vec<SegmentDef> = crate::config::parse_json(json)
             .map_err(|e| SegmentErrors(vec![crate::error::SegmentError::Json(e.to_string())]))?;
         self.with_segments(defs)
     }

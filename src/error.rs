@@ -92,43 +92,55 @@ pub enum PolicyError {
 }
 
 /// Why a segment definition could not be compiled against a taxonomy.
+///
+/// `at` names the place in the definitions, e.g.
+/// `segments[3].rule.all[1].interest_at_least.min_score`.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum SegmentError {
     /// A rule names an interest path the taxonomy does not have.
-    #[error("segment {segment:?}: unknown interest path {path:?}")]
+    #[error("{at}: unknown interest path {path:?} in segment {segment:?}")]
     UnknownInterest {
         /// The segment name.
         segment: String,
         /// The unknown path.
         path: String,
+        /// Where.
+        at: String,
     },
     /// A minimum score is NaN, infinite or negative.
-    #[error("segment {segment:?}: min_score {value} must be finite and at least 0")]
+    #[error("{at}: min_score {value} must be finite and at least 0 (segment {segment:?})")]
     InvalidMinScore {
         /// The segment name.
         segment: String,
         /// The rejected value.
         value: f64,
+        /// Where.
+        at: String,
     },
     /// Two segments share a name.
     #[error("segment {0:?} is defined twice")]
     Duplicate(String),
-    /// A rule nests deeper than the supported limit.
-    #[error("segment {segment:?}: rule nests deeper than {max} levels")]
+    /// A rule nests deeper than the supported limit. (Rules cannot refer to
+    /// other segments, so they cannot be cyclic; depth is the only risk.)
+    #[error("{at}: rule nests deeper than {max} levels (segment {segment:?})")]
     TooDeep {
         /// The segment name.
         segment: String,
         /// The limit.
         max: usize,
+        /// Where.
+        at: String,
     },
     /// An `All` or `Any` without children.
-    #[error("segment {segment:?}: empty {which} rule")]
+    #[error("{at}: empty {which} rule (segment {segment:?})")]
     Empty {
         /// The segment name.
         segment: String,
         /// `all` or `any`.
         which: &'static str,
+        /// Where.
+        at: String,
     },
     /// The JSON could not be read as segment definitions.
     #[error("segments json: {0}")]

@@ -68,6 +68,7 @@
 mod serde_util;
 
 pub mod audience;
+pub mod config;
 pub mod consent;
 pub mod decay;
 pub mod decision;

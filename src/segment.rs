@@ -118,7 +118,8 @@ pub(crate) struct Segment {
     pub(crate) positive: Vec<InterestId>,
 }
 
-/// Compiles definitions, reporting every error at once.
+/// Compiles definitions, reporting every error at once. Errors name the
+/// place of the problem as `segments[i].rule.all[1].interest_at_least`.
 pub(crate) fn compile(
     taxonomy: &Taxonomy,
     defs: Vec<SegmentDef>,
@@ -126,27 +127,24 @@ pub(crate) fn compile(
     let mut errors = Vec::new();
     let mut names = HashSet::new();
     let mut out = Vec::new();
-    for def in defs {
+    for (i, def) in defs.into_iter().enumerate() {
         if !names.insert(def.name.clone()) {
             errors.push(SegmentError::Duplicate(def.name.clone()));
             continue;
         }
-        let mut positive = Vec::new();
-        match compile_rule(
-            taxonomy,
-            &def.name,
-            &def.rule,
-            0,
-            true,
-            &mut positive,
-            &mut errors,
-        ) {
-            Some(rule) => out.push(Segment {
+        let mut c = Compiler {
+            tax: taxonomy,
+            seg: &def.name,
+            positive: Vec::new(),
+            errors: &mut errors,
+        };
+        if let Some(rule) = c.rule(&def.rule, format!("segments[{i}].rule"), 0, true) {
+            let positive = c.positive;
+            out.push(Segment {
                 def,
                 rule,
                 positive,
-            }),
-            None => continue,
+            });
         }
     }
     if errors.is_empty() {
@@ -156,86 +154,102 @@ pub(crate) fn compile(
     }
 }
 
-fn compile_rule(
-    tax: &Taxonomy,
-    seg: &str,
-    rule: &Rule,
-    depth: usize,
-    positive: bool,
-    pos: &mut Vec<InterestId>,
-    errors: &mut Vec<SegmentError>,
-) -> Option<Compiled> {
-    if depth >= MAX_RULE_DEPTH {
-        errors.push(SegmentError::TooDeep {
-            segment: seg.to_owned(),
-            max: MAX_RULE_DEPTH,
-        });
-        return None;
-    }
-    let lookup = |path: &str, errors: &mut Vec<SegmentError>| {
-        let id = tax.id(path);
-        if id.is_none() {
-            errors.push(SegmentError::UnknownInterest {
-                segment: seg.to_owned(),
+struct Compiler<'a> {
+    tax: &'a Taxonomy,
+    seg: &'a str,
+    /// Interests the rule needs positively (not under an odd number of `Not`s).
+    positive: Vec<InterestId>,
+    errors: &'a mut Vec<SegmentError>,
+}
+
+impl Compiler<'_> {
+    fn interest(&mut self, path: &str, at: &str, positive: bool) -> Option<InterestId> {
+        let id = self.tax.id(path);
+        match id {
+            Some(id) if positive => self.positive.push(id),
+            Some(_) => {}
+            None => self.errors.push(SegmentError::UnknownInterest {
+                segment: self.seg.to_owned(),
                 path: path.to_owned(),
-            });
+                at: at.to_owned(),
+            }),
         }
         id
-    };
-    let children = |rules: &[Rule],
-                    which: &'static str,
-                    errors: &mut Vec<SegmentError>,
-                    pos: &mut Vec<InterestId>| {
+    }
+
+    fn children(
+        &mut self,
+        rules: &[Rule],
+        which: &'static str,
+        at: &str,
+        depth: usize,
+        positive: bool,
+    ) -> Option<Vec<Compiled>> {
         if rules.is_empty() {
-            errors.push(SegmentError::Empty {
-                segment: seg.to_owned(),
+            self.errors.push(SegmentError::Empty {
+                segment: self.seg.to_owned(),
                 which,
+                at: at.to_owned(),
             });
             return None;
         }
-        let compiled: Vec<_> = rules
+        // Compile every child (no short-circuit) so all problems are reported.
+        let compiled: Vec<Option<Compiled>> = rules
             .iter()
-            .map(|r| compile_rule(tax, seg, r, depth + 1, positive, pos, errors))
+            .enumerate()
+            .map(|(k, r)| self.rule(r, format!("{at}.{which}[{k}]"), depth + 1, positive))
             .collect();
-        compiled.into_iter().collect::<Option<Vec<_>>>()
-    };
-    match rule {
-        Rule::All(rs) => children(rs, "all", errors, pos).map(Compiled::All),
-        Rule::Any(rs) => children(rs, "any", errors, pos).map(Compiled::Any),
-        Rule::Not(r) => compile_rule(tax, seg, r, depth + 1, !positive, pos, errors)
-            .map(|c| Compiled::Not(Box::new(c))),
-        Rule::Interest(path) => {
-            let id = lookup(path, errors)?;
-            if positive {
-                pos.push(id);
-            }
-            Some(Compiled::Interest(id, 0.0))
+        compiled.into_iter().collect()
+    }
+
+    fn rule(&mut self, rule: &Rule, at: String, depth: usize, positive: bool) -> Option<Compiled> {
+        if depth >= MAX_RULE_DEPTH {
+            self.errors.push(SegmentError::TooDeep {
+                segment: self.seg.to_owned(),
+                max: MAX_RULE_DEPTH,
+                at,
+            });
+            return None;
         }
-        Rule::InterestAtLeast {
-            interest,
-            min_score,
-        } => {
-            if !(min_score.is_finite() && *min_score >= 0.0) {
-                errors.push(SegmentError::InvalidMinScore {
-                    segment: seg.to_owned(),
-                    value: *min_score,
-                });
+        match rule {
+            Rule::All(rs) => self
+                .children(rs, "all", &at, depth, positive)
+                .map(Compiled::All),
+            Rule::Any(rs) => self
+                .children(rs, "any", &at, depth, positive)
+                .map(Compiled::Any),
+            Rule::Not(r) => self
+                .rule(r, format!("{at}.not"), depth + 1, !positive)
+                .map(|c| Compiled::Not(Box::new(c))),
+            Rule::Interest(path) => {
+                let id = self.interest(path, &format!("{at}.interest"), positive)?;
+                Some(Compiled::Interest(id, 0.0))
             }
-            let id = lookup(interest, errors)?;
-            if positive {
-                pos.push(id);
+            Rule::InterestAtLeast {
+                interest,
+                min_score,
+            } => {
+                let at = format!("{at}.interest_at_least");
+                let valid = min_score.is_finite() && *min_score >= 0.0;
+                if !valid {
+                    self.errors.push(SegmentError::InvalidMinScore {
+                        segment: self.seg.to_owned(),
+                        value: *min_score,
+                        at: format!("{at}.min_score"),
+                    });
+                }
+                let id = self.interest(interest, &format!("{at}.interest"), positive)?;
+                valid.then_some(Compiled::Interest(id, *min_score))
             }
-            Some(Compiled::Interest(id, *min_score))
+            Rule::Likes(path) => {
+                let id = self.interest(path, &format!("{at}.likes"), positive)?;
+                Some(Compiled::Likes(id))
+            }
+            Rule::Dislikes(path) => self
+                .interest(path, &format!("{at}.dislikes"), false)
+                .map(Compiled::Dislikes),
+            Rule::LevelAtLeast(l) => Some(Compiled::LevelAtLeast(*l)),
         }
-        Rule::Likes(path) => {
-            let id = lookup(path, errors)?;
-            if positive {
-                pos.push(id);
-            }
-            Some(Compiled::Likes(id))
-        }
-        Rule::Dislikes(path) => lookup(path, errors).map(Compiled::Dislikes),
-        Rule::LevelAtLeast(l) => Some(Compiled::LevelAtLeast(*l)),
     }
 }
 

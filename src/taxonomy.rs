@@ -153,7 +153,7 @@ impl Taxonomy {
     /// every error of [`TaxonomyBuilder::build`].
     pub fn from_json(json: &str) -> Result<Self, TaxonomyError> {
         let config: TaxonomyConfig =
-            serde_json::from_str(json).map_err(|e| TaxonomyError::Json(e.to_string()))?;
+            crate::config::parse_json(json).map_err(|e| TaxonomyError::Json(e.to_string()))?;
         Self::try_from(config)
     }
 

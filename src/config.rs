@@ -1,0 +1,248 @@
+//! Loading a whole engine configuration (taxonomy, decay policy, segments)
+//! from JSON, with errors that name the path of the bad field and semantic
+//! problems reported all at once.
+//!
+//! ```
+//! use tactful::config::EngineConfig;
+//!
+//! let json = r#"{
+//!   "taxonomy": {"interests": [{"path": "baby/food"}, {"path": "outdoor/hiking"}]},
+//!   "policy": {"half_life": "7d", "max_age": "28d", "partner_max_age": "14d"},
+//!   "segments": [
+//!     {"name": "young-parents", "rule": {"interest_at_least": {"interest": "baby", "min_score": 2.0}}},
+//!     {"name": "hikers", "rule": {"all": [{"interest": "outdoor/hiking"}, {"not": {"dislikes": "outdoor"}}]}}
+//!   ],
+//!   "min_audience": 100
+//! }"#;
+//! let engine = EngineConfig::from_json(json)?.into_engine()?;
+//! assert_eq!(engine.min_audience(), 100);
+//!
+//! let bad = r#"{"taxonomy": {"interests": []}, "segments": [{"name": "x", "rule": {"all": [{"interest": "a"}, {"interest_at_least": {"interest": "b", "min_score": "high"}}]}}]}"#;
+//! let err = EngineConfig::from_json(bad).unwrap_err().to_string();
+//! assert!(err.starts_with("segments[0].rule.all[1].interest_at_least.min_score: invalid type: string \"high\", expected f64"), "{err}");
+//! # Ok::<(), tactful::config::ConfigError>(())
+//! ```
+
+use std::num::NonZeroUsize;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::decay::DecayPolicy;
+use crate::engine::Engine;
+use crate::error::SegmentError;
+use crate::segment::SegmentDef;
+use crate::taxonomy::Taxonomy;
+
+/// The largest configuration text accepted (4 MiB): larger input is refused
+/// before it is parsed.
+pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+
+/// Why a configuration was not loaded.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The text is larger than [`MAX_CONFIG_BYTES`].
+    #[error("configuration of {size} bytes exceeds the limit of {max} bytes")]
+    TooLarge {
+        /// Its size.
+        size: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The text is not valid JSON of the expected shape; `path` names the
+    /// field (`segments[3].rule.all[1].min_score`).
+    #[error("{path}: {message}")]
+    Syntax {
+        /// Where.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The configuration parsed but is inconsistent; every problem at once.
+    #[error("{} problem(s): {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<SegmentError>),
+}
+
+/// Parses JSON into `T`, naming the path of the first bad field.
+///
+/// # Errors
+/// [`ConfigError::TooLarge`] or [`ConfigError::Syntax`].
+pub fn parse_json<T: DeserializeOwned>(json: &str) -> Result<T, ConfigError> {
+    if json.len() > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            size: json.len(),
+            max: MAX_CONFIG_BYTES,
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        ConfigError::Syntax {
+            path: if path == "." {
+                "(top level)".to_owned()
+            } else {
+                path
+            },
+            message: e.into_inner().to_string(),
+        }
+    })
+}
+
+/// A whole engine configuration as stored in a file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    /// The interest tree.
+    pub taxonomy: Taxonomy,
+    /// The decay policy (defaults where fields are missing).
+    #[serde(default)]
+    pub policy: DecayPolicy,
+    /// Segment definitions.
+    #[serde(default)]
+    pub segments: Vec<SegmentDef>,
+    /// Minimum audience size (default 50).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_audience: Option<NonZeroUsize>,
+}
+
+impl EngineConfig {
+    /// Parses a configuration.
+    ///
+    /// # Errors
+    /// [`ConfigError::TooLarge`] or [`ConfigError::Syntax`] naming the field.
+    pub fn from_json(json: &str) -> Result<Self, ConfigError> {
+        parse_json(json)
+    }
+
+    /// Builds the engine, checking the segments against the taxonomy.
+    ///
+    /// # Errors
+    /// [`ConfigError::Invalid`] with every problem: unknown interest paths,
+    /// invalid minimum scores, duplicate names, empty or too deep rules.
+    pub fn into_engine(self) -> Result<Engine, ConfigError> {
+        let mut engine = Engine::new(self.taxonomy, self.policy)
+            .with_segments(self.segments)
+            .map_err(|e| ConfigError::Invalid(e.0))?;
+        if let Some(min) = self.min_audience {
+            engine = engine.with_min_audience(min);
+        }
+        Ok(engine)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn semantic_problems_are_reported_all_at_once_with_their_place() {
+        let json = r#"{
+          "taxonomy": {"interests": [{"path": "a/b"}]},
+          "segments": [
+            {"name": "one", "rule": {"any": [{"interest": "nope"}, {"interest_at_least": {"interest": "a", "min_score": -1}}]}},
+            {"name": "two", "rule": {"all": []}},
+            {"name": "one", "rule": {"interest": "a"}}
+          ]
+        }"#;
+        let ConfigError::Invalid(errors) = EngineConfig::from_json(json)
+            .unwrap()
+            .into_engine()
+            .unwrap_err()
+        else {
+            panic!("expected Invalid");
+        };
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(errors.len(), 4, "{text:#?}");
+        assert!(
+            text[0].starts_with("segments[0].rule.any[0].interest: unknown interest path \"nope\""),
+            "{}",
+            text[0]
+        );
+        assert!(
+            text[1]
+                .starts_with("segments[0].rule.any[1].interest_at_least.min_score: min_score -1"),
+            "{}",
+            text[1]
+        );
+        assert!(
+            text[2].starts_with("segments[1].rule: empty all rule"),
+            "{}",
+            text[2]
+        );
+        assert_eq!(text[3], "segment \"one\" is defined twice");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_field() {
+        let err = EngineConfig::from_json(
+            r#"{"taxonomy": {"interests": [{"path": "a"}]}, "policy": {"half_life": "soon"}}"#,
+        )
+        .unwrap_err();
+        let ConfigError::Syntax { path, message } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(path, "policy.half_life");
+        assert!(message.contains("soon"), "{message}");
+
+        let err = EngineConfig::from_json(r#"{"taxonomy": {"interests": [{"path": "a//b"}]}}"#)
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("taxonomy: invalid interest path"),
+            "{err}"
+        );
+
+        let err = EngineConfig::from_json(
+            r#"{"taxonomy": {"interests": []}, "policy": {"half_life": "0d"}}"#,
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("policy: half-life must be positive"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn deep_rules_are_refused_without_exhausting_the_stack() {
+        let mut rule = String::from(r#"{"interest": "a"}"#);
+        for _ in 0..40 {
+            rule = format!(r#"{{"not": {rule}}}"#);
+        }
+        let json = format!(
+            r#"{{"taxonomy": {{"interests": [{{"path": "a"}}]}}, "segments": [{{"name": "deep", "rule": {rule}}}]}}"#
+        );
+        let err = EngineConfig::from_json(&json)
+            .unwrap()
+            .into_engine()
+            .unwrap_err();
+        assert!(err.to_string().contains("deeper than 32"), "{err}");
+
+        let mut rule = String::from(r#"{"interest": "a"}"#);
+        for _ in 0..10_000 {
+            rule = format!(r#"{{"not": {rule}}}"#);
+        }
+        let json = format!(
+            r#"{{"taxonomy": {{"interests": []}}, "segments": [{{"name": "deep", "rule": {rule}}}]}}"#
+        );
+        assert!(matches!(
+            EngineConfig::from_json(&json),
+            Err(ConfigError::Syntax { .. })
+        ));
+    }
+
+    #[test]
+    fn too_large_is_refused_before_parsing() {
+        let json = " ".repeat(MAX_CONFIG_BYTES + 1);
+        assert_eq!(
+            EngineConfig::from_json(&json).unwrap_err(),
+            ConfigError::TooLarge {
+                size: MAX_CONFIG_BYTES + 1,
+                max: MAX_CONFIG_BYTES
+            }
+        );
+    }
+}
