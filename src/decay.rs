@@ -493,7 +493,7 @@ impl<'a> View<'a> {
             }
         }
         for p in profile.preferences() {
-            if p.kind == PreferenceKind::Dislike {
+            if p.kind == PreferenceKind::Dislike && p.at <= now {
                 blocks.push((
                     p.interest.0,
                     taxonomy.subtree_end(p.interest),
@@ -632,7 +632,12 @@ impl<'a> View<'a> {
             .preferences()
             .iter()
             .filter(|p| p.kind == PreferenceKind::Like && p.at <= self.now)
-            .find(|p| self.taxonomy.is_within(interest, p.interest))
+            // A like covers its subtree, and liking `baby/food` is also an
+            // interest in `baby` (as observed `baby/food` events count there).
+            .find(|p| {
+                self.taxonomy.is_within(interest, p.interest)
+                    || self.taxonomy.is_within(p.interest, interest)
+            })
             .map(|p| p.at)
     }
 }

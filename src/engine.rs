@@ -354,6 +354,29 @@ impl Engine {
     /// consent. The id of `profile` is kept.
     pub fn merge(&self, profile: &mut Profile, other: &Profile) {
         let tax = &self.taxonomy;
+        // The latest whole-profile erasure either side knows of: what the
+        // other side holds from before it (consent history, counters) is gone.
+        let wiped = |p: &Profile| {
+            p.tombstones()
+                .iter()
+                .filter(|t| t.scope == ErasedScope::All)
+                .map(|t| t.at)
+                .max()
+        };
+        let (mine, theirs) = (wiped(profile), wiped(other));
+        let erased_at = mine.max(theirs);
+        let mut other_consent = other.consent().clone();
+        let mut other_refusals = other.refusals().clone();
+        if let Some(t) = erased_at {
+            if mine != erased_at {
+                profile.consent_mut().forget_through(t);
+                *profile.refusals_mut() = Default::default();
+            }
+            if theirs != erased_at {
+                other_consent.forget_through(t);
+                other_refusals = Default::default();
+            }
+        }
         for t in other.tombstones() {
             if !profile.tombstones().contains(t) {
                 profile.tombstones_mut().push(*t);
@@ -382,9 +405,9 @@ impl Engine {
         profile
             .preferences_mut()
             .retain(|p| !gone(p.interest, p.at));
-        profile.consent_mut().merge(other.consent());
+        profile.consent_mut().merge(&other_consent);
         profile.set_level(profile.level().min(other.level()));
-        profile.refusals_mut().join(other.refusals());
+        profile.refusals_mut().join(&other_refusals);
     }
 
     /// Scores every interest of the taxonomy for `profile` at `now`.
@@ -531,6 +554,18 @@ impl Engine {
             Target::Interest(_) => {}
             Target::Segment(name) => {
                 if let Some(seg) = seg {
+                    // Name the person's own blocks on what the segment needs.
+                    for i in &seg.positive {
+                        match view.interest_block(*i) {
+                            Some(explain::ExclusionReason::Disliked) => {
+                                deny.push(DenyReason::Disliked { interest: *i });
+                            }
+                            Some(explain::ExclusionReason::Dismissed { at }) => {
+                                deny.push(DenyReason::Dismissed { interest: *i, at });
+                            }
+                            _ => {}
+                        }
+                    }
                     match segment::eval(&view, &scores, &seg.rule) {
                         Some(ex) if level > Level::Off => explanation = ex,
                         _ => deny.push(DenyReason::NotMember {
@@ -570,8 +605,14 @@ impl Engine {
             _ => {}
         }
         let mut members = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut left_out = 0;
         for p in profiles {
+            // Count people, not records: duplicates of one person must not
+            // make an audience look larger than it is.
+            if !seen.insert(p.id()) {
+                continue;
+            }
             if self.decide(p, request, now).is_allowed() {
                 members.push(p.id().clone());
             } else {

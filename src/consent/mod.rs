@@ -558,6 +558,12 @@ impl ConsentLedger {
         self.entries = merged;
     }
 
+    /// Drops every entry at or before `t` (a whole-profile erasure at `t`
+    /// met a copy from before it).
+    pub(crate) fn forget_through(&mut self, t: OffsetDateTime) {
+        self.entries.retain(|e| e.at > t);
+    }
+
     /// Replaces the whole history by a withdrawal of every purpose at `at`
     /// (used by erasure: nothing of the old history remains, and no merge
     /// with an older copy can bring a grant back).
