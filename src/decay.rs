@@ -14,6 +14,7 @@ use crate::explain::ExclusionReason;
 use crate::level::Level;
 use crate::profile::{PreferenceKind, Profile};
 use crate::suppression::Scope;
+use crate::store::{context_of, from_nanos, source_of, to_nanos, Prepared, Series, Store, Sum};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A positive half-life.
@@ -436,16 +437,25 @@ impl DecayPolicyBuilder {
 /// location, cross-site and sensitive interests where they apply.
 #[must_use]
 pub fn purposes_for(taxonomy: &Taxonomy, event: &Event) -> Purposes {
+    purposes_of(taxonomy, event.interest(), event.source(), event.context())
+}
+
+pub(crate) fn purposes_of(
+    taxonomy: &Taxonomy,
+    interest: InterestId,
+    source: Source,
+    context: Context,
+) -> Purposes {
     let mut p = Purposes::EMPTY.with(Purpose::Personalization);
-    if event.source() == Source::Partner {
+    if source == Source::Partner {
         p = p.with(Purpose::PartnerData);
     }
-    match event.context() {
+    match context {
         Context::Location => p = p.with(Purpose::Location),
         Context::CrossSite => p = p.with(Purpose::CrossSite),
         Context::OnSite => {}
     }
-    if taxonomy.sensitivity(event.interest()).is_special() {
+    if taxonomy.sensitivity(interest).is_special() {
         p = p.with(Purpose::SensitiveInterests);
     }
     p
@@ -465,9 +475,9 @@ pub(crate) struct View<'a> {
     pub(crate) now: OffsetDateTime,
     pub(crate) gate: ConsentGate,
     /// Subtree ranges blocked by active suppressions and dislikes.
-    blocks: Vec<(u32, u32, ExclusionReason)>,
+    pub(crate) blocks: Vec<(u32, u32, ExclusionReason)>,
     /// Active dismissals: subtree range and instant.
-    dismissals: Vec<(u32, u32, OffsetDateTime)>,
+    pub(crate) dismissals: Vec<(u32, u32, OffsetDateTime)>,
     suppressed_purposes: Vec<(Purpose, ExclusionReason)>,
 }
 
@@ -503,7 +513,8 @@ impl<'a> View<'a> {
         }
         let cooldown = policy.dismissal_cooldown;
         let dismissals = profile
-            .events()
+            .store()
+            .inert
             .iter()
             .filter(|e| e.is_dismissal() && e.at() <= now && now < e.at().saturating_add(cooldown))
             .map(|e| (e.interest().0, taxonomy.subtree_end(e.interest()), e.at()))
@@ -708,15 +719,34 @@ impl Scores {
     }
 }
 
-/// The hot loop: one pass over the stored events (sorted by instant), each
+/// Scores for `view`: the incremental path when the profile's aggregates
+/// were prepared by an engine with `fingerprint` for an instant at or before
+/// `now`, else the plain pass over the events. Both give the same result.
+pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
+    let prepared = view.profile.store().prepared;
+    let fast = match (prepared, to_nanos(view.now)) {
+        (Some(p), Some(now)) if p.fingerprint == fingerprint && now >= p.maintained_at => {
+            Some((p, now))
+        }
+        _ => None,
+    };
+    let mut scores = match fast {
+        Some((p, now)) => score_incremental(view, p, now),
+        None => score_plain(view),
+    };
+    establish(view, &mut scores);
+    Scores { now: view.now, scores }
+}
+
+/// The reference: one pass over the stored events (sorted by instant), each
 /// usable contribution added to its interest and every ancestor.
-pub(crate) fn score(view: &View<'_>) -> Scores {
+pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     let tax = view.taxonomy;
     let n = tax.len();
     let mut scores = vec![InterestScore::default(); n];
     let mut last_day = vec![i64::MIN; n];
     for e in view.profile.events() {
-        let Ok(c) = view.classify(e) else { continue };
+        let Ok(c) = view.classify(&e) else { continue };
         let day = utc_day(e.at());
         let mut node = Some(e.interest());
         while let Some(id) = node {
@@ -733,7 +763,16 @@ pub(crate) fn score(view: &View<'_>) -> Scores {
             node = tax.parent(id);
         }
     }
+    let cap = view.policy.min_days;
+    for s in &mut scores {
+        s.days = s.days.min(cap);
+    }
+    scores
+}
+
+fn establish(view: &View<'_>, scores: &mut [InterestScore]) {
     let policy = view.policy;
+    let tax = view.taxonomy;
     let sensitive_ok = policy.allow_sensitive_observation
         && view
             .profile
@@ -753,8 +792,462 @@ pub(crate) fn score(view: &View<'_>) -> Scores {
             None
         };
     }
-    Scores {
-        now: view.now,
-        scores,
+}
+
+/// When data recorded at an instant may be used for a purpose at `now`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Window {
+    /// Not at all (not granted now, or suppressed).
+    Never,
+    /// Data recorded at or after this instant (Unix ns), none before.
+    Since(i64),
+    /// A more involved history (a lapsed grant renewed without withdrawal):
+    /// ask per event.
+    PerEvent,
+}
+
+fn windows(view: &View<'_>) -> [Window; Purpose::ALL.len()] {
+    let ledger = view.profile.consent();
+    let now = view.now;
+    Purpose::ALL.map(|p| {
+        if !p.needs_consent() {
+            return Window::Since(i64::MIN);
+        }
+        if view.purpose_block(p).is_some() || !ledger.is_granted(p, now) {
+            return Window::Never;
+        }
+        let timeline = ledger.timeline(p);
+        let upto = timeline.partition_point(|x| x.0 <= now);
+        let points = timeline.get(..upto).unwrap_or(&[]);
+        // Start of the granted run that reaches `now`.
+        let run = points
+            .iter()
+            .rposition(|x| !x.1.is_granted())
+            .map_or(0, |i| i + 1);
+        let Some(start) = points.get(run).map(|x| x.0) else {
+            return Window::Never;
+        };
+        // Anything granted earlier but after the last withdrawal still counts.
+        let withdrawn = points
+            .iter()
+            .rposition(|x| x.1 == ConsentState::Withdrawn)
+            .unwrap_or(0);
+        let earlier_grant = points
+            .get(withdrawn..run)
+            .is_some_and(|xs| xs.iter().any(|x| x.1.is_granted()));
+        match (earlier_grant, to_nanos(start)) {
+            (false, Some(s)) => Window::Since(s),
+            (false, None) if start < OffsetDateTime::UNIX_EPOCH => Window::Since(i64::MIN),
+            _ => Window::PerEvent,
+        }
+    })
+}
+
+/// Latest active dismissal covering `interest`, Unix ns.
+fn dismissed_until(view: &View<'_>, interest: InterestId) -> Option<i64> {
+    let i = interest.0;
+    view.dismissals
+        .iter()
+        .filter(|d| d.0 <= i && i < d.1)
+        .filter_map(|d| to_nanos(d.2))
+        .max()
+}
+
+fn h_nanos(view: &View<'_>, interest: InterestId) -> f64 {
+    view.policy
+        .half_life_for(view.taxonomy, interest)
+        .get()
+        .whole_nanoseconds() as f64
+}
+
+fn nanos_f64(d: Duration) -> f64 {
+    d.whole_nanoseconds() as f64
+}
+
+/// Largest forward-decay exponent (in half-lives) a sum may carry before
+/// the landmark moves: 2^600 is far from overflow and leaves decay factors
+/// far from underflow.
+pub(crate) const MAX_EXPONENT: f64 = 600.0;
+
+fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<InterestScore> {
+    let tax = view.taxonomy;
+    let policy = view.policy;
+    let store = view.profile.store();
+    let level = view.profile.level();
+    let wins = windows(view);
+    let cap = policy.min_days as usize;
+    let mut scores = vec![InterestScore::default(); tax.len()];
+    // Most recent distinct usable days per series (up to `cap`), flat.
+    let mut days: Vec<(usize, i64)> = Vec::new();
+    for (si, s) in store.series.iter().enumerate() {
+        let interest = s.interest;
+        if view.blocks.iter().any(|b| b.0 <= interest.0 && interest.0 < b.1) {
+            continue;
+        }
+        let (source, context) = (source_of(s.class), context_of(s.class));
+        if !level.admits(source, context) {
+            continue;
+        }
+        let purposes = purposes_of(tax, interest, source, context);
+        if purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation {
+            continue;
+        }
+        let mut since = i64::MIN;
+        let mut per_event = false;
+        let mut never = false;
+        for p in purposes.iter() {
+            match wins.get(p.index()).copied().unwrap_or(Window::Never) {
+                Window::Never => never = true,
+                Window::Since(a) => since = since.max(a),
+                Window::PerEvent => per_event = true,
+            }
+        }
+        if never {
+            continue;
+        }
+        let max_age = policy.max_age_for(tax, interest, source);
+        let oldest = now.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+        let end = s.first_after(now);
+        let k = s.first_at_or_after(s.head, oldest);
+        let mut start = k.max(s.first_at_or_after(k, since));
+        if let Some(d) = dismissed_until(view, interest) {
+            start = start.max(s.first_after(d));
+        }
+        if start >= end {
+            continue;
+        }
+        let h = h_nanos(view, interest);
+        let decay_exp = (i128::from(now) - i128::from(prepared.landmark)) as f64 / h;
+        let sw = &policy.signal_weights;
+        let mut value = 0.0;
+        let mut count = 0u32;
+        if start == k && end == s.len() && !per_event && decay_exp <= MAX_EXPONENT {
+            let mut sum = s.sum;
+            for i in s.head..k {
+                if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
+                    sum.add(-forward(sw.get(sg) * w, at, prepared.landmark, h));
+                }
+            }
+            value = sum.get() * (-decay_exp).exp2();
+            count = (end - start) as u32;
+        } else {
+            for i in start..end {
+                let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) else {
+                    continue;
+                };
+                if per_event {
+                    let t = from_nanos(at);
+                    if purposes.iter().any(|p| !view.gate.allows(p, t)) {
+                        continue;
+                    }
+                }
+                let age = (i128::from(now) - i128::from(at)) as f64;
+                value += sw.get(sg) * w * (-(age / h)).exp2();
+                count += 1;
+            }
+        }
+        if count == 0 {
+            continue;
+        }
+        // Most recent distinct days of the usable events, newest first.
+        let mut found = 0;
+        let mut last_day = None;
+        for i in (start..end).rev() {
+            if found >= cap {
+                break;
+            }
+            let Some(&at) = s.at.get(i) else { continue };
+            if per_event && purposes.iter().any(|p| !view.gate.allows(p, from_nanos(at))) {
+                continue;
+            }
+            let day = at.div_euclid(86_400_000_000_000);
+            if last_day != Some(day) {
+                last_day = Some(day);
+                days.push((si, day));
+                found += 1;
+            }
+        }
+        let mut node = Some(interest);
+        while let Some(id) = node {
+            if let Some(sc) = scores.get_mut(id.index()) {
+                sc.score += value;
+                sc.events += count;
+            }
+            node = tax.parent(id);
+        }
+    }
+    // Distinct days per interest over its subtree's series, counted up to
+    // `cap`: the union of each series' `cap` most recent days decides it.
+    if !days.is_empty() {
+        let mut buf: Vec<i64> = Vec::new();
+        for (i, sc) in scores.iter_mut().enumerate() {
+            if sc.events == 0 {
+                continue;
+            }
+            let id = InterestId(i as u32);
+            let (lo, hi) = (id.0, tax.subtree_end(id));
+            let first = store.series.partition_point(|s| s.interest.0 < lo);
+            let last = store.series.partition_point(|s| s.interest.0 < hi);
+            buf.clear();
+            buf.extend(days.iter().filter(|(si, _)| (first..last).contains(si)).map(|(_, d)| *d));
+            buf.sort_unstable();
+            buf.dedup();
+            sc.days = buf.len().min(cap) as u32;
+        }
+    }
+    scores
+}
+
+/// `w · 2^((at − landmark)/h)`.
+pub(crate) fn forward(w: f64, at: i64, landmark: i64, h: f64) -> f64 {
+    w * (((i128::from(at) - i128::from(landmark)) as f64) / h).exp2()
+}
+
+/// A fingerprint of everything the aggregates depend on: half-lives, max
+/// ages and signal weights.
+pub(crate) fn fingerprint(taxonomy: &Taxonomy, policy: &DecayPolicy) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    policy.half_life.0.hash(&mut h);
+    policy.max_age.hash(&mut h);
+    policy.partner_max_age.hash(&mut h);
+    for s in Signal::ALL {
+        policy.signal_weights.get(s).to_bits().hash(&mut h);
+    }
+    for (id, _) in taxonomy.iter() {
+        taxonomy.half_life(id).map(HalfLife::get).hash(&mut h);
+        taxonomy.max_age(id).hash(&mut h);
+    }
+    h.finish().max(1)
+}
+
+/// Index before which a series' events never count again at `now` or later:
+/// past their max age, or recorded before a withdrawal of a purpose they need.
+fn cutoff(
+    s: &Series,
+    taxonomy: &Taxonomy,
+    policy: &DecayPolicy,
+    ledger: &crate::consent::ConsentLedger,
+    now: OffsetDateTime,
+    now_ns: i64,
+) -> usize {
+    let (source, context) = (source_of(s.class), context_of(s.class));
+    let max_age = policy.max_age_for(taxonomy, s.interest, source);
+    let oldest = now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+    let withdrawn = purposes_of(taxonomy, s.interest, source, context)
+        .iter()
+        .filter_map(|p| ledger.last_withdrawal(p, now))
+        .filter_map(to_nanos)
+        .max()
+        .unwrap_or(i64::MIN);
+    s.first_at_or_after(0, oldest.max(withdrawn))
+}
+
+/// Computes every series' head and sum afresh, with the landmark at `now`.
+pub(crate) fn prepare(
+    store: &mut Store,
+    taxonomy: &Taxonomy,
+    policy: &DecayPolicy,
+    fingerprint: u64,
+    ledger: &crate::consent::ConsentLedger,
+    now: OffsetDateTime,
+) {
+    let Some(now_ns) = to_nanos(now) else {
+        store.prepared = None;
+        return;
+    };
+    let landmark = now_ns;
+    for s in &mut store.series {
+        let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
+        s.head = cutoff(s, taxonomy, policy, ledger, now, now_ns);
+        let mut sum = Sum::default();
+        for i in s.head..s.len() {
+            if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
+                sum.add(forward(policy.signal_weights.get(sg) * w, at, landmark, h));
+            }
+        }
+        s.sum = sum;
+    }
+    store.prepared = Some(Prepared { fingerprint, landmark, maintained_at: now_ns });
+}
+
+/// Keeps the aggregates after an event was inserted at `pos` of series `si`:
+/// O(1) in the common case (the event is added to the sum and the series'
+/// head moves past what expired since).
+pub(crate) fn after_insert(
+    store: &mut Store,
+    si: usize,
+    pos: usize,
+    taxonomy: &Taxonomy,
+    policy: &DecayPolicy,
+    fingerprint: u64,
+    ledger: &crate::consent::ConsentLedger,
+    now: OffsetDateTime,
+) {
+    let (Some(p), Some(now_ns)) = (store.prepared, to_nanos(now)) else {
+        return prepare(store, taxonomy, policy, fingerprint, ledger, now);
+    };
+    let Some(s) = store.series.get_mut(si) else { return };
+    let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
+    let exp = |at: i64| ((i128::from(at) - i128::from(p.landmark)) as f64) / h;
+    if p.fingerprint != fingerprint || exp(now_ns) > MAX_EXPONENT || exp(now_ns) < -MAX_EXPONENT {
+        return prepare(store, taxonomy, policy, fingerprint, ledger, now);
+    }
+    let sw = &policy.signal_weights;
+    if pos >= s.head {
+        if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(pos), s.weight.get(pos), s.signal.get(pos)) {
+            s.sum.add(forward(sw.get(sg) * w, at, p.landmark, h));
+        }
+    }
+    let new_head = cutoff(s, taxonomy, policy, ledger, now, now_ns).max(s.head);
+    for i in s.head..new_head {
+        if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
+            s.sum.add(-forward(sw.get(sg) * w, at, p.landmark, h));
+        }
+    }
+    if new_head >= s.len() {
+        // Nothing left: start from an exact zero.
+        s.sum = Sum::default();
+    }
+    s.head = new_head;
+    store.prepared = Some(Prepared { maintained_at: p.maintained_at.max(now_ns), ..p });
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod fast_path {
+    //! The incremental path against the plain pass, over random histories.
+    use super::*;
+    use crate::consent::Evidence;
+    use crate::engine::Engine;
+    use crate::suppression::{Reason, Suppression};
+    use crate::taxonomy::SpecialCategory;
+    use proptest::prelude::*;
+    use time::macros::datetime;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Record { interest: usize, signal: usize, source: usize, context: usize, gift: bool, weight: f64, lag_min: i64 },
+        Advance { minutes: i64 },
+        Grant { purpose: usize, expires_h: Option<i64> },
+        Withdraw { purpose: usize },
+        Suppress { interest: Option<usize>, purpose: usize, until_h: Option<i64> },
+        Like { interest: usize },
+        Dislike { interest: usize },
+        Level { level: usize },
+        Compact,
+        Score { back_min: i64 },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0..9usize, 0..6usize, 0..3usize, 0..3usize, prop::bool::weighted(0.1), 0.0..4.0f64, 0..(30 * 24 * 60i64))
+                .prop_map(|(interest, signal, source, context, gift, weight, lag_min)| Op::Record { interest, signal, source, context, gift, weight, lag_min }),
+            3 => (0..(5 * 24 * 60i64)).prop_map(|minutes| Op::Advance { minutes }),
+            2 => (0..8usize, prop::option::weighted(0.3, 1..(40 * 24i64))).prop_map(|(purpose, expires_h)| Op::Grant { purpose, expires_h }),
+            1 => (0..8usize).prop_map(|purpose| Op::Withdraw { purpose }),
+            1 => (prop::option::weighted(0.7, 0..9usize), 0..8usize, prop::option::of(1..(20 * 24i64)))
+                .prop_map(|(interest, purpose, until_h)| Op::Suppress { interest, purpose, until_h }),
+            1 => (0..9usize).prop_map(|interest| Op::Like { interest }),
+            1 => (0..9usize).prop_map(|interest| Op::Dislike { interest }),
+            1 => (0..4usize).prop_map(|level| Op::Level { level }),
+            1 => Just(Op::Compact),
+            3 => (0..(3 * 24 * 60i64)).prop_map(|back_min| Op::Score { back_min }),
+        ]
+    }
+
+    fn engine(allow_sensitive: bool) -> Engine {
+        let taxonomy = Taxonomy::builder()
+            .interest("a/x")
+            .interest("a/y/z")
+            .interest("b")
+            .sensitive("h/p", SpecialCategory::Health)
+            .half_life("a/y", Duration::days(3))
+            .max_age("b", Duration::days(10))
+            .build()
+            .unwrap();
+        let policy = DecayPolicy::builder()
+            .allow_sensitive_observation(allow_sensitive)
+            .dismissal_cooldown(Duration::days(4))
+            .build()
+            .unwrap();
+        Engine::new(taxonomy, policy)
+    }
+
+    fn check(engine: &Engine, profile: &Profile, now: OffsetDateTime, fast_runs: &mut u32) {
+        let view = View::new(engine.taxonomy(), engine.policy(), profile, now);
+        let fp = fingerprint(engine.taxonomy(), engine.policy());
+        let prepared = profile.store().prepared;
+        let is_fast = prepared.is_some_and(|p| p.fingerprint == fp && to_nanos(now).is_some_and(|n| n >= p.maintained_at));
+        *fast_runs += u32::from(is_fast);
+        let got = score(&view, fp);
+        let mut want = score_plain(&view);
+        establish(&view, &mut want);
+        for (i, w) in want.iter().enumerate() {
+            let g = got.get(InterestId(i as u32)).unwrap();
+            let tol = 1e-9 * w.score.abs().max(1e-12);
+            assert!((g.score - w.score).abs() <= tol, "interest {i} at {now}: fast {} plain {}", g.score, w.score);
+            assert_eq!((g.events, g.days, g.established), (w.events, w.days, w.established), "interest {i} at {now}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn fast_path_equals_plain_pass(ops in prop::collection::vec(op(), 1..120), allow_sensitive: bool) {
+            let engine = engine(allow_sensitive);
+            let tax = engine.taxonomy().clone();
+            let ids: Vec<InterestId> = tax.iter().map(|(id, _)| id).collect();
+            let mut clock = datetime!(2026-01-01 0:00 UTC);
+            let mut p = Profile::new("p");
+            p.set_level(Level::FirstParty);
+            p.consent_mut().grant(Purpose::Personalization, clock, None, Evidence::Ui("t".into())).unwrap();
+            engine.prepare(&mut p, clock);
+            let mut fast_runs = 0;
+            for op in ops {
+                match op {
+                    Op::Record { interest, signal, source, context, gift, weight, lag_min } => {
+                        let at = clock - Duration::minutes(lag_min);
+                        let e = Event::new(ids[interest % ids.len()], Signal::ALL[signal], at)
+                            .with_source([Source::FirstParty, Source::Declared, Source::Partner][source])
+                            .with_context([Context::OnSite, Context::Location, Context::CrossSite][context])
+                            .with_gift(gift)
+                            .with_weight(weight)
+                            .unwrap();
+                        let _ = engine.record(&mut p, e, clock);
+                    }
+                    Op::Advance { minutes } => clock += Duration::minutes(minutes),
+                    Op::Grant { purpose, expires_h } => {
+                        let purpose = Purpose::ALL[purpose];
+                        let _ = p.consent_mut().grant(purpose, clock, expires_h.map(|h| clock + Duration::hours(h)), Evidence::Ui("t".into()));
+                    }
+                    Op::Withdraw { purpose } => {
+                        let _ = p.consent_mut().withdraw(Purpose::ALL[purpose], clock, Evidence::Ui("t".into()));
+                    }
+                    Op::Suppress { interest, purpose, until_h } => {
+                        let scope = match interest {
+                            Some(i) => Scope::Interest(ids[i % ids.len()]),
+                            None => Scope::Purpose(Purpose::ALL[purpose]),
+                        };
+                        let mut s = Suppression::new(scope, Reason::OptOut, clock);
+                        if let Some(h) = until_h {
+                            s = s.until(clock + Duration::hours(h)).unwrap();
+                        }
+                        engine.suppress(&mut p, s, clock);
+                    }
+                    Op::Like { interest } => p.like(ids[interest % ids.len()], clock),
+                    Op::Dislike { interest } => p.dislike(ids[interest % ids.len()], clock),
+                    Op::Level { level } => p.set_level([Level::Off, Level::Declared, Level::FirstParty, Level::Full][level]),
+                    Op::Compact => { engine.compact(&mut p, clock); }
+                    Op::Score { back_min } => {
+                        check(&engine, &p, clock, &mut fast_runs);
+                        check(&engine, &p, clock - Duration::minutes(back_min), &mut fast_runs);
+                    }
+                }
+            }
+            check(&engine, &p, clock, &mut fast_runs);
+            check(&engine, &p, clock + Duration::days(20), &mut fast_runs);
+            prop_assert!(fast_runs > 0, "the fast path never ran");
+        }
     }
 }

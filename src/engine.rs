@@ -47,6 +47,8 @@ use crate::taxonomy::{InterestId, Taxonomy};
 pub struct Engine {
     taxonomy: Taxonomy,
     policy: DecayPolicy,
+    /// What profiles' incremental aggregates are valid for.
+    fingerprint: u64,
     segments: Vec<Segment>,
     min_audience: usize,
 }
@@ -55,9 +57,11 @@ impl Engine {
     /// An engine without segments and the default minimum audience (50).
     #[must_use]
     pub fn new(taxonomy: Taxonomy, policy: DecayPolicy) -> Self {
+        let fingerprint = decay::fingerprint(&taxonomy, &policy);
         Self {
             taxonomy,
             policy,
+            fingerprint,
             segments: Vec::new(),
             min_audience: DEFAULT_MIN_AUDIENCE,
         }
@@ -137,7 +141,19 @@ impl Engine {
     ) -> Result<(), Refusal> {
         match self.check(profile, &event, now) {
             Ok(()) => {
-                profile.insert_event(event);
+                let (store, ledger) = profile.store_and_ledger();
+                if let Some((si, pos)) = store.insert(event) {
+                    decay::after_insert(
+                        store,
+                        si,
+                        pos,
+                        &self.taxonomy,
+                        &self.policy,
+                        self.fingerprint,
+                        ledger,
+                        now,
+                    );
+                }
                 Ok(())
             }
             Err(reason) => {
@@ -156,6 +172,9 @@ impl Engine {
         let tax = &self.taxonomy;
         if !tax.contains(e.interest()) {
             return Err(RefusalReason::UnknownInterest(e.interest()));
+        }
+        if crate::store::to_nanos(e.at()).is_none() {
+            return Err(RefusalReason::OutOfRange { at: e.at() });
         }
         let age = now - e.at();
         if age.is_negative() {
@@ -176,7 +195,7 @@ impl Engine {
                     max_age: cooldown,
                 });
             }
-            return if profile.has_event(e) {
+            return if profile.store().contains(e) {
                 Err(RefusalReason::Duplicate)
             } else {
                 Ok(())
@@ -225,15 +244,25 @@ impl Engine {
                 return Err(RefusalReason::NoConsent { purpose: p, state });
             }
         }
-        let view = self.view(profile, now);
-        match view.interest_block(e.interest()) {
-            Some(explain::ExclusionReason::Disliked) => return Err(RefusalReason::Disliked),
-            Some(explain::ExclusionReason::Dismissed { at }) if e.at() <= at => {
-                return Err(RefusalReason::Dismissed { at });
-            }
-            _ => {}
+        // Without building a view: recording must not allocate.
+        if profile.preferences().iter().any(|p| {
+            p.kind == crate::profile::PreferenceKind::Dislike
+                && p.at <= now
+                && tax.is_within(e.interest(), p.interest)
+        }) {
+            return Err(RefusalReason::Disliked);
         }
-        if profile.has_event(e) {
+        let cooldown = self.policy.dismissal_cooldown();
+        if let Some(d) = profile.store().inert.iter().find(|d| {
+            d.is_dismissal()
+                && e.at() <= d.at()
+                && d.at() <= now
+                && now < d.at().saturating_add(cooldown)
+                && tax.is_within(e.interest(), d.interest())
+        }) {
+            return Err(RefusalReason::Dismissed { at: d.at() });
+        }
+        if profile.store().contains(e) {
             return Err(RefusalReason::Duplicate);
         }
         Ok(())
@@ -267,10 +296,9 @@ impl Engine {
     /// Removes stored data covered by a tombstone and records it.
     fn forget(&self, profile: &mut Profile, tomb: Tombstone, preferences: bool) -> usize {
         let tax = &self.taxonomy;
-        let before = profile.events().len();
-        profile
-            .events_mut()
-            .retain(|e| !(covers(tax, &tomb, e.interest()) && e.at() <= tomb.at));
+        let removed = profile
+            .store_mut()
+            .remove(|e| covers(tax, &tomb, e.interest()) && e.at() <= tomb.at);
         if preferences {
             profile
                 .preferences_mut()
@@ -280,7 +308,17 @@ impl Engine {
         // A newer tombstone of the same or a wider scope subsumes older ones.
         tombs.retain(|t| !(t.at <= tomb.at && subsumes(tax, &tomb.scope, &t.scope)));
         tombs.push(tomb);
-        before - profile.events().len()
+        self.prepare(profile, tomb.at);
+        removed
+    }
+
+    /// Computes the profile's incremental aggregates for this engine at
+    /// `now`, so that reads at `now` or later cost O(interests) instead of a
+    /// pass over the events. Recording does this by itself; call it after
+    /// reading a profile back from storage if you will score it many times.
+    pub fn prepare(&self, profile: &mut Profile, now: OffsetDateTime) {
+        let (store, ledger) = profile.store_and_ledger();
+        decay::prepare(store, &self.taxonomy, &self.policy, self.fingerprint, ledger, now);
     }
 
     /// Erases an interest subtree: its events, likes and dislikes. A
@@ -316,7 +354,7 @@ impl Engine {
             },
             true,
         );
-        profile.events_mut().clear();
+        profile.store_mut().clear();
         profile.preferences_mut().clear();
         *profile.refusals_mut() = Default::default();
         profile.consent_mut().reset_withdrawn(now);
@@ -330,19 +368,19 @@ impl Engine {
     pub fn compact(&self, profile: &mut Profile, now: OffsetDateTime) -> usize {
         let tax = &self.taxonomy;
         let policy = &self.policy;
-        let before = profile.events().len();
-        profile.events_mut().retain(|e| {
+        let removed = profile.store_mut().remove(|e| {
             let age = now - e.at();
             if e.is_dismissal() {
-                age < policy.dismissal_cooldown()
+                age >= policy.dismissal_cooldown()
             } else {
-                age <= policy.max_age_for(tax, e.interest(), e.source())
+                age > policy.max_age_for(tax, e.interest(), e.source())
             }
         });
         profile
             .suppressions_mut()
             .retain(|s| s.ends().is_none_or(|u| u > now));
-        before - profile.events().len()
+        self.prepare(profile, now);
+        removed
     }
 
     /// Joins another record of the same person into `profile` (identity
@@ -387,11 +425,13 @@ impl Engine {
             tombs.iter().any(|t| covers(tax, t, i) && at <= t.at)
         };
         for e in other.events() {
-            if !gone(e.interest(), e.at()) && !profile.has_event(e) {
-                profile.insert_event(*e);
+            if !gone(e.interest(), e.at()) && !profile.store().contains(&e) {
+                profile.store_mut().insert(e);
             }
         }
-        profile.events_mut().retain(|e| !gone(e.interest(), e.at()));
+        profile
+            .store_mut()
+            .remove(|e| gone(e.interest(), e.at()));
         for s in other.suppressions() {
             if !profile.suppressions().contains(s) {
                 profile.suppressions_mut().push(*s);
@@ -406,6 +446,8 @@ impl Engine {
             .preferences_mut()
             .retain(|p| !gone(p.interest, p.at));
         profile.consent_mut().merge(&other_consent);
+        // Events were joined without the aggregates: prepare them again.
+        profile.store_mut().prepared = None;
         profile.set_level(profile.level().min(other.level()));
         profile.refusals_mut().join(&other_refusals);
     }
@@ -413,7 +455,7 @@ impl Engine {
     /// Scores every interest of the taxonomy for `profile` at `now`.
     #[must_use]
     pub fn scores(&self, profile: &Profile, now: OffsetDateTime) -> Scores {
-        decay::score(&self.view(profile, now))
+        decay::score(&self.view(profile, now), self.fingerprint)
     }
 
     /// Explains one interest at `now`: its usable events and their
@@ -427,7 +469,7 @@ impl Engine {
         now: OffsetDateTime,
     ) -> Explanation {
         let view = self.view(profile, now);
-        let scores = decay::score(&view);
+        let scores = decay::score(&view, self.fingerprint);
         let s = scores.get(interest).copied().unwrap_or_default();
         let mut ex = explain::interest(&view, interest, s.score, s.established);
         if s.established.is_none() {
@@ -441,7 +483,7 @@ impl Engine {
     #[must_use]
     pub fn segments(&self, profile: &Profile, now: OffsetDateTime) -> Vec<Membership> {
         let view = self.view(profile, now);
-        let scores = decay::score(&view);
+        let scores = decay::score(&view, self.fingerprint);
         self.memberships(&view, &scores)
     }
 
@@ -531,7 +573,7 @@ impl Engine {
                 level,
             });
         }
-        let scores = decay::score(&view);
+        let scores = decay::score(&view, self.fingerprint);
         let mut explanation = Explanation::default();
         match &request.target {
             Target::Nobody => {}
@@ -632,7 +674,7 @@ impl Engine {
     #[must_use]
     pub fn report(&self, profile: &Profile, now: OffsetDateTime) -> Report {
         let view = self.view(profile, now);
-        let scores = decay::score(&view);
+        let scores = decay::score(&view, self.fingerprint);
         let tax = &self.taxonomy;
         let mut ids: Vec<InterestId> = profile
             .events()
@@ -671,7 +713,7 @@ impl Engine {
             segments: self.memberships(&view, &scores),
             refusals: profile.refusals().clone(),
             erasures: profile.tombstones().to_vec(),
-            stored_events: profile.events().len(),
+            stored_events: profile.stored_events(),
         }
     }
 }

@@ -66,6 +66,7 @@
 //! an [`AudienceError`]. Nothing in this crate panics on input data.
 
 mod serde_util;
+mod store;
 
 pub mod audience;
 pub mod config;

@@ -14,6 +14,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::consent::{ConsentLedger, ConsentState, Purpose};
 use crate::event::Event;
+use crate::store::Store;
 use crate::level::Level;
 use crate::suppression::{Reason, Scope, Suppression};
 use crate::taxonomy::InterestId;
@@ -170,6 +171,12 @@ pub enum RefusalReason {
     /// The interest is not in the engine's taxonomy.
     #[error("unknown interest {0}")]
     UnknownInterest(InterestId),
+    /// The instant is outside the supported years (1678 to 2261).
+    #[error("instant {at} is outside the supported years 1678 to 2261")]
+    OutOfRange {
+        /// The instant.
+        at: OffsetDateTime,
+    },
     /// An erasure covers it.
     #[error("erased: data of this interest up to {until} was erased")]
     Erased {
@@ -203,7 +210,7 @@ impl RefusalReason {
             Self::Suppressed { .. } => RefusalKind::Suppressed,
             Self::Stale { .. } => RefusalKind::Stale,
             Self::FromFuture { .. } => RefusalKind::FromFuture,
-            Self::UnknownInterest(_) => RefusalKind::Invalid,
+            Self::UnknownInterest(_) | Self::OutOfRange { .. } => RefusalKind::Invalid,
             Self::Erased { .. } => RefusalKind::Erased,
             Self::Sensitive => RefusalKind::Sensitive,
             Self::Disliked => RefusalKind::Disliked,
@@ -277,8 +284,8 @@ impl RefusalCounts {
 /// p.consent_mut().grant(Purpose::Personalization, datetime!(2026-11-01 9:00 UTC), None, Evidence::Ui("signup".into()))?;
 /// # Ok::<(), tactful::ConsentError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, from = "ProfileRepr")]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "ProfileRepr")]
 pub struct Profile {
     id: ProfileId,
     #[serde(default)]
@@ -289,12 +296,42 @@ pub struct Profile {
     preferences: Vec<Preference>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
-    #[serde(default)]
-    events: Vec<Event>,
+    #[serde(skip)]
+    store: Store,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tombstones: Vec<Tombstone>,
     #[serde(default)]
     refusals: RefusalCounts,
+}
+
+impl Serialize for Profile {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Out<'a> {
+            id: &'a ProfileId,
+            level: Level,
+            consent: &'a ConsentLedger,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            preferences: &'a [Preference],
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            suppressions: &'a [Suppression],
+            events: Vec<Event>,
+            #[serde(skip_serializing_if = "<[_]>::is_empty")]
+            tombstones: &'a [Tombstone],
+            refusals: &'a RefusalCounts,
+        }
+        Out {
+            id: &self.id,
+            level: self.level,
+            consent: &self.consent,
+            preferences: &self.preferences,
+            suppressions: &self.suppressions,
+            events: self.store.events(),
+            tombstones: &self.tombstones,
+            refusals: &self.refusals,
+        }
+        .serialize(s)
+    }
 }
 
 impl Profile {
@@ -306,7 +343,7 @@ impl Profile {
             consent: ConsentLedger::default(),
             preferences: Vec::new(),
             suppressions: Vec::new(),
-            events: Vec::new(),
+            store: Store::default(),
             tombstones: Vec::new(),
             refusals: RefusalCounts::default(),
         }
@@ -376,10 +413,18 @@ impl Profile {
     pub fn suppressions(&self) -> &[Suppression] {
         &self.suppressions
     }
-    /// Stored events, sorted by instant.
+    /// Stored events, sorted by instant (instants in UTC). This builds a
+    /// list from the profile's compact storage; see
+    /// [`stored_events`](Self::stored_events) for the count alone.
     #[must_use]
-    pub fn events(&self) -> &[Event] {
-        &self.events
+    pub fn events(&self) -> Vec<Event> {
+        self.store.events()
+    }
+
+    /// Number of stored events.
+    #[must_use]
+    pub fn stored_events(&self) -> usize {
+        self.store.len()
     }
     /// Erasure tombstones.
     #[must_use]
@@ -395,8 +440,15 @@ impl Profile {
     pub(crate) fn refusals_mut(&mut self) -> &mut RefusalCounts {
         &mut self.refusals
     }
-    pub(crate) fn events_mut(&mut self) -> &mut Vec<Event> {
-        &mut self.events
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
+    }
+    pub(crate) fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+    /// The store and the ledger at once (the aggregates need both).
+    pub(crate) fn store_and_ledger(&mut self) -> (&mut Store, &ConsentLedger) {
+        (&mut self.store, &self.consent)
     }
     pub(crate) fn preferences_mut(&mut self) -> &mut Vec<Preference> {
         &mut self.preferences
@@ -408,19 +460,6 @@ impl Profile {
         &mut self.tombstones
     }
 
-    /// Inserts keeping events sorted by instant (stable for equal instants).
-    pub(crate) fn insert_event(&mut self, e: Event) {
-        let pos = self.events.partition_point(|x| x.at() <= e.at());
-        self.events.insert(pos, e);
-    }
-
-    /// Whether an identical event is stored.
-    pub(crate) fn has_event(&self, e: &Event) -> bool {
-        let lo = self.events.partition_point(|x| x.at() < e.at());
-        self.events
-            .get(lo..)
-            .is_some_and(|rest| rest.iter().take_while(|x| x.at() == e.at()).any(|x| x == e))
-    }
 }
 
 /// The deserialized form, normalised on the way in (events sorted).
@@ -444,19 +483,29 @@ struct ProfileRepr {
     refusals: RefusalCounts,
 }
 
-impl From<ProfileRepr> for Profile {
-    fn from(r: ProfileRepr) -> Self {
-        let mut events = r.events;
-        events.sort_by_key(Event::at);
-        Self {
+impl TryFrom<ProfileRepr> for Profile {
+    type Error = String;
+
+    fn try_from(r: ProfileRepr) -> Result<Self, Self::Error> {
+        let mut store = Store::default();
+        for e in r.events {
+            if crate::store::to_nanos(e.at()).is_none() {
+                return Err(format!(
+                    "event at {} is outside the supported years 1678 to 2261",
+                    e.at()
+                ));
+            }
+            store.insert(e);
+        }
+        Ok(Self {
             id: r.id,
             level: r.level,
             consent: r.consent,
             preferences: r.preferences,
             suppressions: r.suppressions,
-            events,
+            store,
             tombstones: r.tombstones,
             refusals: r.refusals,
-        }
+        })
     }
 }

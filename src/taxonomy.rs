@@ -18,7 +18,9 @@ use crate::error::TaxonomyError;
 ///
 /// Handles are only meaningful for the taxonomy that issued them; a taxonomy
 /// built from the same paths issues the same handles.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct InterestId(pub(crate) u32);
 

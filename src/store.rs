@@ -1,0 +1,321 @@
+//! Event storage of a profile and its incremental decayed aggregates.
+//!
+//! Events are kept in one *series* per (interest, source, context), in time
+//! order, as three flat columns (instant in Unix nanoseconds, own weight,
+//! signal): 17 bytes per retained event. Gifts and dismissals, which never
+//! count as evidence, are kept aside.
+//!
+//! Each series carries a forward-decayed sum against a landmark `L`:
+//! `sum = Σ w·2^((t − L)/h)` over its events from `head` on, so the decayed
+//! score at `now` is `sum · 2^(−(now − L)/h)`: O(1) to update when an event
+//! is recorded, O(1) to read. `head` skips events that can never count again
+//! at any later read (past their max age, or recorded before a consent
+//! withdrawal); reads subtract the few events that expired since. The sums
+//! depend on the engine's half-lives and signal weights, so they carry the
+//! engine's fingerprint; a profile read back from storage (no sums yet) or
+//! used with another engine is scored by the plain pass over its events
+//! until an engine operation prepares it.
+
+use std::cmp::Ordering;
+
+use time::OffsetDateTime;
+
+use crate::event::{Context, Event, Signal, Source, Weight};
+use crate::taxonomy::InterestId;
+
+
+pub(crate) fn class_of(source: Source, context: Context) -> u8 {
+    let s = match source {
+        Source::FirstParty => 0,
+        Source::Declared => 1,
+        Source::Partner => 2,
+    };
+    let c = match context {
+        Context::OnSite => 0,
+        Context::Location => 1,
+        Context::CrossSite => 2,
+    };
+    s * 3 + c
+}
+
+pub(crate) fn source_of(class: u8) -> Source {
+    match class / 3 {
+        0 => Source::FirstParty,
+        1 => Source::Declared,
+        _ => Source::Partner,
+    }
+}
+
+pub(crate) fn context_of(class: u8) -> Context {
+    match class % 3 {
+        0 => Context::OnSite,
+        1 => Context::Location,
+        _ => Context::CrossSite,
+    }
+}
+
+/// Unix nanoseconds of an instant, if it fits an `i64` (years 1678 to 2261).
+pub(crate) fn to_nanos(t: OffsetDateTime) -> Option<i64> {
+    i64::try_from(t.unix_timestamp_nanos()).ok()
+}
+
+pub(crate) fn from_nanos(n: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A running sum with Neumaier compensation: adding and later subtracting
+/// the same terms leaves no drift worth speaking of.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Sum {
+    s: f64,
+    c: f64,
+}
+
+impl Sum {
+    pub(crate) fn add(&mut self, x: f64) {
+        let t = self.s + x;
+        if self.s.abs() >= x.abs() {
+            self.c += (self.s - t) + x;
+        } else {
+            self.c += (x - t) + self.s;
+        }
+        self.s = t;
+    }
+
+    pub(crate) fn get(self) -> f64 {
+        self.s + self.c
+    }
+}
+
+/// The events of one (interest, source, context), sorted by instant.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Series {
+    pub(crate) interest: InterestId,
+    pub(crate) class: u8,
+    pub(crate) at: Vec<i64>,
+    pub(crate) weight: Vec<f64>,
+    pub(crate) signal: Vec<Signal>,
+    /// Events before `head` never count again for reads at or after the
+    /// store's `maintained_at`.
+    pub(crate) head: usize,
+    /// Forward-decayed sum of the events from `head` on.
+    pub(crate) sum: Sum,
+}
+
+impl Series {
+    pub(crate) fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    pub(crate) fn event(&self, i: usize) -> Option<Event> {
+        let at = *self.at.get(i)?;
+        let signal = *self.signal.get(i)?;
+        let weight = Weight::new(*self.weight.get(i)?).ok()?;
+        Some(
+            Event::new(self.interest, signal, from_nanos(at))
+                .with_source(source_of(self.class))
+                .with_context(context_of(self.class))
+                .with_valid_weight(weight),
+        )
+    }
+
+    /// First index `>= from` whose instant is `>= t`.
+    pub(crate) fn first_at_or_after(&self, from: usize, t: i64) -> usize {
+        let rest = self.at.get(from..).unwrap_or(&[]);
+        from + rest.partition_point(|&a| a < t)
+    }
+
+    /// First index whose instant is `> t`.
+    pub(crate) fn first_after(&self, t: i64) -> usize {
+        self.at.partition_point(|&a| a <= t)
+    }
+
+    fn insert(&mut self, at: i64, weight: f64, signal: Signal) -> usize {
+        let pos = self.first_after(at);
+        if pos == self.at.len() {
+            self.at.push(at);
+            self.weight.push(weight);
+            self.signal.push(signal);
+        } else {
+            self.at.insert(pos, at);
+            self.weight.insert(pos, weight);
+            self.signal.insert(pos, signal);
+        }
+        pos
+    }
+
+    fn contains(&self, at: i64, weight: f64, signal: Signal) -> bool {
+        let lo = self.first_at_or_after(0, at);
+        (lo..self.len())
+            .take_while(|&i| self.at.get(i) == Some(&at))
+            .any(|i| {
+                self.weight.get(i).map(|w| w.to_bits()) == Some(weight.to_bits())
+                    && self.signal.get(i) == Some(&signal)
+            })
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(i64) -> bool) -> usize {
+        let before = self.len();
+        let mut w = 0;
+        for r in 0..before {
+            let (Some(&a), Some(&wt), Some(&sg)) = (self.at.get(r), self.weight.get(r), self.signal.get(r))
+            else {
+                continue;
+            };
+            if keep(a) {
+                if let (Some(x), Some(y), Some(z)) =
+                    (self.at.get_mut(w), self.weight.get_mut(w), self.signal.get_mut(w))
+                {
+                    *x = a;
+                    *y = wt;
+                    *z = sg;
+                }
+                w += 1;
+            }
+        }
+        self.at.truncate(w);
+        self.weight.truncate(w);
+        self.signal.truncate(w);
+        before - w
+    }
+}
+
+/// What the sums of a store were computed for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Prepared {
+    /// The engine parameters (half-lives, max ages, signal weights).
+    pub(crate) fingerprint: u64,
+    /// The landmark, Unix nanoseconds.
+    pub(crate) landmark: i64,
+    /// Heads are valid for reads at or after this instant.
+    pub(crate) maintained_at: i64,
+}
+
+/// All stored events of a profile.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Store {
+    /// Sorted by (interest, class).
+    pub(crate) series: Vec<Series>,
+    /// Gifts and dismissals, sorted by instant: stored, never evidence.
+    pub(crate) inert: Vec<Event>,
+    pub(crate) prepared: Option<Prepared>,
+}
+
+impl PartialEq for Store {
+    fn eq(&self, other: &Self) -> bool {
+        self.inert == other.inert
+            && self.series.len() == other.series.len()
+            && self.series.iter().zip(&other.series).all(|(a, b)| {
+                a.interest == b.interest
+                    && a.class == b.class
+                    && a.at == b.at
+                    && a.signal == b.signal
+                    && a.weight.iter().map(|w| w.to_bits()).eq(b.weight.iter().map(|w| w.to_bits()))
+            })
+    }
+}
+
+fn is_inert(e: &Event) -> bool {
+    e.is_gift() || e.is_dismissal()
+}
+
+impl Store {
+    pub(crate) fn len(&self) -> usize {
+        self.series.iter().map(Series::len).sum::<usize>() + self.inert.len()
+    }
+
+    fn key_cmp(s: &Series, interest: InterestId, class: u8) -> Ordering {
+        (s.interest, s.class).cmp(&(interest, class))
+    }
+
+    pub(crate) fn series_index(&self, interest: InterestId, class: u8) -> Result<usize, usize> {
+        self.series.binary_search_by(|s| Self::key_cmp(s, interest, class))
+    }
+
+    /// The series of a subtree given as the id range `start..end`.
+    pub(crate) fn series_in(&self, start: u32, end: u32) -> &[Series] {
+        let lo = self.series.partition_point(|s| s.interest.0 < start);
+        let hi = self.series.partition_point(|s| s.interest.0 < end);
+        self.series.get(lo..hi).unwrap_or(&[])
+    }
+
+    /// Whether an identical event is stored.
+    pub(crate) fn contains(&self, e: &Event) -> bool {
+        if is_inert(e) {
+            return self.inert.contains(e);
+        }
+        let Some(at) = to_nanos(e.at()) else { return false };
+        match self.series_index(e.interest(), class_of(e.source(), e.context())) {
+            Ok(i) => self.series.get(i).is_some_and(|s| s.contains(at, e.weight().get(), e.signal())),
+            Err(_) => false,
+        }
+    }
+
+    /// Inserts an event; returns the series index and position for
+    /// evidence events (`None` for gifts and dismissals). Events whose
+    /// instant does not fit are the caller's to refuse.
+    pub(crate) fn insert(&mut self, e: Event) -> Option<(usize, usize)> {
+        if is_inert(&e) {
+            let pos = self.inert.partition_point(|x| x.at() <= e.at());
+            self.inert.insert(pos, e);
+            return None;
+        }
+        let at = to_nanos(e.at())?;
+        let class = class_of(e.source(), e.context());
+        let si = match self.series_index(e.interest(), class) {
+            Ok(i) => i,
+            Err(i) => {
+                self.series.insert(i, Series { interest: e.interest(), class, ..Series::default() });
+                i
+            }
+        };
+        let s = self.series.get_mut(si)?;
+        let pos = s.insert(at, e.weight().get(), e.signal());
+        if pos < s.head {
+            // A late event before the head: it can never count (it would
+            // have been skipped too), keep the head on the same events.
+            s.head += 1;
+        }
+        Some((si, pos))
+    }
+
+    /// Every stored event, sorted by instant.
+    pub(crate) fn events(&self) -> Vec<Event> {
+        let mut out: Vec<Event> = Vec::with_capacity(self.len());
+        for s in &self.series {
+            out.extend((0..s.len()).filter_map(|i| s.event(i)));
+        }
+        out.extend(self.inert.iter().copied());
+        out.sort_by_key(Event::at);
+        out
+    }
+
+    /// Removes events for which `drop` holds; returns how many. The sums
+    /// must be prepared again afterwards.
+    pub(crate) fn remove(&mut self, mut drop: impl FnMut(&Event) -> bool) -> usize {
+        let mut removed = 0;
+        for s in &mut self.series {
+            let (interest, class) = (s.interest, s.class);
+            let probe = |at: i64| {
+                Event::new(interest, Signal::View, from_nanos(at))
+                    .with_source(source_of(class))
+                    .with_context(context_of(class))
+            };
+            // Only interest, instant, source and context decide removal.
+            removed += s.retain(|at| !drop(&probe(at)));
+        }
+        self.series.retain(|s| s.len() > 0);
+        let before = self.inert.len();
+        self.inert.retain(|e| !drop(e));
+        removed += before - self.inert.len();
+        self.prepared = None;
+        removed
+    }
+
+    /// Removes everything.
+    pub(crate) fn clear(&mut self) {
+        self.series.clear();
+        self.inert.clear();
+        self.prepared = None;
+    }
+}
