@@ -13,8 +13,8 @@ use crate::event::{Context, Event, Signal, Source, Weight};
 use crate::explain::ExclusionReason;
 use crate::level::Level;
 use crate::profile::{PreferenceKind, Profile};
-use crate::suppression::Scope;
 use crate::store::{context_of, from_nanos, source_of, to_nanos, Prepared, Series, Store, Sum};
+use crate::suppression::Scope;
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A positive half-life.
@@ -647,7 +647,8 @@ impl<'a> View<'a> {
             // interest in `baby` (as observed `baby/food` events count there).
             .find(|p| {
                 self.taxonomy.is_within(interest, p.interest)
-                    || self.taxonomy.is_within(p.interest, interest)
+                    || (self.taxonomy.is_within(p.interest, interest)
+                        && self.interest_block(p.interest).is_none())
             })
             .map(|p| p.at)
     }
@@ -735,7 +736,10 @@ pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
         None => score_plain(view),
     };
     establish(view, &mut scores);
-    Scores { now: view.now, scores }
+    Scores {
+        now: view.now,
+        scores,
+    }
 }
 
 /// The reference: one pass over the stored events (sorted by instant), each
@@ -819,22 +823,22 @@ fn windows(view: &View<'_>) -> [Window; Purpose::ALL.len()] {
         let timeline = ledger.timeline(p);
         let upto = timeline.partition_point(|x| x.0 <= now);
         let points = timeline.get(..upto).unwrap_or(&[]);
-        // Start of the granted run that reaches `now`.
+        // Start of the granted run that reaches `now`, and never before the
+        // last withdrawal (a re-grant at the same instant hides it in the timeline).
         let run = points
             .iter()
             .rposition(|x| !x.1.is_granted())
             .map_or(0, |i| i + 1);
-        let Some(start) = points.get(run).map(|x| x.0) else {
+        let Some(run_start) = points.get(run).map(|x| x.0) else {
             return Window::Never;
         };
+        let withdrawn = ledger.last_withdrawal(p, now);
+        let start = withdrawn.map_or(run_start, |w| w.max(run_start));
         // Anything granted earlier but after the last withdrawal still counts.
-        let withdrawn = points
-            .iter()
-            .rposition(|x| x.1 == ConsentState::Withdrawn)
-            .unwrap_or(0);
-        let earlier_grant = points
-            .get(withdrawn..run)
-            .is_some_and(|xs| xs.iter().any(|x| x.1.is_granted()));
+        let earlier_grant = points.get(..run).is_some_and(|xs| {
+            xs.iter()
+                .any(|x| x.1.is_granted() && withdrawn.is_none_or(|w| x.0 >= w))
+        });
         match (earlier_grant, to_nanos(start)) {
             (false, Some(s)) => Window::Since(s),
             (false, None) if start < OffsetDateTime::UNIX_EPOCH => Window::Since(i64::MIN),
@@ -881,7 +885,11 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
     let mut days: Vec<(usize, i64)> = Vec::new();
     for (si, s) in store.series.iter().enumerate() {
         let interest = s.interest;
-        if view.blocks.iter().any(|b| b.0 <= interest.0 && interest.0 < b.1) {
+        if view
+            .blocks
+            .iter()
+            .any(|b| b.0 <= interest.0 && interest.0 < b.1)
+        {
             continue;
         }
         let (source, context) = (source_of(s.class), context_of(s.class));
@@ -906,7 +914,8 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
             continue;
         }
         let max_age = policy.max_age_for(tax, interest, source);
-        let oldest = now.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+        let oldest =
+            now.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
         let end = s.first_after(now);
         let k = s.first_at_or_after(s.head, oldest);
         let mut start = k.max(s.first_at_or_after(k, since));
@@ -924,7 +933,9 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
         if start == k && end == s.len() && !per_event && decay_exp <= MAX_EXPONENT {
             let mut sum = s.sum;
             for i in s.head..k {
-                if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
+                if let (Some(&at), Some(&w), Some(&sg)) =
+                    (s.at.get(i), s.weight.get(i), s.signal.get(i))
+                {
                     sum.add(-forward(sw.get(sg) * w, at, prepared.landmark, h));
                 }
             }
@@ -932,7 +943,9 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
             count = (end - start) as u32;
         } else {
             for i in start..end {
-                let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) else {
+                let (Some(&at), Some(&w), Some(&sg)) =
+                    (s.at.get(i), s.weight.get(i), s.signal.get(i))
+                else {
                     continue;
                 };
                 if per_event {
@@ -957,7 +970,11 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
                 break;
             }
             let Some(&at) = s.at.get(i) else { continue };
-            if per_event && purposes.iter().any(|p| !view.gate.allows(p, from_nanos(at))) {
+            if per_event
+                && purposes
+                    .iter()
+                    .any(|p| !view.gate.allows(p, from_nanos(at)))
+            {
                 continue;
             }
             let day = at.div_euclid(86_400_000_000_000);
@@ -989,7 +1006,11 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
             let first = store.series.partition_point(|s| s.interest.0 < lo);
             let last = store.series.partition_point(|s| s.interest.0 < hi);
             buf.clear();
-            buf.extend(days.iter().filter(|(si, _)| (first..last).contains(si)).map(|(_, d)| *d));
+            buf.extend(
+                days.iter()
+                    .filter(|(si, _)| (first..last).contains(si))
+                    .map(|(_, d)| *d),
+            );
             buf.sort_unstable();
             buf.dedup();
             sc.days = buf.len().min(cap) as u32;
@@ -1033,7 +1054,8 @@ fn cutoff(
 ) -> usize {
     let (source, context) = (source_of(s.class), context_of(s.class));
     let max_age = policy.max_age_for(taxonomy, s.interest, source);
-    let oldest = now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+    let oldest =
+        now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
     let withdrawn = purposes_of(taxonomy, s.interest, source, context)
         .iter()
         .filter_map(|p| ledger.last_withdrawal(p, now))
@@ -1062,13 +1084,19 @@ pub(crate) fn prepare(
         s.head = cutoff(s, taxonomy, policy, ledger, now, now_ns);
         let mut sum = Sum::default();
         for i in s.head..s.len() {
-            if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
+            if let (Some(&at), Some(&w), Some(&sg)) =
+                (s.at.get(i), s.weight.get(i), s.signal.get(i))
+            {
                 sum.add(forward(policy.signal_weights.get(sg) * w, at, landmark, h));
             }
         }
         s.sum = sum;
     }
-    store.prepared = Some(Prepared { fingerprint, landmark, maintained_at: now_ns });
+    store.prepared = Some(Prepared {
+        fingerprint,
+        landmark,
+        maintained_at: now_ns,
+    });
 }
 
 /// Keeps the aggregates after an event was inserted at `pos` of series `si`:
@@ -1087,7 +1115,9 @@ pub(crate) fn after_insert(
     let (Some(p), Some(now_ns)) = (store.prepared, to_nanos(now)) else {
         return prepare(store, taxonomy, policy, fingerprint, ledger, now);
     };
-    let Some(s) = store.series.get_mut(si) else { return };
+    let Some(s) = store.series.get_mut(si) else {
+        return;
+    };
     let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
     let exp = |at: i64| ((i128::from(at) - i128::from(p.landmark)) as f64) / h;
     if p.fingerprint != fingerprint || exp(now_ns) > MAX_EXPONENT || exp(now_ns) < -MAX_EXPONENT {
@@ -1095,7 +1125,9 @@ pub(crate) fn after_insert(
     }
     let sw = &policy.signal_weights;
     if pos >= s.head {
-        if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(pos), s.weight.get(pos), s.signal.get(pos)) {
+        if let (Some(&at), Some(&w), Some(&sg)) =
+            (s.at.get(pos), s.weight.get(pos), s.signal.get(pos))
+        {
             s.sum.add(forward(sw.get(sg) * w, at, p.landmark, h));
         }
     }
@@ -1110,7 +1142,10 @@ pub(crate) fn after_insert(
         s.sum = Sum::default();
     }
     s.head = new_head;
-    store.prepared = Some(Prepared { maintained_at: p.maintained_at.max(now_ns), ..p });
+    store.prepared = Some(Prepared {
+        maintained_at: p.maintained_at.max(now_ns),
+        ..p
+    });
 }
 
 #[cfg(test)]
@@ -1127,16 +1162,43 @@ mod fast_path {
 
     #[derive(Debug, Clone)]
     enum Op {
-        Record { interest: usize, signal: usize, source: usize, context: usize, gift: bool, weight: f64, lag_min: i64 },
-        Advance { minutes: i64 },
-        Grant { purpose: usize, expires_h: Option<i64> },
-        Withdraw { purpose: usize },
-        Suppress { interest: Option<usize>, purpose: usize, until_h: Option<i64> },
-        Like { interest: usize },
-        Dislike { interest: usize },
-        Level { level: usize },
+        Record {
+            interest: usize,
+            signal: usize,
+            source: usize,
+            context: usize,
+            gift: bool,
+            weight: f64,
+            lag_min: i64,
+        },
+        Advance {
+            minutes: i64,
+        },
+        Grant {
+            purpose: usize,
+            expires_h: Option<i64>,
+        },
+        Withdraw {
+            purpose: usize,
+        },
+        Suppress {
+            interest: Option<usize>,
+            purpose: usize,
+            until_h: Option<i64>,
+        },
+        Like {
+            interest: usize,
+        },
+        Dislike {
+            interest: usize,
+        },
+        Level {
+            level: usize,
+        },
         Compact,
-        Score { back_min: i64 },
+        Score {
+            back_min: i64,
+        },
     }
 
     fn op() -> impl Strategy<Value = Op> {
@@ -1178,7 +1240,9 @@ mod fast_path {
         let view = View::new(engine.taxonomy(), engine.policy(), profile, now);
         let fp = fingerprint(engine.taxonomy(), engine.policy());
         let prepared = profile.store().prepared;
-        let is_fast = prepared.is_some_and(|p| p.fingerprint == fp && to_nanos(now).is_some_and(|n| n >= p.maintained_at));
+        let is_fast = prepared.is_some_and(|p| {
+            p.fingerprint == fp && to_nanos(now).is_some_and(|n| n >= p.maintained_at)
+        });
         *fast_runs += u32::from(is_fast);
         let got = score(&view, fp);
         let mut want = score_plain(&view);
@@ -1186,13 +1250,25 @@ mod fast_path {
         for (i, w) in want.iter().enumerate() {
             let g = got.get(InterestId(i as u32)).unwrap();
             let tol = 1e-9 * w.score.abs().max(1e-12);
-            assert!((g.score - w.score).abs() <= tol, "interest {i} at {now}: fast {} plain {}", g.score, w.score);
-            assert_eq!((g.events, g.days, g.established), (w.events, w.days, w.established), "interest {i} at {now}");
+            assert!(
+                (g.score - w.score).abs() <= tol,
+                "interest {i} at {now}: fast {} plain {}",
+                g.score,
+                w.score
+            );
+            assert_eq!(
+                (g.events, g.days, g.established),
+                (w.events, w.days, w.established),
+                "interest {i} at {now}"
+            );
         }
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // PROPTEST_CASES overrides, for long runs.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+        ))]
         #[test]
         fn fast_path_equals_plain_pass(ops in prop::collection::vec(op(), 1..120), allow_sensitive: bool) {
             let engine = engine(allow_sensitive);

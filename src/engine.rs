@@ -283,7 +283,14 @@ impl Engine {
                 Scope::Interest(i) => ErasedScope::Interest(i),
                 _ => ErasedScope::All,
             };
-            self.forget(profile, Tombstone { scope, at: now }, false)
+            self.forget(
+                profile,
+                Tombstone {
+                    scope,
+                    at: now,
+                    signals_only: true,
+                },
+            )
         } else {
             0
         };
@@ -294,7 +301,8 @@ impl Engine {
     }
 
     /// Removes stored data covered by a tombstone and records it.
-    fn forget(&self, profile: &mut Profile, tomb: Tombstone, preferences: bool) -> usize {
+    fn forget(&self, profile: &mut Profile, tomb: Tombstone) -> usize {
+        let preferences = !tomb.signals_only;
         let tax = &self.taxonomy;
         let removed = profile
             .store_mut()
@@ -306,7 +314,11 @@ impl Engine {
         }
         let tombs = profile.tombstones_mut();
         // A newer tombstone of the same or a wider scope subsumes older ones.
-        tombs.retain(|t| !(t.at <= tomb.at && subsumes(tax, &tomb.scope, &t.scope)));
+        tombs.retain(|t| {
+            !(t.at <= tomb.at
+                && subsumes(tax, &tomb.scope, &t.scope)
+                && (t.signals_only || !tomb.signals_only))
+        });
         tombs.push(tomb);
         self.prepare(profile, tomb.at);
         removed
@@ -318,7 +330,14 @@ impl Engine {
     /// reading a profile back from storage if you will score it many times.
     pub fn prepare(&self, profile: &mut Profile, now: OffsetDateTime) {
         let (store, ledger) = profile.store_and_ledger();
-        decay::prepare(store, &self.taxonomy, &self.policy, self.fingerprint, ledger, now);
+        decay::prepare(
+            store,
+            &self.taxonomy,
+            &self.policy,
+            self.fingerprint,
+            ledger,
+            now,
+        );
     }
 
     /// Erases an interest subtree: its events, likes and dislikes. A
@@ -336,8 +355,8 @@ impl Engine {
             Tombstone {
                 scope: ErasedScope::Interest(interest),
                 at: now,
+                signals_only: false,
             },
-            true,
         )
     }
 
@@ -351,8 +370,8 @@ impl Engine {
             Tombstone {
                 scope: ErasedScope::All,
                 at: now,
+                signals_only: false,
             },
-            true,
         );
         profile.store_mut().clear();
         profile.preferences_mut().clear();
@@ -397,7 +416,7 @@ impl Engine {
         let wiped = |p: &Profile| {
             p.tombstones()
                 .iter()
-                .filter(|t| t.scope == ErasedScope::All)
+                .filter(|t| t.scope == ErasedScope::All && !t.signals_only)
                 .map(|t| t.at)
                 .max()
         };
@@ -429,9 +448,7 @@ impl Engine {
                 profile.store_mut().insert(e);
             }
         }
-        profile
-            .store_mut()
-            .remove(|e| gone(e.interest(), e.at()));
+        profile.store_mut().remove(|e| gone(e.interest(), e.at()));
         for s in other.suppressions() {
             if !profile.suppressions().contains(s) {
                 profile.suppressions_mut().push(*s);
@@ -442,9 +459,11 @@ impl Engine {
                 profile.preferences_mut().push(*p);
             }
         }
-        profile
-            .preferences_mut()
-            .retain(|p| !gone(p.interest, p.at));
+        profile.preferences_mut().retain(|p| {
+            !tombs
+                .iter()
+                .any(|t| !t.signals_only && covers(tax, t, p.interest) && p.at <= t.at)
+        });
         profile.consent_mut().merge(&other_consent);
         // Events were joined without the aggregates: prepare them again.
         profile.store_mut().prepared = None;

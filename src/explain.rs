@@ -7,7 +7,7 @@ use time::{Duration, OffsetDateTime};
 
 use crate::consent::{ConsentState, Evidence, Purpose, Purposes};
 use crate::decay::{purposes_for, Establishment, View};
-use crate::event::{Context, Signal, Source};
+use crate::event::{Context, Event, Signal, Source};
 use crate::level::Level;
 use crate::suppression::{Reason, Scope};
 use crate::taxonomy::InterestId;
@@ -285,13 +285,22 @@ pub(crate) fn interest(
     let mut ex = Explanation::default();
     let mut events = Vec::new();
     let mut purposes = Purposes::EMPTY;
-    for e in view
-        .profile
-        .events()
+    // Only the subtree's own series: O(events of the subtree), newest first.
+    let store = view.profile.store();
+    let mut subtree: Vec<Event> = store
+        .series_in(root.0, tax.subtree_end(root))
         .iter()
-        .rev()
-        .filter(|e| tax.is_within(e.interest(), root))
-    {
+        .flat_map(|s| (0..s.len()).filter_map(move |i| s.event(i)))
+        .chain(
+            store
+                .inert
+                .iter()
+                .filter(|e| tax.is_within(e.interest(), root))
+                .copied(),
+        )
+        .collect();
+    subtree.sort_by_key(|e| std::cmp::Reverse(e.at()));
+    for e in &subtree {
         match view.classify(e) {
             Ok(c) => {
                 for p in purposes_for(tax, e).iter() {

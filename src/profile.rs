@@ -14,8 +14,8 @@ use time::{Duration, OffsetDateTime};
 
 use crate::consent::{ConsentLedger, ConsentState, Purpose};
 use crate::event::Event;
-use crate::store::Store;
 use crate::level::Level;
+use crate::store::Store;
 use crate::suppression::{Reason, Scope, Suppression};
 use crate::taxonomy::InterestId;
 
@@ -77,6 +77,11 @@ pub struct Tombstone {
     /// Data from at or before this instant is gone for good.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// Only the signals (events) were purged, as by a bereavement
+    /// suppression; declared likes and dislikes were kept. An erasure
+    /// removes those too.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub signals_only: bool,
 }
 
 /// Why an event was refused (the counter key of [`RefusalCounts`]).
@@ -459,7 +464,6 @@ impl Profile {
     pub(crate) fn tombstones_mut(&mut self) -> &mut Vec<Tombstone> {
         &mut self.tombstones
     }
-
 }
 
 /// The deserialized form, normalised on the way in (events sorted).

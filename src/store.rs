@@ -23,7 +23,6 @@ use time::OffsetDateTime;
 use crate::event::{Context, Event, Signal, Source, Weight};
 use crate::taxonomy::InterestId;
 
-
 pub(crate) fn class_of(source: Source, context: Context) -> u8 {
     let s = match source {
         Source::FirstParty => 0,
@@ -158,14 +157,17 @@ impl Series {
         let before = self.len();
         let mut w = 0;
         for r in 0..before {
-            let (Some(&a), Some(&wt), Some(&sg)) = (self.at.get(r), self.weight.get(r), self.signal.get(r))
+            let (Some(&a), Some(&wt), Some(&sg)) =
+                (self.at.get(r), self.weight.get(r), self.signal.get(r))
             else {
                 continue;
             };
             if keep(a) {
-                if let (Some(x), Some(y), Some(z)) =
-                    (self.at.get_mut(w), self.weight.get_mut(w), self.signal.get_mut(w))
-                {
+                if let (Some(x), Some(y), Some(z)) = (
+                    self.at.get_mut(w),
+                    self.weight.get_mut(w),
+                    self.signal.get_mut(w),
+                ) {
                     *x = a;
                     *y = wt;
                     *z = sg;
@@ -210,7 +212,10 @@ impl PartialEq for Store {
                     && a.class == b.class
                     && a.at == b.at
                     && a.signal == b.signal
-                    && a.weight.iter().map(|w| w.to_bits()).eq(b.weight.iter().map(|w| w.to_bits()))
+                    && a.weight
+                        .iter()
+                        .map(|w| w.to_bits())
+                        .eq(b.weight.iter().map(|w| w.to_bits()))
             })
     }
 }
@@ -229,7 +234,8 @@ impl Store {
     }
 
     pub(crate) fn series_index(&self, interest: InterestId, class: u8) -> Result<usize, usize> {
-        self.series.binary_search_by(|s| Self::key_cmp(s, interest, class))
+        self.series
+            .binary_search_by(|s| Self::key_cmp(s, interest, class))
     }
 
     /// The series of a subtree given as the id range `start..end`.
@@ -244,9 +250,14 @@ impl Store {
         if is_inert(e) {
             return self.inert.contains(e);
         }
-        let Some(at) = to_nanos(e.at()) else { return false };
+        let Some(at) = to_nanos(e.at()) else {
+            return false;
+        };
         match self.series_index(e.interest(), class_of(e.source(), e.context())) {
-            Ok(i) => self.series.get(i).is_some_and(|s| s.contains(at, e.weight().get(), e.signal())),
+            Ok(i) => self
+                .series
+                .get(i)
+                .is_some_and(|s| s.contains(at, e.weight().get(), e.signal())),
             Err(_) => false,
         }
     }
@@ -265,7 +276,14 @@ impl Store {
         let si = match self.series_index(e.interest(), class) {
             Ok(i) => i,
             Err(i) => {
-                self.series.insert(i, Series { interest: e.interest(), class, ..Series::default() });
+                self.series.insert(
+                    i,
+                    Series {
+                        interest: e.interest(),
+                        class,
+                        ..Series::default()
+                    },
+                );
                 i
             }
         };

@@ -529,6 +529,7 @@ impl ConsentLedger {
                     segs.push((t, state, ev));
                 }
             }
+            let mut own: Vec<ConsentEntry> = Vec::new();
             let mut k = 0;
             while let Some((t, state, ev)) = segs.get(k).cloned() {
                 let next = segs.get(k + 1);
@@ -546,7 +547,7 @@ impl ConsentLedger {
                         Change::Grant { expires: Some(t) }
                     }
                 };
-                merged.push(ConsentEntry {
+                own.push(ConsentEntry {
                     purpose,
                     change,
                     at: t,
@@ -554,6 +555,57 @@ impl ConsentLedger {
                 });
                 k += 1;
             }
+            // Keep every withdrawal instant of either side, even where a
+            // re-grant at the same instant hides it from the state: data
+            // from before a withdrawal must never count again.
+            let mut withdrawals: Vec<(OffsetDateTime, Evidence)> = self
+                .entries
+                .iter()
+                .chain(&other.entries)
+                .filter(|e| e.purpose == purpose && e.change == Change::Withdraw)
+                .map(|e| (e.at, e.evidence.clone()))
+                .collect();
+            withdrawals.sort_by_key(|w| w.0);
+            withdrawals.dedup_by_key(|w| w.0);
+            for (w, evidence) in withdrawals {
+                if own
+                    .iter()
+                    .any(|e| e.at == w && e.change == Change::Withdraw)
+                {
+                    continue;
+                }
+                let state = ConsentLedger {
+                    entries: own.clone(),
+                }
+                .decisive(purpose, w)
+                .cloned();
+                let pos = own.partition_point(|e| e.at < w);
+                own.insert(
+                    pos,
+                    ConsentEntry {
+                        purpose,
+                        change: Change::Withdraw,
+                        at: w,
+                        evidence,
+                    },
+                );
+                // Restate what held at that instant, after the withdrawal.
+                let restate = match state {
+                    Some(d) if d.change != Change::Withdraw => Some(ConsentEntry { at: w, ..d }),
+                    Some(_) => None,
+                    None => Some(ConsentEntry {
+                        purpose,
+                        change: Change::Grant { expires: Some(w) },
+                        at: w,
+                        evidence: Evidence::System("merge".into()),
+                    }),
+                };
+                if let Some(r) = restate {
+                    let after = own.partition_point(|e| e.at <= w);
+                    own.insert(after, r);
+                }
+            }
+            merged.extend(own);
         }
         self.entries = merged;
     }
