@@ -101,12 +101,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Ok(()) => println!("  {label:<21} {what}: stored"),
             Err(refusal) => println!("  {label:<21} {what}: REFUSED, {}", refusal.reason),
         }
-        if event.is_gift() {
-            let members = engine.segments(&anna, at);
+        if event.is_gift() && engine.segments(&anna, at).is_empty() {
             println!(
-                "  {:<21} (after the gift, Anna is in {} segments: a gift is not her own interest)",
-                "",
-                members.len()
+                "  {:<21} (after the gift Anna is in no segment: a gift is not her own interest)",
+                ""
             );
         }
     }
