@@ -46,6 +46,8 @@ impl Rng {
 struct Fixture {
     engine: Engine,
     profile: Profile,
+    /// The profile's events, extracted once for the baselines.
+    stored: Vec<Event>,
     leaves: Vec<InterestId>,
     defs: Vec<SegmentDef>,
     now: OffsetDateTime,
@@ -139,9 +141,10 @@ fn fixture() -> Fixture {
         let event = Event::new(interest, signal, at).with_gift(rng.below(50) == 0);
         engine.record(&mut profile, event, at).unwrap();
     }
-    assert_eq!(profile.events().len(), EVENTS);
+    assert_eq!(profile.stored_events(), EVENTS);
     Fixture {
         engine,
+        stored: profile.events(),
         profile,
         leaves,
         defs,
@@ -162,6 +165,7 @@ struct NaiveScore {
 fn naive_interest(
     engine: &Engine,
     profile: &Profile,
+    stored: &[Event],
     root: InterestId,
     now: OffsetDateTime,
 ) -> NaiveScore {
@@ -171,7 +175,7 @@ fn naive_interest(
     let mut score = 0.0;
     let mut events = 0;
     let mut days: Vec<i64> = Vec::new();
-    for e in profile.events() {
+    for e in stored {
         if !tax.is_within(e.interest(), root) || e.is_gift() || e.is_dismissal() || e.at() > now {
             continue;
         }
@@ -213,31 +217,46 @@ fn naive_interest(
     }
 }
 
-fn naive_scores(engine: &Engine, profile: &Profile, now: OffsetDateTime) -> Vec<NaiveScore> {
+fn naive_scores(
+    engine: &Engine,
+    profile: &Profile,
+    stored: &[Event],
+    now: OffsetDateTime,
+) -> Vec<NaiveScore> {
     engine
         .taxonomy()
         .iter()
-        .map(|(id, _)| naive_interest(engine, profile, id, now))
+        .map(|(id, _)| naive_interest(engine, profile, stored, id, now))
         .collect()
 }
 
 /// Membership the obvious way: every interest a rule mentions is rescored
 /// from the raw events.
-fn naive_rule(engine: &Engine, profile: &Profile, rule: &Rule, now: OffsetDateTime) -> bool {
+fn naive_rule(
+    engine: &Engine,
+    profile: &Profile,
+    stored: &[Event],
+    rule: &Rule,
+    now: OffsetDateTime,
+) -> bool {
     let tax = engine.taxonomy();
     match rule {
-        Rule::All(rs) => rs.iter().all(|r| naive_rule(engine, profile, r, now)),
-        Rule::Any(rs) => rs.iter().any(|r| naive_rule(engine, profile, r, now)),
-        Rule::Not(r) => !naive_rule(engine, profile, r, now),
+        Rule::All(rs) => rs
+            .iter()
+            .all(|r| naive_rule(engine, profile, stored, r, now)),
+        Rule::Any(rs) => rs
+            .iter()
+            .any(|r| naive_rule(engine, profile, stored, r, now)),
+        Rule::Not(r) => !naive_rule(engine, profile, stored, r, now),
         Rule::InterestAtLeast {
             interest,
             min_score,
         } => {
-            let s = naive_interest(engine, profile, tax.id(interest).unwrap(), now);
+            let s = naive_interest(engine, profile, stored, tax.id(interest).unwrap(), now);
             s.established && s.score >= *min_score
         }
         Rule::Interest(interest) => {
-            naive_interest(engine, profile, tax.id(interest).unwrap(), now).established
+            naive_interest(engine, profile, stored, tax.id(interest).unwrap(), now).established
         }
         other => unimplemented!("the bench segments do not use {other:?}"),
     }
@@ -246,11 +265,12 @@ fn naive_rule(engine: &Engine, profile: &Profile, rule: &Rule, now: OffsetDateTi
 fn naive_segments<'d>(
     engine: &Engine,
     profile: &Profile,
+    stored: &[Event],
     defs: &'d [SegmentDef],
     now: OffsetDateTime,
 ) -> Vec<&'d str> {
     defs.iter()
-        .filter(|d| naive_rule(engine, profile, &d.rule, now))
+        .filter(|d| naive_rule(engine, profile, stored, &d.rule, now))
         .map(|d| d.name.as_str())
         .collect()
 }
@@ -258,13 +278,17 @@ fn naive_segments<'d>(
 /// The baselines must agree with the engine, or the comparison is meaningless.
 fn check_baselines(f: &Fixture) {
     let fast = f.engine.scores(&f.profile, f.now);
-    let slow = naive_scores(&f.engine, &f.profile, f.now);
+    let slow = naive_scores(&f.engine, &f.profile, &f.stored, f.now);
+    let scan = f.engine.scores_by_scan(&f.profile, f.now);
     for (i, (id, _)) in f.engine.taxonomy().iter().enumerate() {
         let a = fast.get(id).copied().unwrap_or_default();
         let b = slow[i];
         assert!((a.score - b.score).abs() <= 1e-9 * a.score.max(1.0), "{id}");
         assert_eq!(a.events, b.events, "{id}");
         assert_eq!(a.established.is_some(), b.established, "{id}");
+        let c = scan.get(id).copied().unwrap_or_default();
+        assert!((a.score - c.score).abs() <= 1e-9 * a.score.max(1.0), "{id}");
+        assert_eq!((a.events, a.established), (c.events, c.established), "{id}");
     }
     let members: Vec<String> = f
         .engine
@@ -272,11 +296,12 @@ fn check_baselines(f: &Fixture) {
         .into_iter()
         .map(|m| m.segment)
         .collect();
-    let naive = naive_segments(&f.engine, &f.profile, &f.defs, f.now);
+    let naive = naive_segments(&f.engine, &f.profile, &f.stored, &f.defs, f.now);
     assert_eq!(members, naive);
+    assert_eq!(f.engine.segment_names(&f.profile, f.now), naive);
     eprintln!(
         "fixture: {} stored events over {} interests, {} of {SEGMENTS} segments match",
-        f.profile.events().len(),
+        f.profile.stored_events(),
         f.engine.taxonomy().len(),
         members.len()
     );
@@ -293,8 +318,19 @@ fn bench_score_profile(c: &mut Criterion, f: &Fixture) {
     g.bench_function("engine", |b| {
         b.iter(|| black_box(f.engine.scores(black_box(&f.profile), f.now)))
     });
+    // The plain pass over the 1,000 events that the incremental path replaces.
+    g.bench_function("one_pass", |b| {
+        b.iter(|| black_box(f.engine.scores_by_scan(black_box(&f.profile), f.now)))
+    });
     g.bench_function("naive", |b| {
-        b.iter(|| black_box(naive_scores(&f.engine, black_box(&f.profile), f.now)))
+        b.iter(|| {
+            black_box(naive_scores(
+                &f.engine,
+                black_box(&f.profile),
+                &f.stored,
+                f.now,
+            ))
+        })
     });
     g.finish();
 }
@@ -303,13 +339,21 @@ fn bench_segments(c: &mut Criterion, f: &Fixture) {
     let mut g = c.benchmark_group("segments");
     g.throughput(Throughput::Elements(SEGMENTS as u64));
     g.bench_function("engine", |b| {
+        b.iter(|| black_box(f.engine.segment_names(black_box(&f.profile), f.now)))
+    });
+    g.bench_function("engine_with_explanations", |b| {
         b.iter(|| black_box(f.engine.segments(black_box(&f.profile), f.now)))
+    });
+    // Scoring the profile once by scanning its events, then the rules.
+    g.bench_function("one_pass", |b| {
+        b.iter(|| black_box(f.engine.scores_by_scan(black_box(&f.profile), f.now)))
     });
     g.bench_function("naive", |b| {
         b.iter(|| {
             black_box(naive_segments(
                 &f.engine,
                 black_box(&f.profile),
+                &f.stored,
                 &f.defs,
                 f.now,
             ))

@@ -1066,14 +1066,25 @@ fn cutoff(
 }
 
 /// Computes every series' head and sum afresh, with the landmark at `now`.
+/// What the aggregates are computed with.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Params<'a> {
+    pub(crate) taxonomy: &'a Taxonomy,
+    pub(crate) policy: &'a DecayPolicy,
+    pub(crate) fingerprint: u64,
+}
+
 pub(crate) fn prepare(
     store: &mut Store,
-    taxonomy: &Taxonomy,
-    policy: &DecayPolicy,
-    fingerprint: u64,
+    params: Params<'_>,
     ledger: &crate::consent::ConsentLedger,
     now: OffsetDateTime,
 ) {
+    let Params {
+        taxonomy,
+        policy,
+        fingerprint,
+    } = params;
     let Some(now_ns) = to_nanos(now) else {
         store.prepared = None;
         return;
@@ -1104,16 +1115,18 @@ pub(crate) fn prepare(
 /// head moves past what expired since).
 pub(crate) fn after_insert(
     store: &mut Store,
-    si: usize,
-    pos: usize,
-    taxonomy: &Taxonomy,
-    policy: &DecayPolicy,
-    fingerprint: u64,
+    (si, pos): (usize, usize),
+    params: Params<'_>,
     ledger: &crate::consent::ConsentLedger,
     now: OffsetDateTime,
 ) {
+    let Params {
+        taxonomy,
+        policy,
+        fingerprint,
+    } = params;
     let (Some(p), Some(now_ns)) = (store.prepared, to_nanos(now)) else {
-        return prepare(store, taxonomy, policy, fingerprint, ledger, now);
+        return prepare(store, params, ledger, now);
     };
     let Some(s) = store.series.get_mut(si) else {
         return;
@@ -1121,7 +1134,7 @@ pub(crate) fn after_insert(
     let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
     let exp = |at: i64| ((i128::from(at) - i128::from(p.landmark)) as f64) / h;
     if p.fingerprint != fingerprint || exp(now_ns) > MAX_EXPONENT || exp(now_ns) < -MAX_EXPONENT {
-        return prepare(store, taxonomy, policy, fingerprint, ledger, now);
+        return prepare(store, params, ledger, now);
     }
     let sw = &policy.signal_weights;
     if pos >= s.head {

@@ -117,6 +117,14 @@ impl Engine {
         self.min_audience
     }
 
+    fn params(&self) -> decay::Params<'_> {
+        decay::Params {
+            taxonomy: &self.taxonomy,
+            policy: &self.policy,
+            fingerprint: self.fingerprint,
+        }
+    }
+
     fn view<'a>(&'a self, profile: &'a Profile, now: OffsetDateTime) -> View<'a> {
         View::new(&self.taxonomy, &self.policy, profile, now)
     }
@@ -142,17 +150,8 @@ impl Engine {
         match self.check(profile, &event, now) {
             Ok(()) => {
                 let (store, ledger) = profile.store_and_ledger();
-                if let Some((si, pos)) = store.insert(event) {
-                    decay::after_insert(
-                        store,
-                        si,
-                        pos,
-                        &self.taxonomy,
-                        &self.policy,
-                        self.fingerprint,
-                        ledger,
-                        now,
-                    );
+                if let Some(at) = store.insert(event) {
+                    decay::after_insert(store, at, self.params(), ledger, now);
                 }
                 Ok(())
             }
@@ -330,14 +329,7 @@ impl Engine {
     /// reading a profile back from storage if you will score it many times.
     pub fn prepare(&self, profile: &mut Profile, now: OffsetDateTime) {
         let (store, ledger) = profile.store_and_ledger();
-        decay::prepare(
-            store,
-            &self.taxonomy,
-            &self.policy,
-            self.fingerprint,
-            ledger,
-            now,
-        );
+        decay::prepare(store, self.params(), ledger, now);
     }
 
     /// Erases an interest subtree: its events, likes and dislikes. A
@@ -496,6 +488,32 @@ impl Engine {
                 .extend(segment::shortfall_of(&view, &scores, interest));
         }
         ex
+    }
+
+    /// The scores computed by one plain pass over the stored events,
+    /// ignoring the incremental aggregates: the reference that
+    /// [`scores`](Self::scores) agrees with (scores within 1e-9 relative,
+    /// evidence exactly). Slower; for audits and tests.
+    #[must_use]
+    pub fn scores_by_scan(&self, profile: &Profile, now: OffsetDateTime) -> Scores {
+        decay::score(&self.view(profile, now), 0)
+    }
+
+    /// The names of the segments `profile` is a member of at `now`, without
+    /// explanations: the cheap question for serving. Same members as
+    /// [`segments`](Self::segments).
+    #[must_use]
+    pub fn segment_names(&self, profile: &Profile, now: OffsetDateTime) -> Vec<&str> {
+        if profile.level() == Level::Off {
+            return Vec::new();
+        }
+        let view = self.view(profile, now);
+        let scores = decay::score(&view, self.fingerprint);
+        self.segments
+            .iter()
+            .filter(|seg| segment::holds(&view, &scores, &seg.rule))
+            .map(|seg| seg.def.name.as_str())
+            .collect()
     }
 
     /// The segments `profile` is a member of at `now`, each with its explanation.

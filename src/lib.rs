@@ -65,6 +65,8 @@
 //! reason, and counted on the profile. Audiences below the minimum size are
 //! an [`AudienceError`]. Nothing in this crate panics on input data.
 
+#![forbid(unsafe_code)]
+
 mod serde_util;
 mod store;
 

@@ -262,6 +262,27 @@ pub struct Membership {
     pub explanation: Explanation,
 }
 
+/// Evaluates a compiled rule without building an explanation.
+pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
+    match rule {
+        Compiled::All(rs) => rs.iter().all(|r| holds(view, scores, r)),
+        Compiled::Any(rs) => rs.iter().any(|r| holds(view, scores, r)),
+        Compiled::Not(r) => !holds(view, scores, r),
+        Compiled::Interest(id, min) => scores.get(*id).is_some_and(|s| match s.established {
+            Some(crate::decay::Establishment::DeclaredLike) => true,
+            Some(crate::decay::Establishment::Observed) => s.score >= *min,
+            None => false,
+        }),
+        Compiled::Likes(id) => view.like_for(*id).is_some(),
+        Compiled::Dislikes(id) => view.profile.preferences().iter().any(|p| {
+            p.kind == PreferenceKind::Dislike
+                && p.at <= view.now
+                && view.taxonomy.is_within(*id, p.interest)
+        }),
+        Compiled::LevelAtLeast(l) => view.profile.level() >= *l,
+    }
+}
+
 /// Evaluates a compiled rule; on success, the explanation of what carried it.
 pub(crate) fn eval(view: &View<'_>, scores: &Scores, rule: &Compiled) -> Option<Explanation> {
     match rule {
