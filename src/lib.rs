@@ -71,6 +71,7 @@ mod serde_util;
 mod store;
 
 pub mod audience;
+pub mod batch;
 pub mod config;
 pub mod consent;
 pub mod decay;
