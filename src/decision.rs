@@ -132,7 +132,7 @@ impl fmt::Display for DenyReason {
                 reason,
                 until,
             } => {
-                write!(f, "suppressed ({reason}) on {scope:?}")?;
+                write!(f, "suppressed ({reason}) on {scope}")?;
                 match until {
                     Some(u) => write!(f, " until {u}"),
                     None => f.write_str(" with no end"),

@@ -390,6 +390,7 @@ impl Engine {
         profile
             .suppressions_mut()
             .retain(|s| s.ends().is_none_or(|u| u > now));
+        profile.store_mut().shrink_to_fit();
         self.prepare(profile, now);
         removed
     }
@@ -620,6 +621,9 @@ impl Engine {
                 }
                 Some(explain::ExclusionReason::Dismissed { at }) => {
                     deny.push(DenyReason::Dismissed { interest: *i, at });
+                }
+                Some(explain::ExclusionReason::Suppressed { .. }) => {
+                    // Already denied as suppressed; "not established" would be noise.
                 }
                 _ => {
                     let s = scores.get(*i).copied().unwrap_or_default();

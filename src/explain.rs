@@ -79,7 +79,7 @@ impl fmt::Display for ExclusionReason {
             Self::DismissalIsNotEvidence => f.write_str("a dismissal is never evidence"),
             Self::Gift => f.write_str("a gift, not the buyer's own interest"),
             Self::TooOld { max_age } => write!(f, "older than the max age of {max_age}"),
-            Self::Suppressed { scope, reason } => write!(f, "suppressed ({reason}) on {scope:?}"),
+            Self::Suppressed { scope, reason } => write!(f, "suppressed ({reason}) on {scope}"),
             Self::Disliked => f.write_str("the person dislikes it"),
             Self::Dismissed { at } => write!(f, "dismissed by the person at {at}"),
             Self::LevelTooLow { required, level } => {

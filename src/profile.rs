@@ -144,7 +144,7 @@ pub enum RefusalReason {
         state: ConsentState,
     },
     /// The personalization level is too low for the source and context.
-    #[error("level {level} is below the {required} this source and context need")]
+    #[error("needs level {required} for this source and context, the person chose {level}")]
     LevelTooLow {
         /// Needed level.
         required: Level,
@@ -152,7 +152,7 @@ pub enum RefusalReason {
         level: Level,
     },
     /// An active suppression covers the interest or a needed purpose.
-    #[error("suppressed ({reason}) on {scope:?}")]
+    #[error("suppressed ({reason}) on {scope}")]
     Suppressed {
         /// Its scope.
         scope: Scope,
@@ -431,6 +431,20 @@ impl Profile {
     pub fn stored_events(&self) -> usize {
         self.store.len()
     }
+    /// Approximate heap bytes the profile holds: its stored events (about
+    /// 17 bytes each plus spare capacity), consent entries, preferences,
+    /// suppressions and tombstones. Allocator overhead and evidence strings
+    /// are not counted. [`crate::Engine::compact`] gives spare capacity back.
+    #[must_use]
+    pub fn approx_heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.store.heap_bytes()
+            + self.consent.len() * size_of::<crate::consent::ConsentEntry>()
+            + self.preferences.capacity() * size_of::<Preference>()
+            + self.suppressions.capacity() * size_of::<Suppression>()
+            + self.tombstones.capacity() * size_of::<Tombstone>()
+    }
+
     /// Erasure tombstones.
     #[must_use]
     pub fn tombstones(&self) -> &[Tombstone] {

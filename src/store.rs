@@ -330,6 +330,34 @@ impl Store {
         removed
     }
 
+    /// Heap bytes held by the stored events (capacity, not length).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let series: usize = self
+            .series
+            .iter()
+            .map(|s| {
+                s.at.capacity() * size_of::<i64>()
+                    + s.weight.capacity() * size_of::<f64>()
+                    + s.signal.capacity() * size_of::<Signal>()
+            })
+            .sum();
+        series
+            + self.series.capacity() * size_of::<Series>()
+            + self.inert.capacity() * size_of::<Event>()
+    }
+
+    /// Gives back spare capacity.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        for s in &mut self.series {
+            s.at.shrink_to_fit();
+            s.weight.shrink_to_fit();
+            s.signal.shrink_to_fit();
+        }
+        self.series.shrink_to_fit();
+        self.inert.shrink_to_fit();
+    }
+
     /// Removes everything.
     pub(crate) fn clear(&mut self) {
         self.series.clear();

@@ -58,6 +58,17 @@ pub enum Scope {
     Interest(InterestId),
 }
 
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::All => f.write_str("everything"),
+            Self::Channel(c) => write!(f, "channel {c}"),
+            Self::Purpose(p) => write!(f, "purpose {p}"),
+            Self::Interest(i) => write!(f, "interest {i}"),
+        }
+    }
+}
+
 /// Why a suppression exists. Never exported to partners: a bereavement is
 /// itself sensitive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

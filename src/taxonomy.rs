@@ -177,6 +177,15 @@ impl Taxonomy {
         self.by_path.get(path).copied()
     }
 
+    /// The handle of a path, or an error naming it: handy with `?`.
+    ///
+    /// # Errors
+    /// [`TaxonomyError::UnknownPath`] if the taxonomy has no such interest.
+    pub fn require(&self, path: &str) -> Result<InterestId, TaxonomyError> {
+        self.id(path)
+            .ok_or_else(|| TaxonomyError::UnknownPath(path.to_owned()))
+    }
+
     /// Whether `id` belongs to this taxonomy.
     #[must_use]
     pub fn contains(&self, id: InterestId) -> bool {
