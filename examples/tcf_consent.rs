@@ -41,16 +41,24 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         decoded.core.consent_language
     );
     println!("  purposes consented: {:?}", decoded.core.purposes_consent);
-    println!("  vendor {OUR_VENDOR_ID} consented: {}", decoded.vendor_consent(OUR_VENDOR_ID));
+    println!(
+        "  vendor {OUR_VENDOR_ID} consented: {}",
+        decoded.vendor_consent(OUR_VENDOR_ID)
+    );
 
     let mut carla = Profile::new("carla");
     carla.set_level(Level::FirstParty);
-    let verdicts = carla
-        .consent_mut()
-        .apply_tcf(&decoded, &raw, Subject::Vendor(OUR_VENDOR_ID), shown);
+    let verdicts =
+        carla
+            .consent_mut()
+            .apply_tcf(&decoded, &raw, Subject::Vendor(OUR_VENDOR_ID), shown);
     println!("\n== What it allows us");
     for (purpose, allowed) in &verdicts {
-        println!("  {:<16} {}", purpose.name(), if *allowed { "yes" } else { "no" });
+        println!(
+            "  {:<16} {}",
+            purpose.name(),
+            if *allowed { "yes" } else { "no" }
+        );
     }
 
     // A week of hiking pages: personalization is allowed, so they count.

@@ -13,7 +13,9 @@ use crate::event::{Context, Event, Signal, Source, Weight};
 use crate::explain::ExclusionReason;
 use crate::level::Level;
 use crate::profile::{PreferenceKind, Profile};
-use crate::store::{context_of, from_nanos, source_of, to_nanos, Prepared, Series, Store, Sum};
+use crate::store::{
+    context_of, diff_f64, from_nanos, source_of, to_nanos, Prepared, Series, Store, Sum,
+};
 use crate::suppression::Scope;
 use crate::taxonomy::{InterestId, Taxonomy};
 
@@ -746,30 +748,32 @@ pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
 /// usable contribution added to its interest and every ancestor.
 pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     let tax = view.taxonomy;
-    let n = tax.len();
-    let mut scores = vec![InterestScore::default(); n];
-    let mut last_day = vec![i64::MIN; n];
-    for e in view.profile.events() {
-        let Ok(c) = view.classify(&e) else { continue };
-        let day = utc_day(e.at());
-        let mut node = Some(e.interest());
-        while let Some(id) = node {
-            if let (Some(s), Some(ld)) = (scores.get_mut(id.index()), last_day.get_mut(id.index()))
-            {
-                s.score += c;
-                s.events += 1;
-                // Events are sorted by instant, so days arrive in order.
-                if *ld != day {
-                    *ld = day;
-                    s.days += 1;
+    let mut scores = vec![InterestScore::default(); tax.len()];
+    // (interest, day) of every usable event, for the distinct-day counts.
+    let mut days: Vec<(u32, i64)> = Vec::new();
+    // Gifts and dismissals (kept aside) are never evidence: only the series.
+    for s in &view.profile.store().series {
+        for e in (0..s.len()).filter_map(|i| s.event(i)) {
+            let Ok(c) = view.classify(&e) else { continue };
+            let day = utc_day(e.at());
+            let mut node = Some(e.interest());
+            while let Some(id) = node {
+                if let Some(sc) = scores.get_mut(id.index()) {
+                    sc.score += c;
+                    sc.events += 1;
+                    days.push((id.0, day));
                 }
+                node = tax.parent(id);
             }
-            node = tax.parent(id);
         }
     }
+    days.sort_unstable();
+    days.dedup();
     let cap = view.policy.min_days;
-    for s in &mut scores {
-        s.days = s.days.min(cap);
+    for (id, _) in days {
+        if let Some(sc) = scores.get_mut(id as usize) {
+            sc.days = (sc.days + 1).min(cap);
+        }
     }
     scores
 }
@@ -811,16 +815,18 @@ enum Window {
 }
 
 fn windows(view: &View<'_>) -> [Window; Purpose::ALL.len()] {
-    let ledger = view.profile.consent();
     let now = view.now;
     Purpose::ALL.map(|p| {
         if !p.needs_consent() {
             return Window::Since(i64::MIN);
         }
-        if view.purpose_block(p).is_some() || !ledger.is_granted(p, now) {
+        if view.purpose_block(p).is_some() {
             return Window::Never;
         }
-        let timeline = ledger.timeline(p);
+        // The gate holds the timeline of every purpose granted now.
+        let Some((withdrawn, timeline)) = view.gate.parts(p) else {
+            return Window::Never;
+        };
         let upto = timeline.partition_point(|x| x.0 <= now);
         let points = timeline.get(..upto).unwrap_or(&[]);
         // Start of the granted run that reaches `now`, and never before the
@@ -832,7 +838,6 @@ fn windows(view: &View<'_>) -> [Window; Purpose::ALL.len()] {
         let Some(run_start) = points.get(run).map(|x| x.0) else {
             return Window::Never;
         };
-        let withdrawn = ledger.last_withdrawal(p, now);
         let start = withdrawn.map_or(run_start, |w| w.max(run_start));
         // Anything granted earlier but after the last withdrawal still counts.
         let earlier_grant = points.get(..run).is_some_and(|xs| {
@@ -926,7 +931,7 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
             continue;
         }
         let h = h_nanos(view, interest);
-        let decay_exp = (i128::from(now) - i128::from(prepared.landmark)) as f64 / h;
+        let decay_exp = diff_f64(now, prepared.landmark) / h;
         let sw = &policy.signal_weights;
         let mut value = 0.0;
         let mut count = 0u32;
@@ -954,7 +959,7 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
                         continue;
                     }
                 }
-                let age = (i128::from(now) - i128::from(at)) as f64;
+                let age = diff_f64(now, at);
                 value += sw.get(sg) * w * (-(age / h)).exp2();
                 count += 1;
             }
@@ -1021,7 +1026,7 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
 
 /// `w · 2^((at − landmark)/h)`.
 pub(crate) fn forward(w: f64, at: i64, landmark: i64, h: f64) -> f64 {
-    w * (((i128::from(at) - i128::from(landmark)) as f64) / h).exp2()
+    w * (diff_f64(at, landmark) / h).exp2()
 }
 
 /// A fingerprint of everything the aggregates depend on: half-lives, max
@@ -1119,6 +1124,7 @@ pub(crate) fn after_insert(
     params: Params<'_>,
     ledger: &crate::consent::ConsentLedger,
     now: OffsetDateTime,
+    cutoff_ns: i64,
 ) {
     let Params {
         taxonomy,
@@ -1132,7 +1138,7 @@ pub(crate) fn after_insert(
         return;
     };
     let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
-    let exp = |at: i64| ((i128::from(at) - i128::from(p.landmark)) as f64) / h;
+    let exp = |at: i64| diff_f64(at, p.landmark) / h;
     if p.fingerprint != fingerprint || exp(now_ns) > MAX_EXPONENT || exp(now_ns) < -MAX_EXPONENT {
         return prepare(store, params, ledger, now);
     }
@@ -1144,7 +1150,8 @@ pub(crate) fn after_insert(
             s.sum.add(forward(sw.get(sg) * w, at, p.landmark, h));
         }
     }
-    let new_head = cutoff(s, taxonomy, policy, ledger, now, now_ns).max(s.head);
+    // `cutoff_ns` came from the record's own checks (max age, withdrawals).
+    let new_head = s.first_at_or_after(s.head, cutoff_ns);
     for i in s.head..new_head {
         if let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i)) {
             s.sum.add(-forward(sw.get(sg) * w, at, p.landmark, h));

@@ -1,7 +1,7 @@
 //! The [`Engine`]: taxonomy, policy and segments, and every operation on a
 //! profile that needs them.
 
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 use crate::audience::{Audience, DEFAULT_MIN_AUDIENCE};
 use crate::consent::Purpose;
@@ -14,6 +14,7 @@ use crate::level::Level;
 use crate::profile::{ErasedScope, Profile, Refusal, RefusalReason, Tombstone};
 use crate::report::{self, Report};
 use crate::segment::{self, Membership, Segment, SegmentDef};
+use crate::store::to_nanos;
 use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
 
@@ -147,37 +148,54 @@ impl Engine {
         event: Event,
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
-        match self.check(profile, &event, now) {
-            Ok(()) => {
+        let refused = match self.check(profile, &event, now) {
+            Ok(cutoff) => {
                 let (store, ledger) = profile.store_and_ledger();
-                if let Some(at) = store.insert(event) {
-                    decay::after_insert(store, at, self.params(), ledger, now);
+                match store.insert_new(event) {
+                    Ok(Some(at)) => {
+                        decay::after_insert(store, at, self.params(), ledger, now, cutoff);
+                        return Ok(());
+                    }
+                    Ok(None) => return Ok(()),
+                    Err(()) => RefusalReason::Duplicate,
                 }
-                Ok(())
             }
-            Err(reason) => {
-                profile.refusals_mut().bump(reason.kind());
-                Err(Refusal { reason, event })
-            }
-        }
+            Err(reason) => reason,
+        };
+        profile.refusals_mut().bump(refused.kind());
+        Err(Refusal {
+            reason: refused,
+            event,
+        })
     }
 
+    /// Why an event must be refused, or, for evidence, the instant (Unix ns)
+    /// before which its series' events can never count again (max age, last
+    /// withdrawal of a needed purpose): the aggregates move their head there.
     fn check(
         &self,
         profile: &Profile,
         e: &Event,
         now: OffsetDateTime,
-    ) -> Result<(), RefusalReason> {
+    ) -> Result<i64, RefusalReason> {
         let tax = &self.taxonomy;
         if !tax.contains(e.interest()) {
             return Err(RefusalReason::UnknownInterest(e.interest()));
         }
-        if crate::store::to_nanos(e.at()).is_none() {
-            return Err(RefusalReason::OutOfRange { at: e.at() });
-        }
-        let age = now - e.at();
-        if age.is_negative() {
-            return Err(RefusalReason::FromFuture { ahead: -age });
+        let (Some(at_ns), Some(now_ns)) = (to_nanos(e.at()), to_nanos(now)) else {
+            let at = if to_nanos(e.at()).is_none() {
+                e.at()
+            } else {
+                now
+            };
+            return Err(RefusalReason::OutOfRange { at });
+        };
+        // Both fit in i64 nanoseconds, so their difference fits in i128 and,
+        // within ±292 years, in i64: compare in integers on the hot path.
+        let age_ns = i128::from(now_ns) - i128::from(at_ns);
+        let age = || Duration::nanoseconds_i128(age_ns);
+        if age_ns < 0 {
+            return Err(RefusalReason::FromFuture { ahead: -age() });
         }
         if let Some(t) = profile
             .tombstones()
@@ -188,17 +206,13 @@ impl Engine {
         }
         if e.is_dismissal() {
             let cooldown = self.policy.dismissal_cooldown();
-            if age >= cooldown {
+            if age_ns >= cooldown.whole_nanoseconds() {
                 return Err(RefusalReason::Stale {
-                    age,
+                    age: age(),
                     max_age: cooldown,
                 });
             }
-            return if profile.store().contains(e) {
-                Err(RefusalReason::Duplicate)
-            } else {
-                Ok(())
-            };
+            return Ok(i64::MIN);
         }
         let purposes = purposes_for(tax, e);
         for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
@@ -211,8 +225,11 @@ impl Engine {
             }
         }
         let max_age = self.policy.max_age_for(tax, e.interest(), e.source());
-        if age > max_age {
-            return Err(RefusalReason::Stale { age, max_age });
+        if age_ns > max_age.whole_nanoseconds() {
+            return Err(RefusalReason::Stale {
+                age: age(),
+                max_age,
+            });
         }
         let level = profile.level();
         if !level.admits(e.source(), e.context()) {
@@ -227,20 +244,23 @@ impl Engine {
             return Err(RefusalReason::Sensitive);
         }
         let ledger = profile.consent();
+        let max_age_ns = i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX);
+        let mut cutoff = now_ns.saturating_sub(max_age_ns);
         for p in purposes.iter() {
-            if !ledger.usable(p, e.at(), now) {
-                let state = ledger.state(p, now);
-                let state = if state.is_granted() {
-                    ledger.state(p, e.at())
-                } else {
-                    state
-                };
-                let state = if state.is_granted() {
-                    crate::consent::ConsentState::Withdrawn
-                } else {
-                    state
+            let (then, current, withdrawn) = ledger.scan(p, e.at(), now);
+            let usable =
+                current.is_granted() && then.is_granted() && withdrawn.is_none_or(|w| w <= e.at());
+            if !usable {
+                let state = match (current.is_granted(), then.is_granted()) {
+                    (false, _) => current,
+                    (true, false) => then,
+                    // Granted then and now, withdrawn in between: retroactive.
+                    (true, true) => crate::consent::ConsentState::Withdrawn,
                 };
                 return Err(RefusalReason::NoConsent { purpose: p, state });
+            }
+            if let Some(w) = withdrawn.and_then(to_nanos) {
+                cutoff = cutoff.max(w);
             }
         }
         // Without building a view: recording must not allocate.
@@ -261,10 +281,7 @@ impl Engine {
         }) {
             return Err(RefusalReason::Dismissed { at: d.at() });
         }
-        if profile.store().contains(e) {
-            return Err(RefusalReason::Duplicate);
-        }
-        Ok(())
+        Ok(cutoff)
     }
 
     /// Adds a suppression. A bereavement on an interest subtree (or on

@@ -1,4 +1,4 @@
-//! Error types: one small error per failure kind, plus the umbrella [`Error`].
+//! Error types: one small error per failure kind, plus the umbrella [`enum@Error`].
 //!
 //! Refusing an event is not an error of the library but an answer about the
 //! data; it lives in [`crate::profile::Refusal`]. The types here are about

@@ -80,7 +80,7 @@ pub enum Signal {
     Click,
     /// Put an item into the cart.
     AddToCart,
-    /// Bought it (see [`Event::gift`] for purchases for someone else).
+    /// Bought it (see [`Event::with_gift`] for purchases for someone else).
     Purchase,
     /// Said "not interested" / "not relevant". Only ever lowers or blocks:
     /// it blocks the interest's subtree for the policy's dismissal cooldown

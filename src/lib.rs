@@ -80,6 +80,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod explain;
+pub mod export;
 pub mod level;
 pub mod profile;
 pub mod report;
@@ -101,6 +102,7 @@ pub use error::{
 };
 pub use event::{Context, Event, Signal, Source, Weight};
 pub use explain::{Exclusion, ExclusionReason, Explanation};
+pub use export::{ExportError, KeySecret, SubjectKey, SuppressionFeed, SuppressionList};
 pub use level::Level;
 pub use profile::{
     Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason, Tombstone,

@@ -62,6 +62,14 @@ pub(crate) fn from_nanos(n: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
+/// `a − b` in nanoseconds as `f64`, exact in `i64` where it fits.
+pub(crate) fn diff_f64(a: i64, b: i64) -> f64 {
+    match a.checked_sub(b) {
+        Some(d) => d as f64,
+        None => (i128::from(a) - i128::from(b)) as f64,
+    }
+}
+
 /// A running sum with Neumaier compensation: adding and later subtracting
 /// the same terms leaves no drift worth speaking of.
 #[derive(Debug, Clone, Copy, Default)]
@@ -130,7 +138,11 @@ impl Series {
     }
 
     fn insert(&mut self, at: i64, weight: f64, signal: Signal) -> usize {
-        let pos = self.first_after(at);
+        let pos = if self.at.last().is_none_or(|&last| at >= last) {
+            self.at.len()
+        } else {
+            self.first_after(at)
+        };
         if pos == self.at.len() {
             self.at.push(at);
             self.weight.push(weight);
@@ -144,6 +156,10 @@ impl Series {
     }
 
     fn contains(&self, at: i64, weight: f64, signal: Signal) -> bool {
+        // Streaming events arrive after everything stored: nothing to compare.
+        if self.at.last().is_none_or(|&last| at > last) {
+            return false;
+        }
         let lo = self.first_at_or_after(0, at);
         (lo..self.len())
             .take_while(|&i| self.at.get(i) == Some(&at))
@@ -263,15 +279,25 @@ impl Store {
     }
 
     /// Inserts an event; returns the series index and position for
-    /// evidence events (`None` for gifts and dismissals). Events whose
-    /// instant does not fit are the caller's to refuse.
+    /// evidence events (`None` for gifts and dismissals, and for instants
+    /// that do not fit, which the caller refuses beforehand).
     pub(crate) fn insert(&mut self, e: Event) -> Option<(usize, usize)> {
+        self.insert_new(e).ok().flatten()
+    }
+
+    /// Inserts an event unless an identical one is stored (`Err(())`).
+    pub(crate) fn insert_new(&mut self, e: Event) -> Result<Option<(usize, usize)>, ()> {
         if is_inert(&e) {
+            if self.inert.contains(&e) {
+                return Err(());
+            }
             let pos = self.inert.partition_point(|x| x.at() <= e.at());
             self.inert.insert(pos, e);
-            return None;
+            return Ok(None);
         }
-        let at = to_nanos(e.at())?;
+        let Some(at) = to_nanos(e.at()) else {
+            return Ok(None);
+        };
         let class = class_of(e.source(), e.context());
         let si = match self.series_index(e.interest(), class) {
             Ok(i) => i,
@@ -287,14 +313,20 @@ impl Store {
                 i
             }
         };
-        let s = self.series.get_mut(si)?;
-        let pos = s.insert(at, e.weight().get(), e.signal());
+        let Some(s) = self.series.get_mut(si) else {
+            return Ok(None);
+        };
+        let (weight, signal) = (e.weight().get(), e.signal());
+        if s.contains(at, weight, signal) {
+            return Err(());
+        }
+        let pos = s.insert(at, weight, signal);
         if pos < s.head {
             // A late event before the head: it can never count (it would
             // have been skipped too), keep the head on the same events.
             s.head += 1;
         }
-        Some((si, pos))
+        Ok(Some((si, pos)))
     }
 
     /// Every stored event, sorted by instant.

@@ -379,9 +379,37 @@ impl ConsentLedger {
         if purpose == Purpose::Service {
             return true;
         }
-        self.is_granted(purpose, now)
-            && self.is_granted(purpose, at)
-            && self.last_withdrawal(purpose, now).is_none_or(|w| w <= at)
+        let (then, current, withdrawn) = self.scan(purpose, at, now);
+        current.is_granted() && then.is_granted() && withdrawn.is_none_or(|w| w <= at)
+    }
+
+    /// In one pass: the state at `at`, the state at `now`, and the last
+    /// withdrawal at or before `now`.
+    pub(crate) fn scan(
+        &self,
+        purpose: Purpose,
+        at: OffsetDateTime,
+        now: OffsetDateTime,
+    ) -> (ConsentState, ConsentState, Option<OffsetDateTime>) {
+        let mut then: Option<&ConsentEntry> = None;
+        let mut current: Option<&ConsentEntry> = None;
+        let mut withdrawn: Option<OffsetDateTime> = None;
+        for e in self.entries.iter().filter(|e| e.purpose == purpose) {
+            if e.at <= now {
+                if current.is_none_or(|b| e.at >= b.at) {
+                    current = Some(e);
+                }
+                if e.change == Change::Withdraw && withdrawn.is_none_or(|w| e.at > w) {
+                    withdrawn = Some(e.at);
+                }
+            }
+            if e.at <= at && then.is_none_or(|b| e.at >= b.at) {
+                then = Some(e);
+            }
+        }
+        let state =
+            |d: Option<&ConsentEntry>, t| d.map_or(ConsentState::NeverAsked, |e| entry_state(e, t));
+        (state(then, at), state(current, now), withdrawn)
     }
 
     /// Applies the browser's Global Privacy Control signal (`Sec-GPC: 1`)
@@ -451,12 +479,12 @@ impl ConsentLedger {
 
     /// The piecewise-constant history of one purpose: `(from, state)` points,
     /// sorted, each state holding until the next point.
-    pub(crate) fn timeline(&self, purpose: Purpose) -> Vec<(OffsetDateTime, ConsentState, usize)> {
+    pub(crate) fn timeline(&self, purpose: Purpose) -> Vec<Point> {
         let mut idx: Vec<usize> = (0..self.entries.len())
             .filter(|&i| self.entries.get(i).is_some_and(|e| e.purpose == purpose))
             .collect();
         idx.sort_by_key(|&i| self.entries.get(i).map(|e| e.at));
-        let mut out: Vec<(OffsetDateTime, ConsentState, usize)> = Vec::new();
+        let mut out: Vec<Point> = Vec::new();
         let mut pending_expiry: Option<(OffsetDateTime, usize)> = None;
         for &i in &idx {
             let Some(e) = self.entries.get(i) else {
@@ -651,25 +679,21 @@ fn entry_state(e: &ConsentEntry, t: OffsetDateTime) -> ConsentState {
     }
 }
 
-fn push_point(
-    out: &mut Vec<(OffsetDateTime, ConsentState, usize)>,
-    t: OffsetDateTime,
-    s: ConsentState,
-    i: usize,
-) {
+fn push_point(out: &mut Vec<Point>, t: OffsetDateTime, s: ConsentState, i: usize) {
     match out.last_mut() {
         Some(last) if last.0 == t => *last = (t, s, i),
         _ => out.push((t, s, i)),
     }
 }
 
-fn lookup(
-    tl: &[(OffsetDateTime, ConsentState, usize)],
-    t: OffsetDateTime,
-) -> Option<(ConsentState, usize)> {
+fn lookup(tl: &[Point], t: OffsetDateTime) -> Option<(ConsentState, usize)> {
     let n = tl.partition_point(|p| p.0 <= t);
     n.checked_sub(1).and_then(|i| tl.get(i)).map(|p| (p.1, p.2))
 }
+
+/// A point of a purpose's timeline: from this instant, this state, decided
+/// by the entry at this index.
+pub(crate) type Point = (OffsetDateTime, ConsentState, usize);
 
 /// Per-purpose usability of data at a fixed `now`, precomputed once so the
 /// scoring loop answers "may an event recorded at `at` be used" by a binary
@@ -684,7 +708,7 @@ struct PurposeGate {
     /// Data must be recorded at or after the last withdrawal.
     not_before: Option<OffsetDateTime>,
     /// Timeline of the purpose, to ask "granted at `at`".
-    timeline: Vec<(OffsetDateTime, ConsentState, usize)>,
+    timeline: Vec<Point>,
 }
 
 impl ConsentGate {
@@ -717,6 +741,14 @@ impl ConsentGate {
         };
         g.not_before.is_none_or(|w| w <= at)
             && lookup(&g.timeline, at).is_some_and(|(s, _)| s.is_granted())
+    }
+
+    /// For a purpose granted now: the last withdrawal and the timeline.
+    pub(crate) fn parts(&self, purpose: Purpose) -> Option<(Option<OffsetDateTime>, &[Point])> {
+        match self.gates.get(purpose.index()) {
+            Some(Some(g)) => Some((g.not_before, &g.timeline)),
+            _ => None,
+        }
     }
 
     /// The first purpose of `purposes` that blocks data recorded at `at`.

@@ -1,0 +1,91 @@
+//! The missing feedback loop: an operator shares a bereavement suppression
+//! with a partner, and the partner refuses to post baby-food samples.
+//!
+//! Run with `cargo run --example partner_suppression`.
+
+use tactful::export::{KeySecret, SubjectKey, SuppressionList};
+use tactful::{
+    Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, Suppression, Taxonomy,
+};
+use time::macros::datetime;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let taxonomy = Taxonomy::builder()
+        .interest("baby/food")
+        .interest("baby/toys")
+        .interest("garden/tools")
+        .build()?;
+    let engine = Engine::new(taxonomy, DecayPolicy::default());
+
+    // In March, Anna tells the shop about her pregnancy loss.
+    let reported = datetime!(2026-03-14 10:00 UTC);
+    let mut anna = Profile::new("customer-4711");
+    let baby = engine.taxonomy().require("baby")?;
+    engine.suppress(
+        &mut anna,
+        Suppression::new(Scope::Interest(baby), Reason::Bereavement, reported),
+        reported,
+    );
+    println!("operator: customer-4711 reported a loss; everything under \"baby\" is suppressed");
+
+    // Operator and partner agreed on a secret out of band (in real life:
+    // 32 random bytes from a secret store, one secret per partner).
+    let operator_secret = KeySecret::new(b"operator+partner secret, 2026-Q4")?;
+
+    // Seven months later, the nightly export.
+    let now = datetime!(2026-10-14 02:00 UTC);
+    let list = SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&anna, "Anna.Schmidt@example.org")],
+        &operator_secret,
+        now,
+    )?;
+    let jsonl = list.to_jsonl();
+    println!(
+        "operator: exported {} suppression(s) as JSON Lines:",
+        list.len()
+    );
+    print!("    {jsonl}");
+    println!(
+        "operator: the line holds a keyed pseudonym, the scope and the window; no name, no address, contains \"bereavement\": {}",
+        jsonl.contains("bereavement")
+    );
+
+    // The partner plans a baby-food sample mailing by post.
+    let partner_secret = KeySecret::new(b"operator+partner secret, 2026-Q4")?;
+    let received = SuppressionList::from_jsonl(&jsonl)?;
+    println!();
+    for address in ["  anna.schmidt@EXAMPLE.org", "ben@example.org"] {
+        let key = SubjectKey::derive(&partner_secret, address);
+        let refuse = received.is_suppressed(
+            &key,
+            Channel::Post,
+            Purpose::Marketing,
+            Some("baby/food"),
+            now,
+        );
+        if refuse {
+            println!("partner: {address:?}: suppressed for baby/food by post, no samples sent");
+        } else {
+            println!("partner: {address:?}: not suppressed, samples may go out");
+        }
+    }
+    let anna_key = SubjectKey::derive(&partner_secret, "anna.schmidt@example.org");
+    let garden = received.is_suppressed(
+        &anna_key,
+        Channel::Post,
+        Purpose::Marketing,
+        Some("garden/tools"),
+        now,
+    );
+    println!("partner: garden-tool catalogue for Anna suppressed: {garden}");
+
+    // Someone without the secret learns nothing from the file.
+    let outsider = KeySecret::new(b"a guess at the secret, 32 bytes!")?;
+    let guess = SubjectKey::derive(&outsider, "anna.schmidt@example.org");
+    println!(
+        "outsider: can tell Anna is on the list without the secret: {}",
+        received.contains(&guess)
+    );
+    Ok(())
+}

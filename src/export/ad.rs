@@ -1,0 +1,204 @@
+//! The ad-platform exclusion list: bare SHA-256 of normalized e-mails.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::key::{normalize, write_hex};
+use super::list::ExportScope;
+use super::ExportError;
+use crate::consent::Purpose;
+use crate::profile::Profile;
+use crate::suppression::Channel;
+use crate::taxonomy::Taxonomy;
+
+/// E-mail hashes to upload to an ad platform as an exclusion audience
+/// ("customer match"): the lowercase hex SHA-256 of each [`normalize`]d
+/// address, one per line.
+///
+/// **Weaker than [`SuppressionList`](super::SuppressionList).** The hash is
+/// unkeyed because the platforms require exactly this form, so anyone who
+/// holds the file and a list of addresses can test membership, and files
+/// from different senders link up. It reveals nothing about scope or
+/// reason, but use it only where a platform demands it; share suppressions
+/// with partners in the keyed form.
+///
+/// [`normalize`]: super::normalize
+///
+/// # Example
+/// ```
+/// use tactful::export::AdExclusionList;
+///
+/// let list = AdExclusionList::from_emails([" Anna@Example.org ", "ben@example.org"])?;
+/// assert!(list.contains_email("anna@example.org"));
+/// assert_eq!(list.len(), 2);
+/// assert_eq!(
+///     AdExclusionList::hash_email(" ANNA@example.org"),
+///     "a3bf86238a1c59bd2f0a648af9293620f90d18dad133d8fe2341cf9664a5d6d0"
+/// );
+/// let upload = list.to_upload();
+/// assert_eq!(upload.lines().count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct AdExclusionList {
+    hashes: BTreeSet<String>,
+}
+
+impl AdExclusionList {
+    /// An empty list.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The lowercase hex SHA-256 of the [`normalize`](super::normalize)d
+    /// address.
+    #[must_use]
+    pub fn hash_email(email: &str) -> String {
+        let digest = Sha256::digest(normalize(email).as_bytes());
+        let mut out = String::with_capacity(64);
+        // Writing into a String cannot fail.
+        let _ = write_hex(&mut out, &digest);
+        out
+    }
+
+    /// A list of the given addresses.
+    ///
+    /// # Errors
+    /// [`ExportError::EmptyEmail`] for an address that is empty after
+    /// trimming.
+    pub fn from_emails<'e>(emails: impl IntoIterator<Item = &'e str>) -> Result<Self, ExportError> {
+        let mut list = Self::new();
+        for (i, email) in emails.into_iter().enumerate() {
+            if email.trim().is_empty() {
+                return Err(ExportError::EmptyEmail { position: i + 1 });
+            }
+            list.insert_email(email);
+        }
+        Ok(list)
+    }
+
+    /// The people to exclude from an ad campaign for `purpose`, about
+    /// `interest_path` if it targets an interest: every profile with a
+    /// suppression active at `now` that covers a message on
+    /// [`Channel::Ads`] for that purpose and interest (by the rules of
+    /// [`ExportScope::covers`]).
+    ///
+    /// Each item pairs a profile with its e-mail address.
+    ///
+    /// # Errors
+    /// - [`ExportError::UnknownInterestPath`] if `interest_path` is not in
+    ///   `taxonomy` (a typo would otherwise exclude nobody);
+    /// - [`ExportError::UnknownInterest`] if a suppression names an interest
+    ///   that `taxonomy` does not know;
+    /// - [`ExportError::EmptyIdentifier`] if a profile to exclude has an
+    ///   empty address.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::export::AdExclusionList;
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("baby/food").interest("garden").build()?;
+    /// let now = datetime!(2026-11-01 9:00 UTC);
+    /// let engine = Engine::new(taxonomy, DecayPolicy::default());
+    /// let mut anna = Profile::new("anna");
+    /// let baby = engine.taxonomy().require("baby")?;
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+    /// let ben = Profile::new("ben");
+    ///
+    /// let people = [(&anna, "anna@example.org"), (&ben, "ben@example.org")];
+    /// let baby_food = AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("baby/food"), now)?;
+    /// assert!(baby_food.contains_email("anna@example.org"));
+    /// assert!(!baby_food.contains_email("ben@example.org"));
+    /// let garden = AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("garden"), now)?;
+    /// assert!(garden.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_profiles<'p, 'e>(
+        taxonomy: &Taxonomy,
+        profiles: impl IntoIterator<Item = (&'p Profile, &'e str)>,
+        purpose: Purpose,
+        interest_path: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Self, ExportError> {
+        if let Some(path) = interest_path {
+            if taxonomy.id(path).is_none() {
+                return Err(ExportError::UnknownInterestPath(path.to_owned()));
+            }
+        }
+        let mut list = Self::new();
+        for (profile, email) in profiles {
+            let mut excluded = false;
+            for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
+                let scope = ExportScope::from_scope(s.scope(), taxonomy).map_err(|interest| {
+                    ExportError::UnknownInterest {
+                        profile: profile.id().clone(),
+                        interest,
+                    }
+                })?;
+                excluded |= scope.covers(Channel::Ads, purpose, interest_path);
+            }
+            if excluded {
+                if email.trim().is_empty() {
+                    return Err(ExportError::EmptyIdentifier {
+                        profile: profile.id().clone(),
+                    });
+                }
+                list.insert_email(email);
+            }
+        }
+        Ok(list)
+    }
+
+    /// Adds an address (hashed); `false` if it was already present.
+    pub fn insert_email(&mut self, email: &str) -> bool {
+        self.hashes.insert(Self::hash_email(email))
+    }
+
+    /// Whether the list holds the hash of `email`.
+    #[must_use]
+    pub fn contains_email(&self, email: &str) -> bool {
+        self.hashes.contains(&Self::hash_email(email))
+    }
+
+    /// The hashes, sorted.
+    pub fn hashes(&self) -> impl Iterator<Item = &str> + '_ {
+        self.hashes.iter().map(String::as_str)
+    }
+
+    /// Number of hashes.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.hashes.len()
+    }
+
+    /// Whether the list is empty.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.hashes.is_empty()
+    }
+
+    /// The upload file: one hash per line, sorted, each line ending in
+    /// `\n`, no header.
+    #[must_use]
+    pub fn to_upload(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl fmt::Display for AdExclusionList {
+    /// The upload format of [`to_upload`](Self::to_upload).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for h in &self.hashes {
+            writeln!(f, "{h}")?;
+        }
+        Ok(())
+    }
+}
