@@ -105,6 +105,9 @@ pub struct EngineConfig {
     /// Minimum audience size (default 50).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_audience: Option<NonZeroUsize>,
+    /// Limits (defaults where fields are missing).
+    #[serde(default)]
+    pub limits: crate::limits::Limits,
 }
 
 impl EngineConfig {
@@ -123,6 +126,7 @@ impl EngineConfig {
     /// invalid minimum scores, duplicate names, empty or too deep rules.
     pub fn into_engine(self) -> Result<Engine, ConfigError> {
         let mut engine = Engine::new(self.taxonomy, self.policy)
+            .with_limits(self.limits)
             .with_segments(self.segments)
             .map_err(|e| ConfigError::Invalid(e.0))?;
         if let Some(min) = self.min_audience {

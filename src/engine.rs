@@ -11,6 +11,7 @@ use crate::error::{AudienceError, SegmentErrors};
 use crate::event::Event;
 use crate::explain::{self, Explanation};
 use crate::level::Level;
+use crate::limits::{Limit, Limits, ProfileError};
 use crate::profile::{ErasedScope, Profile, Refusal, RefusalReason, Tombstone};
 use crate::report::{self, Report};
 use crate::segment::{self, Membership, Segment, SegmentDef};
@@ -50,6 +51,7 @@ pub struct Engine {
     policy: DecayPolicy,
     /// What profiles' incremental aggregates are valid for.
     fingerprint: u64,
+    limits: Limits,
     segments: Vec<Segment>,
     min_audience: usize,
 }
@@ -63,6 +65,7 @@ impl Engine {
             taxonomy,
             policy,
             fingerprint,
+            limits: Limits::default(),
             segments: Vec::new(),
             min_audience: DEFAULT_MIN_AUDIENCE,
         }
@@ -77,7 +80,8 @@ impl Engine {
     pub fn with_segments(mut self, defs: Vec<SegmentDef>) -> Result<Self, SegmentErrors> {
         let mut all: Vec<SegmentDef> = self.segments.iter().map(|s| s.def.clone()).collect();
         all.extend(defs);
-        self.segments = segment::compile(&self.taxonomy, all).map_err(SegmentErrors)?;
+        self.segments =
+            segment::compile(&self.taxonomy, all, &self.limits).map_err(SegmentErrors)?;
         Ok(self)
     }
 
@@ -89,6 +93,95 @@ impl Engine {
         let defs: Vec<SegmentDef> = crate::config::parse_json(json)
             .map_err(|e| SegmentErrors(vec![crate::error::SegmentError::Json(e.to_string())]))?;
         self.with_segments(defs)
+    }
+
+    /// Sets the limits (see [`Limits`]). Set them before adding segments:
+    /// rule depth and size are checked when segments are added.
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Reads a profile stored as JSON (the serde form of [`Profile`]),
+    /// refusing input beyond the engine's [`Limits`] (its size before it is
+    /// parsed) and references to interests the taxonomy does not have, and
+    /// prepares its aggregates for reads at `now` or later.
+    ///
+    /// # Errors
+    /// A [`ProfileError`] naming the limit, the field or the unknown interest.
+    pub fn load_profile(&self, json: &str, now: OffsetDateTime) -> Result<Profile, ProfileError> {
+        let l = &self.limits;
+        let too_large = |limit, actual: usize, max: usize| {
+            if actual > max {
+                Err(ProfileError::TooLarge { limit, actual, max })
+            } else {
+                Ok(())
+            }
+        };
+        too_large(Limit::ProfileBytes, json.len(), l.max_profile_bytes)?;
+        let de = &mut serde_json::Deserializer::from_str(json);
+        let mut profile: Profile =
+            serde_path_to_error::deserialize(de).map_err(|e| ProfileError::Syntax {
+                path: e.path().to_string(),
+                message: e.into_inner().to_string(),
+            })?;
+        too_large(Limit::Events, profile.stored_events(), l.max_events)?;
+        too_large(
+            Limit::Interests,
+            profile.store().interests(),
+            l.max_interests,
+        )?;
+        too_large(
+            Limit::LedgerEntries,
+            profile.consent().len(),
+            l.max_ledger_entries,
+        )?;
+        too_large(
+            Limit::Suppressions,
+            profile.suppressions().len(),
+            l.max_suppressions,
+        )?;
+        too_large(
+            Limit::Preferences,
+            profile.preferences().len(),
+            l.max_preferences,
+        )?;
+        let tax = &self.taxonomy;
+        let unknown = |field, id: InterestId| {
+            if tax.contains(id) {
+                Ok(())
+            } else {
+                Err(ProfileError::UnknownInterest { field, id })
+            }
+        };
+        for s in &profile.store().series {
+            unknown("events", s.interest)?;
+        }
+        for e in &profile.store().inert {
+            unknown("events", e.interest())?;
+        }
+        for p in profile.preferences() {
+            unknown("preferences", p.interest)?;
+        }
+        for s in profile.suppressions() {
+            if let Scope::Interest(i) = s.scope() {
+                unknown("suppressions", i)?;
+            }
+        }
+        for t in profile.tombstones() {
+            if let ErasedScope::Interest(i) = t.scope {
+                unknown("tombstones", i)?;
+            }
+        }
+        self.prepare(&mut profile, now);
+        Ok(profile)
     }
 
     /// Sets the minimum audience size (at least 1).
@@ -148,7 +241,10 @@ impl Engine {
         event: Event,
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
-        let refused = match self.check(profile, &event, now) {
+        let refused = match self.check(profile, &event, now).and_then(|c| {
+            self.within_limits(profile, &event)?;
+            Ok(c)
+        }) {
             Ok(cutoff) => {
                 let (store, ledger) = profile.store_and_ledger();
                 match store.insert_new(event) {
@@ -167,6 +263,28 @@ impl Engine {
             reason: refused,
             event,
         })
+    }
+
+    fn within_limits(&self, profile: &Profile, e: &Event) -> Result<(), RefusalReason> {
+        let store = profile.store();
+        let l = &self.limits;
+        if store.len() >= l.max_events {
+            return Err(RefusalReason::LimitReached {
+                limit: Limit::Events,
+                max: l.max_events,
+            });
+        }
+        if !e.is_gift()
+            && !e.is_dismissal()
+            && !store.has_interest(e.interest())
+            && store.interests() >= l.max_interests
+        {
+            return Err(RefusalReason::LimitReached {
+                limit: Limit::Interests,
+                max: l.max_interests,
+            });
+        }
+        Ok(())
     }
 
     /// Why an event must be refused, or, for evidence, the instant (Unix ns)

@@ -6,12 +6,12 @@
 
 use thiserror::Error;
 
-/// A weight that is NaN, infinite or negative.
+/// A weight that is NaN, infinite, negative or above `Weight::MAX` (1e9).
 ///
 /// Weights scale an event's contribution to an interest score. Pass a finite
-/// number `>= 0`.
+/// number between 0 and 1e9.
 #[derive(Debug, Clone, Copy, PartialEq, Error)]
-#[error("invalid weight {0}: must be finite and at least 0")]
+#[error("invalid weight {0}: must be finite, at least 0 and at most 1e9")]
 pub struct InvalidWeight(pub f64);
 
 /// Why a [`crate::taxonomy::Taxonomy`] could not be built.
@@ -131,6 +131,14 @@ pub enum SegmentError {
         max: usize,
         /// Where.
         at: String,
+    },
+    /// The rules of all segments together have more nodes than allowed.
+    #[error("segment rules have {nodes} nodes, more than the limit of {max}")]
+    TooManyRules {
+        /// Nodes found.
+        nodes: usize,
+        /// The limit.
+        max: usize,
     },
     /// An `All` or `Any` without children.
     #[error("{at}: empty {which} rule (segment {segment:?})")]

@@ -28,12 +28,16 @@ impl Weight {
     /// Weight 0.
     pub const ZERO: Self = Self(0.0);
 
-    /// A weight; rejects NaN, infinities and negative numbers.
+    /// The largest weight: sums of many events stay finite.
+    pub const MAX: f64 = 1e9;
+
+    /// A weight; rejects NaN, infinities, negative numbers and values above
+    /// [`Weight::MAX`].
     ///
     /// # Errors
-    /// [`InvalidWeight`] for NaN, infinite or negative values.
+    /// [`InvalidWeight`] for NaN, infinite, negative or too large values.
     pub fn new(w: f64) -> Result<Self, InvalidWeight> {
-        if w.is_finite() && w >= 0.0 {
+        if w.is_finite() && (0.0..=Self::MAX).contains(&w) {
             // Normalise -0.0 so equal weights serialize equally.
             Ok(Self(w + 0.0))
         } else {

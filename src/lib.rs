@@ -66,6 +66,8 @@
 //! an [`AudienceError`]. Nothing in this crate panics on input data.
 
 #![forbid(unsafe_code)]
+// Panic freedom on input-derived data in library code (tests may index).
+#![cfg_attr(not(test), warn(clippy::indexing_slicing, clippy::panic))]
 
 mod serde_util;
 mod store;
@@ -82,6 +84,7 @@ pub mod event;
 pub mod explain;
 pub mod export;
 pub mod level;
+pub mod limits;
 pub mod profile;
 pub mod report;
 pub mod segment;
@@ -104,6 +107,7 @@ pub use event::{Context, Event, Signal, Source, Weight};
 pub use explain::{Exclusion, ExclusionReason, Explanation};
 pub use export::{ExportError, KeySecret, SubjectKey, SuppressionFeed, SuppressionList};
 pub use level::Level;
+pub use limits::{Limit, Limits, ProfileError};
 pub use profile::{
     Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason, Tombstone,
 };

@@ -111,6 +111,8 @@ pub enum RefusalKind {
     Dismissed,
     /// The same event is already stored.
     Duplicate,
+    /// A configured limit (events or interests per profile) is reached.
+    Limit,
 }
 
 impl fmt::Display for RefusalKind {
@@ -127,6 +129,7 @@ impl fmt::Display for RefusalKind {
             Self::Disliked => "disliked",
             Self::Dismissed => "dismissed",
             Self::Duplicate => "duplicate",
+            Self::Limit => "limit reached",
         })
     }
 }
@@ -203,6 +206,14 @@ pub enum RefusalReason {
     /// Already stored.
     #[error("already stored")]
     Duplicate,
+    /// The profile holds as much as the engine's [`crate::Limits`] allow.
+    #[error("{limit} of {max} reached")]
+    LimitReached {
+        /// Which limit.
+        limit: crate::limits::Limit,
+        /// Its value.
+        max: usize,
+    },
 }
 
 impl RefusalReason {
@@ -221,6 +232,7 @@ impl RefusalReason {
             Self::Disliked => RefusalKind::Disliked,
             Self::Dismissed { .. } => RefusalKind::Dismissed,
             Self::Duplicate => RefusalKind::Duplicate,
+            Self::LimitReached { .. } => RefusalKind::Limit,
         }
     }
 }

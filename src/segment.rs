@@ -12,7 +12,7 @@ use crate::level::Level;
 use crate::profile::PreferenceKind;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-/// How deep rules may nest.
+/// How deep rules may nest by default (see [`crate::Limits::max_rule_depth`]).
 pub const MAX_RULE_DEPTH: usize = 32;
 
 /// A rule over a profile's interests, as written in configuration.
@@ -47,6 +47,22 @@ pub enum Rule {
 }
 
 impl Rule {
+    /// Number of nodes of the rule tree (without recursion, so any depth is safe).
+    #[must_use]
+    pub fn nodes(&self) -> usize {
+        let mut n = 0usize;
+        let mut stack = vec![self];
+        while let Some(r) = stack.pop() {
+            n = n.saturating_add(1);
+            match r {
+                Rule::All(rs) | Rule::Any(rs) => stack.extend(rs.iter()),
+                Rule::Not(r) => stack.push(r),
+                _ => {}
+            }
+        }
+        n
+    }
+
     /// `All` of the rules.
     #[must_use]
     pub fn all(rules: impl IntoIterator<Item = Rule>) -> Self {
@@ -123,7 +139,18 @@ pub(crate) struct Segment {
 pub(crate) fn compile(
     taxonomy: &Taxonomy,
     defs: Vec<SegmentDef>,
+    limits: &crate::limits::Limits,
 ) -> Result<Vec<Segment>, Vec<SegmentError>> {
+    let nodes: usize = defs
+        .iter()
+        .map(|d| d.rule.nodes())
+        .fold(0, usize::saturating_add);
+    if nodes > limits.max_rule_nodes {
+        return Err(vec![SegmentError::TooManyRules {
+            nodes,
+            max: limits.max_rule_nodes,
+        }]);
+    }
     let mut errors = Vec::new();
     let mut names = HashSet::new();
     let mut out = Vec::new();
@@ -133,6 +160,7 @@ pub(crate) fn compile(
             continue;
         }
         let mut c = Compiler {
+            max_depth: limits.max_rule_depth,
             tax: taxonomy,
             seg: &def.name,
             positive: Vec::new(),
@@ -155,6 +183,7 @@ pub(crate) fn compile(
 }
 
 struct Compiler<'a> {
+    max_depth: usize,
     tax: &'a Taxonomy,
     seg: &'a str,
     /// Interests the rule needs positively (not under an odd number of `Not`s).
@@ -203,10 +232,10 @@ impl Compiler<'_> {
     }
 
     fn rule(&mut self, rule: &Rule, at: String, depth: usize, positive: bool) -> Option<Compiled> {
-        if depth >= MAX_RULE_DEPTH {
+        if depth >= self.max_depth {
             self.errors.push(SegmentError::TooDeep {
                 segment: self.seg.to_owned(),
-                max: MAX_RULE_DEPTH,
+                max: self.max_depth,
                 at,
             });
             return None;

@@ -245,6 +245,25 @@ impl Store {
         self.series.iter().map(Series::len).sum::<usize>() + self.inert.len()
     }
 
+    /// Whether some series of `interest` exists.
+    pub(crate) fn has_interest(&self, interest: InterestId) -> bool {
+        let i = self.series.partition_point(|s| s.interest < interest);
+        self.series.get(i).is_some_and(|s| s.interest == interest)
+    }
+
+    /// Distinct interests with stored evidence.
+    pub(crate) fn interests(&self) -> usize {
+        let mut n = 0;
+        let mut last = None;
+        for s in &self.series {
+            if last != Some(s.interest) {
+                n += 1;
+                last = Some(s.interest);
+            }
+        }
+        n
+    }
+
     fn key_cmp(s: &Series, interest: InterestId, class: u8) -> Ordering {
         (s.interest, s.class).cmp(&(interest, class))
     }

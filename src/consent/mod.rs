@@ -211,6 +211,10 @@ impl fmt::Display for ConsentState {
     }
 }
 
+/// The most entries a ledger holds; further changes are refused with
+/// [`ConsentError::TooManyEntries`]. Merging may rewrite a ledger shorter.
+pub const MAX_LEDGER_ENTRIES: usize = 10_000;
+
 /// A consent change that cannot be recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -229,6 +233,12 @@ pub enum ConsentError {
     /// a suppression to stop service messages.
     #[error("the service purpose needs no consent; use a suppression instead")]
     ServiceNeedsNoConsent,
+    /// The ledger already holds [`MAX_LEDGER_ENTRIES`] entries.
+    #[error("the consent ledger already holds {max} entries")]
+    TooManyEntries {
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// The append-only history of consent changes of one person.
@@ -270,6 +280,11 @@ impl ConsentLedger {
         if purpose == Purpose::Service {
             return Err(ConsentError::ServiceNeedsNoConsent);
         }
+        if self.entries.len() >= MAX_LEDGER_ENTRIES {
+            return Err(ConsentError::TooManyEntries {
+                max: MAX_LEDGER_ENTRIES,
+            });
+        }
         if let Some(e) = expires {
             if e < at {
                 return Err(ConsentError::ExpiresBeforeGrant {
@@ -301,6 +316,7 @@ impl ConsentLedger {
         if purpose == Purpose::Service {
             return Err(ConsentError::ServiceNeedsNoConsent);
         }
+        // Withdrawing is never refused for size: saying no must always work.
         self.entries.push(ConsentEntry {
             purpose,
             change: Change::Withdraw,

@@ -126,6 +126,10 @@ use crate::consent::Purpose;
 
 /// Error returned when decoding or encoding a TC string fails.
 ///
+/// The longest TC string decoded (64 KiB). Real strings are a few hundred
+/// bytes to a few KiB; anything longer is refused before decoding.
+pub const MAX_TC_STRING_LEN: usize = 64 * 1024;
+
 /// Bit offsets are relative to the start of the segment named by the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -133,6 +137,14 @@ pub enum TcfError {
     /// The input string is empty.
     #[error("empty tc string")]
     Empty,
+    /// The input is longer than [`MAX_TC_STRING_LEN`]; refused before decoding.
+    #[error("tc string of {len} bytes exceeds the limit of {max}")]
+    TooLong {
+        /// Its length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
     /// A segment between two dots (or at either end) is empty.
     #[error("segment {segment} is empty")]
     EmptySegment {
@@ -1212,6 +1224,12 @@ impl TcString {
     pub fn decode(input: &str) -> Result<TcString, TcfError> {
         if input.is_empty() {
             return Err(TcfError::Empty);
+        }
+        if input.len() > MAX_TC_STRING_LEN {
+            return Err(TcfError::TooLong {
+                len: input.len(),
+                max: MAX_TC_STRING_LEN,
+            });
         }
         let mut core = None;
         let mut disclosed_vendors = None;

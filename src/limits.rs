@@ -1,0 +1,138 @@
+//! Bounds on everything that grows with input, so that hostile or runaway
+//! input is refused with a typed error before it costs memory or stack.
+//!
+//! | limit | default | enforced by |
+//! |---|---|---|
+//! | `max_events` | 100,000 per profile | [`Engine::record`](crate::Engine::record) (refusal [`RefusalReason::LimitReached`](crate::RefusalReason::LimitReached)), [`Engine::load_profile`](crate::Engine::load_profile) |
+//! | `max_interests` | 4,096 distinct interests with stored events per profile | the same |
+//! | `max_ledger_entries` | 4,096 | [`Engine::load_profile`](crate::Engine::load_profile); the ledger itself refuses more than [`MAX_LEDGER_ENTRIES`](crate::consent::MAX_LEDGER_ENTRIES) |
+//! | `max_suppressions` | 1,024 | [`Engine::load_profile`](crate::Engine::load_profile) (adding a suppression is never refused: it protects the person) |
+//! | `max_preferences` | 1,024 | [`Engine::load_profile`](crate::Engine::load_profile) |
+//! | `max_profile_bytes` | 64 MiB | [`Engine::load_profile`](crate::Engine::load_profile), before parsing |
+//! | `max_rule_depth` | 32 | [`Engine::with_segments`](crate::Engine::with_segments) |
+//! | `max_rule_nodes` | 100,000 over all segments | [`Engine::with_segments`](crate::Engine::with_segments) |
+//! | config text | [`MAX_CONFIG_BYTES`](crate::config::MAX_CONFIG_BYTES) (4 MiB) | [`config::parse_json`](crate::config::parse_json), before parsing; JSON nesting is capped at 128 by `serde_json` |
+//! | TC string length | [`MAX_TC_STRING_LEN`](crate::consent::tcf::MAX_TC_STRING_LEN) (64 KiB) | [`TcString::decode`](crate::consent::tcf::TcString::decode) |
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Configurable bounds of an [`Engine`](crate::Engine).
+///
+/// # Example
+/// ```
+/// use tactful::{DecayPolicy, Engine, Limits, Taxonomy};
+///
+/// let limits = Limits { max_events: 10_000, ..Limits::default() };
+/// let engine = Engine::new(Taxonomy::builder().interest("a").build()?, DecayPolicy::default())
+///     .with_limits(limits);
+/// assert_eq!(engine.limits().max_events, 10_000);
+/// # Ok::<(), tactful::TaxonomyError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Stored events per profile.
+    pub max_events: usize,
+    /// Distinct interests with stored events per profile.
+    pub max_interests: usize,
+    /// Consent ledger entries per loaded profile.
+    pub max_ledger_entries: usize,
+    /// Suppressions per loaded profile.
+    pub max_suppressions: usize,
+    /// Declared preferences per loaded profile.
+    pub max_preferences: usize,
+    /// Size of a profile's JSON text.
+    pub max_profile_bytes: usize,
+    /// Nesting depth of a segment rule.
+    pub max_rule_depth: usize,
+    /// Rule nodes over all segments of an engine.
+    pub max_rule_nodes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_events: 100_000,
+            max_interests: 4_096,
+            max_ledger_entries: 4_096,
+            max_suppressions: 1_024,
+            max_preferences: 1_024,
+            max_profile_bytes: 64 << 20,
+            max_rule_depth: 32,
+            max_rule_nodes: 100_000,
+        }
+    }
+}
+
+/// Which limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`Limits::max_events`].
+    Events,
+    /// [`Limits::max_interests`].
+    Interests,
+    /// [`Limits::max_ledger_entries`].
+    LedgerEntries,
+    /// [`Limits::max_suppressions`].
+    Suppressions,
+    /// [`Limits::max_preferences`].
+    Preferences,
+    /// [`Limits::max_profile_bytes`].
+    ProfileBytes,
+    /// [`Limits::max_rule_depth`].
+    RuleDepth,
+    /// [`Limits::max_rule_nodes`].
+    RuleNodes,
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Events => "max_events",
+            Self::Interests => "max_interests",
+            Self::LedgerEntries => "max_ledger_entries",
+            Self::Suppressions => "max_suppressions",
+            Self::Preferences => "max_preferences",
+            Self::ProfileBytes => "max_profile_bytes",
+            Self::RuleDepth => "max_rule_depth",
+            Self::RuleNodes => "max_rule_nodes",
+        })
+    }
+}
+
+/// Why a stored profile was not loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ProfileError {
+    /// The input exceeds a limit (checked before parsing for its size).
+    #[error("profile exceeds {limit}: {actual} > {max}")]
+    TooLarge {
+        /// Which limit.
+        limit: Limit,
+        /// The value found.
+        actual: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// The JSON is malformed; `path` names the field.
+    #[error("{path}: {message}")]
+    Syntax {
+        /// Where.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The profile refers to an interest the engine's taxonomy does not have.
+    #[error("{field} refers to unknown interest {id}")]
+    UnknownInterest {
+        /// Which part (`events`, `preferences`, `suppressions`, `tombstones`).
+        field: &'static str,
+        /// The unknown handle.
+        id: crate::InterestId,
+    },
+}
