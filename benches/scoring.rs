@@ -411,6 +411,35 @@ fn bench_record(c: &mut Criterion, f: &Fixture) {
             total
         })
     });
+    // Baseline: what storing costs without checks or aggregates, a sorted
+    // `Vec<Event>` taking the same stream (the naive store).
+    g.bench_function("naive_vec_insert", |b| {
+        b.iter_custom(|iters| {
+            const CHUNK: u64 = 1_000;
+            let mut total = StdDuration::ZERO;
+            let mut done = 0;
+            while done < iters {
+                let n = CHUNK.min(iters - done);
+                let mut events = f.stored.clone();
+                let stream: Vec<Event> = (0..n)
+                    .map(|k| {
+                        let at = f.now + Duration::seconds(k as i64 + 1);
+                        Event::new(f.leaves[(k % 40) as usize], Signal::View, at)
+                    })
+                    .collect();
+                let start = Instant::now();
+                for e in stream {
+                    let e = black_box(e);
+                    let pos = events.partition_point(|x| x.at() <= e.at());
+                    events.insert(pos, e);
+                }
+                total += start.elapsed();
+                black_box(&events);
+                done += n;
+            }
+            total
+        })
+    });
     // Refused at the level check: nothing is inserted, a counter is bumped.
     let partner = stored.with_source(tactful::Source::Partner);
     g.bench_function("refused", |b| {

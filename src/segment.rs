@@ -30,7 +30,8 @@ pub enum Rule {
     Not(Box<Rule>),
     /// The interest is established (by evidence or a declared like).
     Interest(String),
-    /// The interest is established and scores at least `min_score`; a
+    /// The interest is established and scores at least `min_score` (up to a
+    /// relative 1e-12, so that rounding never decides membership); a
     /// declared like meets any minimum.
     InterestAtLeast {
         /// The interest path.
@@ -291,6 +292,14 @@ pub struct Membership {
     pub explanation: Explanation,
 }
 
+/// Whether a score meets a rule's minimum. A score within 1e-12 (relative)
+/// below the minimum meets it: the incremental and the plain computation of
+/// a score may differ in the last bits (a view read at its own instant may
+/// score 0.9999999999999998), and membership must not depend on which ran.
+pub(crate) fn meets_min(score: f64, min: f64) -> bool {
+    score >= min - 1e-12 * min.abs()
+}
+
 /// Evaluates a compiled rule without building an explanation.
 pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
     match rule {
@@ -299,7 +308,7 @@ pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
         Compiled::Not(r) => !holds(view, scores, r),
         Compiled::Interest(id, min) => scores.get(*id).is_some_and(|s| match s.established {
             Some(crate::decay::Establishment::DeclaredLike) => true,
-            Some(crate::decay::Establishment::Observed) => s.score >= *min,
+            Some(crate::decay::Establishment::Observed) => meets_min(s.score, *min),
             None => false,
         }),
         Compiled::Likes(id) => view.like_for(*id).is_some(),
@@ -338,7 +347,8 @@ pub(crate) fn eval(view: &View<'_>, scores: &Scores, rule: &Compiled) -> Option<
         Compiled::Interest(id, min) => {
             let s = scores.get(*id)?;
             let est = s.established?;
-            let meets = est == crate::decay::Establishment::DeclaredLike || s.score >= *min;
+            let meets =
+                est == crate::decay::Establishment::DeclaredLike || meets_min(s.score, *min);
             meets.then(|| explain::interest(view, *id, s.score, Some(est)))
         }
         // A like only counts where likes may be used at all (level, consent,

@@ -1859,7 +1859,6 @@ proptest! {
 /// `compact` does) give 1.0: membership depends on when the aggregates were
 /// last prepared, and `compact` changes it.
 #[test]
-#[ignore = "library bug: threshold membership flips with the aggregates' landmark (see tests/model.rs)"]
 fn membership_at_a_threshold_does_not_depend_on_the_landmark() {
     let w = World::new(Pol {
         half_life_hours: 336,
