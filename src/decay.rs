@@ -1124,14 +1124,14 @@ pub(crate) fn after_insert(
     params: Params<'_>,
     ledger: &crate::consent::ConsentLedger,
     now: OffsetDateTime,
-    cutoff_ns: i64,
+    (cutoff_ns, now_ns): (i64, i64),
 ) {
     let Params {
         taxonomy,
         policy,
         fingerprint,
     } = params;
-    let (Some(p), Some(now_ns)) = (store.prepared, to_nanos(now)) else {
+    let Some(p) = store.prepared else {
         return prepare(store, params, ledger, now);
     };
     let Some(s) = store.series.get_mut(si) else {

@@ -19,6 +19,15 @@ use crate::store::to_nanos;
 use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
 
+/// What recording learned while checking an event.
+#[derive(Debug, Clone, Copy)]
+struct Checked {
+    /// Before this instant (Unix ns) the event's series never counts again.
+    cutoff: i64,
+    at_ns: i64,
+    now_ns: i64,
+}
+
 /// Taxonomy, decay policy and segment definitions: everything that is the
 /// same for every profile. Immutable, `Send + Sync`; share it with `Arc`.
 ///
@@ -245,11 +254,18 @@ impl Engine {
             self.within_limits(profile, &event)?;
             Ok(c)
         }) {
-            Ok(cutoff) => {
+            Ok(c) => {
                 let (store, ledger) = profile.store_and_ledger();
-                match store.insert_new(event) {
+                match store.insert_new_at(event, c.at_ns) {
                     Ok(Some(at)) => {
-                        decay::after_insert(store, at, self.params(), ledger, now, cutoff);
+                        decay::after_insert(
+                            store,
+                            at,
+                            self.params(),
+                            ledger,
+                            now,
+                            (c.cutoff, c.now_ns),
+                        );
                         return Ok(());
                     }
                     Ok(None) => return Ok(()),
@@ -274,8 +290,11 @@ impl Engine {
                 max: l.max_events,
             });
         }
+        // The series count bounds the interest count: only near the limit
+        // is it worth looking closer.
         if !e.is_gift()
             && !e.is_dismissal()
+            && store.series.len() >= l.max_interests
             && !store.has_interest(e.interest())
             && store.interests() >= l.max_interests
         {
@@ -295,7 +314,7 @@ impl Engine {
         profile: &Profile,
         e: &Event,
         now: OffsetDateTime,
-    ) -> Result<i64, RefusalReason> {
+    ) -> Result<Checked, RefusalReason> {
         let tax = &self.taxonomy;
         if !tax.contains(e.interest()) {
             return Err(RefusalReason::UnknownInterest(e.interest()));
@@ -330,7 +349,11 @@ impl Engine {
                     max_age: cooldown,
                 });
             }
-            return Ok(i64::MIN);
+            return Ok(Checked {
+                cutoff: i64::MIN,
+                at_ns,
+                now_ns,
+            });
         }
         let purposes = purposes_for(tax, e);
         for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
@@ -399,7 +422,11 @@ impl Engine {
         }) {
             return Err(RefusalReason::Dismissed { at: d.at() });
         }
-        Ok(cutoff)
+        Ok(Checked {
+            cutoff,
+            at_ns,
+            now_ns,
+        })
     }
 
     /// Adds a suppression. A bereavement on an interest subtree (or on

@@ -216,6 +216,8 @@ pub(crate) struct Store {
     pub(crate) series: Vec<Series>,
     /// Gifts and dismissals, sorted by instant: stored, never evidence.
     pub(crate) inert: Vec<Event>,
+    /// Stored events in all (kept so the limit check is O(1)).
+    count: usize,
     pub(crate) prepared: Option<Prepared>,
 }
 
@@ -242,7 +244,7 @@ fn is_inert(e: &Event) -> bool {
 
 impl Store {
     pub(crate) fn len(&self) -> usize {
-        self.series.iter().map(Series::len).sum::<usize>() + self.inert.len()
+        self.count
     }
 
     /// Whether some series of `interest` exists.
@@ -306,17 +308,27 @@ impl Store {
 
     /// Inserts an event unless an identical one is stored (`Err(())`).
     pub(crate) fn insert_new(&mut self, e: Event) -> Result<Option<(usize, usize)>, ()> {
+        match to_nanos(e.at()) {
+            Some(at) => self.insert_new_at(e, at),
+            None => Ok(None),
+        }
+    }
+
+    /// As [`insert_new`](Self::insert_new), with the instant in Unix ns.
+    pub(crate) fn insert_new_at(
+        &mut self,
+        e: Event,
+        at: i64,
+    ) -> Result<Option<(usize, usize)>, ()> {
         if is_inert(&e) {
             if self.inert.contains(&e) {
                 return Err(());
             }
             let pos = self.inert.partition_point(|x| x.at() <= e.at());
             self.inert.insert(pos, e);
+            self.count += 1;
             return Ok(None);
         }
-        let Some(at) = to_nanos(e.at()) else {
-            return Ok(None);
-        };
         let class = class_of(e.source(), e.context());
         let si = match self.series_index(e.interest(), class) {
             Ok(i) => i,
@@ -340,6 +352,7 @@ impl Store {
             return Err(());
         }
         let pos = s.insert(at, weight, signal);
+        self.count += 1;
         if pos < s.head {
             // A late event before the head: it can never count (it would
             // have been skipped too), keep the head on the same events.
@@ -377,6 +390,7 @@ impl Store {
         let before = self.inert.len();
         self.inert.retain(|e| !drop(e));
         removed += before - self.inert.len();
+        self.count = self.count.saturating_sub(removed);
         self.prepared = None;
         removed
     }
@@ -413,6 +427,7 @@ impl Store {
     pub(crate) fn clear(&mut self) {
         self.series.clear();
         self.inert.clear();
+        self.count = 0;
         self.prepared = None;
     }
 }

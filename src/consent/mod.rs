@@ -411,15 +411,15 @@ impl ConsentLedger {
         let mut current: Option<&ConsentEntry> = None;
         let mut withdrawn: Option<OffsetDateTime> = None;
         for e in self.entries.iter().filter(|e| e.purpose == purpose) {
-            if e.at <= now {
-                if current.is_none_or(|b| e.at >= b.at) {
+            if le(e.at, now) {
+                if current.is_none_or(|b| le(b.at, e.at)) {
                     current = Some(e);
                 }
-                if e.change == Change::Withdraw && withdrawn.is_none_or(|w| e.at > w) {
+                if e.change == Change::Withdraw && withdrawn.is_none_or(|w| !le(e.at, w)) {
                     withdrawn = Some(e.at);
                 }
             }
-            if e.at <= at && then.is_none_or(|b| e.at >= b.at) {
+            if le(e.at, at) && then.is_none_or(|b| le(b.at, e.at)) {
                 then = Some(e);
             }
         }
@@ -684,6 +684,16 @@ impl ConsentState {
         } else {
             self
         }
+    }
+}
+
+/// `a <= b`, cheaply when both carry the same offset (the common case: all
+/// UTC), where comparing `OffsetDateTime`s would normalise both first.
+fn le(a: OffsetDateTime, b: OffsetDateTime) -> bool {
+    if a.offset() == b.offset() {
+        (a.date(), a.time()) <= (b.date(), b.time())
+    } else {
+        a <= b
     }
 }
 
