@@ -364,7 +364,7 @@ impl DecayPolicyBuilder {
     /// a dismissal is never evidence.
     ///
     /// # Errors
-    /// [`InvalidWeight`] for NaN, infinite or negative weights.
+    /// [`InvalidWeight`] for NaN, infinite, negative or too large (above 1e9) weights.
     pub fn signal_weight(mut self, signal: Signal, weight: f64) -> Result<Self, InvalidWeight> {
         let w = Weight::new(weight)?;
         let sw = &mut self.signal_weights;
@@ -682,7 +682,7 @@ pub struct InterestScore {
 /// Scores of every interest of a taxonomy for one profile at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     now: OffsetDateTime,
     scores: Vec<InterestScore>,
 }

@@ -72,7 +72,7 @@ pub enum DenyReason {
         /// Its reason.
         reason: Reason,
         /// Its end, if any.
-        #[serde(default, with = "time::serde::rfc3339::option")]
+        #[serde(default, with = "crate::serde_util::instant::option")]
         until: Option<OffsetDateTime>,
     },
     /// A needed purpose is not granted.
@@ -119,7 +119,7 @@ pub enum DenyReason {
         /// The interest.
         interest: InterestId,
         /// When it was dismissed.
-        #[serde(with = "time::serde::rfc3339")]
+        #[serde(with = "crate::serde_util::instant")]
         at: OffsetDateTime,
     },
 }

@@ -198,7 +198,7 @@ impl fmt::Display for Context {
 pub struct Event {
     interest: InterestId,
     signal: Signal,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     at: OffsetDateTime,
     #[serde(default)]
     source: Source,
@@ -250,7 +250,7 @@ impl Event {
     /// Sets the event's own weight (multiplied with the signal's weight).
     ///
     /// # Errors
-    /// [`InvalidWeight`] for NaN, infinite or negative weights.
+    /// [`InvalidWeight`] for NaN, infinite, negative or too large (above 1e9) weights.
     pub fn with_weight(mut self, weight: f64) -> Result<Self, InvalidWeight> {
         self.weight = Weight::new(weight)?;
         Ok(self)

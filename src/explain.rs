@@ -108,7 +108,7 @@ pub struct EventContribution {
     /// The event's interest (within the explained subtree).
     pub interest: InterestId,
     /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// Signal kind.
     pub signal: Signal,
@@ -121,7 +121,7 @@ pub struct EventContribution {
     /// Contribution at `now`.
     pub contribution: f64,
     /// When it stops counting (max age reached).
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub forgotten_at: OffsetDateTime,
 }
 
@@ -131,7 +131,7 @@ pub struct Exclusion {
     /// The interest.
     pub interest: InterestId,
     /// The event's instant, or `None` when the whole interest was excluded.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub at: Option<OffsetDateTime>,
     /// Why.
     pub reason: ExclusionReason,
@@ -149,7 +149,7 @@ pub struct InterestEvidence {
     /// How it is established, if it is.
     pub established: Option<Establishment>,
     /// When the declared like was made, if it carries the interest.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub liked_at: Option<OffsetDateTime>,
     /// Usable events and their contributions, newest first.
     pub events: Vec<EventContribution>,
@@ -161,10 +161,10 @@ pub struct ConsentBasis {
     /// The purpose.
     pub purpose: Purpose,
     /// When the grant in force was given.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub granted_at: OffsetDateTime,
     /// When it lapses, if ever.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub expires: Option<OffsetDateTime>,
     /// Its evidence.
     pub evidence: Evidence,

@@ -54,7 +54,7 @@ pub struct Preference {
     /// Like or dislike.
     pub kind: PreferenceKind,
     /// When it was declared.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
 }
 
@@ -75,7 +75,7 @@ pub struct Tombstone {
     /// The erased subtree or everything.
     pub scope: ErasedScope,
     /// Data from at or before this instant is gone for good.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// Only the signals (events) were purged, as by a bereavement
     /// suppression; declared likes and dislikes were kept. An erasure

@@ -24,10 +24,10 @@ pub struct ConsentLine {
     /// Its state now.
     pub state: ConsentState,
     /// When the deciding entry was made.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub since: Option<OffsetDateTime>,
     /// When a grant lapses.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub expires: Option<OffsetDateTime>,
     /// The deciding entry's evidence.
     pub evidence: Option<Evidence>,
@@ -62,10 +62,10 @@ pub struct InterestLine {
     /// Purposes the stored events need.
     pub purposes: Vec<Purpose>,
     /// The newest stored event.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub newest: Option<OffsetDateTime>,
     /// When the last stored event passes its max age and stops counting.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub forgotten_at: Option<OffsetDateTime>,
 }
 
@@ -77,10 +77,10 @@ pub struct PreferenceLine {
     /// What was declared: `like`, `dislike` or `dismissal`.
     pub kind: String,
     /// When.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// When it stops applying (dismissals only).
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub until: Option<OffsetDateTime>,
 }
 
@@ -94,10 +94,10 @@ pub struct SuppressionLine {
     /// Why.
     pub reason: Reason,
     /// Since.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub since: OffsetDateTime,
     /// Until, if it ends.
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     pub until: Option<OffsetDateTime>,
     /// Whether in force now.
     pub active: bool,
@@ -109,7 +109,7 @@ pub struct Report {
     /// Whose.
     pub profile: ProfileId,
     /// For which instant.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// Personalization level.
     pub level: Level,

@@ -122,3 +122,93 @@ pub(crate) mod duration {
         }
     }
 }
+
+/// Instants in stored data: RFC 3339 in UTC (`"2026-11-02T10:00:00Z"`) when
+/// RFC 3339 can hold them, else `[unix_seconds, nanosecond]` (years before
+/// 0000, which `OffsetDateTime` allows). Offsets are
+/// normalised to UTC (equal instants compare equal either way); reading
+/// accepts any RFC 3339 offset and the integer form.
+pub(crate) mod instant {
+    use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+    use time::format_description::well_known::Rfc3339;
+    use time::{OffsetDateTime, UtcOffset};
+
+    pub(crate) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
+        let utc = t.checked_to_offset(UtcOffset::UTC);
+        match utc.map(|u| u.format(&Rfc3339)) {
+            Some(Ok(text)) => s.serialize_str(&text),
+            _ => (t.unix_timestamp(), t.nanosecond()).serialize(s),
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Repr {
+        Text(String),
+        Parts(i64, u32),
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<OffsetDateTime, D::Error> {
+        match Repr::deserialize(d)? {
+            Repr::Text(t) => OffsetDateTime::parse(&t, &Rfc3339)
+                .map_err(|e| de::Error::custom(format!("instant {t:?}: {e}"))),
+            Repr::Parts(secs, nanos) => OffsetDateTime::from_unix_timestamp(secs)
+                .and_then(|t| t.replace_nanosecond(nanos))
+                .map_err(|e| de::Error::custom(format!("instant [{secs}, {nanos}]: {e}"))),
+        }
+    }
+
+    /// The same for `Option<OffsetDateTime>`.
+    pub(crate) mod option {
+        use serde::{Deserialize, Deserializer, Serializer};
+        use time::OffsetDateTime;
+
+        pub(crate) fn serialize<S: Serializer>(
+            t: &Option<OffsetDateTime>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match t {
+                Some(t) => super::serialize(t, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        #[derive(Deserialize)]
+        struct Wrap(#[serde(with = "super")] OffsetDateTime);
+
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<OffsetDateTime>, D::Error> {
+            Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
+        }
+    }
+
+    #[cfg(test)]
+    #[allow(clippy::unwrap_used, clippy::expect_used)]
+    mod tests {
+        use time::macros::datetime;
+
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct T(#[serde(with = "super")] time::OffsetDateTime);
+
+        #[test]
+        fn every_instant_round_trips() {
+            for t in [
+                datetime!(2026-11-02 10:00 UTC),
+                datetime!(2026-11-02 10:00 +02:00),
+                datetime!(2027-02-25 12:38:20 +23:59:59),
+                datetime!(-9999-01-01 0:00 UTC),
+                datetime!(9999-12-31 23:59:59.999999999 UTC),
+            ] {
+                let json = serde_json::to_string(&T(t)).unwrap();
+                let back: T = serde_json::from_str(&json).unwrap();
+                assert_eq!(back, T(t), "{json}");
+                assert_eq!(serde_json::to_string(&back).unwrap(), json);
+            }
+            assert_eq!(
+                serde_json::to_string(&T(datetime!(2026-11-02 12:00 +02:00))).unwrap(),
+                "\"2026-11-02T10:00:00Z\""
+            );
+        }
+    }
+}

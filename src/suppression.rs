@@ -132,9 +132,9 @@ pub struct InvalidWindow {
 pub struct Suppression {
     scope: Scope,
     reason: Reason,
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     since: OffsetDateTime,
-    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[serde(default, with = "crate::serde_util::instant::option")]
     until: Option<OffsetDateTime>,
 }
 

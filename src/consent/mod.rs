@@ -146,7 +146,7 @@ pub enum Change {
     /// Consent given, optionally until an instant (exclusive).
     Grant {
         /// When the grant lapses; `None` for no expiry.
-        #[serde(default, with = "time::serde::rfc3339::option")]
+        #[serde(default, with = "crate::serde_util::instant::option")]
         expires: Option<OffsetDateTime>,
     },
     /// Consent withdrawn. Retroactive: events recorded before it never count
@@ -162,7 +162,7 @@ pub struct ConsentEntry {
     /// Grant or withdrawal.
     pub change: Change,
     /// When it happened.
-    #[serde(with = "time::serde::rfc3339")]
+    #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// Why we believe it.
     pub evidence: Evidence,
