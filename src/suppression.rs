@@ -129,6 +129,7 @@ pub struct InvalidWindow {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "SuppressionRepr")]
 pub struct Suppression {
     scope: Scope,
     reason: Reason,
@@ -136,6 +137,29 @@ pub struct Suppression {
     since: OffsetDateTime,
     #[serde(default, with = "crate::serde_util::instant::option")]
     until: Option<OffsetDateTime>,
+}
+
+/// The stored form, checked on the way in like [`Suppression::until`].
+#[derive(Deserialize)]
+struct SuppressionRepr {
+    scope: Scope,
+    reason: Reason,
+    #[serde(with = "crate::serde_util::instant")]
+    since: OffsetDateTime,
+    #[serde(default, with = "crate::serde_util::instant::option")]
+    until: Option<OffsetDateTime>,
+}
+
+impl TryFrom<SuppressionRepr> for Suppression {
+    type Error = InvalidWindow;
+
+    fn try_from(r: SuppressionRepr) -> Result<Self, Self::Error> {
+        let s = Suppression::new(r.scope, r.reason, r.since);
+        match r.until {
+            Some(u) => s.until(u),
+            None => Ok(s),
+        }
+    }
 }
 
 impl Suppression {
@@ -223,10 +247,30 @@ impl Suppression {
         }
     }
 
-    /// Whether a bereavement on an interest subtree: adding one purges the
-    /// subtree's stored signals.
+    /// Whether adding it purges stored signals: a bereavement on an interest
+    /// subtree (that subtree's signals) or on everything (all signals).
     #[must_use]
     pub fn purges(&self) -> bool {
         self.reason == Reason::Bereavement && matches!(self.scope, Scope::Interest(_) | Scope::All)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn an_empty_window_is_refused_when_built_and_when_read() {
+        let since = datetime!(2026-03-01 0:00 UTC);
+        let s = Suppression::new(Scope::All, Reason::OptOut, since);
+        assert!(s.until(since).is_err());
+        let json = r#"{"scope":"all","reason":"opt_out","since":"2026-03-01T00:00:00Z","until":"2026-02-01T00:00:00Z"}"#;
+        let err = serde_json::from_str::<Suppression>(json).unwrap_err();
+        assert!(err.to_string().contains("is not after its start"), "{err}");
+        let ok = s.until(datetime!(2026-04-01 0:00 UTC)).unwrap();
+        let back: Suppression = serde_json::from_str(&serde_json::to_string(&ok).unwrap()).unwrap();
+        assert_eq!(back, ok);
     }
 }
