@@ -14,7 +14,8 @@ use crate::explain::ExclusionReason;
 use crate::level::Level;
 use crate::profile::{PreferenceKind, Profile};
 use crate::store::{
-    context_of, diff_f64, from_nanos, source_of, to_nanos, Prepared, Series, Store, Sum,
+    context_of, diff_f64, from_nanos, oldest_usable, source_of, to_nanos, Prepared, Series, Store,
+    Sum,
 };
 use crate::suppression::Scope;
 use crate::taxonomy::{InterestId, Taxonomy};
@@ -919,8 +920,7 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
             continue;
         }
         let max_age = policy.max_age_for(tax, interest, source);
-        let oldest =
-            now.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+        let oldest = oldest_usable(now, max_age);
         let end = s.first_after(now);
         let k = s.first_at_or_after(s.head, oldest);
         let mut start = k.max(s.first_at_or_after(k, since));
@@ -958,6 +958,11 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
                     if purposes.iter().any(|p| !view.gate.allows(p, t)) {
                         continue;
                     }
+                    // Days of this rare path are taken here, in the same pass.
+                    let day = at.div_euclid(86_400_000_000_000);
+                    if days.last() != Some(&(si, day)) {
+                        days.push((si, day));
+                    }
                 }
                 let age = diff_f64(now, at);
                 value += sw.get(sg) * w * (-(age / h)).exp2();
@@ -967,21 +972,15 @@ fn score_incremental(view: &View<'_>, prepared: Prepared, now: i64) -> Vec<Inter
         if count == 0 {
             continue;
         }
-        // Most recent distinct days of the usable events, newest first.
-        let mut found = 0;
+        // Most recent distinct days of the usable events, newest first
+        // (the per-event path took its days above).
+        let mut found = if per_event { cap } else { 0 };
         let mut last_day = None;
         for i in (start..end).rev() {
             if found >= cap {
                 break;
             }
             let Some(&at) = s.at.get(i) else { continue };
-            if per_event
-                && purposes
-                    .iter()
-                    .any(|p| !view.gate.allows(p, from_nanos(at)))
-            {
-                continue;
-            }
             let day = at.div_euclid(86_400_000_000_000);
             if last_day != Some(day) {
                 last_day = Some(day);
@@ -1059,8 +1058,7 @@ fn cutoff(
 ) -> usize {
     let (source, context) = (source_of(s.class), context_of(s.class));
     let max_age = policy.max_age_for(taxonomy, s.interest, source);
-    let oldest =
-        now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX));
+    let oldest = oldest_usable(now_ns, max_age);
     let withdrawn = purposes_of(taxonomy, s.interest, source, context)
         .iter()
         .filter_map(|p| ledger.last_withdrawal(p, now))

@@ -385,8 +385,7 @@ impl Engine {
             return Err(RefusalReason::Sensitive);
         }
         let ledger = profile.consent();
-        let max_age_ns = i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX);
-        let mut cutoff = now_ns.saturating_sub(max_age_ns);
+        let mut cutoff = crate::store::oldest_usable(now_ns, max_age);
         for p in purposes.iter() {
             let (then, current, withdrawn) = ledger.scan(p, e.at(), now);
             let usable =

@@ -58,6 +58,11 @@ pub(crate) fn to_nanos(t: OffsetDateTime) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos()).ok()
 }
 
+/// The oldest instant (Unix ns) whose data is within `max_age` of `now_ns`.
+pub(crate) fn oldest_usable(now_ns: i64, max_age: time::Duration) -> i64 {
+    now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX))
+}
+
 pub(crate) fn from_nanos(n: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
