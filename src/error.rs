@@ -43,6 +43,28 @@ pub enum TaxonomyError {
     /// The JSON could not be read as a taxonomy.
     #[error("taxonomy json: {0}")]
     Json(String),
+    /// A former name (`renamed_from`) is still a path of the taxonomy, so
+    /// stored data naming it would be ambiguous. Remove the old name from
+    /// `renamed_from`, or the interests still under it from the taxonomy.
+    #[error("interest {path:?} is renamed from {old_path:?}, which is still an interest of the taxonomy")]
+    RenamedFromCurrent {
+        /// The current path declaring the former name.
+        path: String,
+        /// The former name.
+        old_path: String,
+    },
+    /// Two interests declare the same former name; stored data naming it
+    /// could not be resolved. Keep it on the interest that took over its
+    /// meaning.
+    #[error("former name {old_path:?} is claimed by both {first:?} and {second:?}")]
+    RenameClaimedTwice {
+        /// The former name.
+        old_path: String,
+        /// The first interest claiming it.
+        first: String,
+        /// The second interest claiming it.
+        second: String,
+    },
 }
 
 /// Why a [`crate::decay::DecayPolicy`] was rejected.

@@ -4,6 +4,12 @@
 //! immutable afterwards. Interests are numbered in depth-first order, so
 //! "is `x` in the subtree of `root`" is a range check and costs nothing on
 //! the hot path.
+//!
+//! Handles are positions in that order and change when interests are added
+//! or removed: anything stored names interests by path. [`Taxonomy::resolve`]
+//! maps a stored path to the current handle, following renames declared with
+//! [`TaxonomyBuilder::renamed_from`], and [`Taxonomy::fingerprint`] tells
+//! whether two taxonomies have the same paths.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -138,6 +144,10 @@ struct NodeSpec {
 pub struct Taxonomy {
     nodes: Vec<Node>,
     by_path: HashMap<String, InterestId>,
+    /// Former names: old path to the interest that now has it.
+    renames: BTreeMap<String, InterestId>,
+    /// See [`Taxonomy::fingerprint`]; derived from the paths.
+    fingerprint: u64,
 }
 
 impl Taxonomy {
@@ -255,6 +265,107 @@ impl Taxonomy {
         std::iter::successors(self.parent(id), move |p| self.parent(*p))
     }
 
+    /// A fingerprint of the taxonomy's identity: its set of paths.
+    ///
+    /// Two taxonomies with the same paths have the same fingerprint whatever
+    /// the order they were built in, their sensitivities, decay overrides and
+    /// declared renames; adding or removing an interest changes it (up to
+    /// the odds of a 64-bit collision). Store it beside data that holds
+    /// [`InterestId`]s to tell whether those handles still mean the same
+    /// interests.
+    ///
+    /// The value is stable across processes, platforms, Rust and crate
+    /// versions: it is the first 8 bytes, read as a little-endian `u64`, of
+    /// the SHA-256 of every path in byte-wise sorted order, each written as
+    /// its length in bytes (`u32`, little-endian) followed by its UTF-8
+    /// bytes. Intermediate interests (`baby` of `baby/food`) are paths too.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::Taxonomy;
+    ///
+    /// let a = Taxonomy::builder().interest("baby/food").interest("outdoor").build()?;
+    /// let b = Taxonomy::builder().interest("outdoor").interest("baby/food").build()?;
+    /// assert_eq!(a.fingerprint(), b.fingerprint());
+    ///
+    /// let c = Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?;
+    /// assert_ne!(a.fingerprint(), c.fingerprint());
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    #[must_use]
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The current handle for a path found in stored data.
+    ///
+    /// The path itself if the taxonomy has it. Otherwise, if the path or its
+    /// nearest ancestor (the longest prefix ending at a `/`) is a former name
+    /// declared with [`TaxonomyBuilder::renamed_from`], the same path below
+    /// the new name, if the taxonomy has it. Otherwise `None`: the interest
+    /// was removed, and data about it should be dropped.
+    ///
+    /// Only one rename is applied. For an interest renamed more than once
+    /// across versions (`c` became `b`, later `a`), list every former name
+    /// on the current interest (`a` renamed from `b` and from `c`).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::Taxonomy;
+    ///
+    /// let taxonomy = Taxonomy::builder()
+    ///     .interest("family/baby/food")
+    ///     .renamed_from("family/baby", "baby")
+    ///     .build()?;
+    /// let food = taxonomy.id("family/baby/food");
+    /// assert_eq!(taxonomy.resolve("family/baby/food"), food);
+    /// assert_eq!(taxonomy.resolve("baby/food"), food);
+    /// assert_eq!(taxonomy.resolve("baby"), taxonomy.id("family/baby"));
+    /// assert_eq!(taxonomy.resolve("baby/toys"), None);
+    /// assert_eq!(taxonomy.resolve("baby-x"), None);
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    #[must_use]
+    pub fn resolve(&self, stored_path: &str) -> Option<InterestId> {
+        if let Some(id) = self.id(stored_path) {
+            return Some(id);
+        }
+        if self.renames.is_empty() {
+            return None;
+        }
+        // Prefixes at `/` boundaries, longest (the path itself) first.
+        let cuts = std::iter::once(stored_path.len())
+            .chain(stored_path.rmatch_indices('/').map(|(i, _)| i));
+        for cut in cuts {
+            let (old, suffix) = stored_path.split_at(cut);
+            if let Some(&new) = self.renames.get(old) {
+                let new_path = self.path(new)?;
+                return if suffix.is_empty() {
+                    Some(new)
+                } else {
+                    self.id(&format!("{new_path}{suffix}"))
+                };
+            }
+        }
+        None
+    }
+
+    /// Every declared former name with the interest that now has it, sorted
+    /// by former name.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::Taxonomy;
+    ///
+    /// let taxonomy = Taxonomy::builder().renamed_from("family/baby", "baby").build()?;
+    /// let renames: Vec<_> = taxonomy.renames().collect();
+    /// assert_eq!(renames, [("baby", taxonomy.require("family/baby")?)]);
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    pub fn renames(&self) -> impl Iterator<Item = (&str, InterestId)> + '_ {
+        self.renames.iter().map(|(old, id)| (old.as_str(), *id))
+    }
+
     /// All interests in depth-first order.
     pub fn iter(&self) -> impl Iterator<Item = (InterestId, &str)> + '_ {
         self.nodes
@@ -268,6 +379,8 @@ impl Taxonomy {
 #[derive(Debug, Clone, Default)]
 pub struct TaxonomyBuilder {
     specs: BTreeMap<String, NodeSpec>,
+    /// Former name to current path.
+    renames: BTreeMap<String, String>,
     errors: Vec<TaxonomyError>,
 }
 
@@ -344,11 +457,65 @@ impl TaxonomyBuilder {
         self
     }
 
+    /// Declares that `old_path` is a former name of `path` (adding `path` if
+    /// needed): stored data naming `old_path` or a path below it resolves to
+    /// `path` or the same path below it (see [`Taxonomy::resolve`]).
+    ///
+    /// List every former name on the current interest: an interest renamed
+    /// twice across versions declares both old names.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::Taxonomy;
+    ///
+    /// let taxonomy = Taxonomy::builder()
+    ///     .interest("family/baby/food")
+    ///     .renamed_from("family/baby", "baby")
+    ///     .renamed_from("family/baby", "infant")
+    ///     .build()?;
+    /// assert_eq!(taxonomy.resolve("infant/food"), taxonomy.id("family/baby/food"));
+    ///
+    /// // A former name must not be a current path.
+    /// assert!(Taxonomy::builder().interest("baby").renamed_from("family/baby", "baby").build().is_err());
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    ///
+    /// Errors are reported by [`build`](Self::build): an invalid `old_path`
+    /// as [`TaxonomyError::InvalidPath`],
+    /// [`TaxonomyError::RenamedFromCurrent`] if it is a path of the built
+    /// taxonomy, [`TaxonomyError::RenameClaimedTwice`] if two interests
+    /// claim it.
+    #[must_use]
+    pub fn renamed_from(mut self, path: &str, old_path: &str) -> Self {
+        if !valid_path(old_path) {
+            self.errors
+                .push(TaxonomyError::InvalidPath(old_path.to_owned()));
+            return self;
+        }
+        if self.entry(path).is_none() {
+            return self;
+        }
+        match self.renames.get(old_path) {
+            Some(first) if first != path => {
+                self.errors.push(TaxonomyError::RenameClaimedTwice {
+                    old_path: old_path.to_owned(),
+                    first: first.clone(),
+                    second: path.to_owned(),
+                });
+            }
+            Some(_) => {}
+            None => {
+                self.renames.insert(old_path.to_owned(), path.to_owned());
+            }
+        }
+        self
+    }
+
     /// Builds the taxonomy.
     ///
     /// # Errors
-    /// The first invalid path or override given to the builder, or
-    /// [`TaxonomyError::TooMany`].
+    /// The first invalid path, override or rename given to the builder (see
+    /// [`renamed_from`](Self::renamed_from)), or [`TaxonomyError::TooMany`].
     pub fn build(self) -> Result<Taxonomy, TaxonomyError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
@@ -423,8 +590,42 @@ impl TaxonomyBuilder {
                 }
             }
         }
-        Ok(Taxonomy { nodes, by_path })
+        let mut renames = BTreeMap::new();
+        for (old_path, path) in self.renames {
+            if by_path.contains_key(&old_path) {
+                return Err(TaxonomyError::RenamedFromCurrent { path, old_path });
+            }
+            if let Some(&id) = by_path.get(&path) {
+                renames.insert(old_path, id);
+            }
+        }
+        let fingerprint = fingerprint_of(nodes.iter().map(|n| n.path.as_str()));
+        Ok(Taxonomy {
+            nodes,
+            by_path,
+            renames,
+            fingerprint,
+        })
     }
+}
+
+/// See [`Taxonomy::fingerprint`].
+fn fingerprint_of<'a>(paths: impl Iterator<Item = &'a str>) -> u64 {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<&str> = paths.collect();
+    sorted.sort_unstable();
+    let mut hasher = Sha256::new();
+    for path in sorted {
+        // Paths are at most a few hundred bytes (`MAX_PATH_LEN`), far below u32::MAX.
+        hasher.update((path.len() as u32).to_le_bytes());
+        hasher.update(path.as_bytes());
+    }
+    let digest = hasher.finalize();
+    let mut first = [0u8; 8];
+    for (b, d) in first.iter_mut().zip(digest.iter()) {
+        *b = *d;
+    }
+    u64::from_le_bytes(first)
 }
 
 fn last_segment(path: &str) -> &str {
@@ -460,6 +661,9 @@ struct InterestConfig {
         with = "crate::serde_util::duration::option"
     )]
     max_age: Option<Duration>,
+    /// Former names of this interest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    renamed_from: Option<Vec<String>>,
 }
 
 impl TryFrom<TaxonomyConfig> for Taxonomy {
@@ -482,6 +686,9 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
             if let Some(m) = i.max_age {
                 b = b.max_age(&i.path, m);
             }
+            for old in i.renamed_from.iter().flatten() {
+                b = b.renamed_from(&i.path, old);
+            }
         }
         b.build()
     }
@@ -489,15 +696,23 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
 
 impl From<Taxonomy> for TaxonomyConfig {
     fn from(t: Taxonomy) -> Self {
+        let mut former: Vec<Option<Vec<String>>> = vec![None; t.nodes.len()];
+        for (old, id) in t.renames {
+            if let Some(list) = former.get_mut(id.index()) {
+                list.get_or_insert_with(Vec::new).push(old);
+            }
+        }
         TaxonomyConfig {
             interests: t
                 .nodes
                 .into_iter()
-                .map(|n| InterestConfig {
+                .zip(former)
+                .map(|(n, renamed_from)| InterestConfig {
                     path: n.path,
                     sensitivity: n.own.sensitivity,
                     half_life: n.own.half_life.map(HalfLife::get),
                     max_age: n.own.max_age,
+                    renamed_from,
                 })
                 .collect(),
         }
@@ -571,5 +786,214 @@ mod tests {
         assert_eq!(Taxonomy::from_json(&json).unwrap(), t);
         let err = Taxonomy::from_json(r#"{"interests":[{"path":"a"},{"path":"a"}]}"#).unwrap_err();
         assert_eq!(err, TaxonomyError::Duplicate("a".into()));
+    }
+
+    #[test]
+    fn fingerprint_is_the_set_of_paths() {
+        let a = Taxonomy::builder()
+            .interest("baby/food")
+            .interest("outdoor/hiking")
+            .build()
+            .unwrap();
+        // Pinned: computed independently (Python hashlib) from the documented
+        // encoding; a change of the algorithm must fail here.
+        assert_eq!(a.fingerprint(), 13_262_727_213_662_151_818);
+        assert_eq!(
+            Taxonomy::builder().build().unwrap().fingerprint(),
+            1_449_310_910_991_872_227
+        );
+
+        let reordered = Taxonomy::builder()
+            .interest("outdoor/hiking")
+            .interest("baby")
+            .interest("baby/food")
+            .build()
+            .unwrap();
+        assert_eq!(reordered.fingerprint(), a.fingerprint());
+
+        // Settings and renames are not identity.
+        let dressed = Taxonomy::builder()
+            .sensitive("baby/food", SpecialCategory::PregnancyAndParenthood)
+            .half_life("outdoor", Duration::days(3))
+            .max_age("outdoor/hiking", Duration::days(9))
+            .renamed_from("outdoor/hiking", "hiking")
+            .build()
+            .unwrap();
+        assert_eq!(dressed.fingerprint(), a.fingerprint());
+        assert_ne!(dressed, a);
+
+        let grown = Taxonomy::builder()
+            .interest("baby/food")
+            .interest("outdoor/hiking")
+            .interest("outdoor/camping")
+            .build()
+            .unwrap();
+        assert_ne!(grown.fingerprint(), a.fingerprint());
+        // Length prefixes keep paths apart: "ab" is not "a" + "b".
+        let ab = Taxonomy::builder().interest("ab").build().unwrap();
+        let a_b = Taxonomy::builder()
+            .interest("a")
+            .interest("b")
+            .build()
+            .unwrap();
+        assert_ne!(ab.fingerprint(), a_b.fingerprint());
+    }
+
+    fn renamed() -> Taxonomy {
+        Taxonomy::builder()
+            .interest("family/baby/food")
+            .interest("family/baby/toys")
+            .interest("baby-x/y")
+            .interest("outdoor/hiking")
+            .renamed_from("family/baby", "baby")
+            .renamed_from("family/baby", "infant")
+            .renamed_from("family/baby/food", "family/baby/nutrition")
+            .renamed_from("outdoor/hiking", "walking/long")
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn resolve_follows_declared_renames() {
+        let t = renamed();
+        let id = |p: &str| t.id(p).unwrap();
+        // Current paths resolve to themselves.
+        for (i, path) in t.iter() {
+            assert_eq!(t.resolve(path), Some(i), "{path}");
+        }
+        // The renamed node and its subtree.
+        assert_eq!(t.resolve("baby"), Some(id("family/baby")));
+        assert_eq!(t.resolve("baby/food"), Some(id("family/baby/food")));
+        assert_eq!(t.resolve("baby/toys"), Some(id("family/baby/toys")));
+        // Chained renames: every former name listed on the current node.
+        assert_eq!(t.resolve("infant/toys"), Some(id("family/baby/toys")));
+        // The nearest declared ancestor wins.
+        assert_eq!(
+            t.resolve("family/baby/nutrition"),
+            Some(id("family/baby/food"))
+        );
+        // A renamed interest deeper than the top level.
+        assert_eq!(t.resolve("walking/long"), Some(id("outdoor/hiking")));
+        // Unknown paths, or below a rename without a counterpart now.
+        for unknown in [
+            "",
+            "nope",
+            "baby/strollers",
+            "baby/food/jars",
+            "walking",
+            "walking/long/trail",
+            "a//b",
+            "baby/",
+            "/baby",
+        ] {
+            assert_eq!(t.resolve(unknown), None, "{unknown:?}");
+        }
+        // A prefix-sibling of a former name is not below it.
+        assert_eq!(t.resolve("baby-x/y"), Some(id("baby-x/y")));
+        assert_eq!(t.resolve("baby-x/z"), None);
+        assert_eq!(t.resolve("babyfood"), None);
+
+        let renames: Vec<_> = t
+            .renames()
+            .map(|(old, id)| (old, t.path(id).unwrap()))
+            .collect();
+        assert_eq!(
+            renames,
+            [
+                ("baby", "family/baby"),
+                ("family/baby/nutrition", "family/baby/food"),
+                ("infant", "family/baby"),
+                ("walking/long", "outdoor/hiking"),
+            ]
+        );
+    }
+
+    #[test]
+    fn renames_are_validated() {
+        assert_eq!(
+            Taxonomy::builder().renamed_from("a", "b//c").build(),
+            Err(TaxonomyError::InvalidPath("b//c".into()))
+        );
+        assert_eq!(
+            Taxonomy::builder().renamed_from("a", "a").build(),
+            Err(TaxonomyError::RenamedFromCurrent {
+                path: "a".into(),
+                old_path: "a".into()
+            })
+        );
+        // Still an (intermediate) interest of the taxonomy.
+        assert_eq!(
+            Taxonomy::builder()
+                .interest("baby/food")
+                .renamed_from("family/baby", "baby")
+                .build(),
+            Err(TaxonomyError::RenamedFromCurrent {
+                path: "family/baby".into(),
+                old_path: "baby".into()
+            })
+        );
+        assert_eq!(
+            Taxonomy::builder()
+                .renamed_from("a", "old")
+                .renamed_from("b", "old")
+                .build(),
+            Err(TaxonomyError::RenameClaimedTwice {
+                old_path: "old".into(),
+                first: "a".into(),
+                second: "b".into()
+            })
+        );
+        // Declaring the same rename twice is harmless.
+        let t = Taxonomy::builder()
+            .renamed_from("a", "old")
+            .renamed_from("a", "old")
+            .build()
+            .unwrap();
+        assert_eq!(t.renames().count(), 1);
+        // JSON reports the same errors.
+        assert_eq!(
+            Taxonomy::from_json(
+                r#"{"interests":[{"path":"a","renamed_from":["old"]},{"path":"b","renamed_from":["old"]}]}"#
+            ),
+            Err(TaxonomyError::RenameClaimedTwice {
+                old_path: "old".into(),
+                first: "a".into(),
+                second: "b".into()
+            })
+        );
+    }
+
+    #[test]
+    fn renames_round_trip_and_count_in_equality() {
+        let t = renamed();
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            json.contains(r#"{"path":"family/baby","renamed_from":["baby","infant"]}"#),
+            "{json}"
+        );
+        assert!(
+            !json.contains(r#""path":"family","renamed_from""#),
+            "{json}"
+        );
+        let back = Taxonomy::from_json(&json).unwrap();
+        assert_eq!(back, t);
+        assert_eq!(back.fingerprint(), t.fingerprint());
+        assert_eq!(serde_json::to_string(&back).unwrap(), json);
+
+        let read = Taxonomy::from_json(
+            r#"{"interests":[{"path":"family/baby","renamed_from":["baby"]},{"path":"family/baby/food"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(read.resolve("baby/food"), read.id("family/baby/food"));
+
+        let without = Taxonomy::builder()
+            .interest("family/baby/food")
+            .interest("family/baby/toys")
+            .interest("baby-x/y")
+            .interest("outdoor/hiking")
+            .build()
+            .unwrap();
+        assert_ne!(without, t);
+        assert_eq!(without.fingerprint(), t.fingerprint());
     }
 }
