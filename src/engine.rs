@@ -12,6 +12,7 @@ use crate::event::Event;
 use crate::explain::{self, Explanation};
 use crate::level::Level;
 use crate::limits::{Limit, Limits, ProfileError};
+use crate::persist;
 use crate::profile::{ErasedScope, Profile, Refusal, RefusalReason, Tombstone};
 use crate::report::{self, Report};
 use crate::segment::{self, Membership, Segment, SegmentDef};
@@ -118,79 +119,145 @@ impl Engine {
         &self.limits
     }
 
-    /// Reads a profile stored as JSON (the serde form of [`Profile`]),
-    /// refusing input beyond the engine's [`Limits`] (its size before it is
-    /// parsed) and references to interests the taxonomy does not have, and
-    /// prepares its aggregates for reads at `now` or later.
+    /// Writes a profile as JSON: readable, versioned, naming interests by
+    /// path, with the fingerprint of this engine's taxonomy. For
+    /// transparency and export; [`save_binary`](Self::save_binary) is the
+    /// compact form for storage. Read it back with
+    /// [`load_profile`](Self::load_profile).
     ///
     /// # Errors
-    /// A [`ProfileError`] naming the limit, the field or the unknown interest.
+    /// [`ProfileError::Encode`] if the JSON writer fails (it does not for
+    /// any profile this crate builds).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let now = datetime!(2026-11-01 9:00 UTC);
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let mut anna = Profile::new("anna");
+    /// let baby = engine.taxonomy().require("baby")?;
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+    ///
+    /// let json = engine.save_json(&anna)?;
+    /// assert!(json.contains(r#""interest":"baby""#)); // a path, not a position
+    ///
+    /// // A later config adds interests: the suppression still names `baby`.
+    /// let next = Engine::new(
+    ///     Taxonomy::builder().interest("apparel/shoes").interest("baby/food").build()?,
+    ///     DecayPolicy::default(),
+    /// );
+    /// let back = next.load_profile(&json, now)?;
+    /// assert_eq!(back.suppressions()[0].scope(), Scope::Interest(next.taxonomy().require("baby")?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_json(&self, profile: &Profile) -> Result<String, ProfileError> {
+        persist::encode_json(&self.taxonomy, profile)
+    }
+
+    /// Writes a profile in the compact binary form: versioned, naming
+    /// interests by path, with the taxonomy fingerprint and a CRC-32.
+    /// About 4 to 6 bytes per stored event. Read it back with
+    /// [`load_profile_binary`](Self::load_profile_binary).
+    ///
+    /// # Errors
+    /// [`ProfileError::Encode`] if encoding fails (it does not for any
+    /// profile this crate builds).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let now = datetime!(2026-11-01 9:00 UTC);
+    /// let engine = Engine::new(Taxonomy::builder().interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// let hiking = engine.taxonomy().require("outdoor/hiking")?;
+    /// let mut p = Profile::new("c-1");
+    /// p.set_level(Level::FirstParty);
+    /// p.consent_mut().grant(Purpose::Personalization, now, None, Evidence::Ui("banner".into()))?;
+    /// engine.record(&mut p, Event::new(hiking, Signal::View, now), now)?;
+    ///
+    /// let bytes = engine.save_binary(&p)?;
+    /// let back = engine.load_profile_binary(&bytes, now)?;
+    /// assert_eq!(back, p);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn save_binary(&self, profile: &Profile) -> Result<Vec<u8>, ProfileError> {
+        persist::encode_binary(&self.taxonomy, profile)
+    }
+
+    /// Reads a profile written by [`save_json`](Self::save_json), by any
+    /// engine whose taxonomy may differ from this one: interests are
+    /// resolved by path (and declared renames); data of paths this taxonomy
+    /// lacks is kept as [`Profile::orphans`], never re-targeted or dropped.
+    /// Limits are checked while reading, before their cost is paid (the size
+    /// before parsing, the event count before each event is stored), and
+    /// reading costs O(n log n) in the events, in any order. Prepares the
+    /// aggregates for reads at `now` or later.
+    ///
+    /// # Errors
+    /// A [`ProfileError`] naming the limit or the field;
+    /// [`ProfileError::Legacy`] for a 0.1 profile (see
+    /// [`load_legacy_profile`](Self::load_legacy_profile)).
     pub fn load_profile(&self, json: &str, now: OffsetDateTime) -> Result<Profile, ProfileError> {
-        let l = &self.limits;
-        let too_large = |limit, actual: usize, max: usize| {
-            if actual > max {
-                Err(ProfileError::TooLarge { limit, actual, max })
-            } else {
-                Ok(())
-            }
-        };
-        too_large(Limit::ProfileBytes, json.len(), l.max_profile_bytes)?;
-        let de = &mut serde_json::Deserializer::from_str(json);
-        let mut profile: Profile =
-            serde_path_to_error::deserialize(de).map_err(|e| ProfileError::Syntax {
-                path: e.path().to_string(),
-                message: e.into_inner().to_string(),
-            })?;
-        too_large(Limit::Events, profile.stored_events(), l.max_events)?;
-        too_large(
-            Limit::Interests,
-            profile.store().interests(),
-            l.max_interests,
-        )?;
-        too_large(
-            Limit::LedgerEntries,
-            profile.consent().len(),
-            l.max_ledger_entries,
-        )?;
-        too_large(
-            Limit::Suppressions,
-            profile.suppressions().len(),
-            l.max_suppressions,
-        )?;
-        too_large(
-            Limit::Preferences,
-            profile.preferences().len(),
-            l.max_preferences,
-        )?;
-        let tax = &self.taxonomy;
-        let unknown = |field, id: InterestId| {
-            if tax.contains(id) {
-                Ok(())
-            } else {
-                Err(ProfileError::UnknownInterest { field, id })
-            }
-        };
-        for s in &profile.store().series {
-            unknown("events", s.interest)?;
-        }
-        for e in &profile.store().inert {
-            unknown("events", e.interest())?;
-        }
-        for p in profile.preferences() {
-            unknown("preferences", p.interest)?;
-        }
-        for s in profile.suppressions() {
-            if let Scope::Interest(i) = s.scope() {
-                unknown("suppressions", i)?;
-            }
-        }
-        for t in profile.tombstones() {
-            if let ErasedScope::Interest(i) = t.scope {
-                unknown("tombstones", i)?;
-            }
-        }
+        self.within_bytes(json.len())?;
+        let mut profile = persist::decode_json(&self.taxonomy, &self.limits, json)?;
         self.prepare(&mut profile, now);
         Ok(profile)
+    }
+
+    /// Reads a profile written by [`save_binary`](Self::save_binary); as
+    /// [`load_profile`](Self::load_profile) otherwise. The checksum is
+    /// verified and every count is checked against the limits and the bytes
+    /// left before anything is allocated for it.
+    ///
+    /// # Errors
+    /// A [`ProfileError`]: [`ProfileError::Corrupt`] for damaged input.
+    pub fn load_profile_binary(
+        &self,
+        bytes: &[u8],
+        now: OffsetDateTime,
+    ) -> Result<Profile, ProfileError> {
+        self.within_bytes(bytes.len())?;
+        let mut profile = persist::decode_binary(&self.taxonomy, &self.limits, bytes)?;
+        self.prepare(&mut profile, now);
+        Ok(profile)
+    }
+
+    /// Reads a profile written by tactful 0.1 (unversioned JSON naming
+    /// interests by position) together with `written_with`, the taxonomy it
+    /// was written with: its positions become paths, which are then resolved
+    /// against this engine's taxonomy like any stored profile. Never guessed:
+    /// without the old taxonomy, a 0.1 profile cannot be read. Save the
+    /// result with [`save_json`](Self::save_json) or
+    /// [`save_binary`](Self::save_binary) to migrate it.
+    ///
+    /// # Errors
+    /// A [`ProfileError`]; [`ProfileError::UnknownInterest`] for a position
+    /// `written_with` does not have.
+    pub fn load_legacy_profile(
+        &self,
+        json: &str,
+        written_with: &Taxonomy,
+        now: OffsetDateTime,
+    ) -> Result<Profile, ProfileError> {
+        let mut profile =
+            persist::decode_legacy_json(&self.taxonomy, written_with, &self.limits, json)?;
+        self.prepare(&mut profile, now);
+        Ok(profile)
+    }
+
+    fn within_bytes(&self, actual: usize) -> Result<(), ProfileError> {
+        let max = self.limits.max_profile_bytes;
+        if actual > max {
+            return Err(ProfileError::TooLarge {
+                limit: Limit::ProfileBytes,
+                actual,
+                max,
+            });
+        }
+        Ok(())
     }
 
     /// Sets the minimum audience size (at least 1).
@@ -284,7 +351,7 @@ impl Engine {
     fn within_limits(&self, profile: &Profile, e: &Event) -> Result<(), RefusalReason> {
         let store = profile.store();
         let l = &self.limits;
-        if store.len() >= l.max_events {
+        if store.len() + profile.orphans().events.len() >= l.max_events {
             return Err(RefusalReason::LimitReached {
                 limit: Limit::Events,
                 max: l.max_events,
@@ -294,9 +361,9 @@ impl Engine {
         // is it worth looking closer.
         if !e.is_gift()
             && !e.is_dismissal()
-            && store.series.len() >= l.max_interests
+            && store.series.len() + profile.orphans().events.len() >= l.max_interests
             && !store.has_interest(e.interest())
-            && store.interests() >= l.max_interests
+            && store.interests() + orphan_interests(profile) >= l.max_interests
         {
             return Err(RefusalReason::LimitReached {
                 limit: Limit::Interests,
@@ -454,9 +521,7 @@ impl Engine {
         } else {
             0
         };
-        if !profile.suppressions().contains(&suppression) {
-            profile.suppressions_mut().push(suppression);
-        }
+        add_suppression(profile.suppressions_mut(), suppression);
         purged
     }
 
@@ -472,6 +537,14 @@ impl Engine {
                 .preferences_mut()
                 .retain(|p| !(covers(tax, &tomb, p.interest) && p.at <= tomb.at));
         }
+        let root = match tomb.scope {
+            ErasedScope::All => None,
+            ErasedScope::Interest(i) => Some(tax.path(i).unwrap_or_default().to_owned()),
+        };
+        let removed = removed
+            + profile
+                .orphans_mut()
+                .erase(root.as_deref(), tomb.at, tomb.signals_only);
         let tombs = profile.tombstones_mut();
         // A newer tombstone of the same or a wider scope subsumes older ones.
         tombs.retain(|t| {
@@ -528,6 +601,7 @@ impl Engine {
         );
         profile.store_mut().clear();
         profile.preferences_mut().clear();
+        profile.orphans_mut().clear_data();
         *profile.refusals_mut() = Default::default();
         profile.consent_mut().reset_withdrawn(now);
         profile.set_level(Level::Off);
@@ -551,6 +625,10 @@ impl Engine {
         profile
             .suppressions_mut()
             .retain(|s| s.ends().is_none_or(|u| u > now));
+        profile
+            .orphans_mut()
+            .suppressions
+            .retain(|s| s.until.is_none_or(|u| u > now));
         profile.store_mut().shrink_to_fit();
         self.prepare(profile, now);
         removed
@@ -558,12 +636,18 @@ impl Engine {
 
     /// Joins another record of the same person into `profile` (identity
     /// stitching, a restored backup, a re-import): events unite without
-    /// duplicates; suppressions, preferences and tombstones unite; per
-    /// purpose the more restrictive consent wins at every instant; the
-    /// lower level wins. Data covered by a tombstone of either side stays
-    /// gone, so an older copy never resurrects erased data or a withdrawn
-    /// consent. The id of `profile` is kept.
-    pub fn merge(&self, profile: &mut Profile, other: &Profile) {
+    /// duplicates; suppressions, preferences, tombstones and orphaned data
+    /// unite; per purpose the more restrictive consent wins at every
+    /// instant; the lower level wins. Data covered by a tombstone of either
+    /// side stays gone, so an older copy never resurrects erased data or a
+    /// withdrawn consent. The id of `profile` is kept.
+    ///
+    /// The result keeps the engine's limits, so it can always be stored and
+    /// loaded again: if the union holds more than `max_events` events (or
+    /// events of more than `max_interests` interests), the oldest events
+    /// give way, and [`Merged::dropped_events`] says how many. Costs
+    /// O(n log n) in the events and linear in the tombstones.
+    pub fn merge(&self, profile: &mut Profile, other: &Profile) -> Merged {
         let tax = &self.taxonomy;
         // The latest whole-profile erasure either side knows of: what the
         // other side holds from before it (consent history, counters) is gone.
@@ -588,41 +672,98 @@ impl Engine {
                 other_refusals = Default::default();
             }
         }
-        for t in other.tombstones() {
-            if !profile.tombstones().contains(t) {
-                profile.tombstones_mut().push(*t);
-            }
+        union_into(profile.tombstones_mut(), other.tombstones());
+        let tombs = TombIndex::new(profile.tombstones());
+        let mut series = std::mem::take(&mut profile.store_mut().series);
+        series.extend(other.store().series.iter().cloned());
+        let mut inert = std::mem::take(&mut profile.store_mut().inert);
+        inert.extend(other.store().inert.iter().copied());
+        *profile.store_mut() = crate::store::Store::from_parts(series, inert);
+        profile
+            .store_mut()
+            .remove(|e| tombs.covers(tax, e.interest(), e.at(), true));
+        union_into(profile.suppressions_mut(), other.suppressions());
+        union_into(profile.preferences_mut(), other.preferences());
+        profile
+            .preferences_mut()
+            .retain(|p| !tombs.covers(tax, p.interest, p.at, false));
+        // Orphans: unite, then let every tombstone (by path) apply.
+        profile.orphans_mut().join(other.orphans());
+        let known: Vec<(Option<String>, OffsetDateTime, bool)> = profile
+            .tombstones()
+            .iter()
+            .map(|t| match t.scope {
+                ErasedScope::All => (None, t.at, t.signals_only),
+                ErasedScope::Interest(i) => (tax.path(i).map(str::to_owned), t.at, t.signals_only),
+            })
+            .collect();
+        for (root, at, signals_only) in &known {
+            profile
+                .orphans_mut()
+                .erase(root.as_deref(), *at, *signals_only);
         }
-        let tombs: Vec<Tombstone> = profile.tombstones().to_vec();
-        let gone = |i: InterestId, at: OffsetDateTime| {
-            tombs.iter().any(|t| covers(tax, t, i) && at <= t.at)
-        };
-        for e in other.events() {
-            if !gone(e.interest(), e.at()) && !profile.store().contains(&e) {
-                profile.store_mut().insert(e);
-            }
-        }
-        profile.store_mut().remove(|e| gone(e.interest(), e.at()));
-        for s in other.suppressions() {
-            if !profile.suppressions().contains(s) {
-                profile.suppressions_mut().push(*s);
-            }
-        }
-        for p in other.preferences() {
-            if !profile.preferences().contains(p) {
-                profile.preferences_mut().push(*p);
-            }
-        }
-        profile.preferences_mut().retain(|p| {
-            !tombs
-                .iter()
-                .any(|t| !t.signals_only && covers(tax, t, p.interest) && p.at <= t.at)
-        });
+        profile.orphans_mut().apply_own_tombstones();
         profile.consent_mut().merge(&other_consent);
-        // Events were joined without the aggregates: prepare them again.
-        profile.store_mut().prepared = None;
         profile.set_level(profile.level().min(other.level()));
         profile.refusals_mut().join(&other_refusals);
+        let dropped_events = self.trim_to_limits(profile);
+        // Events were joined without the aggregates: prepare them again.
+        profile.store_mut().prepared = None;
+        Merged { dropped_events }
+    }
+
+    /// Drops the oldest events until the profile is within `max_events` and
+    /// `max_interests`; returns how many were dropped.
+    fn trim_to_limits(&self, profile: &mut Profile) -> usize {
+        let l = &self.limits;
+        let mut dropped = 0;
+        let total = profile.stored_events() + profile.orphans().events.len();
+        if total > l.max_events {
+            let mut instants: Vec<i64> = profile
+                .store()
+                .series
+                .iter()
+                .flat_map(|s| s.at.iter().copied())
+                .chain(
+                    profile
+                        .store()
+                        .inert
+                        .iter()
+                        .filter_map(|e| to_nanos(e.at())),
+                )
+                .chain(profile.orphans().events.iter().map(|e| e.at))
+                .collect();
+            let excess = total - l.max_events;
+            let (_, &mut cut, _) = instants.select_nth_unstable(excess - 1);
+            // Everything at or before the excess-th oldest instant gives way.
+            dropped += profile
+                .store_mut()
+                .remove(|e| to_nanos(e.at()).is_none_or(|a| a <= cut));
+            let orphans = profile.orphans_mut();
+            let before = orphans.events.len();
+            orphans.events.retain(|e| e.at > cut);
+            dropped += before - orphans.events.len();
+        }
+        let interests = profile.store().interests() + orphan_interests(profile);
+        if interests > l.max_interests {
+            // The interests whose newest evidence is oldest give way.
+            let mut newest: Vec<(i64, InterestId)> = Vec::new();
+            for s in &profile.store().series {
+                let last = s.at.last().copied().unwrap_or(i64::MIN);
+                match newest.last_mut() {
+                    Some((t, i)) if *i == s.interest => *t = (*t).max(last),
+                    _ => newest.push((last, s.interest)),
+                }
+            }
+            newest.sort_unstable();
+            let excess = interests - l.max_interests;
+            let gone: std::collections::HashSet<InterestId> =
+                newest.iter().take(excess).map(|(_, i)| *i).collect();
+            dropped += profile
+                .store_mut()
+                .remove(|e| !e.is_gift() && !e.is_dismissal() && gone.contains(&e.interest()));
+        }
+        dropped
     }
 
     /// Scores every interest of the taxonomy for `profile` at `now`.
@@ -917,6 +1058,93 @@ impl Engine {
             erasures: profile.tombstones().to_vec(),
             stored_events: profile.stored_events(),
         }
+    }
+}
+
+/// What [`Engine::merge`] had to give way to keep the engine's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Merged {
+    /// The oldest events dropped because the union held more than
+    /// `max_events` events or events of more than `max_interests` interests.
+    pub dropped_events: usize,
+}
+
+/// Appends the items of `other` that `v` does not hold, in order: O(n + m).
+fn union_into<T: Clone + Eq + std::hash::Hash>(v: &mut Vec<T>, other: &[T]) {
+    let mut seen: std::collections::HashSet<T> = v.iter().cloned().collect();
+    for x in other {
+        if seen.insert(x.clone()) {
+            v.push(x.clone());
+        }
+    }
+}
+
+/// Distinct paths of orphaned evidence (they count toward `max_interests`).
+fn orphan_interests(profile: &Profile) -> usize {
+    let ev = &profile.orphans().events;
+    if ev.is_empty() {
+        return 0;
+    }
+    let mut paths: Vec<&str> = ev.iter().map(|e| e.interest.as_str()).collect();
+    paths.sort_unstable();
+    paths.dedup();
+    paths.len()
+}
+
+/// Tombstones indexed by scope: "is this datum erased" in O(depth).
+struct TombIndex {
+    /// The latest erasure of everything: (signals and preferences, signals only).
+    all: (Option<OffsetDateTime>, Option<OffsetDateTime>),
+    by_root:
+        std::collections::HashMap<InterestId, (Option<OffsetDateTime>, Option<OffsetDateTime>)>,
+}
+
+impl TombIndex {
+    fn new(tombs: &[Tombstone]) -> Self {
+        let mut idx = Self {
+            all: (None, None),
+            by_root: std::collections::HashMap::new(),
+        };
+        for t in tombs {
+            let slot = match t.scope {
+                ErasedScope::All => &mut idx.all,
+                ErasedScope::Interest(i) => idx.by_root.entry(i).or_insert((None, None)),
+            };
+            let s = if t.signals_only {
+                &mut slot.1
+            } else {
+                &mut slot.0
+            };
+            *s = (*s).max(Some(t.at));
+        }
+        idx
+    }
+
+    /// Whether a datum of `interest` at `at` is erased; `signal` data is
+    /// also covered by signals-only tombstones, preferences are not.
+    fn covers(
+        &self,
+        tax: &Taxonomy,
+        interest: InterestId,
+        at: OffsetDateTime,
+        signal: bool,
+    ) -> bool {
+        let hit = |(full, signals): (Option<OffsetDateTime>, Option<OffsetDateTime>)| {
+            full.is_some_and(|t| at <= t) || (signal && signals.is_some_and(|t| at <= t))
+        };
+        if hit(self.all) {
+            return true;
+        }
+        std::iter::once(interest)
+            .chain(tax.ancestors(interest))
+            .any(|i| self.by_root.get(&i).is_some_and(|s| hit(*s)))
+    }
+}
+
+fn add_suppression(list: &mut Vec<Suppression>, s: Suppression) {
+    if !list.contains(&s) {
+        list.push(s);
     }
 }
 

@@ -85,6 +85,7 @@ pub mod explain;
 pub mod export;
 pub mod level;
 pub mod limits;
+pub mod persist;
 pub mod profile;
 pub mod report;
 pub mod segment;
@@ -99,7 +100,7 @@ pub use decay::{
     DecayPolicy, DecayPolicyBuilder, Establishment, HalfLife, InterestScore, Scores, SignalWeights,
 };
 pub use decision::{Decision, DenyReason, MessageRequest, Target};
-pub use engine::Engine;
+pub use engine::{Engine, Merged};
 pub use error::{
     AudienceError, Error, InvalidWeight, PolicyError, SegmentError, SegmentErrors, TaxonomyError,
 };
@@ -109,7 +110,8 @@ pub use export::{ExportError, KeySecret, SubjectKey, SuppressionFeed, Suppressio
 pub use level::Level;
 pub use limits::{Limit, Limits, ProfileError};
 pub use profile::{
-    Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason, Tombstone,
+    Orphans, Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason,
+    Tombstone,
 };
 pub use report::Report;
 pub use segment::{Membership, Rule, SegmentDef};

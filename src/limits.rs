@@ -5,13 +5,23 @@
 //! |---|---|---|
 //! | `max_events` | 100,000 per profile | [`Engine::record`](crate::Engine::record) (refusal [`RefusalReason::LimitReached`](crate::RefusalReason::LimitReached)), [`Engine::load_profile`](crate::Engine::load_profile) |
 //! | `max_interests` | 4,096 distinct interests with stored events per profile | the same |
-//! | `max_ledger_entries` | 4,096 | [`Engine::load_profile`](crate::Engine::load_profile); the ledger itself refuses more than [`MAX_LEDGER_ENTRIES`](crate::consent::MAX_LEDGER_ENTRIES) |
-//! | `max_suppressions` | 1,024 | [`Engine::load_profile`](crate::Engine::load_profile) (adding a suppression is never refused: it protects the person) |
-//! | `max_preferences` | 1,024 | [`Engine::load_profile`](crate::Engine::load_profile) |
-//! | `max_profile_bytes` | 64 MiB | [`Engine::load_profile`](crate::Engine::load_profile), before parsing |
+//! | consent ledger | what the ledger itself may hold ([`MAX_LEDGER_ENTRIES`](crate::consent::MAX_LEDGER_ENTRIES) plus one withdrawal per purpose) | [`ConsentLedger`](crate::ConsentLedger) when appending, the loaders when reading |
+//! | `max_profile_bytes` | 64 MiB | [`Engine::load_profile`](crate::Engine::load_profile) and [`Engine::load_profile_binary`](crate::Engine::load_profile_binary), before parsing |
 //! | `max_rule_depth` | 32 | [`Engine::with_segments`](crate::Engine::with_segments) |
 //! | `max_rule_nodes` | 100,000 over all segments | [`Engine::with_segments`](crate::Engine::with_segments) |
 //! | config text | [`MAX_CONFIG_BYTES`](crate::config::MAX_CONFIG_BYTES) (4 MiB) | [`config::parse_json`](crate::config::parse_json), before parsing; JSON nesting is capped at 128 by `serde_json` |
+//!
+//! What an operation may create, loading accepts: `max_events` and
+//! `max_interests` are enforced by [`Engine::record`](crate::Engine::record)
+//! and [`Engine::merge`](crate::Engine::merge) alike (orphaned events
+//! count too). Suppressions, tombstones and declared preferences have no
+//! count limit: adding a suppression or erasing is never refused (it
+//! protects the person), so loading must accept them; exact repeats and
+//! overlapping windows are coalesced, and their reading cost is linear and
+//! bounded by `max_profile_bytes`.
+//!
+//! | other | bound | enforced by |
+//! |---|---|---|
 //! | TC string length | [`MAX_TC_STRING_LEN`](crate::consent::tcf::MAX_TC_STRING_LEN) (64 KiB) | [`TcString::decode`](crate::consent::tcf::TcString::decode) |
 
 use std::fmt;
@@ -38,13 +48,7 @@ pub struct Limits {
     pub max_events: usize,
     /// Distinct interests with stored events per profile.
     pub max_interests: usize,
-    /// Consent ledger entries per loaded profile.
-    pub max_ledger_entries: usize,
-    /// Suppressions per loaded profile.
-    pub max_suppressions: usize,
-    /// Declared preferences per loaded profile.
-    pub max_preferences: usize,
-    /// Size of a profile's JSON text.
+    /// Size of a stored profile (JSON text or binary form).
     pub max_profile_bytes: usize,
     /// Nesting depth of a segment rule.
     pub max_rule_depth: usize,
@@ -57,9 +61,6 @@ impl Default for Limits {
         Self {
             max_events: 100_000,
             max_interests: 4_096,
-            max_ledger_entries: 4_096,
-            max_suppressions: 1_024,
-            max_preferences: 1_024,
             max_profile_bytes: 64 << 20,
             max_rule_depth: 32,
             max_rule_nodes: 100_000,
@@ -76,12 +77,8 @@ pub enum Limit {
     Events,
     /// [`Limits::max_interests`].
     Interests,
-    /// [`Limits::max_ledger_entries`].
+    /// The consent ledger's own bound (see [`crate::consent::MAX_LEDGER_ENTRIES`]).
     LedgerEntries,
-    /// [`Limits::max_suppressions`].
-    Suppressions,
-    /// [`Limits::max_preferences`].
-    Preferences,
     /// [`Limits::max_profile_bytes`].
     ProfileBytes,
     /// [`Limits::max_rule_depth`].
@@ -95,9 +92,7 @@ impl fmt::Display for Limit {
         f.write_str(match self {
             Self::Events => "max_events",
             Self::Interests => "max_interests",
-            Self::LedgerEntries => "max_ledger_entries",
-            Self::Suppressions => "max_suppressions",
-            Self::Preferences => "max_preferences",
+            Self::LedgerEntries => "the consent ledger's entry bound",
             Self::ProfileBytes => "max_profile_bytes",
             Self::RuleDepth => "max_rule_depth",
             Self::RuleNodes => "max_rule_nodes",
@@ -119,6 +114,23 @@ pub enum ProfileError {
         /// The limit.
         max: usize,
     },
+    /// A 0.1 profile (no format version, interests named by position):
+    /// load it with [`Engine::load_legacy_profile`](crate::Engine::load_legacy_profile)
+    /// and the taxonomy it was written with.
+    #[error("a tactful 0.1 profile without a format version: load it with Engine::load_legacy_profile and the taxonomy it was written with")]
+    Legacy,
+    /// A format version this crate does not read.
+    #[error("stored profile format version {0} is not supported (this crate reads version {v})", v = crate::persist::FORMAT_VERSION)]
+    UnsupportedVersion(u16),
+    /// The binary form is damaged (checksum, truncation, bad counts).
+    #[error("damaged binary profile: {0}")]
+    Corrupt(String),
+    /// A stored value breaks a rule of the model (a weight, a window, an instant).
+    #[error("invalid stored profile: {0}")]
+    Invalid(String),
+    /// The profile could not be encoded.
+    #[error("cannot encode the profile: {0}")]
+    Encode(String),
     /// The JSON is malformed; `path` names the field.
     #[error("{path}: {message}")]
     Syntax {
@@ -127,7 +139,7 @@ pub enum ProfileError {
         /// What is wrong.
         message: String,
     },
-    /// The profile refers to an interest the engine's taxonomy does not have.
+    /// A 0.1 profile refers to an interest position its taxonomy does not have.
     #[error("{field} refers to unknown interest {id}")]
     UnknownInterest {
         /// Which part (`events`, `preferences`, `suppressions`, `tombstones`).

@@ -142,13 +142,48 @@ impl Series {
         self.at.partition_point(|&a| a <= t)
     }
 
-    fn insert(&mut self, at: i64, weight: f64, signal: Signal) -> usize {
-        let pos = if self.at.last().is_none_or(|&last| at >= last) {
-            self.at.len()
-        } else {
-            self.first_after(at)
-        };
-        if pos == self.at.len() {
+    /// The canonical order key of event `i`: instant, then weight bits,
+    /// then signal, so equal inputs give equal columns however they arrived.
+    fn key(&self, i: usize) -> Option<(i64, u64, Signal)> {
+        Some((
+            *self.at.get(i)?,
+            self.weight.get(i)?.to_bits(),
+            *self.signal.get(i)?,
+        ))
+    }
+
+    /// The position of `(at, weight, signal)` in canonical order: `Ok` if an
+    /// identical event is stored.
+    fn search(&self, at: i64, weight: f64, signal: Signal) -> Result<usize, usize> {
+        let probe = (at, weight.to_bits(), signal);
+        // Streaming events arrive after everything stored: nothing to search.
+        match self.key(self.len().wrapping_sub(1)) {
+            None => return Err(0),
+            Some(last) if probe > last => return Err(self.len()),
+            _ => {}
+        }
+        let lo = self.first_at_or_after(0, at);
+        let hi = self.first_after(at);
+        let mut i = lo;
+        let mut n = hi - lo;
+        // Binary search inside the run of equal instants.
+        while n > 0 {
+            let half = n / 2;
+            let mid = i + half;
+            match self.key(mid) {
+                Some(k) if k < probe => {
+                    i = mid + 1;
+                    n -= half + 1;
+                }
+                Some(k) if k == probe => return Ok(mid),
+                _ => n = half,
+            }
+        }
+        Err(i)
+    }
+
+    fn insert(&mut self, pos: usize, at: i64, weight: f64, signal: Signal) {
+        if pos >= self.at.len() {
             self.at.push(at);
             self.weight.push(weight);
             self.signal.push(signal);
@@ -157,21 +192,29 @@ impl Series {
             self.weight.insert(pos, weight);
             self.signal.insert(pos, signal);
         }
-        pos
     }
 
-    fn contains(&self, at: i64, weight: f64, signal: Signal) -> bool {
-        // Streaming events arrive after everything stored: nothing to compare.
-        if self.at.last().is_none_or(|&last| at > last) {
-            return false;
+    /// Puts the columns in canonical order and drops exact duplicates:
+    /// O(n) when they already are, O(n log n) otherwise.
+    fn normalize(&mut self) {
+        let n = self.len();
+        if self.weight.len() != n || self.signal.len() != n {
+            let m = n.min(self.weight.len()).min(self.signal.len());
+            self.at.truncate(m);
+            self.weight.truncate(m);
+            self.signal.truncate(m);
         }
-        let lo = self.first_at_or_after(0, at);
-        (lo..self.len())
-            .take_while(|&i| self.at.get(i) == Some(&at))
-            .any(|i| {
-                self.weight.get(i).map(|w| w.to_bits()) == Some(weight.to_bits())
-                    && self.signal.get(i) == Some(&signal)
-            })
+        let sorted = (1..self.len()).all(|i| self.key(i - 1) < self.key(i));
+        if sorted {
+            return;
+        }
+        let mut rows: Vec<(i64, u64, Signal)> =
+            (0..self.len()).filter_map(|i| self.key(i)).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        self.at = rows.iter().map(|r| r.0).collect();
+        self.weight = rows.iter().map(|r| f64::from_bits(r.1)).collect();
+        self.signal = rows.iter().map(|r| r.2).collect();
     }
 
     fn retain(&mut self, mut keep: impl FnMut(i64) -> bool) -> usize {
@@ -243,6 +286,21 @@ impl PartialEq for Store {
     }
 }
 
+/// The canonical order of gifts and dismissals: instant first.
+fn inert_cmp(a: &Event, b: &Event) -> Ordering {
+    let key = |e: &Event| {
+        (
+            e.at(),
+            e.interest(),
+            class_of(e.source(), e.context()),
+            e.signal(),
+            e.is_gift(),
+            e.weight().get().to_bits(),
+        )
+    };
+    key(a).cmp(&key(b))
+}
+
 fn is_inert(e: &Event) -> bool {
     e.is_gift() || e.is_dismissal()
 }
@@ -287,49 +345,19 @@ impl Store {
         self.series.get(lo..hi).unwrap_or(&[])
     }
 
-    /// Whether an identical event is stored.
-    pub(crate) fn contains(&self, e: &Event) -> bool {
-        if is_inert(e) {
-            return self.inert.contains(e);
-        }
-        let Some(at) = to_nanos(e.at()) else {
-            return false;
-        };
-        match self.series_index(e.interest(), class_of(e.source(), e.context())) {
-            Ok(i) => self
-                .series
-                .get(i)
-                .is_some_and(|s| s.contains(at, e.weight().get(), e.signal())),
-            Err(_) => false,
-        }
-    }
-
-    /// Inserts an event; returns the series index and position for
-    /// evidence events (`None` for gifts and dismissals, and for instants
-    /// that do not fit, which the caller refuses beforehand).
-    pub(crate) fn insert(&mut self, e: Event) -> Option<(usize, usize)> {
-        self.insert_new(e).ok().flatten()
-    }
-
-    /// Inserts an event unless an identical one is stored (`Err(())`).
-    pub(crate) fn insert_new(&mut self, e: Event) -> Result<Option<(usize, usize)>, ()> {
-        match to_nanos(e.at()) {
-            Some(at) => self.insert_new_at(e, at),
-            None => Ok(None),
-        }
-    }
-
-    /// As [`insert_new`](Self::insert_new), with the instant in Unix ns.
+    /// Inserts an event with its instant in Unix ns unless an identical one
+    /// is stored (`Err(())`); returns the series index and position for
+    /// evidence events (`None` for gifts and dismissals).
     pub(crate) fn insert_new_at(
         &mut self,
         e: Event,
         at: i64,
     ) -> Result<Option<(usize, usize)>, ()> {
         if is_inert(&e) {
-            if self.inert.contains(&e) {
-                return Err(());
-            }
-            let pos = self.inert.partition_point(|x| x.at() <= e.at());
+            let pos = match self.inert.binary_search_by(|x| inert_cmp(x, &e)) {
+                Ok(_) => return Err(()),
+                Err(pos) => pos,
+            };
             self.inert.insert(pos, e);
             self.count += 1;
             return Ok(None);
@@ -353,10 +381,8 @@ impl Store {
             return Ok(None);
         };
         let (weight, signal) = (e.weight().get(), e.signal());
-        if s.contains(at, weight, signal) {
-            return Err(());
-        }
-        let pos = s.insert(at, weight, signal);
+        let pos = s.search(at, weight, signal).map_err(|_| ())?;
+        s.insert(pos, at, weight, signal);
         self.count += 1;
         if pos < s.head {
             // A late event before the head: it can never count (it would
@@ -364,6 +390,41 @@ impl Store {
             s.head += 1;
         }
         Ok(Some((si, pos)))
+    }
+
+    /// Builds a store from series and inert events in any order, with
+    /// duplicates: O(n log n) (O(n) when already in canonical order).
+    /// Series of the same key are joined.
+    pub(crate) fn from_parts(mut series: Vec<Series>, mut inert: Vec<Event>) -> Self {
+        series.sort_by_key(|s| (s.interest, s.class));
+        let mut joined: Vec<Series> = Vec::with_capacity(series.len());
+        for mut s in series {
+            s.head = 0;
+            s.sum = Sum::default();
+            match joined.last_mut() {
+                Some(last) if last.interest == s.interest && last.class == s.class => {
+                    last.at.append(&mut s.at);
+                    last.weight.append(&mut s.weight);
+                    last.signal.append(&mut s.signal);
+                }
+                _ => joined.push(s),
+            }
+        }
+        for s in &mut joined {
+            s.normalize();
+        }
+        joined.retain(|s| s.len() > 0);
+        if !inert.is_sorted_by(|a, b| inert_cmp(a, b) == Ordering::Less) {
+            inert.sort_unstable_by(inert_cmp);
+            inert.dedup_by(|a, b| inert_cmp(a, b) == Ordering::Equal);
+        }
+        let count = joined.iter().map(Series::len).sum::<usize>() + inert.len();
+        Self {
+            series: joined,
+            inert,
+            count,
+            prepared: None,
+        }
     }
 
     /// Every stored event, sorted by instant.

@@ -12,6 +12,11 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use time::{Duration, OffsetDateTime};
 
+mod orphans;
+
+pub use orphans::{OrphanEvent, OrphanPreference, OrphanSuppression, OrphanTombstone, Orphans};
+pub(crate) use orphans::{PathEvent, PathTombstone};
+
 use crate::consent::{ConsentLedger, ConsentState, Purpose};
 use crate::event::Event;
 use crate::level::Level;
@@ -301,54 +306,18 @@ impl RefusalCounts {
 /// p.consent_mut().grant(Purpose::Personalization, datetime!(2026-11-01 9:00 UTC), None, Evidence::Ui("signup".into()))?;
 /// # Ok::<(), tactful::ConsentError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, try_from = "ProfileRepr")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
     id: ProfileId,
-    #[serde(default)]
     level: Level,
-    #[serde(default)]
     consent: ConsentLedger,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     preferences: Vec<Preference>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     suppressions: Vec<Suppression>,
-    #[serde(skip)]
     store: Store,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     tombstones: Vec<Tombstone>,
-    #[serde(default)]
     refusals: RefusalCounts,
-}
-
-impl Serialize for Profile {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Out<'a> {
-            id: &'a ProfileId,
-            level: Level,
-            consent: &'a ConsentLedger,
-            #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            preferences: &'a [Preference],
-            #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            suppressions: &'a [Suppression],
-            events: Vec<Event>,
-            #[serde(skip_serializing_if = "<[_]>::is_empty")]
-            tombstones: &'a [Tombstone],
-            refusals: &'a RefusalCounts,
-        }
-        Out {
-            id: &self.id,
-            level: self.level,
-            consent: &self.consent,
-            preferences: &self.preferences,
-            suppressions: &self.suppressions,
-            events: self.store.events(),
-            tombstones: &self.tombstones,
-            refusals: &self.refusals,
-        }
-        .serialize(s)
-    }
+    /// Data of interests the engine's taxonomy does not have.
+    orphans: Orphans,
 }
 
 impl Profile {
@@ -363,6 +332,46 @@ impl Profile {
             store: Store::default(),
             tombstones: Vec::new(),
             refusals: RefusalCounts::default(),
+            orphans: Orphans::default(),
+        }
+    }
+
+    /// Everything this profile keeps of interests its engine's taxonomy does
+    /// not have: data loaded from storage that names removed paths. Kept,
+    /// written back on every save and used again when a taxonomy has the
+    /// path; its suppressions stay in force and are exported.
+    #[must_use]
+    pub fn orphans(&self) -> &Orphans {
+        &self.orphans
+    }
+
+    pub(crate) fn orphans_mut(&mut self) -> &mut Orphans {
+        &mut self.orphans
+    }
+
+    /// Builds a profile from its parts (the loader's way in).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn from_parts(
+        id: ProfileId,
+        level: Level,
+        consent: ConsentLedger,
+        preferences: Vec<Preference>,
+        suppressions: Vec<Suppression>,
+        store: Store,
+        tombstones: Vec<Tombstone>,
+        refusals: RefusalCounts,
+        orphans: Orphans,
+    ) -> Self {
+        Self {
+            id,
+            level,
+            consent,
+            preferences,
+            suppressions,
+            store,
+            tombstones,
+            refusals,
+            orphans,
         }
     }
 
@@ -489,53 +498,5 @@ impl Profile {
     }
     pub(crate) fn tombstones_mut(&mut self) -> &mut Vec<Tombstone> {
         &mut self.tombstones
-    }
-}
-
-/// The deserialized form, normalised on the way in (events sorted).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ProfileRepr {
-    id: ProfileId,
-    #[serde(default)]
-    level: Level,
-    #[serde(default)]
-    consent: ConsentLedger,
-    #[serde(default)]
-    preferences: Vec<Preference>,
-    #[serde(default)]
-    suppressions: Vec<Suppression>,
-    #[serde(default)]
-    events: Vec<Event>,
-    #[serde(default)]
-    tombstones: Vec<Tombstone>,
-    #[serde(default)]
-    refusals: RefusalCounts,
-}
-
-impl TryFrom<ProfileRepr> for Profile {
-    type Error = String;
-
-    fn try_from(r: ProfileRepr) -> Result<Self, Self::Error> {
-        let mut store = Store::default();
-        for e in r.events {
-            if crate::store::to_nanos(e.at()).is_none() {
-                return Err(format!(
-                    "event at {} is outside the supported years 1678 to 2261",
-                    e.at()
-                ));
-            }
-            store.insert(e);
-        }
-        Ok(Self {
-            id: r.id,
-            level: r.level,
-            consent: r.consent,
-            preferences: r.preferences,
-            suppressions: r.suppressions,
-            store,
-            tombstones: r.tombstones,
-            refusals: r.refusals,
-        })
     }
 }

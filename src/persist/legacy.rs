@@ -1,0 +1,180 @@
+//! Profiles written by tactful 0.1: unversioned JSON naming interests by
+//! `InterestId`, a position in the taxonomy of the day. They load only
+//! together with that taxonomy (its paths give the ids their meaning); the
+//! data then goes through the same path resolution as the current form.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+use super::{
+    event_nanos, Loader, WireErased, WirePreference, WireScope, WireSuppression, WireTombstone,
+};
+use crate::consent::{ConsentLedger, Purpose};
+use crate::event::{Context, Signal, Source, Weight};
+use crate::level::Level;
+use crate::limits::{Limit, Limits, ProfileError};
+use crate::profile::{PreferenceKind, Profile, ProfileId, RefusalCounts};
+use crate::store::class_of;
+use crate::suppression::{Channel, Reason};
+use crate::taxonomy::{InterestId, Taxonomy};
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OldProfile {
+    id: ProfileId,
+    #[serde(default)]
+    level: Level,
+    #[serde(default)]
+    consent: ConsentLedger,
+    #[serde(default)]
+    preferences: Vec<OldPreference>,
+    #[serde(default)]
+    suppressions: Vec<OldSuppression>,
+    #[serde(default)]
+    events: Vec<OldEvent>,
+    #[serde(default)]
+    tombstones: Vec<OldTombstone>,
+    #[serde(default)]
+    refusals: RefusalCounts,
+}
+
+#[derive(Deserialize)]
+struct OldPreference {
+    interest: u32,
+    kind: PreferenceKind,
+    #[serde(with = "crate::serde_util::instant")]
+    at: OffsetDateTime,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OldScope {
+    All,
+    Channel(Channel),
+    Purpose(Purpose),
+    Interest(u32),
+}
+
+#[derive(Deserialize)]
+struct OldSuppression {
+    scope: OldScope,
+    reason: Reason,
+    #[serde(with = "crate::serde_util::instant")]
+    since: OffsetDateTime,
+    #[serde(default, with = "crate::serde_util::instant::option")]
+    until: Option<OffsetDateTime>,
+}
+
+#[derive(Deserialize)]
+struct OldEvent {
+    interest: u32,
+    signal: Signal,
+    #[serde(with = "crate::serde_util::instant")]
+    at: OffsetDateTime,
+    #[serde(default)]
+    source: Source,
+    #[serde(default)]
+    context: Context,
+    #[serde(default)]
+    gift: bool,
+    #[serde(default)]
+    weight: Weight,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum OldErased {
+    All,
+    Interest(u32),
+}
+
+#[derive(Deserialize)]
+struct OldTombstone {
+    scope: OldErased,
+    #[serde(with = "crate::serde_util::instant")]
+    at: OffsetDateTime,
+    #[serde(default)]
+    signals_only: bool,
+}
+
+/// Reads a 0.1 profile whose ids belong to `written_with`.
+pub(crate) fn decode(
+    tax: &Taxonomy,
+    written_with: &Taxonomy,
+    limits: &Limits,
+    json: &str,
+) -> Result<Profile, ProfileError> {
+    if json.len() > limits.max_profile_bytes {
+        return Err(ProfileError::TooLarge {
+            limit: Limit::ProfileBytes,
+            actual: json.len(),
+            max: limits.max_profile_bytes,
+        });
+    }
+    let de = &mut serde_json::Deserializer::from_str(json);
+    let old: OldProfile =
+        serde_path_to_error::deserialize(de).map_err(|e| ProfileError::Syntax {
+            path: e.path().to_string(),
+            message: e.into_inner().to_string(),
+        })?;
+    let path = |field: &'static str, n: u32| -> Result<String, ProfileError> {
+        written_with
+            .path(InterestId(n))
+            .map(str::to_owned)
+            .ok_or(ProfileError::UnknownInterest {
+                field,
+                id: InterestId(n),
+            })
+    };
+    let mut l = Loader::new(tax, limits);
+    l.id = Some(old.id);
+    l.level = old.level;
+    l.consent = old.consent;
+    l.refusals = old.refusals;
+    for p in old.preferences {
+        l.preference(WirePreference {
+            interest: path("preferences", p.interest)?,
+            kind: p.kind,
+            at: p.at,
+        });
+    }
+    for s in old.suppressions {
+        let scope = match s.scope {
+            OldScope::All => WireScope::All,
+            OldScope::Channel(c) => WireScope::Channel(c),
+            OldScope::Purpose(p) => WireScope::Purpose(p),
+            OldScope::Interest(n) => WireScope::Interest(path("suppressions", n)?),
+        };
+        l.suppression(WireSuppression {
+            scope,
+            reason: s.reason,
+            since: s.since,
+            until: s.until,
+        })?;
+    }
+    for t in old.tombstones {
+        let scope = match t.scope {
+            OldErased::All => WireErased::All,
+            OldErased::Interest(n) => WireErased::Interest(path("tombstones", n)?),
+        };
+        l.tombstone(WireTombstone {
+            scope,
+            at: t.at,
+            signals_only: t.signals_only,
+        });
+    }
+    l.count_events(old.events.len())?;
+    for e in old.events {
+        let p = path("events", e.interest)?;
+        let at = event_nanos(e.at)?;
+        l.event(
+            &p,
+            e.signal,
+            at,
+            class_of(e.source, e.context),
+            e.gift,
+            e.weight,
+        )?;
+    }
+    l.finish()
+}

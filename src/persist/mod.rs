@@ -1,0 +1,479 @@
+//! The stored forms of a [`Profile`]: JSON for transparency and export, and
+//! a compact binary form for storage. Both are versioned, both name
+//! interests by **path** (never by [`InterestId`], which is a position in
+//! one taxonomy), and both record the fingerprint of the taxonomy they were
+//! written with.
+//!
+//! Loading against a changed taxonomy:
+//! - added interests change nothing;
+//! - data of a removed interest is kept as [`Orphans`](crate::profile::Orphans):
+//!   never re-targeted, never dropped, written back on every save, used
+//!   again when a taxonomy has the path; an orphaned suppression or
+//!   tombstone stays in force and keeps being exported;
+//! - a rename declared with `renamed_from` migrates the data.
+//!
+//! Limits are checked while reading, before the cost of what they bound is
+//! paid; loading costs O(n log n) in the events, in any order.
+
+mod binary;
+mod json;
+mod legacy;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::consent::{ConsentLedger, Purpose};
+use crate::event::{Event, Signal, Weight};
+use crate::level::Level;
+use crate::limits::{Limit, Limits, ProfileError};
+use crate::profile::{
+    ErasedScope, OrphanPreference, OrphanSuppression, Orphans, PathEvent, PathTombstone,
+    Preference, PreferenceKind, Profile, ProfileId, RefusalCounts, Tombstone,
+};
+use crate::store::{context_of, source_of, to_nanos, Series, Store};
+use crate::suppression::{Channel, Reason, Scope, Suppression};
+use crate::taxonomy::{InterestId, Taxonomy};
+
+pub(crate) use binary::{decode as decode_binary, encode as encode_binary};
+pub(crate) use json::{decode as decode_json, encode as encode_json};
+pub(crate) use legacy::decode as decode_legacy_json;
+
+/// The version of the stored forms this crate writes (JSON `"version"`, the
+/// binary header). 0.1 wrote unversioned JSON with numeric interest ids.
+pub const FORMAT_VERSION: u16 = 2;
+
+/// The `"format"` value of a stored profile's JSON.
+pub const FORMAT_NAME: &str = "tactful-profile";
+
+/// The first four bytes of the binary form.
+pub const BINARY_MAGIC: [u8; 4] = *b"TCTF";
+
+/// A suppression's scope, naming interests by path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WireScope {
+    All,
+    Channel(Channel),
+    Purpose(Purpose),
+    Interest(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WireSuppression {
+    scope: WireScope,
+    reason: Reason,
+    #[serde(with = "crate::serde_util::instant")]
+    since: OffsetDateTime,
+    #[serde(default, with = "crate::serde_util::instant::option")]
+    until: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WirePreference {
+    interest: String,
+    kind: PreferenceKind,
+    #[serde(with = "crate::serde_util::instant")]
+    at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum WireErased {
+    All,
+    Interest(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WireTombstone {
+    scope: WireErased,
+    #[serde(with = "crate::serde_util::instant")]
+    at: OffsetDateTime,
+    #[serde(default)]
+    signals_only: bool,
+}
+
+/// The path of an interest of `tax` (ids in a profile always come from it).
+fn path_of(tax: &Taxonomy, id: InterestId) -> String {
+    tax.path(id).unwrap_or_default().to_owned()
+}
+
+/// The interest-naming parts of a profile in their stored form: known
+/// interests first (in the profile's order), then orphans.
+pub(crate) struct WireParts {
+    preferences: Vec<WirePreference>,
+    suppressions: Vec<WireSuppression>,
+    tombstones: Vec<WireTombstone>,
+}
+
+impl WireParts {
+    pub(crate) fn of(tax: &Taxonomy, p: &Profile) -> Self {
+        let o = p.orphans();
+        let preferences = p
+            .preferences()
+            .iter()
+            .map(|x| WirePreference {
+                interest: path_of(tax, x.interest),
+                kind: x.kind,
+                at: x.at,
+            })
+            .chain(o.preferences.iter().map(|x| WirePreference {
+                interest: x.interest.clone(),
+                kind: x.kind,
+                at: x.at,
+            }))
+            .collect();
+        let suppressions = p
+            .suppressions()
+            .iter()
+            .map(|s| WireSuppression {
+                scope: match s.scope() {
+                    Scope::All => WireScope::All,
+                    Scope::Channel(c) => WireScope::Channel(c),
+                    Scope::Purpose(x) => WireScope::Purpose(x),
+                    Scope::Interest(i) => WireScope::Interest(path_of(tax, i)),
+                },
+                reason: s.reason(),
+                since: s.since(),
+                until: s.ends(),
+            })
+            .chain(o.suppressions.iter().map(|s| WireSuppression {
+                scope: WireScope::Interest(s.interest.clone()),
+                reason: s.reason,
+                since: s.since,
+                until: s.until,
+            }))
+            .collect();
+        let tombstones = p
+            .tombstones()
+            .iter()
+            .map(|t| WireTombstone {
+                scope: match t.scope {
+                    ErasedScope::All => WireErased::All,
+                    ErasedScope::Interest(i) => WireErased::Interest(path_of(tax, i)),
+                },
+                at: t.at,
+                signals_only: t.signals_only,
+            })
+            .chain(o.tombstones.iter().map(|t| WireTombstone {
+                scope: WireErased::Interest(t.interest.clone()),
+                at: t.at,
+                signals_only: t.signals_only,
+            }))
+            .collect();
+        Self {
+            preferences,
+            suppressions,
+            tombstones,
+        }
+    }
+}
+
+/// Collects a profile's parts while reading, checking every limit before
+/// the cost it bounds is paid.
+pub(crate) struct Loader<'a> {
+    tax: &'a Taxonomy,
+    limits: &'a Limits,
+    resolved: HashMap<Box<str>, Option<InterestId>>,
+    series: Vec<Series>,
+    series_of: HashMap<(InterestId, u8), usize>,
+    interests: HashSet<InterestId>,
+    inert: Vec<Event>,
+    orphans: Orphans,
+    events: usize,
+    /// A typed error found inside a serde callback, returned instead of the
+    /// format's own error.
+    pub(crate) failure: Option<ProfileError>,
+    pub(crate) id: Option<ProfileId>,
+    pub(crate) level: Level,
+    pub(crate) consent: ConsentLedger,
+    preferences: Vec<Preference>,
+    suppressions: Vec<Suppression>,
+    tombstones: Vec<Tombstone>,
+    pub(crate) refusals: RefusalCounts,
+}
+
+impl<'a> Loader<'a> {
+    pub(crate) fn new(tax: &'a Taxonomy, limits: &'a Limits) -> Self {
+        Self {
+            tax,
+            limits,
+            resolved: HashMap::new(),
+            series: Vec::new(),
+            series_of: HashMap::new(),
+            interests: HashSet::new(),
+            inert: Vec::new(),
+            orphans: Orphans::default(),
+            events: 0,
+            failure: None,
+            id: None,
+            level: Level::Off,
+            consent: ConsentLedger::default(),
+            preferences: Vec::new(),
+            suppressions: Vec::new(),
+            tombstones: Vec::new(),
+            refusals: RefusalCounts::default(),
+        }
+    }
+
+    /// Records a typed error and returns its message for the format's error.
+    pub(crate) fn fail(&mut self, e: ProfileError) -> String {
+        let msg = e.to_string();
+        self.failure.get_or_insert(e);
+        msg
+    }
+
+    fn resolve(&mut self, path: &str) -> Option<InterestId> {
+        if let Some(r) = self.resolved.get(path) {
+            return *r;
+        }
+        let r = self.tax.resolve(path);
+        self.resolved.insert(path.into(), r);
+        r
+    }
+
+    /// Counts `n` more events against the limit before they are read.
+    pub(crate) fn count_events(&mut self, n: usize) -> Result<(), ProfileError> {
+        let total = self.events.saturating_add(n);
+        let max = self.limits.max_events;
+        if total > max {
+            return Err(ProfileError::TooLarge {
+                limit: Limit::Events,
+                actual: total,
+                max,
+            });
+        }
+        self.events = total;
+        Ok(())
+    }
+
+    fn series_index(&mut self, id: InterestId, class: u8) -> Result<usize, ProfileError> {
+        if let Some(&i) = self.series_of.get(&(id, class)) {
+            return Ok(i);
+        }
+        if self.interests.insert(id) && self.interests.len() > self.limits.max_interests {
+            return Err(ProfileError::TooLarge {
+                limit: Limit::Interests,
+                actual: self.interests.len(),
+                max: self.limits.max_interests,
+            });
+        }
+        self.series.push(Series {
+            interest: id,
+            class,
+            ..Series::default()
+        });
+        self.series_of.insert((id, class), self.series.len() - 1);
+        Ok(self.series.len() - 1)
+    }
+
+    /// One event, already counted with [`count_events`](Self::count_events).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn event(
+        &mut self,
+        path: &str,
+        signal: Signal,
+        at: i64,
+        class: u8,
+        gift: bool,
+        weight: Weight,
+    ) -> Result<(), ProfileError> {
+        let Some(id) = self.resolve(path) else {
+            self.orphans.events.push(PathEvent {
+                interest: path.to_owned(),
+                signal,
+                at,
+                class,
+                gift,
+                weight,
+            });
+            return Ok(());
+        };
+        if gift || signal == Signal::Dismissal {
+            let e = Event::new(id, signal, crate::store::from_nanos(at))
+                .with_source(source_of(class))
+                .with_context(context_of(class))
+                .with_gift(gift)
+                .with_valid_weight(weight);
+            self.inert.push(e);
+            return Ok(());
+        }
+        let si = self.series_index(id, class)?;
+        if let Some(s) = self.series.get_mut(si) {
+            s.at.push(at);
+            s.weight.push(weight.get());
+            s.signal.push(signal);
+        }
+        Ok(())
+    }
+
+    /// A whole evidence series of one path and class, already counted.
+    pub(crate) fn series(
+        &mut self,
+        path: &str,
+        class: u8,
+        at: Vec<i64>,
+        weight: Vec<f64>,
+        signal: Vec<Signal>,
+    ) -> Result<(), ProfileError> {
+        let Some(id) = self.resolve(path) else {
+            for ((at, w), signal) in at.into_iter().zip(weight).zip(signal) {
+                let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
+                self.orphans.events.push(PathEvent {
+                    interest: path.to_owned(),
+                    signal,
+                    at,
+                    class,
+                    gift: false,
+                    weight,
+                });
+            }
+            return Ok(());
+        };
+        let si = self.series_index(id, class)?;
+        if let Some(s) = self.series.get_mut(si) {
+            if s.at.is_empty() {
+                (s.at, s.weight, s.signal) = (at, weight, signal);
+            } else {
+                s.at.extend(at);
+                s.weight.extend(weight);
+                s.signal.extend(signal);
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn preference(&mut self, w: WirePreference) {
+        match self.resolve(&w.interest) {
+            Some(interest) => self.preferences.push(Preference {
+                interest,
+                kind: w.kind,
+                at: w.at,
+            }),
+            None => self.orphans.preferences.push(OrphanPreference {
+                interest: w.interest,
+                kind: w.kind,
+                at: w.at,
+            }),
+        }
+    }
+
+    pub(crate) fn suppression(&mut self, w: WireSuppression) -> Result<(), ProfileError> {
+        let scope = match w.scope {
+            WireScope::All => Scope::All,
+            WireScope::Channel(c) => Scope::Channel(c),
+            WireScope::Purpose(p) => Scope::Purpose(p),
+            WireScope::Interest(path) => match self.resolve(&path) {
+                Some(i) => Scope::Interest(i),
+                None => {
+                    if w.until.is_some_and(|u| u <= w.since) {
+                        return Err(invalid(format!(
+                            "suppression of {path} ends before it starts"
+                        )));
+                    }
+                    self.orphans.suppressions.push(OrphanSuppression {
+                        interest: path,
+                        reason: w.reason,
+                        since: w.since,
+                        until: w.until,
+                    });
+                    return Ok(());
+                }
+            },
+        };
+        let s = Suppression::new(scope, w.reason, w.since);
+        let s = match w.until {
+            Some(u) => s.until(u).map_err(|e| invalid(e.to_string()))?,
+            None => s,
+        };
+        self.suppressions.push(s);
+        Ok(())
+    }
+
+    pub(crate) fn tombstone(&mut self, w: WireTombstone) {
+        let scope = match w.scope {
+            WireErased::All => ErasedScope::All,
+            WireErased::Interest(path) => match self.resolve(&path) {
+                Some(i) => ErasedScope::Interest(i),
+                None => {
+                    self.orphans.tombstones.push(PathTombstone {
+                        interest: path,
+                        at: w.at,
+                        signals_only: w.signals_only,
+                    });
+                    return;
+                }
+            },
+        };
+        self.tombstones.push(Tombstone {
+            scope,
+            at: w.at,
+            signals_only: w.signals_only,
+        });
+    }
+
+    /// The profile, with its stored events in canonical order.
+    pub(crate) fn finish(mut self) -> Result<Profile, ProfileError> {
+        let Some(id) = self.id.take() else {
+            return Err(ProfileError::Syntax {
+                path: ".".into(),
+                message: "missing field `id`".into(),
+            });
+        };
+        let max = crate::consent::MAX_LEDGER_ENTRIES + Purpose::ALL.len();
+        if self.consent.len() > max {
+            return Err(ProfileError::TooLarge {
+                limit: Limit::LedgerEntries,
+                actual: self.consent.len(),
+                max,
+            });
+        }
+        dedup_keep_first(&mut self.preferences);
+        dedup_keep_first(&mut self.suppressions);
+        dedup_keep_first(&mut self.tombstones);
+        self.orphans.normalize();
+        let store = Store::from_parts(self.series, self.inert);
+        Ok(Profile::from_parts(
+            id,
+            self.level,
+            self.consent,
+            self.preferences,
+            self.suppressions,
+            store,
+            self.tombstones,
+            self.refusals,
+            self.orphans,
+        ))
+    }
+}
+
+fn invalid(message: String) -> ProfileError {
+    ProfileError::Invalid(message)
+}
+
+/// Drops exact repeats, keeping the first of each: O(n) expected.
+fn dedup_keep_first<T: Eq + std::hash::Hash + Clone>(v: &mut Vec<T>) {
+    if v.len() < 2 {
+        return;
+    }
+    let mut seen = HashSet::with_capacity(v.len());
+    v.retain(|x| seen.insert(x.clone()));
+}
+
+/// The 16 hex digits of a taxonomy fingerprint, as the JSON form writes it.
+pub(crate) fn fingerprint_hex(tax: &Taxonomy) -> String {
+    format!("{:016x}", tax.fingerprint())
+}
+
+/// Unix nanoseconds of an event instant, or the typed error.
+pub(crate) fn event_nanos(at: OffsetDateTime) -> Result<i64, ProfileError> {
+    to_nanos(at).ok_or_else(|| {
+        invalid(format!(
+            "event at {at} is outside the supported years 1678 to 2261"
+        ))
+    })
+}

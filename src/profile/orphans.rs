@@ -1,0 +1,295 @@
+//! Data of interests the engine's taxonomy does not have (any more).
+//!
+//! A stored profile names interests by path. When it is loaded against a
+//! taxonomy that lacks a path (the interest was removed from the config),
+//! the data naming it is neither re-targeted nor dropped: it is kept here,
+//! written back on every save, reported, and used again as soon as a
+//! taxonomy has the path (or declares it with `renamed_from`). Suppressions
+//! kept here stay in force: they are exported to partners by path.
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::event::{Context, Signal, Source, Weight};
+use crate::profile::PreferenceKind;
+use crate::suppression::Reason;
+
+/// Whether `path` is `root` or lies in its subtree, by path alone
+/// (`baby/food` is within `baby`; `baby-x` is not).
+#[must_use]
+pub(crate) fn path_within(path: &str, root: &str) -> bool {
+    match path.strip_prefix(root) {
+        Some(rest) => rest.is_empty() || rest.starts_with('/'),
+        None => false,
+    }
+}
+
+/// A stored event whose interest is named by path.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct OrphanEvent<'a> {
+    /// The interest path.
+    pub interest: &'a str,
+    /// The signal kind.
+    pub signal: Signal,
+    /// When it happened.
+    #[serde(with = "crate::serde_util::instant")]
+    pub at: OffsetDateTime,
+    /// Where it came from.
+    pub source: Source,
+    /// In which context it was observed.
+    pub context: Context,
+    /// Whether it was a gift.
+    pub gift: bool,
+    /// Its own weight.
+    pub weight: Weight,
+}
+
+/// One event of an orphaned interest (owned form).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PathEvent {
+    pub(crate) interest: String,
+    pub(crate) signal: Signal,
+    /// Unix nanoseconds (stored events fit `i64`).
+    pub(crate) at: i64,
+    pub(crate) class: u8,
+    pub(crate) gift: bool,
+    pub(crate) weight: Weight,
+}
+
+impl PathEvent {
+    fn key(&self) -> (&str, i64, u8, u8, bool, u64) {
+        (
+            &self.interest,
+            self.at,
+            self.class,
+            self.signal as u8,
+            self.gift,
+            self.weight.get().to_bits(),
+        )
+    }
+}
+
+/// A declared like or dislike of an orphaned interest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct OrphanPreference {
+    /// The interest path.
+    pub interest: String,
+    /// Like or dislike.
+    pub kind: PreferenceKind,
+    /// When it was declared.
+    #[serde(with = "crate::serde_util::instant")]
+    pub at: OffsetDateTime,
+}
+
+/// A suppression of an orphaned interest subtree. It stays in force: it is
+/// exported by path and applies again when a taxonomy has the path.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct OrphanSuppression {
+    /// The interest path (covers its subtree).
+    pub interest: String,
+    /// Why it exists.
+    pub reason: Reason,
+    /// Start.
+    #[serde(with = "crate::serde_util::instant")]
+    pub since: OffsetDateTime,
+    /// End (exclusive), if any.
+    #[serde(with = "crate::serde_util::instant::option")]
+    pub until: Option<OffsetDateTime>,
+}
+
+impl OrphanSuppression {
+    /// Whether it is active at `now`: `since <= now < until`.
+    #[must_use]
+    pub fn is_active(&self, now: OffsetDateTime) -> bool {
+        self.since <= now && self.until.is_none_or(|u| now < u)
+    }
+}
+
+/// An erasure tombstone of an orphaned interest subtree. It stays in force:
+/// no merge or reload brings the erased data back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct OrphanTombstone<'a> {
+    /// The interest path.
+    pub interest: &'a str,
+    /// Data at or before this instant is gone for good.
+    #[serde(with = "crate::serde_util::instant")]
+    pub at: OffsetDateTime,
+    /// Only signals were purged (a bereavement), preferences were kept.
+    pub signals_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct PathTombstone {
+    pub(crate) interest: String,
+    pub(crate) at: OffsetDateTime,
+    pub(crate) signals_only: bool,
+}
+
+/// Everything a profile keeps of interests its engine's taxonomy does not
+/// have. Empty unless the profile was loaded against a taxonomy without some
+/// of its paths. See [`crate::Profile::orphans`].
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Orphans {
+    pub(crate) events: Vec<PathEvent>,
+    pub(crate) preferences: Vec<OrphanPreference>,
+    pub(crate) suppressions: Vec<OrphanSuppression>,
+    pub(crate) tombstones: Vec<PathTombstone>,
+}
+
+impl Orphans {
+    /// Whether nothing is orphaned.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+            && self.preferences.is_empty()
+            && self.suppressions.is_empty()
+            && self.tombstones.is_empty()
+    }
+
+    /// Orphaned events, sorted by path and instant.
+    pub fn events(&self) -> impl ExactSizeIterator<Item = OrphanEvent<'_>> + '_ {
+        self.events.iter().map(|e| OrphanEvent {
+            interest: &e.interest,
+            signal: e.signal,
+            at: crate::store::from_nanos(e.at),
+            source: crate::store::source_of(e.class),
+            context: crate::store::context_of(e.class),
+            gift: e.gift,
+            weight: e.weight,
+        })
+    }
+
+    /// Orphaned declared preferences.
+    #[must_use]
+    pub fn preferences(&self) -> &[OrphanPreference] {
+        &self.preferences
+    }
+
+    /// Orphaned suppressions (still in force and exported).
+    #[must_use]
+    pub fn suppressions(&self) -> &[OrphanSuppression] {
+        &self.suppressions
+    }
+
+    /// Orphaned erasure tombstones (still in force).
+    pub fn tombstones(&self) -> impl ExactSizeIterator<Item = OrphanTombstone<'_>> + '_ {
+        self.tombstones.iter().map(|t| OrphanTombstone {
+            interest: &t.interest,
+            at: t.at,
+            signals_only: t.signals_only,
+        })
+    }
+
+    /// The distinct orphaned paths, sorted.
+    #[must_use]
+    pub fn paths(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .events
+            .iter()
+            .map(|e| e.interest.as_str())
+            .chain(self.preferences.iter().map(|p| p.interest.as_str()))
+            .chain(self.suppressions.iter().map(|s| s.interest.as_str()))
+            .chain(self.tombstones.iter().map(|t| t.interest.as_str()))
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
+    /// Number of orphaned records of every kind.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.events.len() + self.preferences.len() + self.suppressions.len() + self.tombstones.len()
+    }
+
+    /// Sorts and removes exact duplicates (after loading or merging).
+    pub(crate) fn normalize(&mut self) {
+        self.events.sort_by(|a, b| a.key().cmp(&b.key()));
+        self.events.dedup_by(|a, b| a.key() == b.key());
+        self.preferences
+            .sort_by(|a, b| (&a.interest, a.at, a.kind).cmp(&(&b.interest, b.at, b.kind)));
+        self.preferences.dedup();
+        self.suppressions.sort_by(|a, b| {
+            (&a.interest, a.since, a.until, a.reason).cmp(&(
+                &b.interest,
+                b.since,
+                b.until,
+                b.reason,
+            ))
+        });
+        self.suppressions.dedup();
+        // A newer tombstone on the same path subsumes an older one of the same
+        // or a narrower kind (as for tombstones of known interests).
+        self.tombstones.sort_by(|a, b| {
+            (&a.interest, a.at, a.signals_only).cmp(&(&b.interest, b.at, b.signals_only))
+        });
+        self.tombstones.dedup();
+        let tombs = std::mem::take(&mut self.tombstones);
+        for (i, t) in tombs.iter().enumerate() {
+            let subsumed = tombs.iter().skip(i + 1).any(|n| {
+                n.interest == t.interest && n.at >= t.at && (t.signals_only || !n.signals_only)
+            });
+            if !subsumed {
+                self.tombstones.push(t.clone());
+            }
+        }
+    }
+
+    /// Joins another profile's orphans.
+    pub(crate) fn join(&mut self, other: &Orphans) {
+        self.events.extend(other.events.iter().cloned());
+        self.preferences.extend(other.preferences.iter().cloned());
+        self.suppressions.extend(other.suppressions.iter().cloned());
+        self.tombstones.extend(other.tombstones.iter().cloned());
+        self.normalize();
+    }
+
+    /// Applies an erasure of the subtree at `root` (`None`: everything) up
+    /// to `at`: orphaned events (and, unless `signals_only`, preferences)
+    /// inside it are removed. Returns the number of removed events.
+    pub(crate) fn erase(
+        &mut self,
+        root: Option<&str>,
+        at: OffsetDateTime,
+        signals_only: bool,
+    ) -> usize {
+        let inside = |p: &str| root.is_none_or(|r| path_within(p, r));
+        let before = self.events.len();
+        self.events
+            .retain(|e| !(inside(&e.interest) && crate::store::from_nanos(e.at) <= at));
+        if !signals_only {
+            self.preferences
+                .retain(|p| !(inside(&p.interest) && p.at <= at));
+        }
+        before - self.events.len()
+    }
+
+    /// Removes data that a tombstone (own or known) covers: used after a
+    /// merge brought in data from an older copy.
+    pub(crate) fn apply_own_tombstones(&mut self) {
+        let tombs = self.tombstones.clone();
+        for t in &tombs {
+            self.erase(Some(&t.interest), t.at, t.signals_only);
+        }
+    }
+
+    pub(crate) fn clear_data(&mut self) {
+        self.events.clear();
+        self.preferences.clear();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_within_respects_segments() {
+        assert!(path_within("baby", "baby"));
+        assert!(path_within("baby/food", "baby"));
+        assert!(!path_within("baby-x", "baby"));
+        assert!(!path_within("bab", "baby"));
+        assert!(!path_within("baby", "baby/food"));
+    }
+}
