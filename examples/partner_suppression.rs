@@ -3,7 +3,7 @@
 //!
 //! Run with `cargo run --example partner_suppression`.
 
-use tactful::export::{KeySecret, SubjectKey, SuppressionList};
+use tactful::export::{Export, KeySecret, SubjectKey, SuppressionList};
 use tactful::{
     Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, Suppression, Taxonomy,
 };
@@ -32,20 +32,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 32 random bytes from a secret store, one secret per partner).
     let operator_secret = KeySecret::new(b"operator+partner secret, 2026-Q4")?;
 
-    // Seven months later, the nightly export.
+    // Ben opted out of phone calls, but his record has no address yet.
+    let mut ben = Profile::new("customer-4712");
+    engine.suppress(
+        &mut ben,
+        Suppression::new(Scope::Channel(Channel::Phone), Reason::OptOut, reported),
+        reported,
+    );
+
+    // Seven months later, the nightly export. Ben's odd record does not
+    // stop Anna's suppression from going out; it is reported beside it.
     let now = datetime!(2026-10-14 02:00 UTC);
-    let list = SuppressionList::from_profiles(
+    let Export { list, problems } = SuppressionList::from_profiles(
         engine.taxonomy(),
-        [(&anna, "Anna.Schmidt@example.org")],
+        [(&anna, "Anna.Schmidt@example.org"), (&ben, "")],
         &operator_secret,
         now,
-    )?;
+    );
     let jsonl = list.to_jsonl();
     println!(
         "operator: exported {} suppression(s) as JSON Lines:",
         list.len()
     );
     print!("    {jsonl}");
+    for problem in &problems {
+        println!("operator: not exported, to fix: {problem}");
+    }
     println!(
         "operator: the line holds a keyed pseudonym, the scope and the window; no name, no address, contains \"bereavement\": {}",
         jsonl.contains("bereavement")

@@ -1,15 +1,21 @@
 //! Suppression export scenarios: the bereavement story end to end (operator
 //! exports, partner imports and refuses to send), keys, windows, formats,
-//! the incremental feed, the ad-platform format, and round-trip laws.
+//! the incremental feed, the ad-platform format, batches with odd records
+//! (everyone else is still exported, the odd parts are reported), and
+//! round-trip and batch laws.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use tactful::export::{
-    AdExclusionList, ChangeKind, EntryError, ExportError, ExportScope, FeedChange, FeedError,
-    KeySecret, SubjectKey, SuppressionEntry, SuppressionFeed, SuppressionList,
+    AdExclusionList, ChangeKind, EntryError, Export, ExportError, ExportProblem, ExportScope,
+    FeedChange, FeedError, KeySecret, ProblemKind, SubjectKey, SuppressionEntry, SuppressionFeed,
+    SuppressionList,
 };
 use tactful::{
-    Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, Suppression, Taxonomy,
+    Channel, DecayPolicy, Engine, InterestId, Profile, ProfileId, Purpose, Reason, Scope,
+    Suppression, Taxonomy,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -33,6 +39,20 @@ fn secret() -> KeySecret {
 
 fn interest(engine: &Engine, path: &str) -> Scope {
     Scope::Interest(engine.taxonomy().require(path).unwrap())
+}
+
+/// The list of an export that must have no problems.
+fn complete<L>(export: Export<L>) -> L {
+    assert!(export.is_complete(), "problems: {:?}", export.problems);
+    export.list
+}
+
+/// Problems as `(position, profile id, kind)`, to compare in one assert.
+fn problems(export_problems: &[ExportProblem]) -> Vec<(usize, &str, &ProblemKind)> {
+    export_problems
+        .iter()
+        .map(|p| (p.position, p.profile.0.as_str(), &p.kind))
+        .collect()
 }
 
 /// Every way a reason could be spelled in an output.
@@ -69,7 +89,7 @@ fn a_bereavement_reaches_the_partner_who_then_refuses_the_baby_food_samples() {
 
     // Operator: the nightly export, seven months later.
     let now = datetime!(2026-10-14 02:00 UTC);
-    let list = SuppressionList::from_profiles(
+    let list = complete(SuppressionList::from_profiles(
         engine.taxonomy(),
         [
             (&anna, "Anna.Schmidt@example.org"),
@@ -77,8 +97,7 @@ fn a_bereavement_reaches_the_partner_who_then_refuses_the_baby_food_samples() {
         ],
         &secret(),
         now,
-    )
-    .unwrap();
+    ));
     assert_eq!(list.len(), 1, "only anna has a suppression");
     let jsonl = list.to_jsonl();
     assert_no_reason("jsonl", &jsonl);
@@ -142,9 +161,12 @@ fn only_suppressions_active_at_now_are_exported() {
     for s in [ended, future, running] {
         engine.suppress(&mut p, s, now - Duration::days(60));
     }
-    let list =
-        SuppressionList::from_profiles(engine.taxonomy(), [(&p, "p@example.org")], &secret(), now)
-            .unwrap();
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&p, "p@example.org")],
+        &secret(),
+        now,
+    ));
     let scopes: Vec<_> = list.iter().map(|e| e.scope().clone()).collect();
     assert_eq!(scopes, [ExportScope::Channel(Channel::Email)]);
     assert_eq!(list.entries()[0].until(), Some(now + Duration::days(30)));
@@ -199,20 +221,25 @@ fn no_format_ever_contains_a_reason() {
         profiles.push((p, format!("c{i}@example.org")));
     }
     let people: Vec<_> = profiles.iter().map(|(p, e)| (p, e.as_str())).collect();
-    let list =
-        SuppressionList::from_profiles(engine.taxonomy(), people.iter().copied(), &secret(), now)
-            .unwrap();
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        people.iter().copied(),
+        &secret(),
+        now,
+    ));
     assert_eq!(list.len(), 6 * 4);
     let mut feed = SuppressionFeed::new();
     feed.update(&list);
-    let ads = AdExclusionList::from_profiles(
-        engine.taxonomy(),
-        people.iter().copied(),
-        Purpose::Marketing,
-        Some("baby/food"),
-        now,
-    )
-    .unwrap();
+    let ads = complete(
+        AdExclusionList::from_profiles(
+            engine.taxonomy(),
+            people.iter().copied(),
+            Purpose::Marketing,
+            Some("baby/food"),
+            now,
+        )
+        .unwrap(),
+    );
     assert_eq!(ads.len(), 6);
 
     assert_no_reason("jsonl", &list.to_jsonl());
@@ -244,54 +271,59 @@ fn the_same_suppression_for_two_reasons_is_one_entry() {
     );
     // The same person under two profile records (not yet merged).
     let q = p.clone();
-    let list = SuppressionList::from_profiles(
+    let list = complete(SuppressionList::from_profiles(
         engine.taxonomy(),
         [(&p, "P@x.org"), (&q, "p@x.org ")],
         &secret(),
         since,
-    )
-    .unwrap();
+    ));
     assert_eq!(list.len(), 1);
 }
 
 #[test]
-fn export_errors_are_typed() {
+fn export_problems_and_errors_are_typed() {
     let engine = engine();
     let since = datetime!(2026-03-14 10:00 UTC);
     let mut p = Profile::new("customer-1");
+    let garden_tools = interest(&engine, "garden/tools");
     engine.suppress(
         &mut p,
-        Suppression::new(interest(&engine, "garden/tools"), Reason::OptOut, since),
+        Suppression::new(garden_tools, Reason::OptOut, since),
         since,
     );
+    let Scope::Interest(garden_tools) = garden_tools else {
+        unreachable!()
+    };
 
     // Exported with a taxonomy that does not know the interest.
     let small = Taxonomy::builder().interest("baby").build().unwrap();
-    let err =
-        SuppressionList::from_profiles(&small, [(&p, "a@b.org")], &secret(), since).unwrap_err();
-    assert!(
-        matches!(err, ExportError::UnknownInterest { .. }),
-        "{err:?}"
+    let export = SuppressionList::from_profiles(&small, [(&p, "a@b.org")], &secret(), since);
+    assert!(export.list.is_empty());
+    assert_eq!(
+        problems(&export.problems),
+        [(
+            1,
+            "customer-1",
+            &ProblemKind::UnknownInterest {
+                interest: garden_tools
+            }
+        )]
     );
-    assert!(
-        err.to_string()
-            .starts_with("profile \"customer-1\" suppresses interest #"),
-        "{err}"
+    assert_eq!(
+        export.problems[0].to_string(),
+        format!("item 1, profile \"customer-1\": suppression of interest {garden_tools} not exported: the taxonomy does not know the interest")
     );
 
-    let err = SuppressionList::from_profiles(engine.taxonomy(), [(&p, " \t")], &secret(), since)
-        .unwrap_err();
+    let export = SuppressionList::from_profiles(engine.taxonomy(), [(&p, " \t")], &secret(), since);
+    assert!(export.list.is_empty());
     assert_eq!(
-        err.to_string(),
-        "profile \"customer-1\" has an empty identifier"
+        export.problems[0].to_string(),
+        "item 1, profile \"customer-1\": empty identifier, nothing of the profile is exported"
     );
     // An empty identifier without an active suppression is never keyed.
     let q = Profile::new("customer-2");
-    assert!(
-        SuppressionList::from_profiles(engine.taxonomy(), [(&q, "")], &secret(), since)
-            .unwrap()
-            .is_empty()
-    );
+    let export = SuppressionList::from_profiles(engine.taxonomy(), [(&q, "")], &secret(), since);
+    assert!(export.is_complete() && export.list.is_empty());
 
     // Secrets.
     assert_eq!(KeySecret::new(b"short").unwrap_err().len, 5);
@@ -301,7 +333,7 @@ fn export_errors_are_typed() {
     );
     assert!(!format!("{:?}", secret()).contains("agreed"));
 
-    // An out-of-range instant, an unknown campaign path.
+    // An out-of-range instant is a problem of that suppression.
     let mut r = Profile::new("customer-3");
     let ancient = datetime!(0000-01-01 0:00 +01:00);
     engine.suppress(
@@ -309,19 +341,29 @@ fn export_errors_are_typed() {
         Suppression::new(Scope::All, Reason::Legal, ancient),
         since,
     );
-    let err =
-        SuppressionList::from_profiles(engine.taxonomy(), [(&r, "r@x.org")], &secret(), since)
-            .unwrap_err();
-    assert!(
-        matches!(
-            err,
-            ExportError::InvalidEntry {
-                error: EntryError::OutOfRange(_),
-                ..
+    let export =
+        SuppressionList::from_profiles(engine.taxonomy(), [(&r, "r@x.org")], &secret(), since);
+    assert!(export.list.is_empty());
+    assert_eq!(
+        problems(&export.problems),
+        [(
+            1,
+            "customer-3",
+            &ProblemKind::InvalidEntry {
+                scope: ExportScope::All,
+                error: EntryError::OutOfRange(ancient)
             }
-        ),
-        "{err:?}"
+        )]
     );
+    assert!(
+        export.problems[0].to_string().starts_with(
+            "item 1, profile \"customer-3\": suppression of all not exported: instant "
+        ),
+        "{}",
+        export.problems[0]
+    );
+
+    // An unknown campaign path is the caller's mistake: the whole call fails.
     let err = AdExclusionList::from_profiles(
         engine.taxonomy(),
         [(&p, "a@b.org")],
@@ -331,6 +373,216 @@ fn export_errors_are_typed() {
     )
     .unwrap_err();
     assert_eq!(err, ExportError::UnknownInterestPath("bbay".into()));
+}
+
+/// Anna's bereavement, Ben without an address, and Carl recorded with a
+/// bigger taxonomy and an instant from before year 0.
+struct OddBatch {
+    engine: Engine,
+    /// The taxonomy of the export: it lacks `garden` and `garden/tools`.
+    small: Taxonomy,
+    garden_tools: InterestId,
+    ancient: OffsetDateTime,
+    now: OffsetDateTime,
+    anna: Profile,
+    ben: Profile,
+    carl: Profile,
+}
+
+fn odd_batch() -> OddBatch {
+    let engine = engine();
+    let small = Taxonomy::builder()
+        .interest("baby/food")
+        .interest("baby/toys")
+        .interest("babyx")
+        .build()
+        .unwrap();
+    let since = datetime!(2026-03-14 10:00 UTC);
+    let now = since + Duration::days(200);
+    let garden_tools = engine.taxonomy().require("garden/tools").unwrap();
+    assert_eq!(small.path(garden_tools), None, "the export cannot name it");
+    assert_eq!(
+        small.require("baby").unwrap(),
+        engine.taxonomy().require("baby").unwrap(),
+        "but it names baby as the profiles do"
+    );
+    let ancient = datetime!(0000-01-01 0:00 +01:00);
+    let suppressed = |name: &str, suppressions: Vec<Suppression>| {
+        let mut p = Profile::new(name);
+        for s in suppressions {
+            engine.suppress(&mut p, s, since);
+        }
+        p
+    };
+    let anna = suppressed(
+        "anna",
+        vec![
+            Suppression::new(interest(&engine, "baby"), Reason::Bereavement, since),
+            Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, since),
+        ],
+    );
+    let ben = suppressed(
+        "ben",
+        vec![Suppression::new(
+            Scope::Channel(Channel::Ads),
+            Reason::OptOut,
+            since,
+        )],
+    );
+    let carl = suppressed(
+        "carl",
+        vec![
+            Suppression::new(Scope::Interest(garden_tools), Reason::Complaint, since),
+            Suppression::new(Scope::All, Reason::Legal, ancient),
+            Suppression::new(
+                Scope::Purpose(Purpose::Marketing),
+                Reason::Bereavement,
+                since,
+            ),
+        ],
+    );
+    OddBatch {
+        engine,
+        small,
+        garden_tools,
+        ancient,
+        now,
+        anna,
+        ben,
+        carl,
+    }
+}
+
+#[test]
+fn one_odd_record_does_not_keep_the_others_suppressions_from_the_partner() {
+    let b = odd_batch();
+    let export = SuppressionList::from_profiles(
+        &b.small,
+        [
+            (&b.anna, "anna@example.org"),
+            (&b.ben, "  "),
+            (&b.carl, "carl@example.org"),
+        ],
+        &secret(),
+        b.now,
+    );
+
+    // Everything that can be exported is, Carl's good suppression included.
+    let anna = SubjectKey::derive(&secret(), "anna@example.org");
+    let carl = SubjectKey::derive(&secret(), "carl@example.org");
+    let exported: Vec<_> = export
+        .list
+        .iter()
+        .map(|e| (*e.subject(), e.scope().clone()))
+        .collect();
+    let mut expected = vec![
+        (anna, ExportScope::Interest("baby".into())),
+        (anna, ExportScope::Channel(Channel::Post)),
+        (carl, ExportScope::Purpose(Purpose::Marketing)),
+    ];
+    expected.sort();
+    assert_eq!(exported, expected);
+    let received = SuppressionList::from_jsonl(&export.list.to_jsonl()).unwrap();
+    assert!(received.is_suppressed(
+        &anna,
+        Channel::Post,
+        Purpose::Marketing,
+        Some("baby/food"),
+        b.now
+    ));
+    assert!(received.is_suppressed(&carl, Channel::Email, Purpose::Marketing, None, b.now));
+
+    // Exactly the odd parts are reported, with the right profiles.
+    assert_eq!(
+        problems(&export.problems),
+        [
+            (2, "ben", &ProblemKind::EmptyIdentifier),
+            (
+                3,
+                "carl",
+                &ProblemKind::UnknownInterest {
+                    interest: b.garden_tools
+                }
+            ),
+            (
+                3,
+                "carl",
+                &ProblemKind::InvalidEntry {
+                    scope: ExportScope::All,
+                    error: EntryError::OutOfRange(b.ancient)
+                }
+            ),
+        ]
+    );
+    assert_eq!(export.problems[0].profile, ProfileId("ben".into()));
+    assert!(!export.is_complete());
+    // A problem report goes to logs: it names no reason either.
+    assert_no_reason(
+        "problems",
+        &format!("{:?} {}", export.problems, {
+            let shown: Vec<String> = export.problems.iter().map(ToString::to_string).collect();
+            shown.join("\n")
+        }),
+    );
+    assert_no_reason("jsonl", &export.list.to_jsonl());
+}
+
+#[test]
+fn one_odd_record_does_not_keep_the_others_out_of_the_ad_exclusions() {
+    let b = odd_batch();
+    let people = [
+        (&b.anna, "anna@example.org"),
+        (&b.ben, ""),
+        (&b.carl, "carl@example.org"),
+    ];
+    let export = AdExclusionList::from_profiles(
+        &b.small,
+        people,
+        Purpose::Marketing,
+        Some("baby/food"),
+        b.now,
+    )
+    .unwrap();
+    // Anna for her loss; Carl for his marketing opt-out (and for the
+    // suppression of everything: an ad list holds no instants, so its
+    // year does not matter here).
+    let mut expected = vec![
+        AdExclusionList::hash_email("anna@example.org"),
+        AdExclusionList::hash_email("carl@example.org"),
+    ];
+    expected.sort();
+    assert_eq!(export.list.hashes().collect::<Vec<_>>(), expected);
+    assert_eq!(
+        problems(&export.problems),
+        [
+            (2, "ben", &ProblemKind::EmptyIdentifier),
+            (
+                3,
+                "carl",
+                &ProblemKind::UnknownInterest {
+                    interest: b.garden_tools
+                }
+            ),
+        ]
+    );
+
+    // Ben is only a problem where he is to be excluded: his opt-out is of
+    // ads, so for service ads too. Nobody without a suppression is.
+    let nobody = Profile::new("dora");
+    let export = AdExclusionList::from_profiles(
+        b.engine.taxonomy(),
+        [(&nobody, ""), (&b.ben, "")],
+        Purpose::Service,
+        None,
+        b.now,
+    )
+    .unwrap();
+    assert!(export.list.is_empty());
+    assert_eq!(
+        problems(&export.problems),
+        [(2, "ben", &ProblemKind::EmptyIdentifier)]
+    );
+    assert_no_reason("ad problems", &format!("{:?}", export.problems));
 }
 
 #[test]
@@ -379,14 +631,16 @@ fn the_ad_platform_format_is_a_bare_hash_per_line() {
         people.push((p, format!("{name}@example.org")));
     }
     let excluded = |interest_path| {
-        let ads = AdExclusionList::from_profiles(
-            engine.taxonomy(),
-            people.iter().map(|(p, e)| (p, e.as_str())),
-            Purpose::Marketing,
-            interest_path,
-            since,
-        )
-        .unwrap();
+        let ads = complete(
+            AdExclusionList::from_profiles(
+                engine.taxonomy(),
+                people.iter().map(|(p, e)| (p, e.as_str())),
+                Purpose::Marketing,
+                interest_path,
+                since,
+            )
+            .unwrap(),
+        );
         people
             .iter()
             .filter(|(_, e)| ads.contains_email(e))
@@ -447,13 +701,12 @@ fn a_partner_polls_the_feed_and_stays_in_sync() {
     let mut anna = Profile::new("anna");
     let mut ben = Profile::new("ben");
     let export = |anna: &Profile, ben: &Profile, now| {
-        SuppressionList::from_profiles(
+        complete(SuppressionList::from_profiles(
             engine.taxonomy(),
             [(anna, "anna@example.org"), (ben, "ben@example.org")],
             &secret,
             now,
-        )
-        .unwrap()
+        ))
     };
 
     let mut feed = SuppressionFeed::new();
@@ -531,6 +784,10 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     traits::<FeedChange>();
     traits::<ChangeKind>();
     traits::<AdExclusionList>();
+    traits::<Export<SuppressionList>>();
+    traits::<Export<AdExclusionList>>();
+    traits::<ExportProblem>();
+    traits::<ProblemKind>();
     serde::<SubjectKey>();
     serde::<ExportScope>();
     serde::<SuppressionEntry>();
@@ -541,6 +798,8 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     error::<ExportError>();
     error::<EntryError>();
     error::<FeedError>();
+    error::<ExportProblem>();
+    error::<ProblemKind>();
     error::<tactful::export::SecretTooShort>();
     error::<tactful::export::InvalidSubjectKey>();
 }
@@ -676,5 +935,284 @@ proptest! {
         let versions: Vec<u64> = feed.changes_since(0).unwrap().iter().map(|c| c.version).collect();
         prop_assert!(versions.windows(2).all(|w| w[0] < w[1]));
         prop_assert_eq!(versions.last().copied().unwrap_or(0), feed.current_version());
+    }
+}
+
+// ---- Laws of a batch with odd records --------------------------------------
+
+/// One suppression of a generated record: fine, or odd in one way.
+#[derive(Debug, Clone)]
+enum Generated {
+    /// A scope the export's taxonomy can name, with a window in days from
+    /// `now` (ended, running or not yet begun).
+    Fine(Scope, i64, Option<i64>),
+    /// An interest the export's taxonomy does not know.
+    UnknownInterest(InterestId, i64),
+    /// Begins before year 0 in UTC.
+    Ancient(Scope),
+    /// Ends after year 9999 in UTC.
+    Endless(Scope),
+}
+
+/// One input item: the identifier is blank or not, and its suppressions.
+#[derive(Debug, Clone)]
+struct Record {
+    blank: bool,
+    suppressions: Vec<Generated>,
+}
+
+/// What a law expects of a problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Expected {
+    EmptyIdentifier,
+    UnknownInterest(InterestId),
+    InvalidEntry,
+}
+
+fn expected(kind: &ProblemKind) -> Expected {
+    match kind {
+        ProblemKind::EmptyIdentifier => Expected::EmptyIdentifier,
+        ProblemKind::UnknownInterest { interest } => Expected::UnknownInterest(*interest),
+        ProblemKind::InvalidEntry {
+            error: EntryError::OutOfRange(_),
+            ..
+        } => Expected::InvalidEntry,
+        other => panic!("unexpected problem {other:?}"),
+    }
+}
+
+/// The engine's taxonomy knows `garden` and `garden/tools`; the export's
+/// (`small`) does not, and numbers the rest the same.
+fn law_taxonomies() -> (Engine, Taxonomy) {
+    let small = Taxonomy::builder()
+        .interest("baby/food")
+        .interest("baby/toys")
+        .interest("babyx")
+        .build()
+        .unwrap();
+    (engine(), small)
+}
+
+const LAW_NOW: OffsetDateTime = datetime!(2026-10-01 0:00 UTC);
+
+fn arb_known_scope() -> impl Strategy<Value = Scope> {
+    let (engine, small) = law_taxonomies();
+    let known: Vec<Scope> = small
+        .iter()
+        .map(|(_, path)| interest(&engine, path))
+        .collect();
+    let channels = vec![Channel::Email, Channel::Post, Channel::Ads, Channel::Sms];
+    prop_oneof![
+        Just(Scope::All),
+        prop::sample::select(channels).prop_map(Scope::Channel),
+        prop::sample::select(Purpose::ALL.to_vec()).prop_map(Scope::Purpose),
+        prop::sample::select(known),
+    ]
+}
+
+fn arb_generated() -> impl Strategy<Value = Generated> {
+    let (engine, small) = law_taxonomies();
+    let unknown: Vec<InterestId> = engine
+        .taxonomy()
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|id| small.path(*id).is_none())
+        .collect();
+    assert!(!unknown.is_empty());
+    prop_oneof![
+        6 => (arb_known_scope(), -40i64..5, prop::option::of(1i64..60))
+            .prop_map(|(scope, since, len)| Generated::Fine(scope, since, len)),
+        2 => (prop::sample::select(unknown), -40i64..5)
+            .prop_map(|(id, since)| Generated::UnknownInterest(id, since)),
+        1 => arb_known_scope().prop_map(Generated::Ancient),
+        1 => arb_known_scope().prop_map(Generated::Endless),
+    ]
+}
+
+fn arb_records() -> impl Strategy<Value = Vec<Record>> {
+    let record = (
+        prop::bool::weighted(0.25),
+        prop::collection::vec(arb_generated(), 0..5),
+    )
+        .prop_map(|(blank, suppressions)| Record {
+            blank,
+            suppressions,
+        });
+    prop::collection::vec(record, 0..7)
+}
+
+/// A generated batch, built: each item's profile with every suppression
+/// (`full`), the same profile with only its fine ones (`good`) and with
+/// all but its unknown interests (`good_for_ads`: an ad list holds no
+/// instants), the identifier, and the problems its active odd suppressions
+/// must cause in a suppression list.
+struct BuiltItem {
+    full: Profile,
+    good: Profile,
+    good_for_ads: Profile,
+    identifier: String,
+    odd: Vec<Expected>,
+}
+
+fn build(engine: &Engine, records: &[Record]) -> Vec<BuiltItem> {
+    let reasons = every_reason();
+    records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let name = format!("p{i}");
+            let mut full = Profile::new(name.as_str());
+            let mut good = Profile::new(name.as_str());
+            let mut good_for_ads = Profile::new(name.as_str());
+            let mut odd = Vec::new();
+            let mut seen: Vec<Suppression> = Vec::new();
+            for (j, g) in r.suppressions.iter().enumerate() {
+                let reason = reasons[(i + j) % reasons.len()];
+                let day = |d: i64| LAW_NOW + Duration::days(d);
+                let (s, problem) = match g {
+                    Generated::Fine(scope, since, len) => {
+                        let s = Suppression::new(*scope, reason, day(*since));
+                        let s = match len {
+                            Some(len) => s.until(day(*since + *len)).unwrap(),
+                            None => s,
+                        };
+                        (s, None)
+                    }
+                    Generated::UnknownInterest(id, since) => (
+                        Suppression::new(Scope::Interest(*id), reason, day(*since)),
+                        Some(Expected::UnknownInterest(*id)),
+                    ),
+                    Generated::Ancient(scope) => (
+                        Suppression::new(*scope, reason, datetime!(0000-01-01 0:00 +01:00)),
+                        Some(Expected::InvalidEntry),
+                    ),
+                    Generated::Endless(scope) => (
+                        Suppression::new(*scope, reason, day(-1))
+                            .until(datetime!(9999-12-31 23:30 -01:00))
+                            .unwrap(),
+                        Some(Expected::InvalidEntry),
+                    ),
+                };
+                // The engine keeps one copy of identical suppressions.
+                if seen.contains(&s) {
+                    continue;
+                }
+                seen.push(s);
+                if problem.is_none() {
+                    engine.suppress(&mut good, s, LAW_NOW);
+                }
+                if !matches!(problem, Some(Expected::UnknownInterest(_))) {
+                    engine.suppress(&mut good_for_ads, s, LAW_NOW);
+                }
+                if s.is_active(LAW_NOW) {
+                    odd.extend(problem);
+                }
+                engine.suppress(&mut full, s, LAW_NOW);
+            }
+            let identifier = if r.blank {
+                [" ", "", "\t\n"][i % 3].to_owned()
+            } else {
+                format!("P{i}@Example.org")
+            };
+            BuiltItem {
+                full,
+                good,
+                good_for_ads,
+                identifier,
+                odd,
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    /// The batch exports exactly what exporting each good record alone
+    /// exports (a good record: an item with an identifier, holding only
+    /// its fine suppressions), and reports exactly the odd parts.
+    #[test]
+    fn a_batch_exports_what_its_good_records_export_one_by_one(records in arb_records()) {
+        let (engine, small) = law_taxonomies();
+        let items = build(&engine, &records);
+        let secret = secret();
+        let batch = SuppressionList::from_profiles(
+            &small,
+            items.iter().map(|it| (&it.full, it.identifier.as_str())),
+            &secret,
+            LAW_NOW,
+        );
+
+        let mut one_by_one = Vec::new();
+        let mut want = Vec::new();
+        for (position, it) in (1..).zip(&items) {
+            want.extend(it.odd.iter().map(|p| (position, it.full.id().clone(), p.clone())));
+            // Under any identifier, does the good record export something?
+            let probe = if it.identifier.trim().is_empty() { "probe" } else { it.identifier.as_str() };
+            let alone = SuppressionList::from_profiles(&small, [(&it.good, probe)], &secret, LAW_NOW);
+            prop_assert!(alone.is_complete(), "{:?}", alone.problems);
+            if it.identifier.trim().is_empty() {
+                if !alone.list.is_empty() {
+                    want.push((position, it.full.id().clone(), Expected::EmptyIdentifier));
+                }
+            } else {
+                one_by_one.extend(alone.list);
+            }
+        }
+        prop_assert_eq!(&batch.list, &SuppressionList::from(one_by_one));
+        let got: Vec<_> = batch
+            .problems
+            .iter()
+            .map(|p| (p.position, p.profile.clone(), expected(&p.kind)))
+            .collect();
+        prop_assert_eq!(got, want);
+    }
+
+    /// The same law for the ad exclusion list, for any campaign: there
+    /// only unknown interests are odd.
+    #[test]
+    fn an_ad_batch_excludes_whom_its_good_records_exclude_one_by_one(
+        records in arb_records(),
+        purpose in prop::sample::select(Purpose::ALL.to_vec()),
+        campaign in prop::option::of(prop::sample::select(vec!["baby", "baby/food", "babyx"])),
+    ) {
+        let (engine, small) = law_taxonomies();
+        let items = build(&engine, &records);
+        let batch = AdExclusionList::from_profiles(
+            &small,
+            items.iter().map(|it| (&it.full, it.identifier.as_str())),
+            purpose,
+            campaign,
+            LAW_NOW,
+        )
+        .unwrap();
+
+        let mut one_by_one = BTreeSet::new();
+        let mut want = Vec::new();
+        for (position, it) in (1..).zip(&items) {
+            want.extend(
+                it.odd
+                    .iter()
+                    .filter(|p| matches!(p, Expected::UnknownInterest(_)))
+                    .map(|p| (position, it.full.id().clone(), p.clone())),
+            );
+            let probe = if it.identifier.trim().is_empty() { "probe@example.org" } else { it.identifier.as_str() };
+            let alone = AdExclusionList::from_profiles(&small, [(&it.good_for_ads, probe)], purpose, campaign, LAW_NOW)
+                .unwrap();
+            prop_assert!(alone.is_complete(), "{:?}", alone.problems);
+            if it.identifier.trim().is_empty() {
+                if !alone.list.is_empty() {
+                    want.push((position, it.full.id().clone(), Expected::EmptyIdentifier));
+                }
+            } else {
+                one_by_one.extend(alone.list.hashes().map(str::to_owned));
+            }
+        }
+        let got_hashes: BTreeSet<String> = batch.list.hashes().map(str::to_owned).collect();
+        prop_assert_eq!(got_hashes, one_by_one);
+        let got: Vec<_> = batch
+            .problems
+            .iter()
+            .map(|p| (p.position, p.profile.clone(), expected(&p.kind)))
+            .collect();
+        prop_assert_eq!(got, want);
     }
 }

@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::key::{normalize, write_hex};
-use super::list::ExportScope;
+use super::problem::{self, Export, ExportProblem, ProblemKind};
 use super::ExportError;
 use crate::consent::Purpose;
 use crate::profile::Profile;
@@ -87,17 +87,29 @@ impl AdExclusionList {
     /// `interest_path` if it targets an interest: every profile with a
     /// suppression active at `now` that covers a message on
     /// [`Channel::Ads`] for that purpose and interest (by the rules of
-    /// [`ExportScope::covers`]).
+    /// [`ExportScope::covers`](super::ExportScope::covers)).
+    ///
+    /// One odd record never fails the batch: everyone whose record is fine
+    /// is in [`Export::list`], and the problems are beside it.
     ///
     /// Each item pairs a profile with its e-mail address.
     ///
     /// # Errors
-    /// - [`ExportError::UnknownInterestPath`] if `interest_path` is not in
-    ///   `taxonomy` (a typo would otherwise exclude nobody);
-    /// - [`ExportError::UnknownInterest`] if a suppression names an interest
-    ///   that `taxonomy` does not know;
-    /// - [`ExportError::EmptyIdentifier`] if a profile to exclude has an
-    ///   empty address.
+    /// [`ExportError::UnknownInterestPath`] if `interest_path` is not in
+    /// `taxonomy` (a typo would otherwise exclude nobody). This concerns
+    /// the whole call, so nothing is exported.
+    ///
+    /// # Problems
+    /// Reported in [`Export::problems`], each naming the item's position
+    /// and profile; everything else is exported:
+    /// - [`ProblemKind::UnknownInterest`]: an active suppression names an
+    ///   interest that `taxonomy` does not know, so whether it covers the
+    ///   campaign cannot be told. It is left out; the profile's other
+    ///   suppressions still exclude the person.
+    /// - [`ProblemKind::EmptyIdentifier`]: the person is to be excluded but
+    ///   the address is empty after trimming, so nothing can be uploaded
+    ///   for them. An empty address of a person not to be excluded is no
+    ///   problem.
     ///
     /// # Example
     /// ```
@@ -115,10 +127,13 @@ impl AdExclusionList {
     ///
     /// let people = [(&anna, "anna@example.org"), (&ben, "ben@example.org")];
     /// let baby_food = AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("baby/food"), now)?;
-    /// assert!(baby_food.contains_email("anna@example.org"));
-    /// assert!(!baby_food.contains_email("ben@example.org"));
+    /// assert!(baby_food.is_complete());
+    /// assert!(baby_food.list.contains_email("anna@example.org"));
+    /// assert!(!baby_food.list.contains_email("ben@example.org"));
     /// let garden = AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("garden"), now)?;
-    /// assert!(garden.is_empty());
+    /// assert!(garden.list.is_empty());
+    /// // A typo in the campaign's path fails the call.
+    /// assert!(AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("gardn"), now).is_err());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_profiles<'p, 'e>(
@@ -127,34 +142,36 @@ impl AdExclusionList {
         purpose: Purpose,
         interest_path: Option<&str>,
         now: OffsetDateTime,
-    ) -> Result<Self, ExportError> {
+    ) -> Result<Export<Self>, ExportError> {
         if let Some(path) = interest_path {
             if taxonomy.id(path).is_none() {
                 return Err(ExportError::UnknownInterestPath(path.to_owned()));
             }
         }
         let mut list = Self::new();
-        for (profile, email) in profiles {
+        let mut problems = Vec::new();
+        for (position, (profile, email)) in (1..).zip(profiles) {
             let mut excluded = false;
-            for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-                let scope = ExportScope::from_scope(s.scope(), taxonomy).map_err(|interest| {
-                    ExportError::UnknownInterest {
-                        profile: profile.id().clone(),
-                        interest,
-                    }
-                })?;
-                excluded |= scope.covers(Channel::Ads, purpose, interest_path);
-            }
-            if excluded {
-                if email.trim().is_empty() {
-                    return Err(ExportError::EmptyIdentifier {
-                        profile: profile.id().clone(),
-                    });
+            for active in problem::active(profile, taxonomy, now) {
+                match active.scope {
+                    Ok(scope) => excluded |= scope.covers(Channel::Ads, purpose, interest_path),
+                    Err(kind) => problems.push(ExportProblem::new(position, profile, kind)),
                 }
+            }
+            if !excluded {
+                continue;
+            }
+            if email.trim().is_empty() {
+                problems.push(ExportProblem::new(
+                    position,
+                    profile,
+                    ProblemKind::EmptyIdentifier,
+                ));
+            } else {
                 list.insert_email(email);
             }
         }
-        Ok(list)
+        Ok(Export { list, problems })
     }
 
     /// Adds an address (hashed); `false` if it was already present.

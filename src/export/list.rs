@@ -11,6 +11,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::feed::{ChangeKind, FeedChange};
 use super::key::{InvalidSubjectKey, KeySecret, SubjectKey};
+use super::problem::{self, Export, ExportProblem, ProblemKind};
 use super::ExportError;
 use crate::consent::Purpose;
 use crate::profile::Profile;
@@ -137,7 +138,8 @@ impl ExportScope {
         }
     }
 
-    /// The exported form of a scope; the unknown interest on failure.
+    /// The exported form of a suppression's scope; the unknown interest on
+    /// failure. The one place where an interest handle becomes its path.
     pub(super) fn from_scope(scope: Scope, taxonomy: &Taxonomy) -> Result<Self, InterestId> {
         Ok(match scope {
             Scope::All => Self::All,
@@ -288,7 +290,24 @@ impl SuppressionEntry {
         since: OffsetDateTime,
         until: Option<OffsetDateTime>,
     ) -> Result<Self, EntryError> {
-        if let ExportScope::Interest(path) = &scope {
+        let (since, until) = Self::check(&scope, since, until)?;
+        Ok(Self {
+            subject,
+            scope,
+            since,
+            until,
+        })
+    }
+
+    /// The checks of [`new`](Self::new), without a subject: the window in
+    /// UTC. Lets a batch report an invalid suppression of a profile that
+    /// has no key.
+    fn check(
+        scope: &ExportScope,
+        since: OffsetDateTime,
+        until: Option<OffsetDateTime>,
+    ) -> Result<(OffsetDateTime, Option<OffsetDateTime>), EntryError> {
+        if let ExportScope::Interest(path) = scope {
             if !valid_path(path) {
                 return Err(EntryError::InvalidPath(path.clone()));
             }
@@ -300,12 +319,7 @@ impl SuppressionEntry {
                 return Err(EntryError::EmptyWindow { since, until });
             }
         }
-        Ok(Self {
-            subject,
-            scope,
-            since,
-            until,
-        })
+        Ok((since, until))
     }
 
     /// Reads an entry from the five text fields of the formats (the CSV
@@ -551,7 +565,9 @@ impl SuppressionList {
         Self::default()
     }
 
-    /// Exports the suppressions of `profiles` active at `now`.
+    /// Exports the suppressions of `profiles` active at `now`: the list of
+    /// everyone whose record is fine, and beside it the problems of the
+    /// records that are not. One odd record never fails the batch.
     ///
     /// Each item pairs a profile with the identifier the partner also holds
     /// (the e-mail address, a customer id), which is [`normalize`]d and
@@ -560,15 +576,25 @@ impl SuppressionList {
     /// exported. Identical entries (the same person suppressed twice for
     /// the same scope and window, for different reasons) appear once.
     ///
-    /// [`normalize`]: super::normalize
+    /// # Problems
+    /// Reported in [`Export::problems`], each naming the item's position
+    /// and profile; everything else is exported:
+    /// - [`ProblemKind::UnknownInterest`]: an active suppression names an
+    ///   interest that `taxonomy` does not know. That suppression is left
+    ///   out, the profile's others are exported.
+    /// - [`ProblemKind::InvalidEntry`]: an active suppression has an
+    ///   instant outside the years 0 to 9999 ([`EntryError::OutOfRange`]).
+    ///   That suppression is left out, the profile's others are exported.
+    /// - [`ProblemKind::EmptyIdentifier`]: the identifier is empty after
+    ///   trimming and the profile has at least one suppression to export.
+    ///   Nothing of the profile is exported (it would share its key with
+    ///   everyone else without one); its suppressions are still checked,
+    ///   so all of a record's problems come in one run.
     ///
-    /// # Errors
-    /// - [`ExportError::UnknownInterest`] if a suppression names an interest
-    ///   that `taxonomy` does not know;
-    /// - [`ExportError::EmptyIdentifier`] if a profile with an active
-    ///   suppression has an identifier that is empty after trimming;
-    /// - [`ExportError::InvalidEntry`] for a suppression instant outside
-    ///   the years 0 to 9999 ([`EntryError::OutOfRange`]).
+    /// A profile without an active suppression is never keyed, so its
+    /// identifier may be empty.
+    ///
+    /// [`normalize`]: super::normalize
     ///
     /// # Example
     /// ```
@@ -585,7 +611,12 @@ impl SuppressionList {
     /// engine.suppress(&mut anna, s, t);
     ///
     /// let secret = KeySecret::new([42u8; 32])?;
-    /// let list = SuppressionList::from_profiles(&taxonomy, [(&anna, "anna@example.org")], &secret, t)?;
+    /// let export = SuppressionList::from_profiles(&taxonomy, [(&anna, "anna@example.org")], &secret, t);
+    /// for problem in &export.problems {
+    ///     eprintln!("not exported: {problem}");
+    /// }
+    /// assert!(export.is_complete());
+    /// let list = export.list;
     /// let key = SubjectKey::derive(&secret, "ANNA@example.org");
     /// assert!(list.contains(&key));
     /// assert!(list.is_suppressed(&key, Channel::Phone, Purpose::Service, None, t));
@@ -597,38 +628,52 @@ impl SuppressionList {
         profiles: impl IntoIterator<Item = (&'p Profile, &'i str)>,
         secret: &KeySecret,
         now: OffsetDateTime,
-    ) -> Result<Self, ExportError> {
+    ) -> Export<Self> {
         let mut entries = Vec::new();
-        for (profile, identifier) in profiles {
+        let mut problems = Vec::new();
+        for (position, (profile, identifier)) in (1..).zip(profiles) {
+            let blank = identifier.trim().is_empty();
             let mut key = None;
-            for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-                let subject = match key {
-                    Some(k) => k,
-                    None => {
-                        if identifier.trim().is_empty() {
-                            return Err(ExportError::EmptyIdentifier {
-                                profile: profile.id().clone(),
-                            });
-                        }
-                        *key.insert(SubjectKey::derive(secret, identifier))
+            let mut unkeyed = false;
+            for active in problem::active(profile, taxonomy, now) {
+                let checked = active.scope.and_then(|scope| {
+                    match SuppressionEntry::check(&scope, active.since, active.until) {
+                        Ok((since, until)) => Ok((scope, since, until)),
+                        Err(error) => Err(ProblemKind::InvalidEntry { scope, error }),
+                    }
+                });
+                let (scope, since, until) = match checked {
+                    Ok(fine) => fine,
+                    Err(kind) => {
+                        problems.push(ExportProblem::new(position, profile, kind));
+                        continue;
                     }
                 };
-                let scope = ExportScope::from_scope(s.scope(), taxonomy).map_err(|interest| {
-                    ExportError::UnknownInterest {
-                        profile: profile.id().clone(),
-                        interest,
-                    }
-                })?;
-                let entry = SuppressionEntry::new(subject, scope, s.since(), s.ends()).map_err(
-                    |error| ExportError::InvalidEntry {
-                        profile: profile.id().clone(),
-                        error,
-                    },
-                )?;
-                entries.push(entry);
+                if blank {
+                    unkeyed = true;
+                    continue;
+                }
+                // Keyed once per item, and only if something is exported.
+                let subject = *key.get_or_insert_with(|| SubjectKey::derive(secret, identifier));
+                entries.push(SuppressionEntry {
+                    subject,
+                    scope,
+                    since,
+                    until,
+                });
+            }
+            if unkeyed {
+                problems.push(ExportProblem::new(
+                    position,
+                    profile,
+                    ProblemKind::EmptyIdentifier,
+                ));
             }
         }
-        Ok(Self::from(entries))
+        Export {
+            list: Self::from(entries),
+            problems,
+        }
     }
 
     /// Adds an entry; `false` if it was already present.

@@ -22,6 +22,19 @@
 //! - [`SuppressionFeed`]: versioned added/removed changes so partners can
 //!   poll instead of re-downloading everything.
 //! - [`AdExclusionList`]: the unkeyed format ad platforms require.
+//! - [`Export`]: what a batch export returns, the list and the
+//!   [`ExportProblem`]s of the records that could not be exported.
+//!
+//! ## One odd record never fails a batch
+//! [`SuppressionList::from_profiles`] and [`AdExclusionList::from_profiles`]
+//! export everyone whose record is fine and report the rest beside the
+//! list: an operator exporting a million people must not export nobody's
+//! bereavement because a neighbour's address is empty. Each
+//! [`ExportProblem`] names the item's position, the profile and the
+//! [`ProblemKind`]; a profile with one suppression the taxonomy cannot
+//! name still has its other suppressions exported. Only a mistake in the
+//! call itself, such as an unknown interest path to target, is an
+//! [`ExportError`] for the whole call.
 //!
 //! ## Normalization
 //! An identifier is normalized by trimming surrounding whitespace
@@ -42,6 +55,7 @@
 //!
 //! ## Example
 //! ```
+//! use tactful::export::Export;
 //! use tactful::*;
 //! use time::macros::datetime;
 //!
@@ -54,7 +68,12 @@
 //!
 //! // Operator: export with the secret agreed with the partner.
 //! let secret = KeySecret::new(b"shared-with-partner-out-of-band")?;
-//! let list = SuppressionList::from_profiles(engine.taxonomy(), [(&anna, "Anna@Example.org")], &secret, now)?;
+//! let Export { list, problems } =
+//!     SuppressionList::from_profiles(engine.taxonomy(), [(&anna, "Anna@Example.org")], &secret, now);
+//! for problem in &problems {
+//!     eprintln!("not exported: {problem}"); // log them, fix the records
+//! }
+//! assert!(problems.is_empty());
 //! let jsonl = list.to_jsonl();
 //! assert!(!jsonl.contains("bereavement"));
 //!
@@ -70,57 +89,34 @@ mod csv;
 mod feed;
 mod key;
 mod list;
+mod problem;
 
 pub use ad::AdExclusionList;
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
 pub use list::{EntryError, ExportScope, SuppressionEntry, SuppressionList};
+pub use problem::{Export, ExportProblem, ProblemKind};
 
-use crate::profile::ProfileId;
-use crate::taxonomy::InterestId;
 use thiserror::Error;
 
-/// Why a suppression list could not be built, read or written.
+/// Why a whole call failed: reading a list, or an export whose arguments
+/// are wrong.
+///
+/// A problem with one profile's record never fails a batch export; it is
+/// an [`ExportProblem`] beside the exported list in [`Export`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ExportError {
-    /// A profile has an interest suppression whose handle the taxonomy does
-    /// not know (the profile was built with another taxonomy). Export with
-    /// the taxonomy the profile was recorded with.
-    #[error("profile {:?} suppresses interest {interest}, which the taxonomy does not know", .profile.0)]
-    UnknownInterest {
-        /// The profile.
-        profile: ProfileId,
-        /// The unknown handle.
-        interest: InterestId,
-    },
     /// An interest path that the taxonomy does not contain (a typo would
     /// otherwise silently exclude nobody).
     #[error("unknown interest path {0:?}")]
     UnknownInterestPath(String),
-    /// The identifier to key is empty after trimming: every such person
-    /// would share one key. Pass the person's e-mail address or customer id.
-    #[error("profile {:?} has an empty identifier", .profile.0)]
-    EmptyIdentifier {
-        /// The profile.
-        profile: ProfileId,
-    },
     /// An e-mail address given to [`AdExclusionList::from_emails`] is empty
     /// after trimming.
     #[error("e-mail address number {position} is empty")]
     EmptyEmail {
         /// 1-based position in the input.
         position: usize,
-    },
-    /// A suppression cannot be written as an entry, in practice because an
-    /// instant lies outside the years 0 to 9999 ([`EntryError::OutOfRange`]).
-    #[error("profile {:?}: {error}", .profile.0)]
-    InvalidEntry {
-        /// The profile.
-        profile: ProfileId,
-        /// What is wrong.
-        #[source]
-        error: EntryError,
     },
     /// A JSON Lines record could not be read.
     #[error("jsonl line {line}, column {column}: {message}")]
