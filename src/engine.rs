@@ -546,13 +546,21 @@ impl Engine {
                 .orphans_mut()
                 .erase(root.as_deref(), tomb.at, tomb.signals_only);
         let tombs = profile.tombstones_mut();
-        // A newer tombstone of the same or a wider scope subsumes older ones.
-        tombs.retain(|t| {
-            !(t.at <= tomb.at
-                && subsumes(tax, &tomb.scope, &t.scope)
-                && (t.signals_only || !tomb.signals_only))
+        // An erasure an existing tombstone already covers leaves no new one.
+        let covered = tombs.iter().any(|t| {
+            tomb.at <= t.at
+                && subsumes(tax, &t.scope, &tomb.scope)
+                && (tomb.signals_only || !t.signals_only)
         });
-        tombs.push(tomb);
+        if !covered {
+            // A newer tombstone of the same or a wider scope subsumes older ones.
+            tombs.retain(|t| {
+                !(t.at <= tomb.at
+                    && subsumes(tax, &tomb.scope, &t.scope)
+                    && (t.signals_only || !tomb.signals_only))
+            });
+            tombs.push(tomb);
+        }
         self.prepare(profile, tomb.at);
         removed
     }
@@ -673,6 +681,9 @@ impl Engine {
             }
         }
         union_into(profile.tombstones_mut(), other.tombstones());
+        let tombs = std::mem::take(profile.tombstones_mut());
+        *profile.tombstones_mut() =
+            crate::profile::newest_per_scope(tombs, |t| t.scope, |t| (t.at, t.signals_only));
         let tombs = TombIndex::new(profile.tombstones());
         let mut series = std::mem::take(&mut profile.store_mut().series);
         series.extend(other.store().series.iter().cloned());

@@ -426,7 +426,11 @@ fn scoped_threads_record_and_read_with_one_engine_like_one_thread() {
     let (profiles, want) = sequential();
     let want_json: Vec<String> = profiles
         .iter()
-        .map(|p| serde_json::to_string(p).unwrap())
+        .map(|p| engine.save_json(p).unwrap())
+        .collect();
+    let want_binary: Vec<Vec<u8>> = profiles
+        .iter()
+        .map(|p| engine.save_binary(p).unwrap())
         .collect();
 
     // Each thread builds its own profiles through the shared engine (record,
@@ -453,9 +457,14 @@ fn scoped_threads_record_and_read_with_one_engine_like_one_thread() {
     }
     let got_json: Vec<String> = got_profiles
         .iter()
-        .map(|p| serde_json::to_string(p).unwrap())
+        .map(|p| engine.save_json(p).unwrap())
         .collect();
     assert_eq!(want_json, got_json);
+    let got_binary: Vec<Vec<u8>> = got_profiles
+        .iter()
+        .map(|p| engine.save_binary(p).unwrap())
+        .collect();
+    assert_eq!(want_binary, got_binary);
     assert_eq!(profiles, &got_profiles);
     assert_same_answers(want, &got);
 }

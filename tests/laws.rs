@@ -1,4 +1,4 @@
-//! Property tests: the laws of scoring, consent, suppression, merge, compaction and serde, checked against a naive reference scorer written straight from DESIGN.md.
+//! Property tests: the laws of scoring, consent, suppression, merge, compaction, storage and serde, checked against a naive reference scorer written straight from DESIGN.md.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeSet;
@@ -852,6 +852,59 @@ fn needs(rule: &Rule, covered: &dyn Fn(usize) -> bool) -> bool {
 // Helpers
 // ---------------------------------------------------------------------------
 
+/// The profile written in both stored forms and read back at `now` by the
+/// same engine: `(form, profile read back)`. Writing what was read back
+/// gives the same text and bytes again.
+fn through_storage(
+    engine: &Engine,
+    p: &Profile,
+    now: OffsetDateTime,
+) -> Result<[(&'static str, Profile); 2], TestCaseError> {
+    let json = engine.save_json(p).unwrap();
+    let from_json = engine
+        .load_profile(&json, now)
+        .map_err(|e| TestCaseError::fail(format!("{e}: {json}")))?;
+    prop_assert_eq!(
+        engine.save_json(&from_json).unwrap(),
+        json,
+        "JSON is not stable"
+    );
+    let bytes = engine.save_binary(p).unwrap();
+    let from_binary = engine
+        .load_profile_binary(&bytes, now)
+        .map_err(|e| TestCaseError::fail(format!("{e}: {bytes:?}")))?;
+    prop_assert_eq!(
+        engine.save_binary(&from_binary).unwrap(),
+        bytes,
+        "binary form is not stable"
+    );
+    Ok([("json", from_json), ("binary", from_binary)])
+}
+
+/// An engine whose taxonomy is `PATHS` without the subtree at `root`, with
+/// the same policy and the overrides and special categories whose paths
+/// it keeps.
+fn engine_without(w: &World, root: usize) -> Engine {
+    let kept: Vec<usize> = (0..N).filter(|k| !within(*k, root)).collect();
+    let mut b = Taxonomy::builder();
+    for &k in &kept {
+        b = b.interest(PATHS[k].0);
+    }
+    if kept.contains(&SPECIAL[0]) {
+        b = b.sensitive(PATHS[SPECIAL[0]].0, SpecialCategory::Health);
+    }
+    if kept.contains(&SPECIAL[1]) {
+        b = b.sensitive(PATHS[SPECIAL[1]].0, SpecialCategory::Politics);
+    }
+    if kept.contains(&HL_NODE) {
+        b = b.half_life(PATHS[HL_NODE].0, Duration::hours(w.tax.hl_hours));
+    }
+    if kept.contains(&MA_NODE) {
+        b = b.max_age(PATHS[MA_NODE].0, Duration::days(w.tax.ma_days));
+    }
+    Engine::new(b.build().unwrap(), w.pol.build())
+}
+
 fn rt<T: Serialize + DeserializeOwned>(x: &T) -> T {
     let json = serde_json::to_string(x).unwrap();
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"))
@@ -1098,9 +1151,10 @@ proptest! {
         weights in prop::collection::vec(0.0f64..1e3, 0..16),
     ) {
         let (w, p) = s.build();
-        let back = rt(&p);
-        prop_assert_eq!(&back, &p);
-        same_scores(&w, &w.engine.scores(&back, now), &w.engine.scores(&p, now))?;
+        for (form, back) in through_storage(&w.engine, &p, now)? {
+            prop_assert_eq!(&back, &p, "{} round trip", form);
+            same_scores(&w, &w.engine.scores(&back, now), &w.engine.scores(&p, now))?;
+        }
 
         prop_assert_eq!(&rt(w.engine.taxonomy()), w.engine.taxonomy());
         let json = serde_json::to_string(w.engine.taxonomy()).unwrap();
@@ -1131,6 +1185,71 @@ proptest! {
         for x in weights {
             let weight = Weight::new(x).unwrap();
             prop_assert_eq!(rt(&weight), weight, "{} does not survive JSON", x);
+        }
+    }
+
+    #[test]
+    fn a_removed_subtree_is_kept_as_orphans_and_given_back(
+        s in scenario(),
+        now in instant_in(0..WINDOW_DAYS + 20),
+        root in 0..N,
+    ) {
+        let (w, p) = s.build();
+        let small = engine_without(&w, root);
+        let forms = [
+            ("json", w.engine.save_json(&p).unwrap().into_bytes()),
+            ("binary", w.engine.save_binary(&p).unwrap()),
+        ];
+        for (form, data) in forms {
+            let back = if form == "json" {
+                small.load_profile(std::str::from_utf8(&data).unwrap(), now)
+            } else {
+                small.load_profile_binary(&data, now)
+            };
+            let back = back.map_err(|e| TestCaseError::fail(format!("{form}: {e}")))?;
+            // Nothing dropped, nothing re-targeted: what the small taxonomy
+            // lacks is orphaned, by path, and nothing else is.
+            let orphans = back.orphans();
+            prop_assert_eq!(back.stored_events() + orphans.events().len(), p.stored_events());
+            for path in orphans.paths() {
+                prop_assert!(within(node_of_path(path), root), "{path} orphaned without {}", PATHS[root].0);
+            }
+            let in_root = |id: InterestId| within(w.node(id), root);
+            let events_in_root = p.events().iter().filter(|e| in_root(e.interest())).count();
+            prop_assert_eq!(orphans.events().len(), events_in_root, "{}", form);
+            let sups_in_root = p
+                .suppressions()
+                .iter()
+                .filter(|x| matches!(x.scope(), Scope::Interest(i) if in_root(i)))
+                .count();
+            prop_assert_eq!(orphans.suppressions().len(), sups_in_root, "{}", form);
+            prop_assert_eq!(
+                back.suppressions().len() + sups_in_root,
+                p.suppressions().len(),
+                "{}", form
+            );
+            // Outside the removed subtree and its ancestors, scores are the same.
+            let (a, b) = (w.engine.scores(&p, now), small.scores(&back, now));
+            for (k, id) in w.ids.iter().enumerate() {
+                if within(k, root) || within(root, k) {
+                    continue;
+                }
+                let there = small.taxonomy().require(PATHS[k].0).unwrap();
+                let (x, y) = (a.get(*id).unwrap(), b.get(there).unwrap());
+                prop_assert!(close(x.score, y.score), "{}: {} vs {}", PATHS[k].0, x.score, y.score);
+                prop_assert_eq!(
+                    (x.events, x.days, x.established),
+                    (y.events, y.days, y.established),
+                    "{}", PATHS[k].0
+                );
+            }
+            // Written back by the small engine: the full engine reads the original.
+            let json = small.save_json(&back).unwrap();
+            prop_assert_eq!(&small.load_profile(&json, now).unwrap(), &back);
+            prop_assert_eq!(&w.engine.load_profile(&json, now).unwrap(), &p, "{} via JSON", form);
+            let bytes = small.save_binary(&back).unwrap();
+            prop_assert_eq!(&small.load_profile_binary(&bytes, now).unwrap(), &back);
+            prop_assert_eq!(&w.engine.load_profile_binary(&bytes, now).unwrap(), &p, "{} via binary", form);
         }
     }
 
@@ -1180,7 +1299,8 @@ proptest! {
     ) {
         let (w, p) = s.build();
         let mut merged = p.clone();
-        w.engine.merge(&mut merged, &p);
+        let joined = w.engine.merge(&mut merged, &p);
+        prop_assert_eq!(joined.dropped_events, 0);
         prop_assert_eq!(merged.events(), p.events());
         for now in interesting_nows(&w, &p, &nows) {
             let a = w.engine.scores(&p, now);

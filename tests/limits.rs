@@ -82,9 +82,8 @@ fn events_and_interests_per_profile_are_bounded() {
     assert_eq!(p.refusals().get(RefusalKind::Limit), 2);
 }
 
-#[test]
-fn loading_a_profile_checks_size_counts_and_interests() {
-    let e = engine(Limits::default());
+/// A profile with four views of `a/x` at `t0 + 0..4 h`.
+fn four_views(e: &Engine) -> Profile {
     let x = e.taxonomy().require("a/x").unwrap();
     let mut p = person();
     let t0 = datetime!(2026-01-02 0:00 UTC);
@@ -93,15 +92,24 @@ fn loading_a_profile_checks_size_counts_and_interests() {
         e.record(&mut p, Event::new(x, Signal::View, at), at)
             .unwrap();
     }
-    let json = serde_json::to_string(&p).unwrap();
-    let now = t0 + Duration::days(1);
-    let back = e.load_profile(&json, now).unwrap();
-    assert_eq!(back, p);
+    p
+}
+
+#[test]
+fn loading_a_profile_checks_size_counts_and_interests() {
+    let e = engine(Limits::default());
+    let mut p = four_views(&e);
+    let now = datetime!(2026-01-03 0:00 UTC);
+    let json = e.save_json(&p).unwrap();
+    let bytes = e.save_binary(&p).unwrap();
+    assert_eq!(e.load_profile(&json, now).unwrap(), p);
+    assert_eq!(e.load_profile_binary(&bytes, now).unwrap(), p);
 
     let small = engine(Limits {
         max_profile_bytes: 100,
         ..Limits::default()
     });
+    assert!(json.len() > 100);
     assert!(matches!(
         small.load_profile(&json, now),
         Err(ProfileError::TooLarge {
@@ -109,36 +117,162 @@ fn loading_a_profile_checks_size_counts_and_interests() {
             ..
         })
     ));
+    let tight = engine(Limits {
+        max_profile_bytes: bytes.len() - 1,
+        ..Limits::default()
+    });
+    assert_eq!(
+        tight.load_profile_binary(&bytes, now).unwrap_err(),
+        ProfileError::TooLarge {
+            limit: Limit::ProfileBytes,
+            actual: bytes.len(),
+            max: bytes.len() - 1
+        }
+    );
     let few = engine(Limits {
         max_events: 3,
         ..Limits::default()
     });
+    let too_many = ProfileError::TooLarge {
+        limit: Limit::Events,
+        actual: 4,
+        max: 3,
+    };
+    assert_eq!(few.load_profile(&json, now).unwrap_err(), too_many);
+    assert_eq!(few.load_profile_binary(&bytes, now).unwrap_err(), too_many);
+
+    // A second interest against a limit of one.
+    let y = e.taxonomy().require("a/y").unwrap();
+    let at = datetime!(2026-01-02 6:00 UTC);
+    e.record(&mut p, Event::new(y, Signal::View, at), at)
+        .unwrap();
+    let one = engine(Limits {
+        max_interests: 1,
+        ..Limits::default()
+    });
+    let two = ProfileError::TooLarge {
+        limit: Limit::Interests,
+        actual: 2,
+        max: 1,
+    };
     assert_eq!(
-        few.load_profile(&json, now).unwrap_err(),
-        ProfileError::TooLarge {
-            limit: Limit::Events,
-            actual: 4,
-            max: 3
-        }
+        one.load_profile(&e.save_json(&p).unwrap(), now)
+            .unwrap_err(),
+        two
     );
-    let tiny = Engine::new(
-        Taxonomy::builder().interest("a").build().unwrap(),
-        DecayPolicy::default(),
+    assert_eq!(
+        one.load_profile_binary(&e.save_binary(&p).unwrap(), now)
+            .unwrap_err(),
+        two
     );
-    assert!(matches!(
-        tiny.load_profile(&json, now),
-        Err(ProfileError::UnknownInterest {
-            field: "events",
-            ..
-        })
-    ));
+
+    // Errors name the field.
     let err = e
-        .load_profile(r#"{"id": "p", "level": "loud"}"#, now)
+        .load_profile(
+            r#"{"format": "tactful-profile", "version": 2, "id": "p", "level": "loud"}"#,
+            now,
+        )
         .unwrap_err();
     assert!(
         err.to_string().starts_with("level: unknown variant"),
         "{err}"
     );
+}
+
+/// An interest the loading engine's taxonomy lacks is neither refused nor
+/// re-targeted nor dropped: its events are kept as orphans, by path, and
+/// written back, so the original engine reads the original profile again.
+#[test]
+fn an_interest_the_taxonomy_lacks_is_kept_as_orphans_and_written_back() {
+    let e = engine(Limits::default());
+    let p = four_views(&e);
+    let now = datetime!(2026-01-03 0:00 UTC);
+    let tiny = Engine::new(
+        Taxonomy::builder().interest("a").build().unwrap(),
+        DecayPolicy::default(),
+    );
+    let t0 = datetime!(2026-01-02 0:00 UTC);
+    let stored = [
+        ("json", e.save_json(&p).unwrap().into_bytes()),
+        ("binary", e.save_binary(&p).unwrap()),
+    ];
+    for (form, data) in stored {
+        let back = match form {
+            "json" => tiny.load_profile(std::str::from_utf8(&data).unwrap(), now),
+            _ => tiny.load_profile_binary(&data, now),
+        }
+        .unwrap();
+        assert_eq!(back.stored_events(), 0, "{form}: nothing re-targeted");
+        assert_eq!(back.orphans().paths(), ["a/x"], "{form}");
+        let orphaned: Vec<_> = back.orphans().events().collect();
+        assert_eq!(orphaned.len(), 4, "{form}");
+        for (k, o) in orphaned.iter().enumerate() {
+            assert_eq!(o.interest, "a/x");
+            assert_eq!(o.signal, Signal::View);
+            assert_eq!(o.at, t0 + Duration::hours(k as i64));
+            assert_eq!((o.source, o.context), (Source::FirstParty, Context::OnSite));
+            assert!(!o.gift);
+            assert_eq!(o.weight, Weight::ONE);
+        }
+        // Nothing of the orphan counts for the ancestor `a` the tiny taxonomy has.
+        let a = tiny.taxonomy().require("a").unwrap();
+        assert_eq!(tiny.scores(&back, now).score(a), 0.0, "{form}");
+
+        let again = tiny.load_profile(&tiny.save_json(&back).unwrap(), now);
+        assert_eq!(again.unwrap(), back, "{form}: orphans round-trip");
+        assert_eq!(
+            e.load_profile(&tiny.save_json(&back).unwrap(), now)
+                .unwrap(),
+            p,
+            "{form}: JSON written back by the tiny engine"
+        );
+        assert_eq!(
+            e.load_profile_binary(&tiny.save_binary(&back).unwrap(), now)
+                .unwrap(),
+            p,
+            "{form}: binary written back by the tiny engine"
+        );
+    }
+}
+
+/// Suppressions, tombstones and declared preferences have no count limit:
+/// adding them is never refused (they protect the person), so loading takes
+/// as many as were written, far beyond the 1,024 that 0.1 refused.
+#[test]
+fn protective_data_loads_in_any_number() {
+    let e = engine(Limits::default());
+    let tax = e.taxonomy();
+    let ids = [
+        tax.require("a").unwrap(),
+        tax.require("a/x").unwrap(),
+        tax.require("a/y").unwrap(),
+        tax.require("b").unwrap(),
+    ];
+    let mut p = person();
+    let t0 = datetime!(2026-01-02 0:00 UTC);
+    for k in 0..3_000i64 {
+        let since = t0 + Duration::minutes(k);
+        let scope = match k % 3 {
+            0 => Scope::Channel(Channel::Email),
+            1 => Scope::Purpose(Purpose::Marketing),
+            _ => Scope::Interest(ids[(k % 4) as usize]),
+        };
+        let s = Suppression::new(scope, Reason::OptOut, since)
+            .until(since + Duration::hours(1))
+            .unwrap();
+        e.suppress(&mut p, s, since);
+    }
+    assert_eq!(p.suppressions().len(), 3_000);
+    for (k, id) in ids.iter().enumerate() {
+        p.like(*id, t0 + Duration::days(k as i64));
+    }
+    e.erase_interest(&mut p, ids[3], t0);
+    e.erase_interest(&mut p, ids[1], t0 + Duration::days(1));
+    let now = t0 + Duration::days(10);
+    let json = e.save_json(&p).unwrap();
+    assert_eq!(e.load_profile(&json, now).unwrap(), p);
+    let bytes = e.save_binary(&p).unwrap();
+    assert_eq!(e.load_profile_binary(&bytes, now).unwrap(), p);
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Meta tests: every public type is `Debug + Clone + Send + Sync`, the
-//! stored ones are serde types, and the engine can be shared across threads.
+//! stored ones are serde types (a profile is stored through its engine, in
+//! two forms that name interests by path), and the engine can be shared
+//! across threads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::fmt::Debug;
@@ -9,11 +11,14 @@ use serde::{de::DeserializeOwned, Serialize};
 use tactful::audience::Audience;
 use tactful::consent::Purposes;
 use tactful::explain::{ConsentBasis, EventContribution, InterestEvidence};
-use tactful::profile::{ErasedScope, RefusalCounts};
+use tactful::profile::{
+    ErasedScope, OrphanEvent, OrphanPreference, OrphanSuppression, OrphanTombstone, RefusalCounts,
+};
 use tactful::report::{ConsentLine, InterestLine, PreferenceLine, SourceCount, SuppressionLine};
 use tactful::suppression::InvalidWindow;
 use tactful::taxonomy::TaxonomyBuilder;
 use tactful::*;
+use time::OffsetDateTime;
 
 fn assert_traits<T: Debug + Clone + Send + Sync>() {}
 
@@ -62,6 +67,11 @@ fn every_public_type_is_debug_clone_send_sync() {
     assert_traits::<RefusalKind>();
     assert_traits::<RefusalReason>();
     assert_traits::<Refusal>();
+    assert_traits::<Orphans>();
+    assert_traits::<OrphanEvent<'static>>();
+    assert_traits::<OrphanPreference>();
+    assert_traits::<OrphanSuppression>();
+    assert_traits::<OrphanTombstone<'static>>();
     // Decay and scoring.
     assert_traits::<DecayPolicy>();
     assert_traits::<DecayPolicyBuilder>();
@@ -92,8 +102,11 @@ fn every_public_type_is_debug_clone_send_sync() {
     assert_traits::<PreferenceLine>();
     assert_traits::<SourceCount>();
     assert_traits::<SuppressionLine>();
-    // The engine.
+    // The engine and its limits.
     assert_traits::<Engine>();
+    assert_traits::<Merged>();
+    assert_traits::<Limits>();
+    assert_traits::<Limit>();
     // Errors.
     assert_traits::<Error>();
     assert_traits::<InvalidWeight>();
@@ -104,6 +117,7 @@ fn every_public_type_is_debug_clone_send_sync() {
     assert_traits::<AudienceError>();
     assert_traits::<ConsentError>();
     assert_traits::<InvalidWindow>();
+    assert_traits::<ProfileError>();
 }
 
 #[test]
@@ -119,6 +133,7 @@ fn error_types_are_std_errors_usable_across_threads() {
     assert_error::<InvalidWindow>();
     assert_error::<Refusal>();
     assert_error::<RefusalReason>();
+    assert_error::<ProfileError>();
     // Every error converts into the umbrella error, so `?` works.
     fn into_error<E: Into<Error>>() {}
     into_error::<InvalidWeight>();
@@ -153,7 +168,6 @@ fn stored_types_are_serde() {
     assert_serde::<Scope>();
     assert_serde::<Reason>();
     assert_serde::<Channel>();
-    assert_serde::<Profile>();
     assert_serde::<ProfileId>();
     assert_serde::<Preference>();
     assert_serde::<PreferenceKind>();
@@ -180,6 +194,23 @@ fn stored_types_are_serde() {
     assert_serde::<DenyReason>();
     assert_serde::<Audience>();
     assert_serde::<Report>();
+    assert_serde::<Limits>();
+    assert_serde::<Limit>();
+}
+
+/// A profile is not a serde type (its interests mean something only with a
+/// taxonomy): it is stored through the engine, in JSON and in the compact
+/// binary form, and read back by any engine. Pin the signatures.
+#[test]
+fn profiles_are_stored_through_the_engine() {
+    let _: fn(&Engine, &Profile) -> Result<String, ProfileError> = Engine::save_json;
+    let _: fn(&Engine, &str, OffsetDateTime) -> Result<Profile, ProfileError> =
+        Engine::load_profile;
+    let _: fn(&Engine, &Profile) -> Result<Vec<u8>, ProfileError> = Engine::save_binary;
+    let _: fn(&Engine, &[u8], OffsetDateTime) -> Result<Profile, ProfileError> =
+        Engine::load_profile_binary;
+    let _: fn(&Engine, &str, &Taxonomy, OffsetDateTime) -> Result<Profile, ProfileError> =
+        Engine::load_legacy_profile;
 }
 
 #[test]
@@ -221,7 +252,7 @@ fn the_engine_can_be_shared_across_threads() {
 }
 
 #[test]
-fn the_profile_export_round_trips_through_json() {
+fn the_profile_round_trips_through_both_stored_forms() {
     let taxonomy = Taxonomy::builder().interest("baby/food").build().unwrap();
     let food = taxonomy.id("baby/food").unwrap();
     let baby = taxonomy.id("baby").unwrap();
@@ -254,9 +285,16 @@ fn the_profile_export_round_trips_through_json() {
         ),
         t + time::Duration::days(1),
     );
-    let json = serde_json::to_string(&p).unwrap();
-    let back: Profile = serde_json::from_str(&json).unwrap();
-    assert_eq!(back, p);
+    let now = t + time::Duration::days(2);
+    let json = engine.save_json(&p).unwrap();
+    assert_eq!(engine.load_profile(&json, now).unwrap(), p);
+    let bytes = engine.save_binary(&p).unwrap();
+    assert_eq!(engine.load_profile_binary(&bytes, now).unwrap(), p);
+    // Both forms are stable: what was read back is written alike.
+    let back = engine.load_profile(&json, now).unwrap();
+    assert_eq!(engine.save_json(&back).unwrap(), json);
+    let back = engine.load_profile_binary(&bytes, now).unwrap();
+    assert_eq!(engine.save_binary(&back).unwrap(), bytes);
 
     // The taxonomy is config too and round-trips.
     let tjson = serde_json::to_string(&taxonomy).unwrap();

@@ -1421,7 +1421,7 @@ fn erasing_an_interest_leaves_nothing_a_merge_or_late_event_could_revive() {
     let hiking_at = datetime!(2026-03-04 12:00 UTC);
     view_now(e, &mut sara, w.hiking, hiking_at);
     let before = sara.clone();
-    let before_json = serde_json::to_string(&before).unwrap();
+    let before_json = e.save_json(&before).unwrap();
     for t in baby_times.iter().chain([&liked]) {
         assert!(
             before_json.contains(&rfc3339(*t)),
@@ -1436,7 +1436,7 @@ fn erasing_an_interest_leaves_nothing_a_merge_or_late_event_could_revive() {
     assert!(sara.preferences().is_empty());
 
     let check = |p: &Profile| {
-        let json = serde_json::to_string(p).unwrap();
+        let json = e.save_json(p).unwrap();
         for t in baby_times.iter().chain([&liked]) {
             assert!(
                 !json.contains(&rfc3339(*t)),
@@ -1885,13 +1885,17 @@ fn a_reimported_json_export_is_the_same_profile_and_merges_without_duplicates() 
         let ev = view(w.hiking, at).with_weight(weight).unwrap();
         stored(e, &mut xaver, ev, at);
     }
-    let json = serde_json::to_string(&xaver).unwrap();
-    let reimported: Profile = serde_json::from_str(&json).unwrap();
     let now = start + Duration::days(12);
+    let json = e.save_json(&xaver).unwrap();
+    let reimported = e.load_profile(&json, now).unwrap();
     assert_eq!(e.scores(&reimported, now).get(w.hiking).unwrap().events, 12);
+    // The compact form used for storage gives the same profile.
+    let bytes = e.save_binary(&xaver).unwrap();
+    assert_eq!(e.load_profile_binary(&bytes, now).unwrap(), xaver);
 
     let mut merged = xaver.clone();
-    e.merge(&mut merged, &reimported);
+    let joined = e.merge(&mut merged, &reimported);
+    assert_eq!(joined.dropped_events, 0);
     assert_eq!(
         merged.events().len(),
         xaver.events().len(),
@@ -1901,4 +1905,66 @@ fn a_reimported_json_export_is_the_same_profile_and_merges_without_duplicates() 
         reimported, xaver,
         "export -> import must round-trip exactly"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Storage: what is written is read back.
+// ---------------------------------------------------------------------------
+
+/// Yara views hiking boots twice in one evening. Both views are stored;
+/// only the very same view sent again is a duplicate.
+#[test]
+fn two_views_are_stored_and_only_a_true_repeat_is_a_duplicate() {
+    let w = world();
+    let e = &w.engine;
+    let start = datetime!(2026-05-04 19:00 UTC);
+    let mut yara = person(
+        "yara",
+        Level::FirstParty,
+        start,
+        &[Purpose::Personalization],
+    );
+    let first = view(w.hiking, start + Duration::minutes(5));
+    let second = view(w.hiking, start + Duration::minutes(40));
+    stored(e, &mut yara, first, first.at());
+    stored(e, &mut yara, second, second.at());
+    assert_eq!(yara.events(), vec![first, second]);
+    assert_eq!(
+        refused(e, &mut yara, first, second.at()),
+        RefusalReason::Duplicate
+    );
+    assert_eq!(yara.stored_events(), 2);
+}
+
+/// Nora pauses marketing e-mails for four weeks and grants personalization
+/// for a year. Her profile is stored in the compact binary form overnight;
+/// the copy read back the next morning still ends the pause and the grant
+/// when she said, and writing it again gives the same bytes.
+#[test]
+fn a_pause_and_a_consent_expiry_survive_the_binary_form() {
+    let w = world();
+    let e = &w.engine;
+    let start = datetime!(2026-06-01 08:00 UTC);
+    let mut nora = Profile::new("nora");
+    nora.set_level(Level::FirstParty);
+    let year = start + Duration::days(365);
+    nora.consent_mut()
+        .grant(Purpose::Personalization, start, Some(year), ui("settings"))
+        .unwrap();
+    let pause_ends = start + Duration::weeks(4);
+    let pause = Suppression::new(Scope::Channel(Channel::Email), Reason::OptOut, start)
+        .until(pause_ends)
+        .unwrap();
+    e.suppress(&mut nora, pause, start);
+
+    let morning = start + Duration::hours(24);
+    let bytes = e.save_binary(&nora).unwrap();
+    let back = e.load_profile_binary(&bytes, morning).unwrap();
+    assert_eq!(back.suppressions()[0].ends(), Some(pause_ends));
+    assert_eq!(
+        back.consent().state(Purpose::Personalization, year),
+        ConsentState::Expired
+    );
+    assert_eq!(back, nora);
+    assert_eq!(e.save_binary(&back).unwrap(), bytes);
 }

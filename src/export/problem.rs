@@ -156,9 +156,10 @@ pub(super) struct Active {
 /// The suppressions of `profile` active at `now`, in the profile's order.
 ///
 /// Both exporters read a profile only through this function, and the
-/// interest path comes only from [`ExportScope::from_scope`]: suppressions
-/// kept by path once their interest has left the taxonomy can be chained in
-/// here with `ExportScope::Interest(path)` and reach every format.
+/// interest path comes only from [`ExportScope::from_scope`] or, for
+/// orphaned suppressions (their interest has left the taxonomy, see
+/// [`Profile::orphans`]), from the stored path: they stay in force and
+/// reach every format.
 pub(super) fn active<'a>(
     profile: &'a Profile,
     taxonomy: &'a Taxonomy,
@@ -174,4 +175,16 @@ pub(super) fn active<'a>(
             since: s.since(),
             until: s.ends(),
         })
+        .chain(
+            profile
+                .orphans()
+                .suppressions()
+                .iter()
+                .filter(move |s| s.is_active(now))
+                .map(|s| Active {
+                    scope: Ok(ExportScope::Interest(s.interest.clone())),
+                    since: s.since,
+                    until: s.until,
+                }),
+        )
 }

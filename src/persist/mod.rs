@@ -434,7 +434,12 @@ impl<'a> Loader<'a> {
         }
         dedup_keep_first(&mut self.preferences);
         dedup_keep_first(&mut self.suppressions);
-        dedup_keep_first(&mut self.tombstones);
+        // Only the newest tombstones of each scope erase anything.
+        self.tombstones = crate::profile::newest_per_scope(
+            std::mem::take(&mut self.tombstones),
+            |t| t.scope,
+            |t| (t.at, t.signals_only),
+        );
         self.orphans.normalize();
         let store = Store::from_parts(self.series, self.inert);
         Ok(Profile::from_parts(

@@ -14,8 +14,8 @@ use time::{Duration, OffsetDateTime};
 
 mod orphans;
 
+pub(crate) use orphans::{newest_per_scope, PathEvent, PathTombstone};
 pub use orphans::{OrphanEvent, OrphanPreference, OrphanSuppression, OrphanTombstone, Orphans};
-pub(crate) use orphans::{PathEvent, PathTombstone};
 
 use crate::consent::{ConsentLedger, ConsentState, Purpose};
 use crate::event::Event;

@@ -220,19 +220,9 @@ impl Orphans {
         self.suppressions.dedup();
         // A newer tombstone on the same path subsumes an older one of the same
         // or a narrower kind (as for tombstones of known interests).
-        self.tombstones.sort_by(|a, b| {
-            (&a.interest, a.at, a.signals_only).cmp(&(&b.interest, b.at, b.signals_only))
-        });
-        self.tombstones.dedup();
         let tombs = std::mem::take(&mut self.tombstones);
-        for (i, t) in tombs.iter().enumerate() {
-            let subsumed = tombs.iter().skip(i + 1).any(|n| {
-                n.interest == t.interest && n.at >= t.at && (t.signals_only || !n.signals_only)
-            });
-            if !subsumed {
-                self.tombstones.push(t.clone());
-            }
-        }
+        self.tombstones =
+            newest_per_scope(tombs, |t| t.interest.clone(), |t| (t.at, t.signals_only));
     }
 
     /// Joins another profile's orphans.
@@ -277,6 +267,54 @@ impl Orphans {
         self.events.clear();
         self.preferences.clear();
     }
+}
+
+/// Keeps, per scope, the newest full erasure and the newest signals-only
+/// purge if it is newer than that erasure: every other tombstone of the
+/// scope is subsumed (it erases nothing they do not). Survivors keep their
+/// order. O(n) expected.
+pub(crate) fn newest_per_scope<T, K: Eq + std::hash::Hash>(
+    tombs: Vec<T>,
+    scope: impl Fn(&T) -> K,
+    at_kind: impl Fn(&T) -> (OffsetDateTime, bool),
+) -> Vec<T> {
+    use std::collections::HashMap;
+    // Per scope: the index of the newest full and of the newest signals-only.
+    let mut best: HashMap<K, (Option<usize>, Option<usize>)> = HashMap::new();
+    for (i, t) in tombs.iter().enumerate() {
+        let (at, signals_only) = at_kind(t);
+        let slot = best.entry(scope(t)).or_insert((None, None));
+        let cur = if signals_only {
+            &mut slot.1
+        } else {
+            &mut slot.0
+        };
+        if cur.is_none_or(|c| tombs.get(c).is_none_or(|x| at_kind(x).0 < at)) {
+            *cur = Some(i);
+        }
+    }
+    let mut keep = vec![false; tombs.len()];
+    for (full, signals) in best.into_values() {
+        let full_at = full.and_then(|f| tombs.get(f)).map(|t| at_kind(t).0);
+        if let Some(f) = full {
+            if let Some(k) = keep.get_mut(f) {
+                *k = true;
+            }
+        }
+        if let Some(s) = signals {
+            let newer = tombs
+                .get(s)
+                .is_some_and(|t| full_at.is_none_or(|f| at_kind(t).0 > f));
+            if let (true, Some(k)) = (newer, keep.get_mut(s)) {
+                *k = true;
+            }
+        }
+    }
+    tombs
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect()
 }
 
 #[cfg(test)]
