@@ -1047,13 +1047,13 @@ pub(crate) fn fingerprint(taxonomy: &Taxonomy, policy: &DecayPolicy) -> u64 {
 }
 
 /// Index before which a series' events never count again at `now` or later:
-/// past their max age, or recorded before a withdrawal of a purpose they need.
+/// past their max age, or recorded before a withdrawal of a purpose they need
+/// (`withdrawn[p]`: the last withdrawal of purpose `p` at or before `now`).
 fn cutoff(
     s: &Series,
     taxonomy: &Taxonomy,
     policy: &DecayPolicy,
-    ledger: &crate::consent::ConsentLedger,
-    now: OffsetDateTime,
+    withdrawn: &[Option<i64>],
     now_ns: i64,
 ) -> usize {
     let (source, context) = (source_of(s.class), context_of(s.class));
@@ -1061,8 +1061,7 @@ fn cutoff(
     let oldest = oldest_usable(now_ns, max_age);
     let withdrawn = purposes_of(taxonomy, s.interest, source, context)
         .iter()
-        .filter_map(|p| ledger.last_withdrawal(p, now))
-        .filter_map(to_nanos)
+        .filter_map(|p| withdrawn.get(p.index()).copied().flatten())
         .max()
         .unwrap_or(i64::MIN);
     s.first_at_or_after(0, oldest.max(withdrawn))
@@ -1093,16 +1092,25 @@ pub(crate) fn prepare(
         return;
     };
     let landmark = now_ns;
+    // The last withdrawal of each purpose, once for all series.
+    let withdrawn: Vec<Option<i64>> = Purpose::ALL
+        .iter()
+        .map(|p| ledger.last_withdrawal(*p, now).and_then(to_nanos))
+        .collect();
+    let sw = &policy.signal_weights;
     for s in &mut store.series {
         let h = nanos_f64(policy.half_life_for(taxonomy, s.interest).get());
-        s.head = cutoff(s, taxonomy, policy, ledger, now, now_ns);
+        s.head = cutoff(s, taxonomy, policy, &withdrawn, now_ns);
         let mut sum = Sum::default();
-        for i in s.head..s.len() {
-            if let (Some(&at), Some(&w), Some(&sg)) =
-                (s.at.get(i), s.weight.get(i), s.signal.get(i))
-            {
-                sum.add(forward(policy.signal_weights.get(sg) * w, at, landmark, h));
-            }
+        let from = s.head;
+        let cols =
+            s.at.get(from..)
+                .unwrap_or(&[])
+                .iter()
+                .zip(s.weight.get(from..).unwrap_or(&[]))
+                .zip(s.signal.get(from..).unwrap_or(&[]));
+        for ((&at, &w), &sg) in cols {
+            sum.add(forward(sw.get(sg) * w, at, landmark, h));
         }
         s.sum = sum;
     }

@@ -97,6 +97,16 @@ impl Sum {
     pub(crate) fn get(self) -> f64 {
         self.s + self.c
     }
+
+    /// The running sum and its compensation, for storage.
+    pub(crate) fn parts(self) -> (f64, f64) {
+        (self.s, self.c)
+    }
+
+    /// A sum from stored [`parts`](Self::parts).
+    pub(crate) fn from_parts(s: f64, c: f64) -> Self {
+        Self { s, c }
+    }
 }
 
 /// The events of one (interest, source, context), sorted by instant.
@@ -204,7 +214,23 @@ impl Series {
             self.weight.truncate(m);
             self.signal.truncate(m);
         }
-        let sorted = (1..self.len()).all(|i| self.key(i - 1) < self.key(i));
+        // Instants strictly increasing settle it; equal instants need the
+        // whole key.
+        let strictly = self
+            .at
+            .iter()
+            .zip(self.at.iter().skip(1))
+            .all(|(a, b)| a < b);
+        let sorted = strictly || {
+            let keys = || {
+                self.at
+                    .iter()
+                    .zip(&self.weight)
+                    .zip(&self.signal)
+                    .map(|((&a, &w), &s)| (a, w.to_bits(), s))
+            };
+            keys().zip(keys().skip(1)).all(|(a, b)| a < b)
+        };
         if sorted {
             return;
         }
@@ -381,7 +407,10 @@ impl Store {
             return Ok(None);
         };
         let (weight, signal) = (e.weight().get(), e.signal());
-        let pos = s.search(at, weight, signal).map_err(|_| ())?;
+        let pos = match s.search(at, weight, signal) {
+            Ok(_) => return Err(()),
+            Err(pos) => pos,
+        };
         s.insert(pos, at, weight, signal);
         self.count += 1;
         if pos < s.head {

@@ -74,6 +74,11 @@ fn profile_json_corpus() {
 }
 
 #[test]
+fn profile_binary_corpus() {
+    replay("profile_binary", 3, checks::check_profile_binary);
+}
+
+#[test]
 fn config_json_corpus() {
     replay("config_json", 3, checks::check_config_json);
 }
@@ -91,5 +96,107 @@ fn profile_ops_smoke() {
     for op in 0..checks::OPS {
         checks::check_profile_ops(&[op]);
         checks::check_profile_ops(&[op; 40]);
+    }
+}
+
+/// The seeds made by saving profiles, written into the corpora: the
+/// current JSON form of the named 0.1 seeds of `profile_json` (read with
+/// the fixed taxonomy they were written with), a profile with data of an
+/// interest the fixed taxonomy lacks (orphans) and one with instants at the
+/// ends of `OffsetDateTime`'s range, in JSON for `profile_json` and in the
+/// binary form for `profile_binary`. Run by hand after a format change:
+/// `cargo test --test fuzz_corpus -- --ignored write_stored_form_seeds`.
+#[test]
+#[ignore = "writes seed files into fuzz/corpus"]
+fn write_stored_form_seeds() {
+    use tactful::*;
+    use time::macros::datetime;
+
+    let engine = checks::fixed_engine();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus");
+    let now = datetime!(2026-11-01 9:00 UTC);
+    let mut profiles: Vec<(String, Profile)> = Vec::new();
+    for name in [
+        "erased",
+        "established_hiker",
+        "merged_after_erasure",
+        "minimal",
+        "suppressed_erased",
+    ] {
+        let old = fs::read_to_string(root.join(format!("profile_json/{name}.json"))).unwrap();
+        let p = engine
+            .load_legacy_profile(&old, engine.taxonomy(), now)
+            .unwrap();
+        profiles.push((name.to_owned(), p));
+    }
+
+    // Evidence and a suppression of `garden/tools`, which the fixed
+    // taxonomy lacks: the fixed engine keeps them as orphans.
+    let orphaned = r#"{"format": "tactful-profile", "version": 2, "id": "olga", "level": "full",
+        "consent": [{"purpose": "personalization", "change": {"grant": {"expires": null}},
+                     "at": "2026-10-01T09:00:00Z", "evidence": {"ui": "signup"}}],
+        "preferences": [{"interest": "garden", "kind": "like", "at": "2026-10-02T09:00:00Z"},
+                        {"interest": "outdoor/hiking", "kind": "dislike", "at": "2026-10-03T09:00:00Z"}],
+        "suppressions": [{"scope": {"interest": "garden/tools"}, "reason": "complaint",
+                          "since": "2026-10-04T09:00:00Z", "until": "2026-12-04T09:00:00Z"}],
+        "tombstones": [{"scope": {"interest": "garden/seeds"}, "at": "2026-10-05T09:00:00Z"}],
+        "events": [
+          {"interest": "garden/tools", "signal": "view", "at": "2026-10-06T09:00:00Z"},
+          {"interest": "garden/tools", "signal": "purchase", "at": "2026-10-07T09:00:00.5Z", "weight": 2.5},
+          {"interest": "garden/tools", "signal": "dismissal", "at": "2026-10-08T09:00:00Z"},
+          {"interest": "baby/toys", "signal": "click", "at": "2026-10-09T09:00:00Z", "gift": true},
+          {"interest": "news", "signal": "search", "at": "2026-10-10T09:00:00Z",
+           "source": "partner", "context": "cross_site"}]}"#;
+    let olga = engine.load_profile(orphaned, now).unwrap();
+    assert_eq!(
+        olga.orphans().paths(),
+        ["garden", "garden/seeds", "garden/tools"]
+    );
+    profiles.push(("orphans".to_owned(), olga));
+
+    // Instants at the ends of the range, with the widest offsets.
+    let mut edge = Profile::new("edge");
+    edge.set_level(Level::Full);
+    let (first, last) = (
+        datetime!(-9999-01-01 0:00 +23:59:59),
+        datetime!(9999-12-31 23:59:59.999999999 -23:59:59),
+    );
+    let ui = || Evidence::Ui("edge".into());
+    edge.consent_mut()
+        .grant(Purpose::Personalization, first, Some(last), ui())
+        .unwrap();
+    edge.consent_mut()
+        .withdraw(
+            Purpose::Marketing,
+            datetime!(2027-02-25 12:38:20 +00:59:44),
+            ui(),
+        )
+        .unwrap();
+    let hiking = engine.taxonomy().require("outdoor/hiking").unwrap();
+    edge.like(hiking, first);
+    engine.suppress(
+        &mut edge,
+        Suppression::new(Scope::Channel(Channel::Sms), Reason::Legal, first)
+            .until(last)
+            .unwrap(),
+        now,
+    );
+    engine.erase_interest(
+        &mut edge,
+        engine.taxonomy().require("news").unwrap(),
+        datetime!(1677-09-21 0:12:43.145224191 UTC),
+    );
+    let at = datetime!(2262-04-11 23:47:16.854775807 UTC);
+    engine
+        .record(&mut edge, Event::new(hiking, Signal::View, at), at)
+        .unwrap();
+    profiles.push(("edge_instants".to_owned(), edge));
+
+    for (name, p) in &profiles {
+        let json = engine.save_json(p).unwrap();
+        fs::write(root.join(format!("profile_json/{name}.v2.json")), &json).unwrap();
+        let bytes = engine.save_binary(p).unwrap();
+        fs::create_dir_all(root.join("profile_binary")).unwrap();
+        fs::write(root.join(format!("profile_binary/{name}.bin")), &bytes).unwrap();
     }
 }

@@ -342,3 +342,86 @@ fn weights_are_bounded_so_scores_stay_finite() {
     assert_eq!(Weight::new(1e10), Err(InvalidWeight(1e10)));
     assert!(Weight::new(f64::MAX).is_err());
 }
+
+/// Withdrawing is never refused, so a ledger may hold more than
+/// `MAX_LEDGER_ENTRIES` plus one withdrawal per purpose (here: a full
+/// ledger, then the person says no to marketing nine more times). What the
+/// ledger accepted, loading must accept: the profile is written, so it must
+/// read back.
+#[test]
+fn a_ledger_grown_by_withdrawals_loads_back() {
+    let e = engine(Limits::default());
+    let mut p = Profile::new("p");
+    let t = datetime!(2026-01-01 0:00 UTC);
+    for k in 0..MAX_LEDGER_ENTRIES {
+        p.consent_mut()
+            .grant(
+                Purpose::Marketing,
+                t + Duration::seconds(k as i64),
+                None,
+                Evidence::Ui("t".into()),
+            )
+            .unwrap();
+    }
+    let later = t + Duration::days(365);
+    for k in 0..Purpose::ALL.len() + 1 {
+        p.consent_mut()
+            .withdraw(
+                Purpose::Marketing,
+                later + Duration::minutes(k as i64),
+                Evidence::Ui("t".into()),
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        p.consent().len(),
+        MAX_LEDGER_ENTRIES + Purpose::ALL.len() + 1
+    );
+    let now = later + Duration::days(1);
+    // (Compared without `assert_eq!`: the debug output would be 10,000 entries long.)
+    let json = e.save_json(&p).unwrap();
+    match e.load_profile(&json, now) {
+        Ok(back) => assert!(back == p, "JSON round trip differs"),
+        Err(err) => panic!("JSON written by save_json refused: {err}"),
+    }
+    let bytes = e.save_binary(&p).unwrap();
+    match e.load_profile_binary(&bytes, now) {
+        Ok(back) => assert!(back == p, "binary round trip differs"),
+        Err(err) => panic!("bytes written by save_binary refused: {err}"),
+    }
+}
+
+/// Found by the law `a_removed_subtree_is_kept_as_orphans_and_given_back`:
+/// data orphaned by a smaller taxonomy comes back, but not in its place.
+/// The smaller engine writes known preferences first and orphaned ones
+/// after, so a profile whose first preference was orphaned reads back with
+/// its preferences in another order, and `Profile` equality (which compares
+/// the lists in order) fails. The same holds for suppressions and tombstones.
+#[test]
+fn orphaned_preferences_come_back_in_their_place() {
+    let e = engine(Limits::default());
+    let (b, x) = (
+        e.taxonomy().require("b").unwrap(),
+        e.taxonomy().require("a/x").unwrap(),
+    );
+    let t = datetime!(2026-01-02 0:00 UTC);
+    let mut p = person();
+    p.dislike(b, t);
+    p.like(x, t);
+    let without_b = Engine::new(
+        Taxonomy::builder()
+            .interest("a/x")
+            .interest("a/y")
+            .build()
+            .unwrap(),
+        DecayPolicy::default(),
+    );
+    let back = without_b
+        .load_profile(&e.save_json(&p).unwrap(), t)
+        .unwrap();
+    assert_eq!(back.orphans().paths(), ["b"]);
+    let again = e
+        .load_profile(&without_b.save_json(&back).unwrap(), t)
+        .unwrap();
+    assert_eq!(again, p);
+}

@@ -5,7 +5,13 @@
 //! After every step they must agree on scores, establishment, segment
 //! membership, `decide`, refusal kinds and report facts; laws (suppression
 //! dominates, withdrawal is retroactive and final, erasure leaves no trace,
-//! compaction changes no score, scan equals incremental) are checked inside.
+//! compaction changes no score, scan equals incremental, every profile the
+//! engine writes it reads back) are checked inside.
+//!
+//! Consent entries, suppressions, preferences and tombstones may hold any
+//! instant `OffsetDateTime` can (years -9999 to 9999, offsets up to
+//! ±23:59:59); a few operations use such instants. Events must fit the
+//! store's years 1678 to 2261 and stay near the clock.
 //!
 //! The model keeps its own consent ledger and answers "state at an instant"
 //! with its own code; after a `merge`, it checks the documented join (the
@@ -21,7 +27,7 @@ use tactful::profile::ErasedScope;
 use tactful::*;
 use time::format_description::well_known::Rfc3339;
 use time::macros::datetime;
-use time::{Duration, OffsetDateTime};
+use time::{Duration, OffsetDateTime, PrimitiveDateTime, UtcOffset};
 
 // ---------------------------------------------------------------------------
 // The world: a fixed taxonomy, a random policy, a few segments and requests
@@ -466,6 +472,9 @@ struct Model {
     events: Vec<Event>,
     tombs: Vec<Tombstone>,
     refusals: BTreeMap<RefusalKind, u64>,
+    /// Preferences declared at an instant an existing erasure covers: kept,
+    /// as `Profile::like` knows nothing of tombstones.
+    late_prefs: Vec<Preference>,
 }
 
 impl Model {
@@ -650,7 +659,11 @@ impl Model {
             R::Not(r) => !self.holds(w, r, sc, now),
             R::Interest(k, min) => match sc[*k].est {
                 Some(Establishment::DeclaredLike) => true,
-                Some(Establishment::Observed) => sc[*k].score >= min.unwrap_or(0.0),
+                // Up to a relative 1e-12, as documented on `Rule::InterestAtLeast`.
+                Some(Establishment::Observed) => {
+                    let min = min.unwrap_or(0.0);
+                    sc[*k].score >= min - 1e-12 * min.abs()
+                }
                 None => false,
             },
             R::Likes(k) => self.like_for(w, *k, now),
@@ -852,7 +865,15 @@ impl Model {
         out
     }
 
-    fn declare(&mut self, p: Preference) {
+    fn declare(&mut self, w: &World, p: Preference) {
+        let k = w.node(p.interest);
+        if self
+            .tombs
+            .iter()
+            .any(|t| !t.signals_only && w.tomb_covers(t, k) && p.at < t.at)
+        {
+            self.late_prefs.push(p);
+        }
         self.prefs.retain(|q| q.interest != p.interest);
         self.prefs.push(p);
     }
@@ -867,12 +888,19 @@ impl Model {
             self.prefs
                 .retain(|p| !(w.tomb_covers(&tomb, w.node(p.interest)) && p.at <= tomb.at));
         }
-        self.tombs.retain(|t| {
-            !(t.at <= tomb.at
-                && w.subsumes(&tomb.scope, &t.scope)
-                && (t.signals_only || !tomb.signals_only))
+        let covered = self.tombs.iter().any(|t| {
+            tomb.at <= t.at
+                && w.subsumes(&t.scope, &tomb.scope)
+                && (tomb.signals_only || !t.signals_only)
         });
-        self.tombs.push(tomb);
+        if !covered {
+            self.tombs.retain(|t| {
+                !(t.at <= tomb.at
+                    && w.subsumes(&tomb.scope, &t.scope)
+                    && (t.signals_only || !tomb.signals_only))
+            });
+            self.tombs.push(tomb);
+        }
         before - self.events.len()
     }
 
@@ -925,6 +953,7 @@ impl Model {
                 self.tombs.push(*t);
             }
         }
+        self.tombs = newest_per_scope(&self.tombs);
         let tombs = self.tombs.clone();
         let gone =
             |k: usize, at: OffsetDateTime| tombs.iter().any(|t| w.tomb_covers(t, k) && at <= t.at);
@@ -955,6 +984,36 @@ impl Model {
             *c = (*c).max(*v);
         }
     }
+}
+
+/// Per scope, the newest full erasure and the newest signals-only purge if
+/// it is newer than that erasure (every other tombstone of the scope erases
+/// nothing they do not), in their order.
+fn newest_per_scope(tombs: &[Tombstone]) -> Vec<Tombstone> {
+    tombs
+        .iter()
+        .filter(|t| {
+            let same = |u: &&Tombstone| u.scope == t.scope;
+            let newest_of_kind = tombs
+                .iter()
+                .filter(same)
+                .filter(|u| u.signals_only == t.signals_only)
+                .all(|u| u.at <= t.at);
+            // The first of equal instants stands for the kind.
+            let first = tombs
+                .iter()
+                .filter(same)
+                .find(|u| u.signals_only == t.signals_only && u.at == t.at)
+                .is_some_and(|u| std::ptr::eq(u, *t));
+            let full_newer = t.signals_only
+                && tombs
+                    .iter()
+                    .filter(same)
+                    .any(|u| !u.signals_only && u.at >= t.at);
+            newest_of_kind && first && !full_newer
+        })
+        .copied()
+        .collect()
 }
 
 // ---------------------------------------------------------------------------
@@ -989,23 +1048,36 @@ enum Op {
         lag_s: i64,
         nanos: i64,
     },
+    /// A grant at the clock, or at `at` if given; lapsing `expires_h`
+    /// hours after the clock, or at `expires` if given (no expiry if that
+    /// is before the grant).
     Grant {
         purpose: usize,
         expires_h: Option<i64>,
+        at: Option<OffsetDateTime>,
+        expires: Option<OffsetDateTime>,
     },
-    Withdraw(usize),
+    /// A withdrawal at the clock, or at the instant given.
+    Withdraw(usize, Option<OffsetDateTime>),
+    /// A suppression from `since_h` hours after the clock (or `since`) for
+    /// `until_h` hours (or until `until`; no end if that is not after the
+    /// start).
     Suppress {
         scope: ScopeSpec,
         reason: usize,
         since_h: i64,
         until_h: Option<i64>,
+        since: Option<OffsetDateTime>,
+        until: Option<OffsetDateTime>,
     },
-    Like(usize),
-    Dislike(usize),
+    /// A like declared at the clock, or at the instant given.
+    Like(usize, Option<OffsetDateTime>),
+    Dislike(usize, Option<OffsetDateTime>),
     ClearPreference(usize),
     Level(usize),
     Compact,
-    Erase(usize),
+    /// An erasure at the clock, or at the instant given.
+    Erase(usize, Option<OffsetDateTime>),
     Snapshot,
     Merge {
         reverse: bool,
@@ -1019,6 +1091,52 @@ enum Op {
 }
 
 const DAY: i64 = 86_400;
+
+/// Instants anywhere `OffsetDateTime` can hold them: the ends of its range
+/// with the widest offsets, the ends of the store's nanosecond range
+/// (1677-09-21 and 2262-04-11) and around them, and any instant of years
+/// -9999 to 9999 with any offset.
+fn extreme() -> impl Strategy<Value = OffsetDateTime> {
+    let offset = prop_oneof![
+        2 => Just(0i32),
+        1 => Just(-86_399i32),
+        1 => Just(86_399i32),
+        2 => -86_399i32..=86_399,
+    ];
+    let ns = |n: i128| OffsetDateTime::from_unix_timestamp_nanos(n).unwrap();
+    prop_oneof![
+        1 => (offset.clone(), any::<bool>()).prop_map(|(o, max)| {
+            let at = if max { PrimitiveDateTime::MAX } else { PrimitiveDateTime::MIN };
+            at.assume_offset(UtcOffset::from_whole_seconds(o).unwrap())
+        }),
+        1 => prop_oneof![
+            Just(ns(i128::from(i64::MIN))),
+            Just(ns(i128::from(i64::MAX))),
+            Just(ns(i128::from(i64::MIN) - 1)),
+            Just(ns(i128::from(i64::MAX) + 1)),
+        ],
+        2 => (
+            PrimitiveDateTime::MIN.assume_utc().unix_timestamp()
+                ..=PrimitiveDateTime::MAX.assume_utc().unix_timestamp(),
+            0u32..1_000_000_000,
+            offset,
+        )
+            .prop_map(|(secs, nanos, o)| {
+                let o = UtcOffset::from_whole_seconds(o).unwrap();
+                let t = OffsetDateTime::from_unix_timestamp(secs)
+                    .unwrap()
+                    .replace_nanosecond(nanos)
+                    .unwrap();
+                // Keep the wall clock in range: shift the offset, not the instant.
+                t.checked_to_offset(o).unwrap_or(t)
+            }),
+    ]
+}
+
+/// Now and then an instant from [`extreme`].
+fn odd() -> impl Strategy<Value = Option<OffsetDateTime>> {
+    prop::option::weighted(0.08, extreme())
+}
 
 fn record() -> impl Strategy<Value = Op> {
     let day = DAY;
@@ -1084,9 +1202,17 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (
             prop_oneof![3 => Just(0usize), 4 => 0..7usize],
             prop::option::weighted(0.3, 0i64..24 * 40),
+            odd(),
+            odd(),
         )
-            .prop_map(|(purpose, expires_h)| Op::Grant { purpose, expires_h }),
-        1 => prop_oneof![2 => Just(0usize), 3 => 0..7usize].prop_map(Op::Withdraw),
+            .prop_map(|(purpose, expires_h, at, expires)| Op::Grant {
+                purpose,
+                expires_h,
+                at,
+                expires
+            }),
+        1 => (prop_oneof![2 => Just(0usize), 3 => 0..7usize], odd())
+            .prop_map(|(p, at)| Op::Withdraw(p, at)),
         2 => (
             prop_oneof![
                 1 => Just(ScopeSpec::All),
@@ -1097,19 +1223,23 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![1 => Just(0usize), 3 => 1..6usize],
             prop_oneof![3 => Just(0i64), 1 => -48i64..48],
             prop::option::weighted(0.7, prop_oneof![3 => 1i64..72, 1 => 1i64..24 * 30]),
+            odd(),
+            odd(),
         )
-            .prop_map(|(scope, reason, since_h, until_h)| Op::Suppress {
+            .prop_map(|(scope, reason, since_h, until_h, since, until)| Op::Suppress {
                 scope,
                 reason,
                 since_h,
                 until_h,
+                since,
+                until,
             }),
-        2 => (0..N).prop_map(Op::Like),
-        1 => (0..N).prop_map(Op::Dislike),
+        2 => (0..N, odd()).prop_map(|(k, at)| Op::Like(k, at)),
+        1 => (0..N, odd()).prop_map(|(k, at)| Op::Dislike(k, at)),
         1 => (0..N).prop_map(Op::ClearPreference),
         1 => prop_oneof![1 => Just(0usize), 1 => Just(1), 3 => Just(2), 3 => Just(3)].prop_map(Op::Level),
         1 => Just(Op::Compact),
-        1 => (0..N).prop_map(Op::Erase),
+        1 => (0..N, odd()).prop_map(|(k, at)| Op::Erase(k, at)),
         1 => Just(Op::Snapshot),
         1 => any::<bool>().prop_map(|reverse| Op::Merge { reverse }),
         5 => prop_oneof![3 => 0i64..24 * 60, 2 => 0i64..6 * 24 * 60].prop_map(Op::Advance),
@@ -1220,9 +1350,14 @@ fn check_state(w: &World, real: &Profile, m: &Model) -> Result<(), TestCaseError
             );
         }
         if !t.signals_only {
-            for p in real.preferences() {
-                // A preference declared at the erasure instant itself came
-                // after it (`Profile::like` knows nothing of tombstones).
+            // Preferences declared after the erasure (at its instant itself,
+            // or at any instant given) are kept: `Profile::like` knows
+            // nothing of tombstones.
+            for p in real
+                .preferences()
+                .iter()
+                .filter(|p| !m.late_prefs.contains(p))
+            {
                 prop_assert!(
                     !(w.tomb_covers(t, w.node(p.interest)) && p.at < t.at),
                     "{p:?} survives {t:?}"
@@ -1402,9 +1537,9 @@ fn check_consent_join(
             Change::Grant { expires } => expires,
             Change::Withdraw => None,
         }) {
-            probes.insert(t - Duration::nanoseconds(1));
+            probes.extend(t.checked_sub(Duration::nanoseconds(1)));
             probes.insert(t);
-            probes.insert(t + Duration::nanoseconds(1));
+            probes.extend(t.checked_add(Duration::nanoseconds(1)));
         }
     }
     for p in CONSENT_PURPOSES {
@@ -1437,8 +1572,39 @@ fn check_consent_join(
     Ok(())
 }
 
-fn rfc(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap()
+/// An instant as the JSON form writes it: RFC 3339 in UTC where that can
+/// hold it, else RFC 3339 with its own offset, else `[unix_seconds,
+/// nanosecond, offset_seconds]`.
+fn token(t: OffsetDateTime) -> String {
+    let text = t
+        .checked_to_offset(UtcOffset::UTC)
+        .and_then(|u| u.format(&Rfc3339).ok())
+        .or_else(|| t.format(&Rfc3339).ok());
+    match text {
+        Some(text) => format!("\"{text}\""),
+        None => format!(
+            "[{},{},{}]",
+            t.unix_timestamp(),
+            t.nanosecond(),
+            t.offset().whole_seconds()
+        ),
+    }
+}
+
+/// The instant of a JSON value written as [`token`] describes.
+fn instant_of(v: &serde_json::Value) -> OffsetDateTime {
+    if let Some(text) = v.as_str() {
+        return OffsetDateTime::parse(text, &Rfc3339).unwrap();
+    }
+    let parts = v.as_array().unwrap();
+    let (secs, nanos) = (parts[0].as_i64().unwrap(), parts[1].as_u64().unwrap());
+    let offset = parts.get(2).map_or(0, |o| o.as_i64().unwrap());
+    let off = UtcOffset::from_whole_seconds(i32::try_from(offset).unwrap()).unwrap();
+    OffsetDateTime::from_unix_timestamp(secs + offset)
+        .unwrap()
+        .replace_nanosecond(u32::try_from(nanos).unwrap())
+        .unwrap()
+        .replace_offset(off)
 }
 
 /// The serialized profile keeps no trace of erased data: outside the
@@ -1478,8 +1644,11 @@ fn check_no_trace(
             let path = item["interest"].as_str().unwrap();
             let id = w.engine.taxonomy().require(path).unwrap();
             let k = w.ids.iter().position(|x| *x == id).unwrap();
-            let at = OffsetDateTime::parse(item["at"].as_str().unwrap(), &Rfc3339).unwrap();
-            for t in tombs {
+            let at = instant_of(&item["at"]);
+            // Declared after the erasure at an instant it covers: kept.
+            let late = field == "preferences"
+                && m.late_prefs.iter().any(|p| p.interest == id && p.at == at);
+            for t in tombs.iter().filter(|_| !late) {
                 if field == "preferences" && t.signals_only {
                     continue;
                 }
@@ -1497,29 +1666,153 @@ fn check_no_trace(
     }
     let text = serde_json::to_string(&json).unwrap();
     let mut legit: BTreeSet<String> = BTreeSet::new();
-    legit.extend(m.events.iter().map(|e| rfc(e.at())));
-    legit.extend(m.prefs.iter().map(|p| rfc(p.at)));
+    legit.extend(m.events.iter().map(|e| token(e.at())));
+    legit.extend(m.prefs.iter().map(|p| token(p.at)));
     for e in &m.ledger {
-        legit.insert(rfc(e.at));
+        legit.insert(token(e.at));
         if let Change::Grant { expires: Some(x) } = e.change {
-            legit.insert(rfc(x));
+            legit.insert(token(x));
         }
     }
     for s in &m.sups {
-        legit.insert(rfc(s.since()));
+        legit.insert(token(s.since()));
         if let Some(u) = s.ends() {
-            legit.insert(rfc(u));
+            legit.insert(token(u));
         }
     }
     for t in erased {
-        let s = rfc(*t);
+        let s = token(*t);
         if !legit.contains(&s) {
-            prop_assert!(
-                !text.contains(&format!("\"{s}\"")),
-                "erased instant {s} still in {text}"
-            );
+            prop_assert!(!text.contains(&s), "erased instant {s} still in {text}");
         }
     }
+    Ok(())
+}
+
+/// Where two profiles differ, part by part (a whole profile is too long to
+/// read in a failure message).
+fn differences(a: &Profile, b: &Profile) -> String {
+    let mut out = Vec::new();
+    let mut part = |name: &str, x: String, y: String| {
+        if x != y {
+            out.push(format!("{name}:\n  {x}\n  {y}"));
+        }
+    };
+    part("id", format!("{:?}", a.id()), format!("{:?}", b.id()));
+    part(
+        "level",
+        format!("{:?}", a.level()),
+        format!("{:?}", b.level()),
+    );
+    part(
+        "consent",
+        format!("{:?}", a.consent()),
+        format!("{:?}", b.consent()),
+    );
+    part(
+        "preferences",
+        format!("{:?}", a.preferences()),
+        format!("{:?}", b.preferences()),
+    );
+    part(
+        "suppressions",
+        format!("{:?}", a.suppressions()),
+        format!("{:?}", b.suppressions()),
+    );
+    part(
+        "tombstones",
+        format!("{:?}", a.tombstones()),
+        format!("{:?}", b.tombstones()),
+    );
+    part(
+        "events",
+        format!("{:?}", a.events()),
+        format!("{:?}", b.events()),
+    );
+    part(
+        "refusals",
+        format!("{:?}", a.refusals()),
+        format!("{:?}", b.refusals()),
+    );
+    part(
+        "orphans",
+        format!("{:?}", a.orphans()),
+        format!("{:?}", b.orphans()),
+    );
+    out.join("\n")
+}
+
+/// Every profile the engine writes, it reads back: `save_json` then
+/// `load_profile`, and `save_binary` then `load_profile_binary`, succeed at
+/// `now` and give an equal profile, which answers every read at `now` as
+/// the written one (prepared at `now` as the loaders do: bit for bit; as
+/// it is: scores up to rounding, the same segments and decisions).
+fn check_storage(w: &World, real: &Profile, now: OffsetDateTime) -> Result<(), TestCaseError> {
+    let e = &w.engine;
+    let fail = |what: &str, err: ProfileError| TestCaseError::fail(format!("{what}: {err}"));
+    let json = e.save_json(real).map_err(|x| fail("save_json", x))?;
+    let bytes = e.save_binary(real).map_err(|x| fail("save_binary", x))?;
+    let from_json = e
+        .load_profile(&json, now)
+        .map_err(|x| fail(&format!("load_profile at {now} of {json}"), x))?;
+    let from_binary = e
+        .load_profile_binary(&bytes, now)
+        .map_err(|x| fail(&format!("load_profile_binary at {now} of {json}"), x))?;
+    let mut prepared = real.clone();
+    e.prepare(&mut prepared, now);
+    let reqs: Vec<MessageRequest> = w.reqs.iter().map(|r| w.request(*r)).collect();
+    for (form, back) in [("json", &from_json), ("binary", &from_binary)] {
+        prop_assert!(
+            back == real,
+            "{} round trip at {} differs:\n{}\n{}",
+            form,
+            now,
+            differences(real, back),
+            json
+        );
+        prop_assert_eq!(
+            e.scores(back, now),
+            e.scores(&prepared, now),
+            "{} scores",
+            form
+        );
+        same_scores(w, &e.scores(back, now), &e.scores(real, now), form)?;
+        prop_assert_eq!(
+            e.segments(back, now),
+            e.segments(&prepared, now),
+            "{} segments",
+            form
+        );
+        prop_assert_eq!(
+            e.segment_names(back, now),
+            e.segment_names(real, now),
+            "{} segment names",
+            form
+        );
+        for req in &reqs {
+            let got = e.decide(back, req, now);
+            prop_assert_eq!(&got, &e.decide(&prepared, req, now), "{} {:?}", form, req);
+            let as_written = e.decide(real, req, now);
+            prop_assert_eq!(got.reasons(), as_written.reasons());
+        }
+        prop_assert_eq!(
+            e.report(back, now),
+            e.report(&prepared, now),
+            "{} report",
+            form
+        );
+    }
+    // Stable: what was read back is written alike.
+    prop_assert_eq!(
+        e.save_json(&from_json).map_err(|x| fail("save_json", x))?,
+        json
+    );
+    prop_assert!(
+        e.save_binary(&from_binary)
+            .map_err(|x| fail("save_binary", x))?
+            == bytes,
+        "binary form not stable"
+    );
     Ok(())
 }
 
@@ -1578,30 +1871,39 @@ impl Run {
                 let at = now - Duration::seconds(lag_s) - Duration::nanoseconds(nanos);
                 self.record(Event::new(w.ids[node], Signal::Dismissal, at))?;
             }
-            Op::Grant { purpose, expires_h } => {
+            Op::Grant {
+                purpose,
+                expires_h,
+                at,
+                expires,
+            } => {
                 let p = CONSENT_PURPOSES[purpose];
-                let exp = expires_h.map(|h| now + Duration::hours(h));
-                self.real.consent_mut().grant(p, now, exp, ui()).unwrap();
+                let at = at.unwrap_or(now);
+                let exp = expires
+                    .or_else(|| expires_h.map(|h| now + Duration::hours(h)))
+                    .filter(|x| *x >= at);
+                self.real.consent_mut().grant(p, at, exp, ui()).unwrap();
                 self.m.ledger.push(ConsentEntry {
                     purpose: p,
                     change: Change::Grant { expires: exp },
-                    at: now,
+                    at,
                     evidence: ui(),
                 });
             }
-            Op::Withdraw(purpose) => {
+            Op::Withdraw(purpose, at) => {
                 let p = CONSENT_PURPOSES[purpose];
-                self.real.consent_mut().withdraw(p, now, ui()).unwrap();
+                let at = at.unwrap_or(now);
+                self.real.consent_mut().withdraw(p, at, ui()).unwrap();
                 self.m.ledger.push(ConsentEntry {
                     purpose: p,
                     change: Change::Withdraw,
-                    at: now,
+                    at,
                     evidence: ui(),
                 });
                 for e in &self.m.events {
                     let k = w.node(e.interest());
-                    if e.at() < now && needed(k, e.source(), e.context()).contains(&p) {
-                        self.dead.push((*e, now));
+                    if e.at() < at && needed(k, e.source(), e.context()).contains(&p) {
+                        self.dead.push((*e, at));
                     }
                 }
             }
@@ -1610,6 +1912,8 @@ impl Run {
                 reason,
                 since_h,
                 until_h,
+                since,
+                until,
             } => {
                 let scope = match scope {
                     ScopeSpec::All => Scope::All,
@@ -1617,10 +1921,12 @@ impl Run {
                     ScopeSpec::Purpose(p) => Scope::Purpose(CONSENT_PURPOSES[p]),
                     ScopeSpec::Interest(k) => Scope::Interest(w.ids[k]),
                 };
-                let since = now + Duration::hours(since_h);
+                let since = since.unwrap_or(now + Duration::hours(since_h));
                 let mut s = Suppression::new(scope, REASONS[reason], since);
-                if let Some(h) = until_h {
-                    s = s.until(since + Duration::hours(h)).unwrap();
+                let until =
+                    until.or_else(|| until_h.and_then(|h| since.checked_add(Duration::hours(h))));
+                if let Some(u) = until.filter(|u| *u > since) {
+                    s = s.until(u).unwrap();
                 }
                 let before: Vec<Event> = self.m.events.clone();
                 let got = w.engine.suppress(&mut self.real, s, now);
@@ -1628,21 +1934,29 @@ impl Run {
                 prop_assert_eq!(got, want, "purged by {:?}", s);
                 note_erased(&mut self.erased, &self.m, &before, &[]);
             }
-            Op::Like(k) => {
-                self.real.like(w.ids[k], now);
-                self.m.declare(Preference {
-                    interest: w.ids[k],
-                    kind: PreferenceKind::Like,
-                    at: now,
-                });
+            Op::Like(k, at) => {
+                let at = at.unwrap_or(now);
+                self.real.like(w.ids[k], at);
+                self.m.declare(
+                    w,
+                    Preference {
+                        interest: w.ids[k],
+                        kind: PreferenceKind::Like,
+                        at,
+                    },
+                );
             }
-            Op::Dislike(k) => {
-                self.real.dislike(w.ids[k], now);
-                self.m.declare(Preference {
-                    interest: w.ids[k],
-                    kind: PreferenceKind::Dislike,
-                    at: now,
-                });
+            Op::Dislike(k, at) => {
+                let at = at.unwrap_or(now);
+                self.real.dislike(w.ids[k], at);
+                self.m.declare(
+                    w,
+                    Preference {
+                        interest: w.ids[k],
+                        kind: PreferenceKind::Dislike,
+                        at,
+                    },
+                );
             }
             Op::ClearPreference(k) => {
                 let got = self.real.clear_preference(w.ids[k]);
@@ -1675,15 +1989,16 @@ impl Run {
                     same_scores(w, &w.engine.scores(&self.real, *t), s, "compact")?;
                 }
             }
-            Op::Erase(k) => {
+            Op::Erase(k, at) => {
+                let at = at.unwrap_or(now);
                 let before_events = self.m.events.clone();
                 let before_prefs = self.m.prefs.clone();
-                let got = w.engine.erase_interest(&mut self.real, w.ids[k], now);
+                let got = w.engine.erase_interest(&mut self.real, w.ids[k], at);
                 let want = self.m.forget(
                     w,
                     Tombstone {
                         scope: ErasedScope::Interest(w.ids[k]),
-                        at: now,
+                        at,
                         signals_only: false,
                     },
                 );
@@ -1725,15 +2040,17 @@ impl Run {
             Op::QueryEdge(i, d) => {
                 let edges = self.m.edges(w);
                 if !edges.is_empty() {
-                    let q = edges[i % edges.len()] + Duration::nanoseconds(d);
-                    check_at(w, &self.real, &self.m, q)?;
-                    self.check_dead(q)?;
+                    if let Some(q) = edges[i % edges.len()].checked_add(Duration::nanoseconds(d)) {
+                        check_at(w, &self.real, &self.m, q)?;
+                        self.check_dead(q)?;
+                    }
                 }
             }
         }
         check_state(&self.w, &self.real, &self.m)?;
         check_at(&self.w, &self.real, &self.m, self.clock)?;
-        if matches!(op, Op::Grant { .. } | Op::Withdraw(_)) {
+        check_storage(&self.w, &self.real, self.clock)?;
+        if matches!(op, Op::Grant { .. } | Op::Withdraw(..)) {
             self.check_dead(self.clock)?;
         }
         Ok(())
@@ -1823,6 +2140,8 @@ fn run(pol: Pol, level: usize, grants: [bool; 7], ops: &[Op]) -> Result<(), Test
             r.step(&Op::Grant {
                 purpose: i,
                 expires_h: None,
+                at: None,
+                expires: None,
             })?;
         }
     }

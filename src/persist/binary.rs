@@ -7,13 +7,17 @@
 //!          elements naming interests by path
 //! paths    varint count, then varint length + UTF-8 bytes each
 //! series   varint count; each: path index, class byte, event count, unit
-//!          exponent e (instants are multiples of 10^e ns), the first instant
-//!          (zigzag varint, in units), the gaps to the next (varints, in
-//!          units), one signal byte per event, a weight mode (0: all 1.0,
-//!          1: f64 LE each)
+//!          exponent e (instants are multiples of 10^e ns); if not empty: the
+//!          first instant (zigzag varint, in units), a gap width w (0 to 8),
+//!          the gaps to the next instants (w bytes LE each, in units); then
+//!          one signal byte per event and a weight mode (0: all 1.0, 1: f64
+//!          LE each)
 //! inert    gifts and dismissals: varint count; each: path index, class
 //!          byte (bit 7: gift), signal byte, gap to the previous instant
 //!          (zigzag varint ns), weight mode and weight
+//! sums     1 and the engine fingerprint, landmark and maintenance instant of
+//!          the incremental aggregates, then per evidence series its head
+//!          (varint) and compensated sum (two f64 LE); or 0 when there are none
 //! trailer  CRC-32 (IEEE) LE of everything before it
 //! ```
 //!
@@ -210,14 +214,21 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
         let e = unit_exponent(at);
         body.push(e);
         let unit = 10i64.pow(u32::from(e));
-        let mut prev = None;
-        for &t in at {
-            match prev {
-                None => put_varint(body, zigzag(t / unit)),
-                // Sorted, so the gap is non-negative; it may exceed i64.
-                Some(q) => put_varint(body, (t as u64).wrapping_sub(q as u64) / unit as u64),
-            }
-            prev = Some(t);
+        put_varint(body, zigzag(at.first().copied().unwrap_or(0) / unit));
+        // Sorted, so every gap is non-negative (it may exceed i64): stored in
+        // the fewest whole bytes that hold the largest.
+        let gaps = at
+            .iter()
+            .zip(at.iter().skip(1))
+            .map(|(&a, &b)| (b as u64).wrapping_sub(a as u64) / unit as u64);
+        let width = gaps
+            .clone()
+            .map(|g| 8 - g.leading_zeros() as usize / 8)
+            .max()
+            .unwrap_or(0);
+        body.push(width as u8);
+        for g in gaps {
+            body.extend_from_slice(&g.to_le_bytes()[..width]);
         }
         body.extend(s.iter().map(|&x| signal_code(x)));
         put_weights(body, w);
@@ -267,6 +278,23 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
             e.weight.get(),
         );
     }
+    // The incremental aggregates and what they were computed for: a load by
+    // the same engine adopts them instead of rebuilding (O(series)).
+    match store.prepared {
+        Some(pr) => {
+            body.push(1);
+            body.extend_from_slice(&pr.fingerprint.to_le_bytes());
+            put_varint(&mut body, zigzag(pr.landmark));
+            put_varint(&mut body, zigzag(pr.maintained_at));
+            for s in &store.series {
+                put_varint(&mut body, s.head as u64);
+                let (a, c) = s.sum.parts();
+                body.extend_from_slice(&a.to_le_bytes());
+                body.extend_from_slice(&c.to_le_bytes());
+            }
+        }
+        None => body.push(0),
+    }
     put_varint(&mut out, paths.list.len() as u64);
     for p in &paths.list {
         put_str(&mut out, p);
@@ -311,19 +339,21 @@ impl<'b> Reader<'b> {
         Ok(s)
     }
 
+    #[inline]
     fn varint(&mut self) -> Result<u64, ProfileError> {
+        let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let mut v = 0u64;
-        for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
+        for (i, &b) in rest.iter().take(10).enumerate() {
+            v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
-                if shift == 63 && b > 1 {
+                if i == 9 && b > 1 {
                     break;
                 }
+                self.pos += i + 1;
                 return Ok(v);
             }
         }
-        Err(corrupt("overlong varint"))
+        Err(corrupt("truncated or overlong varint"))
     }
 
     /// A count of items taking at least `min_bytes` each: never more than
@@ -363,6 +393,14 @@ impl<'b> Reader<'b> {
             _ => Err(corrupt("weight mode")),
         }
     }
+}
+
+fn array(b: &[u8]) -> [u8; 8] {
+    let mut a = [0u8; 8];
+    for (x, y) in a.iter_mut().zip(b) {
+        *x = *y;
+    }
+    a
 }
 
 /// Reads the binary form.
@@ -424,14 +462,19 @@ pub(crate) fn decode(
         let s = std::str::from_utf8(r.bytes(n)?).map_err(|_| corrupt("path is not UTF-8"))?;
         paths.push(s);
     }
-    let path = |i: u64| -> Result<&str, ProfileError> {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| paths.get(i).copied())
-            .ok_or_else(|| corrupt("path index"))
+    // Each stored path is resolved once, however many events name it.
+    let resolved: Vec<Option<crate::taxonomy::InterestId>> =
+        paths.iter().map(|p| tax.resolve(p)).collect();
+    l.distinct_paths(paths.len());
+    let path = |i: u64| -> Result<(&str, Option<crate::taxonomy::InterestId>), ProfileError> {
+        let i = usize::try_from(i).map_err(|_| corrupt("path index"))?;
+        match (paths.get(i), resolved.get(i)) {
+            (Some(p), Some(id)) => Ok((*p, *id)),
+            _ => Err(corrupt("path index")),
+        }
     };
     for _ in 0..r.count(4)? {
-        let p = path(r.varint()?)?;
+        let (p, id) = path(r.varint()?)?;
         let class = r.byte()?;
         if class >= 9 {
             return Err(corrupt("class"));
@@ -443,40 +486,62 @@ pub(crate) fn decode(
         if e > 9 {
             return Err(corrupt("unit"));
         }
-        let unit = 10i128.pow(u32::from(e));
+        let unit = 10u64.pow(u32::from(e));
+        let range = || corrupt("instant out of range");
         let mut at = Vec::with_capacity(n);
-        let mut prev: Option<i128> = None;
-        for _ in 0..n {
-            let v = r.varint()?;
-            let t = match prev {
-                None => i128::from(unzigzag(v)) * unit,
-                Some(q) => q + i128::from(v) * unit,
+        if n > 0 {
+            let first = unzigzag(r.varint()?)
+                .checked_mul(unit as i64)
+                .ok_or_else(range)?;
+            let width = usize::from(r.byte()?);
+            if width > 8 {
+                return Err(corrupt("gap width"));
+            }
+            let raw = r.bytes((n - 1).checked_mul(width).ok_or_else(range)?)?;
+            at.push(first);
+            let mut prev = first;
+            let mut push = |gap: u64| -> Result<(), ProfileError> {
+                let t = gap
+                    .checked_mul(unit)
+                    .and_then(|g| prev.checked_add_unsigned(g))
+                    .ok_or_else(range)?;
+                at.push(t);
+                prev = t;
+                Ok(())
             };
-            let t = i64::try_from(t).map_err(|_| corrupt("instant out of range"))?;
-            at.push(t);
-            prev = Some(i128::from(t));
+            if width == 0 {
+                for _ in 1..n {
+                    push(0)?;
+                }
+            } else {
+                for chunk in raw.chunks_exact(width) {
+                    push(chunk.iter().rev().fold(0u64, |g, &b| g << 8 | u64::from(b)))?;
+                }
+            }
         }
-        let signal = r
-            .bytes(n)?
-            .iter()
-            .map(|&c| signal_of(c).ok_or_else(|| corrupt("signal")))
-            .collect::<Result<Vec<Signal>, _>>()?;
+        let mut signal = Vec::with_capacity(n);
+        let mut evidence = true;
+        for &c in r.bytes(n)? {
+            let s = signal_of(c).ok_or_else(|| corrupt("signal"))?;
+            evidence &= s != Signal::Dismissal;
+            signal.push(s);
+        }
         let weight = r.weights(n)?;
-        if signal.contains(&Signal::Dismissal) {
+        if evidence {
+            l.series(p, id, class, at, weight, signal)?;
+        } else {
             // Not evidence: take the per-event way, which files it as inert.
             for ((t, w), s) in at.into_iter().zip(weight).zip(signal) {
                 let w = Weight::new(w).map_err(|e| ProfileError::Invalid(e.to_string()))?;
-                l.event(p, s, t, class, false, w)?;
+                l.event_of(p, id, s, t, class, false, w)?;
             }
-        } else {
-            l.series(p, class, at, weight, signal)?;
         }
     }
     let n = r.count(4)?;
     l.count_events(n)?;
     let mut prev = 0i64;
     for _ in 0..n {
-        let p = path(r.varint()?)?;
+        let (p, id) = path(r.varint()?)?;
         let flags = r.byte()?;
         let (class, gift) = (flags & 0x7f, flags & 0x80 != 0);
         if class >= 9 {
@@ -491,7 +556,34 @@ pub(crate) fn decode(
         if !gift && signal != Signal::Dismissal {
             return Err(corrupt("evidence in the inert list"));
         }
-        l.event(p, signal, at, class, gift, w)?;
+        l.event_of(p, id, signal, at, class, gift, w)?;
+    }
+    if r.byte()? == 1 {
+        let fingerprint = u64::from_le_bytes(array(r.bytes(8)?));
+        let landmark = unzigzag(r.varint()?);
+        let maintained_at = unzigzag(r.varint()?);
+        let n = l.file_series();
+        if n.saturating_mul(17) > r.left() {
+            return Err(corrupt("aggregates"));
+        }
+        let mut sums = Vec::with_capacity(n);
+        for _ in 0..n {
+            let head = usize::try_from(r.varint()?).map_err(|_| corrupt("head"))?;
+            let s = f64::from_le_bytes(array(r.bytes(8)?));
+            let c = f64::from_le_bytes(array(r.bytes(8)?));
+            sums.push((head, crate::store::Sum::from_parts(s, c)));
+        }
+        // Only aggregates of this very taxonomy can be adopted.
+        if le(8..16) == tax.fingerprint() {
+            l.aggregates(
+                crate::store::Prepared {
+                    fingerprint,
+                    landmark,
+                    maintained_at,
+                },
+                sums,
+            );
+        }
     }
     if r.left() != 0 {
         return Err(corrupt("trailing bytes"));

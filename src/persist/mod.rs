@@ -173,18 +173,50 @@ impl WireParts {
     }
 }
 
+/// FNV-1a: a fast hasher for the loader's maps, whose keys are the
+/// taxonomy's paths and handles only (never chosen by the input), so
+/// SipHash's flood resistance buys nothing there.
+#[derive(Default, Clone, Copy)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h = (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fnv>>;
+type FastSet<K> = HashSet<K, std::hash::BuildHasherDefault<Fnv>>;
+
 /// Collects a profile's parts while reading, checking every limit before
 /// the cost it bounds is paid.
 pub(crate) struct Loader<'a> {
     tax: &'a Taxonomy,
     limits: &'a Limits,
-    resolved: HashMap<Box<str>, Option<InterestId>>,
+    resolved: FastMap<Box<str>, Option<InterestId>>,
     series: Vec<Series>,
-    series_of: HashMap<(InterestId, u8), usize>,
-    interests: HashSet<InterestId>,
+    series_of: FastMap<(InterestId, u8), usize>,
+    interests: FastSet<InterestId>,
     inert: Vec<Event>,
     orphans: Orphans,
     events: usize,
+    /// The input names at most `max_interests` distinct paths.
+    few_paths: bool,
+    /// Key and length of every evidence series read, in input order.
+    file_series: Vec<(InterestId, u8, usize)>,
+    /// Stored aggregates offered for adoption.
+    aggregates: Option<(crate::store::Prepared, Vec<(usize, crate::store::Sum)>)>,
     /// A typed error found inside a serde callback, returned instead of the
     /// format's own error.
     pub(crate) failure: Option<ProfileError>,
@@ -202,13 +234,16 @@ impl<'a> Loader<'a> {
         Self {
             tax,
             limits,
-            resolved: HashMap::new(),
+            resolved: FastMap::default(),
             series: Vec::new(),
-            series_of: HashMap::new(),
-            interests: HashSet::new(),
+            series_of: FastMap::default(),
+            interests: FastSet::default(),
             inert: Vec::new(),
             orphans: Orphans::default(),
             events: 0,
+            few_paths: false,
+            file_series: Vec::new(),
+            aggregates: None,
             failure: None,
             id: None,
             level: Level::Off,
@@ -232,7 +267,11 @@ impl<'a> Loader<'a> {
             return *r;
         }
         let r = self.tax.resolve(path);
-        self.resolved.insert(path.into(), r);
+        // Only paths of the taxonomy are cached: the map's keys are the
+        // operator's, never chosen by the input (orphaned paths are not).
+        if r.is_some() {
+            self.resolved.insert(path.into(), r);
+        }
         r
     }
 
@@ -282,7 +321,23 @@ impl<'a> Loader<'a> {
         gift: bool,
         weight: Weight,
     ) -> Result<(), ProfileError> {
-        let Some(id) = self.resolve(path) else {
+        let id = self.resolve(path);
+        self.event_of(path, id, signal, at, class, gift, weight)
+    }
+
+    /// As [`event`](Self::event), with the path already resolved to `id`.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn event_of(
+        &mut self,
+        path: &str,
+        id: Option<InterestId>,
+        signal: Signal,
+        at: i64,
+        class: u8,
+        gift: bool,
+        weight: Weight,
+    ) -> Result<(), ProfileError> {
+        let Some(id) = id else {
             self.orphans.events.push(PathEvent {
                 interest: path.to_owned(),
                 signal,
@@ -311,40 +366,73 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    /// A whole evidence series of one path and class, already counted.
+    /// Tells the loader how many distinct paths the input names: when they
+    /// cannot exceed `max_interests`, distinct interests need no counting.
+    pub(crate) fn distinct_paths(&mut self, n: usize) {
+        self.few_paths = n <= self.limits.max_interests;
+    }
+
+    /// A whole evidence series of one path (resolved to `id`) and class,
+    /// already counted, with weights the caller checked.
     pub(crate) fn series(
         &mut self,
         path: &str,
+        id: Option<InterestId>,
         class: u8,
         at: Vec<i64>,
         weight: Vec<f64>,
         signal: Vec<Signal>,
     ) -> Result<(), ProfileError> {
-        let Some(id) = self.resolve(path) else {
+        let Some(id) = id else {
             for ((at, w), signal) in at.into_iter().zip(weight).zip(signal) {
-                let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
                 self.orphans.events.push(PathEvent {
                     interest: path.to_owned(),
                     signal,
                     at,
                     class,
                     gift: false,
-                    weight,
+                    weight: Weight::new(w).unwrap_or(Weight::ONE),
                 });
             }
             return Ok(());
         };
-        let si = self.series_index(id, class)?;
-        if let Some(s) = self.series.get_mut(si) {
-            if s.at.is_empty() {
-                (s.at, s.weight, s.signal) = (at, weight, signal);
-            } else {
-                s.at.extend(at);
-                s.weight.extend(weight);
-                s.signal.extend(signal);
-            }
+        if !self.few_paths
+            && self.interests.insert(id)
+            && self.interests.len() > self.limits.max_interests
+        {
+            return Err(ProfileError::TooLarge {
+                limit: Limit::Interests,
+                actual: self.interests.len(),
+                max: self.limits.max_interests,
+            });
         }
+        // Series of one key are joined by `Store::from_parts`.
+        self.file_series.push((id, class, at.len()));
+        self.series.push(Series {
+            interest: id,
+            class,
+            at,
+            weight,
+            signal,
+            ..Series::default()
+        });
         Ok(())
+    }
+
+    /// Evidence series read so far whose path resolved (the ones stored
+    /// aggregates describe, when nothing was orphaned or joined).
+    pub(crate) fn file_series(&self) -> usize {
+        self.file_series.len()
+    }
+
+    /// Offers stored aggregates: adopted by [`finish`](Self::finish) only if
+    /// the store it builds has exactly the series they were computed for.
+    pub(crate) fn aggregates(
+        &mut self,
+        prepared: crate::store::Prepared,
+        sums: Vec<(usize, crate::store::Sum)>,
+    ) {
+        self.aggregates = Some((prepared, sums));
     }
 
     pub(crate) fn preference(&mut self, w: WirePreference) {
@@ -441,7 +529,28 @@ impl<'a> Loader<'a> {
             |t| (t.at, t.signals_only),
         );
         self.orphans.normalize();
-        let store = Store::from_parts(self.series, self.inert);
+        let mut store = Store::from_parts(self.series, self.inert);
+        if let Some((prepared, sums)) = self.aggregates.take() {
+            let same = self.orphans.events.is_empty()
+                && store.series.len() == self.file_series.len()
+                && store
+                    .series
+                    .iter()
+                    .zip(&self.file_series)
+                    .all(|(s, &(i, c, n))| (s.interest, s.class, s.len()) == (i, c, n))
+                && store
+                    .series
+                    .iter()
+                    .zip(&sums)
+                    .all(|(s, (h, _))| *h <= s.len());
+            if same {
+                for (s, (head, sum)) in store.series.iter_mut().zip(sums) {
+                    s.head = head;
+                    s.sum = sum;
+                }
+                store.prepared = Some(prepared);
+            }
+        }
         Ok(Profile::from_parts(
             id,
             self.level,
