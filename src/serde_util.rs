@@ -267,13 +267,14 @@ pub(crate) mod instant {
             t: &Option<OffsetDateTime>,
             s: S,
         ) -> Result<S::Ok, S::Error> {
+            // `serialize_some` keeps the tag binary formats need.
             match t {
-                Some(t) => super::serialize(t, s),
+                Some(t) => s.serialize_some(&Wrap(*t)),
                 None => s.serialize_none(),
             }
         }
 
-        #[derive(Deserialize)]
+        #[derive(serde::Serialize, Deserialize)]
         struct Wrap(#[serde(with = "super")] OffsetDateTime);
 
         pub(crate) fn deserialize<'de, D: Deserializer<'de>>(

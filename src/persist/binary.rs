@@ -16,7 +16,8 @@
 //!          byte (bit 7: gift), signal byte, gap to the previous instant
 //!          (zigzag varint ns), weight mode and weight
 //! sums     1 and the engine fingerprint, landmark and maintenance instant of
-//!          the incremental aggregates, then per evidence series its head
+//!          the incremental aggregates, the number of series, then per
+//!          evidence series its head
 //!          (varint) and compensated sum (two f64 LE); or 0 when there are none
 //! trailer  CRC-32 (IEEE) LE of everything before it
 //! ```
@@ -286,6 +287,7 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
             body.extend_from_slice(&pr.fingerprint.to_le_bytes());
             put_varint(&mut body, zigzag(pr.landmark));
             put_varint(&mut body, zigzag(pr.maintained_at));
+            put_varint(&mut body, store.series.len() as u64);
             for s in &store.series {
                 put_varint(&mut body, s.head as u64);
                 let (a, c) = s.sum.parts();
@@ -562,10 +564,7 @@ pub(crate) fn decode(
         let fingerprint = u64::from_le_bytes(array(r.bytes(8)?));
         let landmark = unzigzag(r.varint()?);
         let maintained_at = unzigzag(r.varint()?);
-        let n = l.file_series();
-        if n.saturating_mul(17) > r.left() {
-            return Err(corrupt("aggregates"));
-        }
+        let n = r.count(17)?;
         let mut sums = Vec::with_capacity(n);
         for _ in 0..n {
             let head = usize::try_from(r.varint()?).map_err(|_| corrupt("head"))?;
@@ -573,8 +572,9 @@ pub(crate) fn decode(
             let c = f64::from_le_bytes(array(r.bytes(8)?));
             sums.push((head, crate::store::Sum::from_parts(s, c)));
         }
-        // Only aggregates of this very taxonomy can be adopted.
-        if le(8..16) == tax.fingerprint() {
+        // Only aggregates of this very taxonomy, for every series read, can
+        // be adopted.
+        if le(8..16) == tax.fingerprint() && n == l.file_series() {
             l.aggregates(
                 crate::store::Prepared {
                     fingerprint,

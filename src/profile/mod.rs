@@ -306,7 +306,7 @@ impl RefusalCounts {
 /// p.consent_mut().grant(Purpose::Personalization, datetime!(2026-11-01 9:00 UTC), None, Evidence::Ui("signup".into()))?;
 /// # Ok::<(), tactful::ConsentError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Profile {
     id: ProfileId,
     level: Level,
@@ -318,6 +318,42 @@ pub struct Profile {
     refusals: RefusalCounts,
     /// Data of interests the engine's taxonomy does not have.
     orphans: Orphans,
+}
+
+/// Two profiles are equal when they hold the same data: declared
+/// preferences, suppressions and tombstones compare as sets (their order
+/// carries no meaning), everything else exactly.
+impl PartialEq for Profile {
+    fn eq(&self, other: &Self) -> bool {
+        fn same<T: Clone, K: Ord>(a: &[T], b: &[T], key: impl Fn(&T) -> K) -> bool {
+            let sorted = |v: &[T]| {
+                let mut k: Vec<K> = v.iter().map(&key).collect();
+                k.sort();
+                k
+            };
+            a.len() == b.len() && sorted(a) == sorted(b)
+        }
+        let tomb = |t: &Tombstone| {
+            let scope = match t.scope {
+                ErasedScope::All => None,
+                ErasedScope::Interest(i) => Some(i),
+            };
+            (scope, t.at, t.signals_only)
+        };
+        self.id == other.id
+            && self.level == other.level
+            && self.consent == other.consent
+            && same(&self.preferences, &other.preferences, |p| {
+                (p.interest, p.kind, p.at)
+            })
+            && same(&self.suppressions, &other.suppressions, |s| {
+                (s.scope(), s.reason(), s.since(), s.ends())
+            })
+            && self.store == other.store
+            && same(&self.tombstones, &other.tombstones, tomb)
+            && self.refusals == other.refusals
+            && self.orphans == other.orphans
+    }
 }
 
 impl Profile {
