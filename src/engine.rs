@@ -1078,6 +1078,7 @@ impl Engine {
             refusals: profile.refusals().clone(),
             erasures: profile.tombstones().to_vec(),
             stored_events: profile.stored_events(),
+            orphaned: orphan_lines(profile.orphans()),
         }
     }
 }
@@ -1099,6 +1100,21 @@ fn union_into<T: Clone + Eq + std::hash::Hash>(v: &mut Vec<T>, other: &[T]) {
             v.push(x.clone());
         }
     }
+}
+
+/// Orphaned paths and their record counts, for the report.
+fn orphan_lines(o: &crate::profile::Orphans) -> Vec<(String, usize)> {
+    let mut lines: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    let paths = o
+        .events()
+        .map(|e| e.interest)
+        .chain(o.preferences().iter().map(|p| p.interest.as_str()))
+        .chain(o.suppressions().iter().map(|s| s.interest.as_str()))
+        .chain(o.tombstones().map(|t| t.interest));
+    for p in paths {
+        *lines.entry(p).or_insert(0) += 1;
+    }
+    lines.into_iter().map(|(p, n)| (p.to_owned(), n)).collect()
 }
 
 /// Distinct paths of orphaned evidence (they count toward `max_interests`).

@@ -129,6 +129,10 @@ pub struct Report {
     pub erasures: Vec<Tombstone>,
     /// Events stored in all.
     pub stored_events: usize,
+    /// Interests the engine's taxonomy no longer has whose data is kept
+    /// (see [`crate::Profile::orphans`]): path and number of records.
+    #[serde(default)]
+    pub orphaned: Vec<(String, usize)>,
 }
 
 pub(crate) fn consent_line(
@@ -356,6 +360,12 @@ impl fmt::Display for Report {
         }
         for t in &self.erasures {
             writeln!(f, "Erased: {:?} up to {}", t.scope, t.at.date())?;
+        }
+        if !self.orphaned.is_empty() {
+            writeln!(f, "\nKept for interests we no longer use (not used for anything but suppressions):")?;
+            for (path, n) in &self.orphaned {
+                writeln!(f, "  {path}: {n} record(s)")?;
+            }
         }
         Ok(())
     }
