@@ -291,28 +291,50 @@ impl<'de> Visitor<'de> for List<'_, '_> {
     }
 }
 
-/// Reads the JSON form.
-pub(crate) fn decode(tax: &Taxonomy, limits: &Limits, json: &str) -> Result<Profile, ProfileError> {
+/// One pass over the JSON; `track` records the path to an error (costly:
+/// it allocates per field, so only the error path asks for it).
+fn pass<'a>(
+    tax: &'a Taxonomy,
+    limits: &'a Limits,
+    json: &str,
+    track: Option<&mut serde_path_to_error::Track>,
+) -> (Loader<'a>, Option<u16>, Result<(), serde_json::Error>) {
     let mut loader = Loader::new(tax, limits);
     let mut version = None;
     let mut de = serde_json::Deserializer::from_str(json);
-    let mut track = serde_path_to_error::Track::new();
-    let result = Top {
+    let top = Top {
         loader: &mut loader,
         version: &mut version,
+    };
+    let result = match track {
+        Some(t) => top.deserialize(serde_path_to_error::Deserializer::new(&mut de, t)),
+        None => top.deserialize(&mut de),
     }
-    .deserialize(serde_path_to_error::Deserializer::new(&mut de, &mut track))
     .and_then(|()| de.end());
-    if let Err(e) = result {
+    (loader, version, result)
+}
+
+/// Reads the JSON form.
+pub(crate) fn decode(tax: &Taxonomy, limits: &Limits, json: &str) -> Result<Profile, ProfileError> {
+    let (mut loader, version, result) = pass(tax, limits, json, None);
+    if result.is_err() {
         if let Some(typed) = loader.failure.take() {
             return Err(typed);
         }
         if version.is_none() {
             return Err(ProfileError::Legacy);
         }
+        // Once more, tracked, to name the place of the error.
+        let mut track = serde_path_to_error::Track::new();
+        let (_, _, again) = pass(tax, limits, json, Some(&mut track));
+        let message = again
+            .err()
+            .or(result.err())
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         return Err(ProfileError::Syntax {
             path: track.path().to_string(),
-            message: e.to_string(),
+            message,
         });
     }
     if version.is_none() {
