@@ -362,7 +362,10 @@ impl fmt::Display for Report {
             writeln!(f, "Erased: {:?} up to {}", t.scope, t.at.date())?;
         }
         if !self.orphaned.is_empty() {
-            writeln!(f, "\nKept for interests we no longer use (not used for anything but suppressions):")?;
+            writeln!(
+                f,
+                "\nKept for interests we no longer use (not used for anything but suppressions):"
+            )?;
             for (path, n) in &self.orphaned {
                 writeln!(f, "  {path}: {n} record(s)")?;
             }

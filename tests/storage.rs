@@ -147,8 +147,14 @@ fn a_removed_interest_is_kept_as_orphans_and_comes_back() {
         assert_eq!(o.suppressions().len(), 1);
         assert_eq!(o.preferences().len(), 1);
         let report = v2.report(&back, now);
-        assert_eq!(report.orphaned, [("garden".to_owned(), 1), ("garden/roses".to_owned(), 4)]);
-        assert!(report.to_string().contains("garden/roses: 4 record(s)"), "{report}");
+        assert_eq!(
+            report.orphaned,
+            [("garden".to_owned(), 1), ("garden/roses".to_owned(), 4)]
+        );
+        assert!(
+            report.to_string().contains("garden/roses: 4 record(s)"),
+            "{report}"
+        );
         // Still in force toward partners: exported by path.
         let secret = KeySecret::new(b"a secret shared with the partner").unwrap();
         let export =
