@@ -12,6 +12,8 @@
 //! | `max_rule_depth` | 32 | [`Engine::with_segments`](crate::Engine::with_segments) |
 //! | `max_rule_nodes` | 100,000 over all segments | [`Engine::with_segments`](crate::Engine::with_segments) |
 //! | config text | [`MAX_CONFIG_BYTES`](crate::config::MAX_CONFIG_BYTES) (4 MiB) | [`config::parse_json`](crate::config::parse_json), before parsing; JSON nesting is capped at 128 by `serde_json` |
+//! | taxonomy path length | [`MAX_PATH_LEN`](crate::taxonomy::MAX_PATH_LEN) (512 bytes) | [`TaxonomyBuilder::build`](crate::taxonomy::TaxonomyBuilder::build), [`Taxonomy::from_json`](crate::Taxonomy::from_json) and [`EngineConfig::from_json`](crate::config::EngineConfig::from_json) before building ([`TaxonomyError::PathTooLong`](crate::TaxonomyError::PathTooLong)) |
+//! | taxonomy depth | [`MAX_DEPTH`](crate::taxonomy::MAX_DEPTH) (32 levels) | the same ([`TaxonomyError::TooDeep`](crate::TaxonomyError::TooDeep)); with both, a taxonomy's memory is linear in its configuration ([`Taxonomy::heap_bytes`](crate::Taxonomy::heap_bytes)) |
 //! | TC string length | [`MAX_TC_STRING_LEN`](crate::consent::tcf::MAX_TC_STRING_LEN) (64 KiB) | [`TcString::decode`](crate::consent::tcf::TcString::decode) |
 
 use std::fmt;
