@@ -490,6 +490,7 @@ fn check_loaded(engine: &Engine, profile: Profile, now: OffsetDateTime) {
 pub(crate) fn check_config_json(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     if let Ok(config) = EngineConfig::from_json(&text) {
+        check_taxonomy(&config.taxonomy, text.len());
         let json = serde_json::to_string(&config).expect("a loaded configuration serializes");
         match EngineConfig::from_json(&json) {
             Ok(back) => assert_eq!(back, config, "configuration round trip differs:\n{json}"),
@@ -500,7 +501,7 @@ pub(crate) fn check_config_json(data: &[u8]) {
         }
     }
     if let Ok(taxonomy) = Taxonomy::from_json(&text) {
-        let _ = serde_json::to_string(&taxonomy);
+        check_taxonomy(&taxonomy, text.len());
     }
     if let Ok(policy) = DecayPolicy::from_json(&text) {
         let json = serde_json::to_string(&policy).expect("a loaded policy serializes");
@@ -512,6 +513,33 @@ pub(crate) fn check_config_json(data: &[u8]) {
     if let Ok(engine) = fixed_engine().clone().with_segments_json(&text) {
         exercise_engine(&engine);
     }
+}
+
+/// A loaded taxonomy round-trips with its fingerprint, every path and
+/// former name resolves, and its memory is linear in the text it came from.
+fn check_taxonomy(taxonomy: &Taxonomy, text_len: usize) {
+    let json = serde_json::to_string(taxonomy).expect("a loaded taxonomy serializes");
+    let back = Taxonomy::from_json(&json).expect("a serialized taxonomy loads");
+    assert_eq!(&back, taxonomy, "taxonomy round trip differs:\n{json}");
+    assert_eq!(back.fingerprint(), taxonomy.fingerprint());
+    for (id, path) in taxonomy.iter() {
+        assert!(path.len() <= tactful::taxonomy::MAX_PATH_LEN, "{path}");
+        assert!(
+            path.split('/').count() <= tactful::taxonomy::MAX_DEPTH,
+            "{path}"
+        );
+        assert_eq!(taxonomy.id(path), Some(id), "{path}");
+        assert_eq!(taxonomy.resolve(path), Some(id), "{path}");
+    }
+    for (old, id) in taxonomy.renames() {
+        assert_eq!(taxonomy.id(old), None, "former name {old} is current");
+        assert_eq!(taxonomy.resolve(old), Some(id), "former name {old}");
+    }
+    assert!(
+        taxonomy.heap_bytes() <= 64 * text_len + 4096,
+        "{} bytes for {text_len} bytes of JSON",
+        taxonomy.heap_bytes()
+    );
 }
 
 /// Records a few days of events on (at most 16) interests of `engine`'s

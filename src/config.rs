@@ -31,9 +31,10 @@ use thiserror::Error;
 
 use crate::decay::DecayPolicy;
 use crate::engine::Engine;
-use crate::error::SegmentError;
+use crate::error::{SegmentError, TaxonomyError};
+use crate::limits::Limits;
 use crate::segment::SegmentDef;
-use crate::taxonomy::Taxonomy;
+use crate::taxonomy::{Taxonomy, TaxonomyConfig};
 
 /// The largest configuration text accepted (4 MiB): larger input is refused
 /// before it is parsed.
@@ -60,6 +61,12 @@ pub enum ConfigError {
         /// What is wrong.
         message: String,
     },
+    /// The taxonomy is invalid: a bad, too long
+    /// ([`MAX_PATH_LEN`](crate::taxonomy::MAX_PATH_LEN)) or too deep
+    /// ([`MAX_DEPTH`](crate::taxonomy::MAX_DEPTH)) path, a duplicate, an
+    /// invalid override or rename. Checked before the taxonomy is built.
+    #[error("taxonomy: {0}")]
+    Taxonomy(#[source] TaxonomyError),
     /// The configuration parsed but is inconsistent; every problem at once.
     #[error("{} problem(s): {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<SegmentError>),
@@ -107,16 +114,59 @@ pub struct EngineConfig {
     pub min_audience: Option<NonZeroUsize>,
     /// Limits (defaults where fields are missing).
     #[serde(default)]
-    pub limits: crate::limits::Limits,
+    pub limits: Limits,
+}
+
+/// What [`EngineConfig::from_json`] reads: the taxonomy not yet built, so
+/// that its errors stay typed ([`ConfigError::Taxonomy`]).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredConfig {
+    taxonomy: TaxonomyConfig,
+    #[serde(default)]
+    policy: DecayPolicy,
+    #[serde(default)]
+    segments: Vec<SegmentDef>,
+    #[serde(default)]
+    min_audience: Option<NonZeroUsize>,
+    #[serde(default)]
+    limits: Limits,
 }
 
 impl EngineConfig {
     /// Parses a configuration.
     ///
     /// # Errors
-    /// [`ConfigError::TooLarge`] or [`ConfigError::Syntax`] naming the field.
+    /// [`ConfigError::TooLarge`], [`ConfigError::Syntax`] naming the field,
+    /// or [`ConfigError::Taxonomy`] (checked after the syntax).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::config::{ConfigError, EngineConfig};
+    /// use tactful::TaxonomyError;
+    ///
+    /// let deep = vec!["x"; 40].join("/");
+    /// let json = format!(r#"{{"taxonomy": {{"interests": [{{"path": "{deep}"}}]}}}}"#);
+    /// assert!(matches!(
+    ///     EngineConfig::from_json(&json),
+    ///     Err(ConfigError::Taxonomy(TaxonomyError::TooDeep { depth: 40, max: 32, .. }))
+    /// ));
+    /// ```
     pub fn from_json(json: &str) -> Result<Self, ConfigError> {
-        parse_json(json)
+        let StoredConfig {
+            taxonomy,
+            policy,
+            segments,
+            min_audience,
+            limits,
+        } = parse_json(json)?;
+        Ok(Self {
+            taxonomy: Taxonomy::try_from(taxonomy).map_err(ConfigError::Taxonomy)?,
+            policy,
+            segments,
+            min_audience,
+            limits,
+        })
     }
 
     /// Builds the engine, checking the segments against the taxonomy.
@@ -193,6 +243,10 @@ mod tests {
 
         let err = EngineConfig::from_json(r#"{"taxonomy": {"interests": [{"path": "a//b"}]}}"#)
             .unwrap_err();
+        assert_eq!(
+            err,
+            ConfigError::Taxonomy(TaxonomyError::InvalidPath("a//b".into()))
+        );
         assert!(
             err.to_string()
                 .starts_with("taxonomy: invalid interest path"),

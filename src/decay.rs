@@ -747,6 +747,10 @@ pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
 
 /// The reference: one pass over the stored events (sorted by instant), each
 /// usable contribution added to its interest and every ancestor.
+///
+/// Nothing is allocated per event and ancestor: the (interest, day) pairs
+/// are kept once per event, and an interest's distinct days are those of
+/// the pairs in its subtree's id range.
 pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     let tax = view.taxonomy;
     let mut scores = vec![InterestScore::default(); tax.len()];
@@ -756,13 +760,15 @@ pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     for s in &view.profile.store().series {
         for e in (0..s.len()).filter_map(|i| s.event(i)) {
             let Ok(c) = view.classify(&e) else { continue };
-            let day = utc_day(e.at());
+            if !tax.contains(e.interest()) {
+                continue;
+            }
+            days.push((e.interest().0, utc_day(e.at())));
             let mut node = Some(e.interest());
             while let Some(id) = node {
                 if let Some(sc) = scores.get_mut(id.index()) {
                     sc.score += c;
                     sc.events += 1;
-                    days.push((id.0, day));
                 }
                 node = tax.parent(id);
             }
@@ -770,11 +776,21 @@ pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     }
     days.sort_unstable();
     days.dedup();
-    let cap = view.policy.min_days;
-    for (id, _) in days {
-        if let Some(sc) = scores.get_mut(id as usize) {
-            sc.days = (sc.days + 1).min(cap);
+    // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
+    let cap = view.policy.min_days as usize;
+    let mut buf: Vec<i64> = Vec::new();
+    for (i, sc) in scores.iter_mut().enumerate() {
+        if sc.events == 0 {
+            continue;
         }
+        let id = InterestId(i as u32);
+        let lo = days.partition_point(|d| d.0 < id.0);
+        let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
+        buf.clear();
+        buf.extend(days.get(lo..hi).unwrap_or(&[]).iter().map(|d| d.1));
+        buf.sort_unstable();
+        buf.dedup();
+        sc.days = buf.len().min(cap) as u32;
     }
     scores
 }

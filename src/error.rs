@@ -37,6 +37,29 @@ pub enum TaxonomyError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A path is longer than [`crate::taxonomy::MAX_PATH_LEN`] bytes. The
+    /// error holds the path's first 64 bytes. Shorten the interest's name
+    /// or its ancestors' names.
+    #[error("interest path {path:?} is {len} bytes long, more than the limit of {max}")]
+    PathTooLong {
+        /// The start of the path.
+        path: String,
+        /// Its length in bytes.
+        len: usize,
+        /// The limit, [`crate::taxonomy::MAX_PATH_LEN`].
+        max: usize,
+    },
+    /// A path has more levels than [`crate::taxonomy::MAX_DEPTH`]. Flatten
+    /// the taxonomy: no real interest tree is that deep.
+    #[error("interest path {path:?} has {depth} levels, more than the limit of {max}")]
+    TooDeep {
+        /// The path.
+        path: String,
+        /// Its number of levels (`a/b/c` has 3).
+        depth: usize,
+        /// The limit, [`crate::taxonomy::MAX_DEPTH`].
+        max: usize,
+    },
     /// More interests than an [`crate::taxonomy::InterestId`] can address.
     #[error("too many interests: {0}, at most {max}", max = u32::MAX)]
     TooMany(usize),

@@ -16,12 +16,14 @@
 //! and [`Engine::merge`](crate::Engine::merge) alike (orphaned events
 //! count too). Suppressions, tombstones and declared preferences have no
 //! count limit: adding a suppression or erasing is never refused (it
-//! protects the person), so loading must accept them; exact repeats and
-//! overlapping windows are coalesced, and their reading cost is linear and
+//! protects the person), so loading must accept them; exact repeats are
+//! coalesced, tombstones per scope, and their reading cost is linear and
 //! bounded by `max_profile_bytes`.
 //!
 //! | other | bound | enforced by |
 //! |---|---|---|
+//! | taxonomy path length | [`MAX_PATH_LEN`](crate::taxonomy::MAX_PATH_LEN) (512 bytes) | [`TaxonomyBuilder::build`](crate::taxonomy::TaxonomyBuilder::build), [`Taxonomy::from_json`](crate::Taxonomy::from_json) and [`EngineConfig::from_json`](crate::config::EngineConfig::from_json) before building ([`TaxonomyError::PathTooLong`](crate::TaxonomyError::PathTooLong)) |
+//! | taxonomy depth | [`MAX_DEPTH`](crate::taxonomy::MAX_DEPTH) (32 levels) | the same ([`TaxonomyError::TooDeep`](crate::TaxonomyError::TooDeep)); with both, a taxonomy's memory is linear in its configuration ([`Taxonomy::heap_bytes`](crate::Taxonomy::heap_bytes)) |
 //! | TC string length | [`MAX_TC_STRING_LEN`](crate::consent::tcf::MAX_TC_STRING_LEN) (64 KiB) | [`TcString::decode`](crate::consent::tcf::TcString::decode) |
 
 use std::fmt;

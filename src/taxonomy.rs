@@ -10,9 +10,15 @@
 //! maps a stored path to the current handle, following renames declared with
 //! [`TaxonomyBuilder::renamed_from`], and [`Taxonomy::fingerprint`] tells
 //! whether two taxonomies have the same paths.
+//!
+//! Paths are bounded ([`MAX_PATH_LEN`] bytes, [`MAX_DEPTH`] levels) and a
+//! taxonomy stores each given path's text once (an interest's path is a
+//! prefix of the text of the path that created it), so its memory is linear
+//! in the size of its configuration.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use time::Duration;
@@ -92,23 +98,79 @@ impl Sensitivity {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// The most levels a path may have: `a/b/c` has 3. Deeper paths are refused
+/// with [`TaxonomyError::TooDeep`]. ([`Taxonomy::depth`] counts from 0, so
+/// it is at most `MAX_DEPTH - 1`.)
+///
+/// # Example
+/// ```
+/// use tactful::taxonomy::MAX_DEPTH;
+/// use tactful::{Taxonomy, TaxonomyError};
+///
+/// let deepest = vec!["x"; MAX_DEPTH].join("/");
+/// assert!(Taxonomy::builder().interest(&deepest).build().is_ok());
+/// let too_deep = format!("{deepest}/x");
+/// assert!(matches!(
+///     Taxonomy::builder().interest(&too_deep).build(),
+///     Err(TaxonomyError::TooDeep { .. })
+/// ));
+/// ```
+pub const MAX_DEPTH: usize = 32;
+
+/// The longest path accepted, in bytes (of UTF-8). Longer paths are refused
+/// with [`TaxonomyError::PathTooLong`].
+///
+/// # Example
+/// ```
+/// use tactful::taxonomy::MAX_PATH_LEN;
+/// use tactful::{Taxonomy, TaxonomyError};
+///
+/// assert!(Taxonomy::builder().interest(&"x".repeat(MAX_PATH_LEN)).build().is_ok());
+/// assert!(matches!(
+///     Taxonomy::builder().interest(&"x".repeat(MAX_PATH_LEN + 1)).build(),
+///     Err(TaxonomyError::PathTooLong { .. })
+/// ));
+/// ```
+pub const MAX_PATH_LEN: usize = 512;
+
+/// `Node::parent` of a top-level interest. No interest has this handle:
+/// a taxonomy has fewer than `u32::MAX` interests.
+const NO_PARENT: u32 = u32::MAX;
+
+/// One interest, compact: a taxonomy may hold a million of them.
+#[derive(Debug, Clone, Copy)]
 struct Node {
-    path: String,
-    parent: Option<InterestId>,
+    /// The path is `text[start..start + len]`.
+    start: u32,
+    parent: u32,
     /// One past the last descendant: the subtree is `id..end`.
     end: u32,
-    depth: u32,
-    own: NodeSpec,
+    /// Own settings: an index into `Taxonomy::specs` (0: none).
+    own: u32,
+    /// Effective decay overrides, own or inherited: an index into
+    /// `Taxonomy::decay` (0: none).
+    decay: u32,
+    /// At most `MAX_PATH_LEN`.
+    len: u16,
+    /// Below `MAX_DEPTH`.
+    depth: u8,
     /// Sensitivity inherited from the nearest special ancestor, or own.
     sensitivity: Sensitivity,
-    half_life: Option<HalfLife>,
-    max_age: Option<Duration>,
 }
+
+// Memory per interest is what bounds a hostile configuration: keep it small.
+const _: () = assert!(std::mem::size_of::<Node>() <= 24);
 
 #[derive(Debug, Clone, Default, PartialEq)]
 struct NodeSpec {
     sensitivity: Option<Sensitivity>,
+    half_life: Option<HalfLife>,
+    max_age: Option<Duration>,
+}
+
+/// Effective decay overrides of a node.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Decay {
     half_life: Option<HalfLife>,
     max_age: Option<Duration>,
 }
@@ -139,15 +201,57 @@ struct NodeSpec {
 /// assert!(taxonomy.sensitivity(taxonomy.id("health/pregnancy").unwrap()).is_special());
 /// # Ok::<(), tactful::TaxonomyError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(try_from = "TaxonomyConfig", into = "TaxonomyConfig")]
 pub struct Taxonomy {
+    /// In depth-first order: a node's index is its [`InterestId`].
     nodes: Vec<Node>,
-    by_path: HashMap<String, InterestId>,
+    /// The given paths that created nodes, concatenated: every node's path
+    /// is a prefix of one of them.
+    text: String,
+    /// Handles sorted by path (byte-wise): lookup by binary search.
+    sorted: Vec<u32>,
+    /// Own settings of the nodes that have any; index 0 is the default.
+    specs: Vec<NodeSpec>,
+    /// Distinct effective decay overrides; index 0 is none.
+    decay: Vec<Decay>,
     /// Former names: old path to the interest that now has it.
     renames: BTreeMap<String, InterestId>,
-    /// See [`Taxonomy::fingerprint`]; derived from the paths.
-    fingerprint: u64,
+    /// See [`Taxonomy::fingerprint`]; computed from the paths when first
+    /// asked for (hashing a large taxonomy costs more than building it).
+    fingerprint: OnceLock<u64>,
+}
+
+/// Equal when they have the same interests (paths, in the same order) with
+/// the same own settings and the same renames; how they were built (which
+/// intermediate interests were given explicitly) does not matter.
+impl PartialEq for Taxonomy {
+    fn eq(&self, other: &Self) -> bool {
+        self.nodes.len() == other.nodes.len()
+            && self.renames == other.renames
+            && self.nodes.iter().zip(&other.nodes).all(|(a, b)| {
+                self.node_path(a) == other.node_path(b) && self.own(a) == other.own(b)
+            })
+    }
+}
+
+/// The interests by path with their own settings, and the renames.
+impl fmt::Debug for Taxonomy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Interests<'a>(&'a Taxonomy);
+        impl fmt::Debug for Interests<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let t = self.0;
+                f.debug_map()
+                    .entries(t.nodes.iter().map(|n| (t.node_path(n), t.own(n))))
+                    .finish()
+            }
+        }
+        f.debug_struct("Taxonomy")
+            .field("interests", &Interests(self))
+            .field("renames", &self.renames)
+            .finish()
+    }
 }
 
 impl Taxonomy {
@@ -158,11 +262,30 @@ impl Taxonomy {
     }
 
     /// Reads a taxonomy from JSON of the form
-    /// `{"interests": [{"path": "baby/food"}, {"path": "health", "sensitivity": {"special": "health"}, "half_life": "7d"}]}`.
+    /// `{"interests": [{"path": "baby/food"}, {"path": "health", "sensitivity": {"special": "health"}, "half_life": "7d"}, {"path": "family/baby", "renamed_from": ["baby"]}]}`.
     ///
     /// # Errors
-    /// [`TaxonomyError::Json`] when the JSON does not have that shape, and
-    /// every error of [`TaxonomyBuilder::build`].
+    /// [`TaxonomyError::Json`] when the JSON does not have that shape
+    /// (or is larger than [`MAX_CONFIG_BYTES`](crate::config::MAX_CONFIG_BYTES));
+    /// then, before anything is built, [`TaxonomyError::PathTooLong`],
+    /// [`TaxonomyError::InvalidPath`] or [`TaxonomyError::TooDeep`] for any
+    /// path or former name, and [`TaxonomyError::Duplicate`] for a path
+    /// listed twice; then every error of [`TaxonomyBuilder::build`].
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::{Taxonomy, TaxonomyError};
+    ///
+    /// let taxonomy = Taxonomy::from_json(
+    ///     r#"{"interests": [{"path": "family/baby/food"}, {"path": "family/baby", "renamed_from": ["baby"]}]}"#,
+    /// )?;
+    /// assert_eq!(taxonomy.resolve("baby/food"), taxonomy.id("family/baby/food"));
+    ///
+    /// let deep = vec!["x"; 40].join("/");
+    /// let err = Taxonomy::from_json(&format!(r#"{{"interests": [{{"path": "{deep}"}}]}}"#)).unwrap_err();
+    /// assert!(matches!(err, TaxonomyError::TooDeep { depth: 40, max: 32, .. }));
+    /// # Ok::<(), TaxonomyError>(())
+    /// ```
     pub fn from_json(json: &str) -> Result<Self, TaxonomyError> {
         let config: TaxonomyConfig =
             crate::config::parse_json(json).map_err(|e| TaxonomyError::Json(e.to_string()))?;
@@ -184,7 +307,65 @@ impl Taxonomy {
     /// The handle of a path, if the taxonomy has it.
     #[must_use]
     pub fn id(&self, path: &str) -> Option<InterestId> {
-        self.by_path.get(path).copied()
+        let nodes = &self.nodes;
+        let at = self
+            .sorted
+            .binary_search_by(|&i| {
+                nodes
+                    .get(i as usize)
+                    .map_or("", |n| self.node_path(n))
+                    .cmp(path)
+            })
+            .ok()?;
+        self.sorted.get(at).map(|&i| InterestId(i))
+    }
+
+    fn node_path(&self, n: &Node) -> &str {
+        let start = n.start as usize;
+        self.text
+            .get(start..start + n.len as usize)
+            .unwrap_or_default()
+    }
+
+    fn own(&self, n: &Node) -> &NodeSpec {
+        self.specs.get(n.own as usize).unwrap_or(&DEFAULT_SPEC)
+    }
+
+    fn decay_of(&self, id: InterestId) -> Decay {
+        self.nodes
+            .get(id.index())
+            .and_then(|n| self.decay.get(n.decay as usize))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Approximate heap memory the taxonomy holds, in bytes: what a
+    /// configuration costs once loaded. It grows linearly with the size of
+    /// the configuration: 28 bytes per interest, plus the text of the paths
+    /// given and their settings.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::Taxonomy;
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+    /// assert!(taxonomy.heap_bytes() < 1024);
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    #[must_use]
+    pub fn heap_bytes(&self) -> usize {
+        use std::mem::size_of;
+        self.nodes.capacity() * size_of::<Node>()
+            + self.text.capacity()
+            + self.sorted.capacity() * size_of::<u32>()
+            + self.specs.capacity() * size_of::<NodeSpec>()
+            + self.decay.capacity() * size_of::<Decay>()
+            // A B-tree entry costs about its key, value and a share of a node.
+            + self
+                .renames
+                .keys()
+                .map(|k| k.capacity() + size_of::<String>() + size_of::<InterestId>() + 16)
+                .sum::<usize>()
     }
 
     /// The handle of a path, or an error naming it: handy with `?`.
@@ -205,19 +386,22 @@ impl Taxonomy {
     /// The path of an interest.
     #[must_use]
     pub fn path(&self, id: InterestId) -> Option<&str> {
-        self.nodes.get(id.index()).map(|n| n.path.as_str())
+        self.nodes.get(id.index()).map(|n| self.node_path(n))
     }
 
     /// The parent of an interest (`None` for top-level interests).
     #[must_use]
     pub fn parent(&self, id: InterestId) -> Option<InterestId> {
-        self.nodes.get(id.index()).and_then(|n| n.parent)
+        self.nodes
+            .get(id.index())
+            .filter(|n| n.parent != NO_PARENT)
+            .map(|n| InterestId(n.parent))
     }
 
     /// Depth of an interest: 0 for top-level.
     #[must_use]
     pub fn depth(&self, id: InterestId) -> Option<u32> {
-        self.nodes.get(id.index()).map(|n| n.depth)
+        self.nodes.get(id.index()).map(|n| u32::from(n.depth))
     }
 
     /// Effective sensitivity (own, or inherited from the nearest special ancestor).
@@ -232,13 +416,13 @@ impl Taxonomy {
     /// Effective half-life override of an interest, if any.
     #[must_use]
     pub fn half_life(&self, id: InterestId) -> Option<HalfLife> {
-        self.nodes.get(id.index()).and_then(|n| n.half_life)
+        self.decay_of(id).half_life
     }
 
     /// Effective max-age override of an interest, if any.
     #[must_use]
     pub fn max_age(&self, id: InterestId) -> Option<Duration> {
-        self.nodes.get(id.index()).and_then(|n| n.max_age)
+        self.decay_of(id).max_age
     }
 
     /// Whether `id` is `root` or one of its descendants.
@@ -294,7 +478,9 @@ impl Taxonomy {
     /// ```
     #[must_use]
     pub fn fingerprint(&self) -> u64 {
-        self.fingerprint
+        *self.fingerprint.get_or_init(|| {
+            fingerprint_of(self.sorted.iter().filter_map(|&i| self.path(InterestId(i))))
+        })
     }
 
     /// The current handle for a path found in stored data.
@@ -371,13 +557,20 @@ impl Taxonomy {
         self.nodes
             .iter()
             .enumerate()
-            .map(|(i, n)| (InterestId(i as u32), n.path.as_str()))
+            .map(|(i, n)| (InterestId(i as u32), self.node_path(n)))
     }
 }
+
+const DEFAULT_SPEC: NodeSpec = NodeSpec {
+    sensitivity: None,
+    half_life: None,
+    max_age: None,
+};
 
 /// Builds a [`Taxonomy`]. Intermediate nodes of a path are created as needed.
 #[derive(Debug, Clone, Default)]
 pub struct TaxonomyBuilder {
+    /// The paths given (not their intermediate nodes) and their settings.
     specs: BTreeMap<String, NodeSpec>,
     /// Former name to current path.
     renames: BTreeMap<String, String>,
@@ -386,18 +579,12 @@ pub struct TaxonomyBuilder {
 
 impl TaxonomyBuilder {
     fn entry(&mut self, path: &str) -> Option<&mut NodeSpec> {
-        if !valid_path(path) {
-            self.errors
-                .push(TaxonomyError::InvalidPath(path.to_owned()));
+        if let Err(e) = check_path(path) {
+            self.errors.push(e);
             return None;
         }
-        let mut prefix = String::new();
-        for seg in path.split('/') {
-            if !prefix.is_empty() {
-                prefix.push('/');
-            }
-            prefix.push_str(seg);
-            self.specs.entry(prefix.clone()).or_default();
+        if !self.specs.contains_key(path) {
+            self.specs.insert(path.to_owned(), NodeSpec::default());
         }
         self.specs.get_mut(path)
     }
@@ -464,6 +651,13 @@ impl TaxonomyBuilder {
     /// List every former name on the current interest: an interest renamed
     /// twice across versions declares both old names.
     ///
+    /// Errors are reported by [`build`](Self::build): an invalid `old_path`
+    /// as for any path ([`TaxonomyError::InvalidPath`],
+    /// [`TaxonomyError::PathTooLong`], [`TaxonomyError::TooDeep`]),
+    /// [`TaxonomyError::RenamedFromCurrent`] if it is a path of the built
+    /// taxonomy, [`TaxonomyError::RenameClaimedTwice`] if two interests
+    /// claim it.
+    ///
     /// # Example
     /// ```
     /// use tactful::Taxonomy;
@@ -479,17 +673,10 @@ impl TaxonomyBuilder {
     /// assert!(Taxonomy::builder().interest("baby").renamed_from("family/baby", "baby").build().is_err());
     /// # Ok::<(), tactful::TaxonomyError>(())
     /// ```
-    ///
-    /// Errors are reported by [`build`](Self::build): an invalid `old_path`
-    /// as [`TaxonomyError::InvalidPath`],
-    /// [`TaxonomyError::RenamedFromCurrent`] if it is a path of the built
-    /// taxonomy, [`TaxonomyError::RenameClaimedTwice`] if two interests
-    /// claim it.
     #[must_use]
     pub fn renamed_from(mut self, path: &str, old_path: &str) -> Self {
-        if !valid_path(old_path) {
-            self.errors
-                .push(TaxonomyError::InvalidPath(old_path.to_owned()));
+        if let Err(e) = check_path(old_path) {
+            self.errors.push(e);
             return self;
         }
         if self.entry(path).is_none() {
@@ -513,110 +700,238 @@ impl TaxonomyBuilder {
 
     /// Builds the taxonomy.
     ///
+    /// Time is `O(n log n)` in the number of interests and memory linear in
+    /// the paths' text: each given path is stored once, however many
+    /// intermediate interests it creates.
+    ///
     /// # Errors
-    /// The first invalid path, override or rename given to the builder (see
-    /// [`renamed_from`](Self::renamed_from)), or [`TaxonomyError::TooMany`].
+    /// The first invalid path, override or rename given to the builder:
+    /// [`TaxonomyError::InvalidPath`], [`TaxonomyError::PathTooLong`],
+    /// [`TaxonomyError::TooDeep`], [`TaxonomyError::InvalidOverride`],
+    /// [`TaxonomyError::RenameClaimedTwice`]; then
+    /// [`TaxonomyError::TooMany`] or [`TaxonomyError::RenamedFromCurrent`]
+    /// (see [`renamed_from`](Self::renamed_from)).
     pub fn build(self) -> Result<Taxonomy, TaxonomyError> {
         if let Some(e) = self.errors.into_iter().next() {
             return Err(e);
         }
-        if self.specs.len() >= u32::MAX as usize {
-            return Err(TaxonomyError::TooMany(self.specs.len()));
+        // Depth-first order with siblings by name is the order of the paths
+        // as sequences of segments (byte-wise, `a/x` before `a-b`).
+        let mut given: Vec<(&str, &NodeSpec)> =
+            self.specs.iter().map(|(p, s)| (p.as_str(), s)).collect();
+        given.sort_unstable_by(|a, b| a.0.split('/').cmp(b.0.split('/')));
+        let Layout {
+            nodes,
+            text,
+            specs,
+            decay,
+        } = Layout::of(&given)?;
+        drop(given);
+        let mut sorted: Vec<u32> = (0..nodes.len() as u32).collect();
+        {
+            let path_of = |i: u32| {
+                nodes.get(i as usize).map_or("", |n| {
+                    let start = n.start as usize;
+                    text.get(start..start + n.len as usize).unwrap_or_default()
+                })
+            };
+            sorted.sort_unstable_by(|&a, &b| path_of(a).cmp(path_of(b)));
         }
-        // Children per parent path, sorted by name (BTreeMap order of full paths
-        // groups siblings but is not depth-first, see "a-x" vs "a/b").
-        let mut children: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for path in self.specs.keys() {
-            let parent = path.rsplit_once('/').map_or("", |(p, _)| p);
-            children.entry(parent).or_default().push(path);
-        }
-        for list in children.values_mut() {
-            list.sort_by(|a, b| last_segment(a).cmp(last_segment(b)));
-        }
-        let mut nodes: Vec<Node> = Vec::with_capacity(self.specs.len());
-        let mut by_path = HashMap::with_capacity(self.specs.len());
-        // Iterative DFS so deep trees cannot overflow the stack.
-        enum Step<'a> {
-            Enter(&'a str, Option<InterestId>, u32),
-            Exit(usize),
-        }
-        let mut stack: Vec<Step<'_>> = children
-            .get("")
-            .map(|roots| {
-                roots
-                    .iter()
-                    .rev()
-                    .map(|p| Step::Enter(p, None, 0))
-                    .collect()
-            })
-            .unwrap_or_default();
-        while let Some(step) = stack.pop() {
-            match step {
-                Step::Enter(path, parent, depth) => {
-                    let idx = nodes.len();
-                    let id = InterestId(idx as u32);
-                    let own = self.specs.get(path).cloned().unwrap_or_default();
-                    let inherited = parent.and_then(|p| nodes.get(p.index()));
-                    let sensitivity = match (own.sensitivity, inherited) {
-                        (Some(Sensitivity::Special(c)), _) => Sensitivity::Special(c),
-                        (_, Some(p)) if p.sensitivity.is_special() => p.sensitivity,
-                        (s, _) => s.unwrap_or_default(),
-                    };
-                    let half_life = own.half_life.or(inherited.and_then(|p| p.half_life));
-                    let max_age = own.max_age.or(inherited.and_then(|p| p.max_age));
-                    nodes.push(Node {
-                        path: path.to_owned(),
-                        parent,
-                        end: 0,
-                        depth,
-                        own,
-                        sensitivity,
-                        half_life,
-                        max_age,
-                    });
-                    by_path.insert(path.to_owned(), id);
-                    stack.push(Step::Exit(idx));
-                    if let Some(kids) = children.get(path) {
-                        for kid in kids.iter().rev() {
-                            stack.push(Step::Enter(kid, Some(id), depth + 1));
-                        }
-                    }
-                }
-                Step::Exit(idx) => {
-                    let end = nodes.len() as u32;
-                    if let Some(n) = nodes.get_mut(idx) {
-                        n.end = end;
-                    }
-                }
-            }
-        }
-        let mut renames = BTreeMap::new();
+        let mut taxonomy = Taxonomy {
+            nodes,
+            text,
+            sorted,
+            specs,
+            decay,
+            renames: BTreeMap::new(),
+            fingerprint: OnceLock::new(),
+        };
         for (old_path, path) in self.renames {
-            if by_path.contains_key(&old_path) {
+            if taxonomy.id(&old_path).is_some() {
                 return Err(TaxonomyError::RenamedFromCurrent { path, old_path });
             }
-            if let Some(&id) = by_path.get(&path) {
-                renames.insert(old_path, id);
+            if let Some(id) = taxonomy.id(&path) {
+                taxonomy.renames.insert(old_path, id);
             }
         }
-        let fingerprint = fingerprint_of(nodes.iter().map(|n| n.path.as_str()));
-        Ok(Taxonomy {
-            nodes,
-            by_path,
-            renames,
-            fingerprint,
-        })
+        Ok(taxonomy)
     }
 }
 
-/// See [`Taxonomy::fingerprint`].
-fn fingerprint_of<'a>(paths: impl Iterator<Item = &'a str>) -> u64 {
+/// The nodes of a taxonomy being built, in depth-first order.
+struct Layout {
+    nodes: Vec<Node>,
+    text: String,
+    specs: Vec<NodeSpec>,
+    decay: Vec<Decay>,
+}
+
+impl Layout {
+    /// Lays out the given paths, sorted depth-first (see `build`), with
+    /// their intermediate interests.
+    fn of(given: &[(&str, &NodeSpec)]) -> Result<Self, TaxonomyError> {
+        // In that order, the interests a path adds are the levels it does not
+        // share with the path before it (its ancestors that exist already
+        // are prefixes of that one): count them to allocate once.
+        let shared: Vec<usize> = std::iter::once(0)
+            .chain(given.windows(2).map(|w| match w {
+                [a, b] => common_levels(a.0, b.0),
+                _ => 0,
+            }))
+            .collect();
+        let total: usize = given
+            .iter()
+            .zip(&shared)
+            .map(|((p, _), s)| levels(p) - s)
+            .sum();
+        let text_len: usize = given.iter().map(|(p, _)| p.len()).sum();
+        if total >= u32::MAX as usize || text_len > u32::MAX as usize {
+            return Err(TaxonomyError::TooMany(total));
+        }
+        let mut layout = Layout {
+            nodes: Vec::with_capacity(total),
+            text: String::with_capacity(text_len),
+            specs: vec![NodeSpec::default()],
+            decay: vec![Decay::default()],
+        };
+        // The current chain of ancestors, root first.
+        let mut chain: Vec<u32> = Vec::with_capacity(MAX_DEPTH);
+        for (&(path, spec), &keep) in given.iter().zip(&shared) {
+            while chain.len() > keep {
+                let done = chain.pop();
+                layout.close(done);
+            }
+            let start = layout.text.len() as u32;
+            layout.text.push_str(path);
+            let cuts = path
+                .match_indices('/')
+                .map(|(i, _)| i)
+                .chain(std::iter::once(path.len()));
+            for cut in cuts.skip(keep) {
+                let own = if cut == path.len() {
+                    spec
+                } else {
+                    &DEFAULT_SPEC
+                };
+                let id = layout.push(start, cut, chain.last().copied(), own);
+                chain.push(id);
+            }
+        }
+        while let Some(done) = chain.pop() {
+            layout.close(Some(done));
+        }
+        layout.specs.shrink_to_fit();
+        layout.decay.shrink_to_fit();
+        Ok(layout)
+    }
+
+    /// Adds the interest `text[start..start + len]`, inheriting from `parent`.
+    fn push(&mut self, start: u32, len: usize, parent: Option<u32>, spec: &NodeSpec) -> u32 {
+        let id = self.nodes.len() as u32;
+        let up = parent.and_then(|p| self.nodes.get(p as usize)).copied();
+        let own = if *spec == DEFAULT_SPEC {
+            0
+        } else {
+            self.specs.push(spec.clone());
+            (self.specs.len() - 1) as u32
+        };
+        let sensitivity = match (spec.sensitivity, up) {
+            (Some(Sensitivity::Special(c)), _) => Sensitivity::Special(c),
+            (_, Some(p)) if p.sensitivity.is_special() => p.sensitivity,
+            (s, _) => s.unwrap_or_default(),
+        };
+        let inherited = up.map_or(0, |p| p.decay);
+        let decay = if spec.half_life.is_some() || spec.max_age.is_some() {
+            let from = self
+                .decay
+                .get(inherited as usize)
+                .copied()
+                .unwrap_or_default();
+            self.decay.push(Decay {
+                half_life: spec.half_life.or(from.half_life),
+                max_age: spec.max_age.or(from.max_age),
+            });
+            (self.decay.len() - 1) as u32
+        } else {
+            inherited
+        };
+        self.nodes.push(Node {
+            start,
+            // Checked by `check_path`: at most MAX_PATH_LEN and MAX_DEPTH.
+            len: len as u16,
+            parent: parent.unwrap_or(NO_PARENT),
+            end: 0,
+            depth: up.map_or(0, |p| p.depth + 1),
+            own,
+            decay,
+            sensitivity,
+        });
+        id
+    }
+
+    /// Sets the end of a finished subtree: everything pushed since.
+    fn close(&mut self, id: Option<u32>) {
+        let end = self.nodes.len() as u32;
+        if let Some(n) = id.and_then(|i| self.nodes.get_mut(i as usize)) {
+            n.end = end;
+        }
+    }
+}
+
+/// Number of levels of a path: `a/b/c` has 3.
+fn levels(path: &str) -> usize {
+    path.bytes().filter(|&b| b == b'/').count() + 1
+}
+
+/// Number of leading levels two paths share: 1 for `a/b` and `a/c`.
+fn common_levels(a: &str, b: &str) -> usize {
+    a.split('/')
+        .zip(b.split('/'))
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// Checks a path against the rules and limits, cheapest first, so that a
+/// huge path costs one length comparison.
+fn check_path(path: &str) -> Result<(), TaxonomyError> {
+    if path.len() > MAX_PATH_LEN {
+        return Err(TaxonomyError::PathTooLong {
+            path: shorten(path),
+            len: path.len(),
+            max: MAX_PATH_LEN,
+        });
+    }
+    if !valid_path(path) {
+        return Err(TaxonomyError::InvalidPath(path.to_owned()));
+    }
+    let depth = levels(path);
+    if depth > MAX_DEPTH {
+        return Err(TaxonomyError::TooDeep {
+            path: path.to_owned(),
+            depth,
+            max: MAX_DEPTH,
+        });
+    }
+    Ok(())
+}
+
+/// The start of an overlong path, for an error message.
+fn shorten(path: &str) -> String {
+    const KEEP: usize = 64;
+    let mut end = KEEP.min(path.len());
+    while !path.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", path.get(..end).unwrap_or_default())
+}
+
+/// See [`Taxonomy::fingerprint`]; `sorted` must yield the paths in
+/// byte-wise order.
+fn fingerprint_of<'a>(sorted: impl Iterator<Item = &'a str>) -> u64 {
     use sha2::{Digest, Sha256};
-    let mut sorted: Vec<&str> = paths.collect();
-    sorted.sort_unstable();
     let mut hasher = Sha256::new();
     for path in sorted {
-        // Paths are at most a few hundred bytes (`MAX_PATH_LEN`), far below u32::MAX.
+        // At most MAX_PATH_LEN bytes.
         hasher.update((path.len() as u32).to_le_bytes());
         hasher.update(path.as_bytes());
     }
@@ -628,10 +943,6 @@ fn fingerprint_of<'a>(paths: impl Iterator<Item = &'a str>) -> u64 {
     u64::from_le_bytes(first)
 }
 
-fn last_segment(path: &str) -> &str {
-    path.rsplit_once('/').map_or(path, |(_, s)| s)
-}
-
 fn valid_path(path: &str) -> bool {
     !path.is_empty() && path.split('/').all(|s| !s.is_empty() && s.trim() == s)
 }
@@ -639,7 +950,7 @@ fn valid_path(path: &str) -> bool {
 /// The storage form of a taxonomy (what JSON holds).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TaxonomyConfig {
+pub(crate) struct TaxonomyConfig {
     interests: Vec<InterestConfig>,
 }
 
@@ -670,12 +981,22 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
     type Error = TaxonomyError;
 
     fn try_from(config: TaxonomyConfig) -> Result<Self, Self::Error> {
-        let mut seen = std::collections::HashSet::new();
+        // Every path against the limits before anything is built.
+        for i in &config.interests {
+            check_path(&i.path)?;
+            for old in i.renamed_from.iter().flatten() {
+                check_path(old)?;
+            }
+        }
+        let mut seen = HashSet::with_capacity(config.interests.len());
+        for i in &config.interests {
+            if !seen.insert(i.path.as_str()) {
+                return Err(TaxonomyError::Duplicate(i.path.clone()));
+            }
+        }
+        drop(seen);
         let mut b = Taxonomy::builder();
         for i in config.interests {
-            if !seen.insert(i.path.clone()) {
-                return Err(TaxonomyError::Duplicate(i.path));
-            }
             b = b.interest(&i.path);
             if let Some(s) = i.sensitivity {
                 b = b.sensitivity(&i.path, s);
@@ -696,23 +1017,24 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
 
 impl From<Taxonomy> for TaxonomyConfig {
     fn from(t: Taxonomy) -> Self {
-        let mut former: Vec<Option<Vec<String>>> = vec![None; t.nodes.len()];
-        for (old, id) in t.renames {
-            if let Some(list) = former.get_mut(id.index()) {
-                list.get_or_insert_with(Vec::new).push(old);
-            }
+        let mut former: BTreeMap<InterestId, Vec<String>> = BTreeMap::new();
+        for (old, id) in &t.renames {
+            former.entry(*id).or_default().push(old.clone());
         }
         TaxonomyConfig {
             interests: t
                 .nodes
-                .into_iter()
-                .zip(former)
-                .map(|(n, renamed_from)| InterestConfig {
-                    path: n.path,
-                    sensitivity: n.own.sensitivity,
-                    half_life: n.own.half_life.map(HalfLife::get),
-                    max_age: n.own.max_age,
-                    renamed_from,
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let own = t.own(n);
+                    InterestConfig {
+                        path: t.node_path(n).to_owned(),
+                        sensitivity: own.sensitivity,
+                        half_life: own.half_life.map(HalfLife::get),
+                        max_age: own.max_age,
+                        renamed_from: former.remove(&InterestId(i as u32)),
+                    }
                 })
                 .collect(),
         }
@@ -995,5 +1317,110 @@ mod tests {
             .unwrap();
         assert_ne!(without, t);
         assert_eq!(without.fingerprint(), t.fingerprint());
+    }
+
+    /// The taxonomy a naive construction gives: every prefix of every path,
+    /// in depth-first order with siblings by name.
+    fn reference(paths: &[String]) -> Vec<String> {
+        let mut all = std::collections::BTreeSet::new();
+        for p in paths {
+            let segs: Vec<&str> = p.split('/').collect();
+            for k in 1..=segs.len() {
+                all.insert(segs[..k].to_vec());
+            }
+        }
+        // A set of segment vectors is ordered lexicographically by segments.
+        all.into_iter().map(|segs| segs.join("/")).collect()
+    }
+
+    use proptest::prelude::{prop_assert_eq, proptest, Strategy};
+
+    proptest! {
+        #[test]
+        fn build_equals_the_naive_construction(
+            paths in proptest::collection::vec(
+                proptest::collection::vec("[ab/-]{0,2}[a-c]", 1..5)
+                    .prop_map(|s| s.join("/")),
+                0..12,
+            )
+        ) {
+            let paths: Vec<String> = paths.into_iter().filter(|p| valid_path(p)).collect();
+            let mut b = Taxonomy::builder();
+            for p in &paths {
+                b = b.interest(p);
+            }
+            let t = b.build().unwrap();
+            let want = reference(&paths);
+            let got: Vec<&str> = t.iter().map(|(_, p)| p).collect();
+            prop_assert_eq!(&got, &want);
+            for (id, path) in t.iter() {
+                prop_assert_eq!(t.id(path), Some(id));
+                let parent = path.rsplit_once('/').map(|(p, _)| p);
+                prop_assert_eq!(t.parent(id).and_then(|p| t.path(p)), parent);
+                prop_assert_eq!(t.depth(id), Some(path.matches('/').count() as u32));
+                for (other, other_path) in t.iter() {
+                    let below = other_path == path
+                        || other_path.strip_prefix(path).is_some_and(|r| r.starts_with('/'));
+                    prop_assert_eq!(t.is_within(other, id), below);
+                }
+            }
+            let mut sorted = want.clone();
+            sorted.sort();
+            prop_assert_eq!(t.fingerprint(), fingerprint_of(sorted.iter().map(String::as_str)));
+            // Built in another order, with the intermediate interests given.
+            let mut b = Taxonomy::builder();
+            for p in want.iter().rev() {
+                b = b.interest(p);
+            }
+            prop_assert_eq!(b.build().unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn giving_intermediate_interests_changes_nothing() {
+        let short = Taxonomy::builder().interest("a/b/c").build().unwrap();
+        let long = Taxonomy::builder()
+            .interest("a")
+            .interest("a/b")
+            .interest("a/b/c")
+            .build()
+            .unwrap();
+        assert_eq!(short, long);
+        assert_ne!(
+            short,
+            Taxonomy::builder()
+                .interest("a/b/c")
+                .sensitive("a/b", SpecialCategory::Health)
+                .build()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn paths_are_checked_cheapest_first() {
+        // An overlong path is refused for its length whatever else is wrong,
+        // and the error holds only its start (cut at a character boundary).
+        let long = format!("{}//", "\u{e9}".repeat(MAX_PATH_LEN));
+        let Err(TaxonomyError::PathTooLong { path, len, max }) = check_path(&long) else {
+            panic!("expected PathTooLong");
+        };
+        assert_eq!((len, max), (long.len(), MAX_PATH_LEN));
+        assert_eq!(path, format!("{}...", "\u{e9}".repeat(32)));
+        // A too-deep path that is also invalid is invalid.
+        let deep_invalid = format!("{}/", vec!["a"; 40].join("/"));
+        assert_eq!(
+            check_path(&deep_invalid),
+            Err(TaxonomyError::InvalidPath(deep_invalid.clone()))
+        );
+        let deep = vec!["a"; MAX_DEPTH + 1].join("/");
+        assert_eq!(
+            check_path(&deep),
+            Err(TaxonomyError::TooDeep {
+                path: deep.clone(),
+                depth: MAX_DEPTH + 1,
+                max: MAX_DEPTH
+            })
+        );
+        assert_eq!(check_path(&vec!["a"; MAX_DEPTH].join("/")), Ok(()));
     }
 }
