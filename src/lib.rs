@@ -7,7 +7,8 @@
 //! built in, not bolted on.
 //!
 //! The crate is pure: no I/O, no global state, no clock reads. You own
-//! storage (a [`Profile`] serializes with serde) and pass `now` in.
+//! storage ([`Engine::save_binary`] and [`Engine::save_json`] write a profile
+//! in forms that name interests by path, see [`persist`]) and pass `now` in.
 //!
 //! ## Quick example
 //! ```
@@ -106,7 +107,10 @@ pub use error::{
 };
 pub use event::{Context, Event, Signal, Source, Weight};
 pub use explain::{Exclusion, ExclusionReason, Explanation};
-pub use export::{ExportError, KeySecret, SubjectKey, SuppressionFeed, SuppressionList};
+pub use export::{
+    Export, ExportError, ExportProblem, KeySecret, ProblemKind, SubjectKey, SuppressionFeed,
+    SuppressionList,
+};
 pub use level::Level;
 pub use limits::{Limit, Limits, ProfileError};
 pub use profile::{

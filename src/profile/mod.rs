@@ -1,9 +1,12 @@
 //! The profile of one person: level, consents, declared preferences,
 //! suppressions, stored events, erasure tombstones and refusal counters.
 //!
-//! A profile is plain data and serializes with serde: that is the export
-//! format. Everything that needs the taxonomy or the policy (recording,
-//! scoring, merging, erasing) goes through [`crate::Engine`].
+//! A profile is plain data. Its stored forms are written and read by the
+//! engine ([`crate::Engine::save_binary`], [`crate::Engine::save_json`] and
+//! their loaders), which name interests by path: an [`InterestId`] is a
+//! position in one taxonomy and never leaves memory. Everything that needs
+//! the taxonomy or the policy (recording, scoring, merging, erasing) goes
+//! through [`crate::Engine`].
 
 use std::collections::BTreeMap;
 use std::fmt;
