@@ -6,7 +6,7 @@
 //!
 //! Loading against a changed taxonomy:
 //! - added interests change nothing;
-//! - data of a removed interest is kept as [`Orphans`](crate::profile::Orphans):
+//! - data of a removed interest is kept as [`Orphans`]:
 //!   never re-targeted, never dropped, written back on every save, used
 //!   again when a taxonomy has the path; an orphaned suppression or
 //!   tombstone stays in force and keeps being exported;
