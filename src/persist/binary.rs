@@ -229,7 +229,7 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
             .unwrap_or(0);
         body.push(width as u8);
         for g in gaps {
-            body.extend_from_slice(&g.to_le_bytes()[..width]);
+            body.extend(g.to_le_bytes().into_iter().take(width));
         }
         body.extend(s.iter().map(|&x| signal_code(x)));
         put_weights(body, w);
