@@ -3,7 +3,7 @@
 //! orphans, renames migrate, 0.1 profiles load only with their taxonomy, and
 //! hostile stored input is refused by limits checked before their cost.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::needless_range_loop)]
 
 use proptest::prelude::*;
 use tactful::*;
@@ -590,7 +590,7 @@ proptest! {
         let removed: Vec<&str> = (0..BASE.len()).filter(|&k| edit.removed[k]).map(|k| BASE[k]).collect();
         for e in back.events() {
             let path = v2.taxonomy().path(e.interest()).unwrap();
-            prop_assert!(!removed.iter().any(|r| path == *r));
+            prop_assert!(!removed.contains(&path));
         }
         for o in back.orphans().events() {
             prop_assert!(removed.contains(&o.interest), "{}", o.interest);
