@@ -180,6 +180,35 @@ fn bench_hostile(c: &mut Criterion) {
     g.bench_function("json_1_25m_descending_refused", |b| {
         b.iter(|| black_box(engine.load_profile(black_box(&hostile), now).is_err()))
     });
+    // Protective data has no count limit (adding it is never refused): a
+    // 64 MiB profile of suppressions loads within the bound.
+    let one = r#"{"scope":{"interest":"topic03/sub1"},"reason":"opt_out","since":"2026-09-01T00:00:00Z","until":null}"#;
+    let n = (60 << 20) / (one.len() + 1);
+    let list: Vec<String> = (0..n)
+        .map(|k| {
+            one.replace(
+                "2026-09-01T00:00:00Z",
+                &(start + Duration::seconds(k as i64))
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let empty = engine.save_json(&Profile::new("s")).unwrap();
+    let suppressions = empty.replace(
+        "\"suppressions\":[]",
+        &format!("\"suppressions\":[{}]", list.join(",")),
+    );
+    drop(list);
+    assert!(suppressions.len() < 64 << 20);
+    eprintln!(
+        "suppressions input: {} bytes, {n} suppressions",
+        suppressions.len()
+    );
+    g.bench_function("json_64mib_suppressions_loaded", |b| {
+        b.iter(|| black_box(engine.load_profile(black_box(&suppressions), now).unwrap()))
+    });
+    drop(suppressions);
     // A damaged binary profile of the same size: refused by its checksum.
     let mut bin = engine.save_binary(&p).unwrap();
     bin.resize(hostile.len(), 0x5a);
