@@ -425,7 +425,9 @@ impl Store {
     /// duplicates: O(n log n) (O(n) when already in canonical order).
     /// Series of the same key are joined.
     pub(crate) fn from_parts(mut series: Vec<Series>, mut inert: Vec<Event>) -> Self {
-        series.sort_by_key(|s| (s.interest, s.class));
+        if !series.is_sorted_by_key(|s| (s.interest, s.class)) {
+            series.sort_by_key(|s| (s.interest, s.class));
+        }
         let mut joined: Vec<Series> = Vec::with_capacity(series.len());
         for mut s in series {
             s.head = 0;

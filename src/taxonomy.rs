@@ -42,6 +42,11 @@ impl InterestId {
     pub fn index(self) -> usize {
         self.0 as usize
     }
+
+    /// The handle of index `i` (taxonomies hold fewer than `u32::MAX`).
+    pub(crate) fn from_index(i: usize) -> Self {
+        Self(u32::try_from(i).unwrap_or(u32::MAX))
+    }
 }
 
 impl fmt::Display for InterestId {

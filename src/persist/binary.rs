@@ -465,8 +465,29 @@ pub(crate) fn decode(
         paths.push(s);
     }
     // Each stored path is resolved once, however many events name it.
-    let resolved: Vec<Option<crate::taxonomy::InterestId>> =
-        paths.iter().map(|p| tax.resolve(p)).collect();
+    // A writer with this taxonomy lists paths in handle order: look a few
+    // handles ahead of the last one first (an exact path is what `resolve`
+    // returns first too), then resolve.
+    let same_taxonomy = le(8..16) == tax.fingerprint();
+    let mut next = 0usize;
+    let resolved: Vec<Option<crate::taxonomy::InterestId>> = paths
+        .iter()
+        .map(|p| {
+            let near = if same_taxonomy {
+                (next..tax.len().min(next + 8))
+                    .find(|&i| tax.path(crate::taxonomy::InterestId::from_index(i)) == Some(*p))
+            } else {
+                None
+            };
+            match near {
+                Some(i) => {
+                    next = i + 1;
+                    Some(crate::taxonomy::InterestId::from_index(i))
+                }
+                None => tax.resolve(p),
+            }
+        })
+        .collect();
     l.distinct_paths(paths.len());
     let path = |i: u64| -> Result<(&str, Option<crate::taxonomy::InterestId>), ProfileError> {
         let i = usize::try_from(i).map_err(|_| corrupt("path index"))?;
@@ -502,23 +523,30 @@ pub(crate) fn decode(
             let raw = r.bytes((n - 1).checked_mul(width).ok_or_else(range)?)?;
             at.push(first);
             let mut prev = first;
-            let mut push = |gap: u64| -> Result<(), ProfileError> {
-                let t = gap
-                    .checked_mul(unit)
+            let mut overflow = false;
+            let step = |prev: i64, gap: u64| {
+                gap.checked_mul(unit)
                     .and_then(|g| prev.checked_add_unsigned(g))
-                    .ok_or_else(range)?;
-                at.push(t);
-                prev = t;
-                Ok(())
             };
             if width == 0 {
-                for _ in 1..n {
-                    push(0)?;
-                }
+                at.resize(n, first);
             } else {
                 for chunk in raw.chunks_exact(width) {
-                    push(chunk.iter().rev().fold(0u64, |g, &b| g << 8 | u64::from(b)))?;
+                    let gap = chunk.iter().rev().fold(0u64, |g, &b| g << 8 | u64::from(b));
+                    match step(prev, gap) {
+                        Some(t) => {
+                            at.push(t);
+                            prev = t;
+                        }
+                        None => {
+                            overflow = true;
+                            break;
+                        }
+                    }
                 }
+            }
+            if overflow {
+                return Err(range());
             }
         }
         let mut signal = Vec::with_capacity(n);
