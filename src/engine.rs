@@ -211,9 +211,8 @@ impl Engine {
     /// [`load_profile`](Self::load_profile) otherwise. The checksum is
     /// verified and every count is checked against the limits and the bytes
     /// left before anything is allocated for it. The incremental aggregates
-    /// stored with the profile are adopted when they were computed by an
-    /// engine with this taxonomy, policy and signal weights for an instant at
-    /// or before `now` (O(interests)); otherwise they are rebuilt (O(events)).
+    /// are rebuilt from the events (nothing derived is stored, so scores
+    /// always agree with the events, whatever the bytes held).
     ///
     /// # Errors
     /// A [`ProfileError`]: [`ProfileError::Corrupt`] for damaged input.
@@ -224,14 +223,7 @@ impl Engine {
     ) -> Result<Profile, ProfileError> {
         self.within_bytes(bytes.len())?;
         let mut profile = persist::decode_binary(&self.taxonomy, &self.limits, bytes)?;
-        // Aggregates stored by this same engine configuration, for an instant
-        // at or before `now`, are as valid as they were in memory.
-        let adopted = profile.store().prepared.is_some_and(|p| {
-            p.fingerprint == self.fingerprint && to_nanos(now).is_some_and(|n| n >= p.maintained_at)
-        });
-        if !adopted {
-            self.prepare(&mut profile, now);
-        }
+        self.prepare(&mut profile, now);
         Ok(profile)
     }
 

@@ -97,16 +97,6 @@ impl Sum {
     pub(crate) fn get(self) -> f64 {
         self.s + self.c
     }
-
-    /// The running sum and its compensation, for storage.
-    pub(crate) fn parts(self) -> (f64, f64) {
-        (self.s, self.c)
-    }
-
-    /// A sum from stored [`parts`](Self::parts).
-    pub(crate) fn from_parts(s: f64, c: f64) -> Self {
-        Self { s, c }
-    }
 }
 
 /// The events of one (interest, source, context), sorted by instant.

@@ -279,24 +279,6 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
             e.weight.get(),
         );
     }
-    // The incremental aggregates and what they were computed for: a load by
-    // the same engine adopts them instead of rebuilding (O(series)).
-    match store.prepared {
-        Some(pr) => {
-            body.push(1);
-            body.extend_from_slice(&pr.fingerprint.to_le_bytes());
-            put_varint(&mut body, zigzag(pr.landmark));
-            put_varint(&mut body, zigzag(pr.maintained_at));
-            put_varint(&mut body, store.series.len() as u64);
-            for s in &store.series {
-                put_varint(&mut body, s.head as u64);
-                let (a, c) = s.sum.parts();
-                body.extend_from_slice(&a.to_le_bytes());
-                body.extend_from_slice(&c.to_le_bytes());
-            }
-        }
-        None => body.push(0),
-    }
     put_varint(&mut out, paths.list.len() as u64);
     for p in &paths.list {
         put_str(&mut out, p);
@@ -395,14 +377,6 @@ impl<'b> Reader<'b> {
             _ => Err(corrupt("weight mode")),
         }
     }
-}
-
-fn array(b: &[u8]) -> [u8; 8] {
-    let mut a = [0u8; 8];
-    for (x, y) in a.iter_mut().zip(b) {
-        *x = *y;
-    }
-    a
 }
 
 /// Reads the binary form.
@@ -587,31 +561,6 @@ pub(crate) fn decode(
             return Err(corrupt("evidence in the inert list"));
         }
         l.event_of(p, id, signal, at, class, gift, w)?;
-    }
-    if r.byte()? == 1 {
-        let fingerprint = u64::from_le_bytes(array(r.bytes(8)?));
-        let landmark = unzigzag(r.varint()?);
-        let maintained_at = unzigzag(r.varint()?);
-        let n = r.count(17)?;
-        let mut sums = Vec::with_capacity(n);
-        for _ in 0..n {
-            let head = usize::try_from(r.varint()?).map_err(|_| corrupt("head"))?;
-            let s = f64::from_le_bytes(array(r.bytes(8)?));
-            let c = f64::from_le_bytes(array(r.bytes(8)?));
-            sums.push((head, crate::store::Sum::from_parts(s, c)));
-        }
-        // Only aggregates of this very taxonomy, for every series read, can
-        // be adopted.
-        if le(8..16) == tax.fingerprint() && n == l.file_series() {
-            l.aggregates(
-                crate::store::Prepared {
-                    fingerprint,
-                    landmark,
-                    maintained_at,
-                },
-                sums,
-            );
-        }
     }
     if r.left() != 0 {
         return Err(corrupt("trailing bytes"));

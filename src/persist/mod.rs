@@ -213,10 +213,6 @@ pub(crate) struct Loader<'a> {
     events: usize,
     /// The input names at most `max_interests` distinct paths.
     few_paths: bool,
-    /// Key and length of every evidence series read, in input order.
-    file_series: Vec<(InterestId, u8, usize)>,
-    /// Stored aggregates offered for adoption.
-    aggregates: Option<(crate::store::Prepared, Vec<(usize, crate::store::Sum)>)>,
     /// A typed error found inside a serde callback, returned instead of the
     /// format's own error.
     pub(crate) failure: Option<ProfileError>,
@@ -242,8 +238,6 @@ impl<'a> Loader<'a> {
             orphans: Orphans::default(),
             events: 0,
             few_paths: false,
-            file_series: Vec::new(),
-            aggregates: None,
             failure: None,
             id: None,
             level: Level::Off,
@@ -407,7 +401,6 @@ impl<'a> Loader<'a> {
             });
         }
         // Series of one key are joined by `Store::from_parts`.
-        self.file_series.push((id, class, at.len()));
         self.series.push(Series {
             interest: id,
             class,
@@ -417,22 +410,6 @@ impl<'a> Loader<'a> {
             ..Series::default()
         });
         Ok(())
-    }
-
-    /// Evidence series read so far whose path resolved (the ones stored
-    /// aggregates describe, when nothing was orphaned or joined).
-    pub(crate) fn file_series(&self) -> usize {
-        self.file_series.len()
-    }
-
-    /// Offers stored aggregates: adopted by [`finish`](Self::finish) only if
-    /// the store it builds has exactly the series they were computed for.
-    pub(crate) fn aggregates(
-        &mut self,
-        prepared: crate::store::Prepared,
-        sums: Vec<(usize, crate::store::Sum)>,
-    ) {
-        self.aggregates = Some((prepared, sums));
     }
 
     pub(crate) fn preference(&mut self, w: WirePreference) {
@@ -529,28 +506,7 @@ impl<'a> Loader<'a> {
             |t| (t.at, t.signals_only),
         );
         self.orphans.normalize();
-        let mut store = Store::from_parts(self.series, self.inert);
-        if let Some((prepared, sums)) = self.aggregates.take() {
-            let same = self.orphans.events.is_empty()
-                && store.series.len() == self.file_series.len()
-                && store
-                    .series
-                    .iter()
-                    .zip(&self.file_series)
-                    .all(|(s, &(i, c, n))| (s.interest, s.class, s.len()) == (i, c, n))
-                && store
-                    .series
-                    .iter()
-                    .zip(&sums)
-                    .all(|(s, (h, _))| *h <= s.len());
-            if same {
-                for (s, (head, sum)) in store.series.iter_mut().zip(sums) {
-                    s.head = head;
-                    s.sum = sum;
-                }
-                store.prepared = Some(prepared);
-            }
-        }
+        let store = Store::from_parts(self.series, self.inert);
         Ok(Profile::from_parts(
             id,
             self.level,
