@@ -131,10 +131,10 @@ fn check_scores(engine: &Engine, profile: &Profile, now: OffsetDateTime, finite:
 }
 
 /// Set `TACTFUL_FUZZ_SKIP_EXPORT_ERRORS=1` to let a fuzzing run go past the
-/// known, still open storage failures listed in `fuzz/REPORT.md` (a profile
-/// holding an interest id its engine's taxonomy lacks; orphaned data read
-/// back in another order) and look for other problems. The corpus test
-/// never sets it.
+/// known, still open storage failures of `fuzz/REPORT.md` (a profile
+/// holding an interest id its engine's taxonomy lacks is saved under the
+/// path `""`; the binary loader adopts stored aggregates unchecked) and
+/// look for other problems. The corpus test never sets it.
 fn skip_known_export_failures() -> bool {
     static SKIP: OnceLock<bool> = OnceLock::new();
     *SKIP.get_or_init(|| std::env::var_os("TACTFUL_FUZZ_SKIP_EXPORT_ERRORS").is_some())
@@ -160,15 +160,25 @@ enum Form {
     Binary,
 }
 
+/// Whether [`check_round_trip`] also compares the reads of what it read
+/// back with those of the profile written (the slow part).
+#[derive(Clone, Copy, PartialEq)]
+enum Reads {
+    Compare,
+    Skip,
+}
+
 /// Every profile the engine writes, it reads back: both stored forms save,
-/// load at `now` into an equal profile that saves to the same text and
-/// bytes again, and answers reads as the written one. Returns the profile
-/// read back from `form`.
+/// load at `now` into an equal profile that saves to the same JSON text
+/// (and to bytes that load alike) again, and (with [`Reads::Compare`])
+/// answers reads as the written one. Returns the profile read back from
+/// `form`.
 fn check_round_trip(
     engine: &Engine,
     profile: &Profile,
     now: OffsetDateTime,
     form: Form,
+    reads: Reads,
 ) -> Profile {
     if skip_known_export_failures() && holds_foreign_interest(engine, profile) {
         return profile.clone();
@@ -196,13 +206,20 @@ fn check_round_trip(
         Err(e) => panic!("saved binary does not load at {now}: {e}\n{json}\n{bytes:?}"),
     };
     assert_eq!(&from_binary, profile, "binary round trip differs:\n{json}");
+    // The bytes also carry the aggregates, prepared when loaded: what they
+    // hold is stable, not the bytes.
     let again = engine
         .save_binary(&from_binary)
         .expect("read-back profile saves");
-    assert!(again == bytes, "binary form is not stable:\n{json}");
+    match engine.load_profile_binary(&again, now) {
+        Ok(p) => assert!(p == from_binary, "binary form is not stable:\n{json}"),
+        Err(e) => panic!("re-saved binary does not load at {now}: {e}\n{json}"),
+    }
 
-    for back in [&from_json, &from_binary] {
-        check_same_reads(engine, profile, back, now);
+    if reads == Reads::Compare {
+        for back in [&from_json, &from_binary] {
+            check_same_reads(engine, profile, back, now);
+        }
     }
     match form {
         Form::Json => from_json,
@@ -283,15 +300,7 @@ fn check_orphans_given_back(
         Ok(p) => p,
         Err(e) => panic!("JSON written with orphans does not load: {e}\n{back}"),
     };
-    let same = if skip_known_export_failures() {
-        // Orphaned preferences, suppressions and tombstones come back after
-        // the known ones (REPORT.md): compare up to order.
-        engine.save_json(&again).ok().map(sorted_chars)
-            == engine.save_json(full).ok().map(sorted_chars)
-    } else {
-        &again == full
-    };
-    assert!(same, "orphans not given back:\n{back}");
+    assert!(&again == full, "orphans not given back:\n{back}");
     let bytes = small
         .save_binary(&orphaned)
         .expect("orphaned profile saves");
@@ -302,13 +311,6 @@ fn check_orphans_given_back(
         ),
         Err(e) => panic!("binary written with orphans does not load: {e}\n{back}"),
     }
-}
-
-/// A text's characters, sorted: equal for texts that differ in order only.
-fn sorted_chars(s: String) -> Vec<char> {
-    let mut v: Vec<char> = s.chars().collect();
-    v.sort_unstable();
-    v
 }
 
 /// Every read of a profile at `now`: none may panic.
@@ -436,9 +438,18 @@ pub(crate) fn check_profile_binary(data: &[u8]) {
         let crc = crc32(&data[..body]).to_le_bytes();
         fixed[body..].copy_from_slice(&crc);
     }
-    for input in [data, &fixed[..]] {
-        if let Ok(profile) = engine.load_profile_binary(input, now) {
+    for (input, crc_made_right) in [(data, false), (&fixed[..], true)] {
+        if crc_made_right && input == data {
+            continue;
+        }
+        if let Ok(mut profile) = engine.load_profile_binary(input, now) {
             check_orphans_given_back(&profile, |small| small.load_profile_binary(input, now), now);
+            if crc_made_right && skip_known_export_failures() {
+                // Known (REPORT.md): stored aggregates are adopted unchecked,
+                // so bytes altered behind a valid checksum give scores that
+                // disagree with the events. Look past it.
+                engine.prepare(&mut profile, now);
+            }
             check_loaded(engine, profile, now);
         }
     }
@@ -460,11 +471,15 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// What every loaded profile must allow: both round trips, then every read
-/// at a few instants, prepared or not.
+/// What every loaded profile must allow: scores that agree with the plain
+/// pass as loaded, both round trips, then every read at a few instants,
+/// prepared or not.
 fn check_loaded(engine: &Engine, profile: Profile, now: OffsetDateTime) {
-    let profile = check_round_trip(engine, &profile, now, Form::Json);
-    let profile = check_round_trip(engine, &profile, now, Form::Binary);
+    // As loaded (the binary form's stored aggregates may have been adopted),
+    // the incremental path agrees with the plain pass.
+    check_scores(engine, &profile, now, false);
+    let profile = check_round_trip(engine, &profile, now, Form::Json, Reads::Compare);
+    let profile = check_round_trip(engine, &profile, now, Form::Binary, Reads::Compare);
     let mut sink = String::new();
     let mut nows = vec![base_instant()];
     if let Some(last) = profile.events().last() {
@@ -885,7 +900,7 @@ pub(crate) fn check_profile_ops(data: &[u8]) {
             }
             18 => {
                 let form = if r.bool() { Form::Json } else { Form::Binary };
-                p = check_round_trip(engine, &p, now, form);
+                p = check_round_trip(engine, &p, now, form, Reads::Compare);
             }
             _ => {
                 let at = r.instant(now);
@@ -893,7 +908,10 @@ pub(crate) fn check_profile_ops(data: &[u8]) {
             }
         }
         check_scores(engine, &p, now, true);
-        let _ = check_round_trip(engine, &p, now, Form::Json);
+        let _ = check_round_trip(engine, &p, now, Form::Json, Reads::Skip);
     }
+    // After the operations: both round trips, and the reads of what was
+    // read back agree with the profile's.
+    let _ = check_round_trip(engine, &p, now, Form::Json, Reads::Compare);
     read_everything(engine, &p, now, &mut sink);
 }

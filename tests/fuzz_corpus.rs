@@ -99,6 +99,34 @@ fn profile_ops_smoke() {
     }
 }
 
+/// The seeds made by saving profiles still load: a format change that
+/// makes them unreadable would leave the fuzzers without a way in (then run
+/// `write_stored_form_seeds`).
+#[test]
+fn stored_form_seeds_load() {
+    let engine = checks::fixed_engine();
+    let now = time::macros::datetime!(2026-11-01 9:00 UTC);
+    let mut seen = 0;
+    for path in inputs("profile_binary")
+        .iter()
+        .chain(&inputs("profile_json"))
+    {
+        let name = path.file_name().unwrap().to_string_lossy();
+        let loaded = if name.ends_with(".bin") {
+            engine.load_profile_binary(&fs::read(path).unwrap(), now)
+        } else if name.ends_with(".v2.json") {
+            engine.load_profile(&fs::read_to_string(path).unwrap(), now)
+        } else {
+            continue;
+        };
+        seen += 1;
+        if let Err(e) = loaded {
+            panic!("{}: {e}", path.display());
+        }
+    }
+    assert!(seen >= 14, "{seen} seeds");
+}
+
 /// The seeds made by saving profiles, written into the corpora: the
 /// current JSON form of the named 0.1 seeds of `profile_json` (read with
 /// the fixed taxonomy they were written with), a profile with data of an

@@ -392,13 +392,12 @@ fn a_ledger_grown_by_withdrawals_loads_back() {
 }
 
 /// Found by the law `a_removed_subtree_is_kept_as_orphans_and_given_back`:
-/// data orphaned by a smaller taxonomy comes back, but not in its place.
-/// The smaller engine writes known preferences first and orphaned ones
+/// the smaller engine writes known preferences first and orphaned ones
 /// after, so a profile whose first preference was orphaned reads back with
-/// its preferences in another order, and `Profile` equality (which compares
-/// the lists in order) fails. The same holds for suppressions and tombstones.
+/// its preferences in another order. They are a set: the profile is the
+/// same.
 #[test]
-fn orphaned_preferences_come_back_in_their_place() {
+fn orphaned_preferences_come_back_as_the_same_set() {
     let e = engine(Limits::default());
     let (b, x) = (
         e.taxonomy().require("b").unwrap(),
@@ -424,4 +423,40 @@ fn orphaned_preferences_come_back_in_their_place() {
         .load_profile(&without_b.save_json(&back).unwrap(), t)
         .unwrap();
     assert_eq!(again, p);
+}
+
+/// Found by the fuzz target `profile_ops` (the inputs in
+/// `fuzz/artifacts/profile_ops/` now fail this way): `Profile::like`,
+/// `dislike`, `Engine::suppress` and `Engine::erase_interest` take any
+/// `InterestId`, also one the engine's taxonomy does not have (here: an id
+/// of a larger taxonomy). Such a preference is saved under the empty path
+/// `""`, and loading turns it into an orphan named `""`: the round trip
+/// silently changes the profile. Saving must refuse it with a typed error,
+/// or the round trip must give the same profile.
+#[test]
+fn an_interest_id_the_taxonomy_lacks_is_not_saved_under_an_empty_path() {
+    let e = engine(Limits::default());
+    let larger = Taxonomy::builder()
+        .interest("a/x")
+        .interest("a/y")
+        .interest("b")
+        .interest("c/z")
+        .build()
+        .unwrap();
+    let foreign = larger.require("c/z").unwrap();
+    assert!(!e.taxonomy().contains(foreign));
+    let t = datetime!(2026-01-02 0:00 UTC);
+    let mut p = person();
+    p.dislike(foreign, t);
+    match e.save_json(&p) {
+        Err(err) => assert!(!err.to_string().is_empty()),
+        Ok(json) => {
+            assert!(!json.contains(r#""interest":"""#), "{json}");
+            assert_eq!(e.load_profile(&json, t).unwrap(), p);
+        }
+    }
+    match e.save_binary(&p) {
+        Err(err) => assert!(!err.to_string().is_empty()),
+        Ok(bytes) => assert_eq!(e.load_profile_binary(&bytes, t).unwrap(), p),
+    }
 }
