@@ -644,7 +644,7 @@ fn channel() -> impl Strategy<Value = Channel> {
 fn evidence() -> impl Strategy<Value = Evidence> {
     prop_oneof![
         "[ -~]{0,10}".prop_map(Evidence::Ui),
-        "[A-Za-z0-9._-]{0,16}".prop_map(Evidence::ConsentString),
+        "[A-Za-z0-9._-]{0,16}".prop_map(|s| Evidence::ConsentString(s.into())),
         Just(Evidence::GlobalPrivacyControl),
         "[a-zäöü \"\\\\]{0,8}".prop_map(Evidence::Import),
     ]

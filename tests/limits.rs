@@ -158,10 +158,11 @@ fn the_ledger_refuses_grants_beyond_its_size_but_never_a_withdrawal() {
     let mut l = ConsentLedger::default();
     let t = datetime!(2026-01-01 0:00 UTC);
     for k in 0..MAX_LEDGER_ENTRIES {
+        // Each with its own expiry: a grant equal to the one in force is not stored.
         l.grant(
             Purpose::Marketing,
             t + Duration::seconds(k as i64),
-            None,
+            Some(t + Duration::days(1) + Duration::seconds(k as i64)),
             Evidence::Ui("t".into()),
         )
         .unwrap();
