@@ -474,8 +474,8 @@ impl Model {
     }
 
     /// Appends a consent change the way the ledger stores changes: a grant
-    /// equal to the purpose's latest entry (and not earlier) and a
-    /// withdrawal of a purpose already withdrawn are not stored; a
+    /// without expiry equal to the purpose's latest entry (and not earlier)
+    /// and a withdrawal of a purpose already withdrawn are not stored; a
     /// withdrawal dated before the latest entry drops a withdrawal that
     /// directly follows it. (Grants here are never dated before a
     /// withdrawal, so no refusal needs restoring.)
@@ -488,8 +488,8 @@ impl Model {
         }
         let in_order = latest.is_none_or(|l| l.at <= e.at);
         match e.change {
-            Change::Grant { .. } => {
-                if in_order && latest.is_some_and(|l| l.change == e.change) {
+            Change::Grant { expires } => {
+                if in_order && expires.is_none() && latest.is_some_and(|l| l.change == e.change) {
                     return;
                 }
                 self.ledger.push(e);

@@ -54,16 +54,25 @@ impl ConsentLedger {
         for purpose in Purpose::ALL {
             merged.extend(join(self, other, purpose));
         }
-        let mut latest_withdrawals = self.latest_withdrawals.clone();
-        for (mine, theirs) in latest_withdrawals.iter_mut().zip(&other.latest_withdrawals) {
-            if let Some(t) = theirs {
-                if mine.as_ref().is_none_or(|m| m.at < t.at) {
-                    *mine = Some(t.clone());
+        // Per purpose and kind, the later of the two latest received.
+        for (mine, theirs) in self.latest_received.iter_mut().zip(&other.latest_received) {
+            for t in theirs {
+                let grant = matches!(t.change, Change::Grant { .. });
+                match mine
+                    .iter()
+                    .position(|m| matches!(m.change, Change::Grant { .. }) == grant)
+                {
+                    Some(i) if mine.get(i).is_some_and(|m| m.at >= t.at) => {}
+                    Some(i) => {
+                        mine.remove(i);
+                        mine.push(t.clone());
+                    }
+                    None => mine.push(t.clone()),
                 }
             }
+            mine.sort_by_key(|m| m.at);
         }
         self.entries = merged;
-        self.latest_withdrawals = latest_withdrawals;
         self.intern_all();
         self.reindex();
         self.fit()
@@ -111,6 +120,12 @@ fn joined_segments(
             (Some((s, i)), None) => (s.max_restrictive(ConsentState::NeverAsked), evidence(a, i)),
             (None, Some((s, j))) => (s.max_restrictive(ConsentState::NeverAsked), evidence(b, j)),
             (None, None) => (ConsentState::NeverAsked, None),
+        };
+        // "Never asked" after the history began reads as "expired" (both
+        // mean "ask"): an entry cannot say "never asked".
+        let state = match state {
+            ConsentState::NeverAsked if !segments.is_empty() => ConsentState::Expired,
+            s => s,
         };
         let prev = segments
             .last()
@@ -198,7 +213,7 @@ fn rebuild(
             ConsentState::Granted => match segments.get(k + 1) {
                 Some(
                     n @ Segment {
-                        state: ConsentState::Expired | ConsentState::NeverAsked,
+                        state: ConsentState::Expired,
                         ..
                     },
                 ) => {

@@ -15,6 +15,9 @@ use std::fmt;
 use std::sync::Arc;
 
 mod join;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod proptests;
 mod stored;
 #[cfg(feature = "tcf")]
 pub mod tcf;
@@ -314,14 +317,16 @@ pub struct TcfOutcome {
 /// The history of consent changes of one person.
 ///
 /// Changes are appended; the ledger stores a change only where it changes
-/// something. A grant equal to the one in force (same expiry) and a
+/// something. A grant without expiry while one is in force and a
 /// withdrawal of a purpose already withdrawn at that instant are not stored,
-/// so a signal repeated on every page view never grows the ledger (see
-/// [`ConsentLedger::grant`] and [`ConsentLedger::withdraw`] for why no
-/// answer changes). Grants are capped at [`MAX_LEDGER_ENTRIES`], and no
-/// path makes a ledger longer than [`MAX_STORED_ENTRIES`]. Consent strings
-/// used as evidence are held once per distinct string, however many entries
-/// cite them ([`Evidence::ConsentString`]).
+/// so a signal repeated on every page view never grows the ledger. Received
+/// in time order, every answer is the one the full history of signals would
+/// give; received in any order, every answer about the present is (see
+/// [`ConsentLedger::grant`] and [`ConsentLedger::withdraw`]). Grants are
+/// capped at [`MAX_LEDGER_ENTRIES`], and no path makes a ledger longer than
+/// [`MAX_STORED_ENTRIES`]. Consent strings used as evidence are held once
+/// per distinct string, however many entries cite them
+/// ([`Evidence::ConsentString`]).
 ///
 /// # Example
 /// ```
@@ -344,10 +349,11 @@ pub struct TcfOutcome {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConsentLedger {
     entries: Vec<ConsentEntry>,
-    /// Per purpose (by [`Purpose::index`]), the latest withdrawal the ledger
-    /// was told of, whether it was stored as an entry or not: a grant dated
-    /// before it must not hold past it (see [`ConsentLedger::grant`]).
-    latest_withdrawals: [Option<ConsentEntry>; PURPOSES],
+    /// Per purpose (by [`Purpose::index`]), the latest grant and the latest
+    /// withdrawal the ledger was told of, in the order received, whether
+    /// they were stored as entries or not: a change dated before them must
+    /// not outlast them (see [`ConsentLedger::grant`]).
+    latest_received: [Vec<ConsentEntry>; PURPOSES],
     /// Per purpose, the index in `entries` of its latest entry (greatest
     /// `at`, the last appended among equal ones): the entry that decides
     /// every instant from its own on. Derived from `entries`.
@@ -357,12 +363,21 @@ pub struct ConsentLedger {
 impl ConsentLedger {
     /// Records a grant at `at`, lapsing at `expires` (exclusive) if given.
     ///
-    /// A grant equal to the one in force (the purpose's latest entry is a
-    /// grant with the same expiry, at or before `at`) stores nothing: every
-    /// answer of the ledger is the same with or without it. A grant dated
-    /// before the latest withdrawal the ledger was told of ends at that
-    /// withdrawal: if the ledger had not stored it (it was redundant then),
-    /// it is stored now.
+    /// A grant without expiry while one without expiry is in force (the
+    /// purpose's latest entry, at or before `at`, and no later change was
+    /// received) stores nothing: every answer of the ledger is the same with
+    /// or without it. A grant with an expiry is stored even if it repeats
+    /// the one in force (expiries are usually relative to the grant, so this
+    /// is rare): were it not, a grant received later but dated before it
+    /// could outlast that expiry. Grants are capped either way.
+    ///
+    /// A grant dated before a change received earlier (a late signal) is
+    /// stored as given; it still ends where the latest grant and the latest
+    /// withdrawal received begin: if one of them was not stored (it repeated
+    /// the state then), it is stored now. So every answer about the present
+    /// (from the latest change received on) is that of the full history of
+    /// signals; only answers about the past between a repeated signal and
+    /// an earlier one may differ.
     ///
     /// # Errors
     /// [`ConsentError::ExpiresBeforeGrant`] if `expires < at`;
@@ -401,9 +416,12 @@ impl ConsentLedger {
     /// earlier withdrawal on either way, and data recorded between the two
     /// was not granted when it was recorded, so [`usable`](Self::usable)
     /// refuses it either way. One answer does change:
-    /// [`last_withdrawal`](Self::last_withdrawal) reports the stored one. A
+    /// [`last_withdrawal`](Self::last_withdrawal) reports the stored one
+    /// ([`latest_received`](Self::latest_received) keeps the latest). A
     /// withdrawal dated just before another one (nothing stored between)
-    /// makes the later one redundant in the same way, and it is dropped.
+    /// makes the later one redundant in the same way, and it is dropped. A
+    /// late withdrawal is handled like a late grant (see
+    /// [`grant`](Self::grant)).
     ///
     /// # Errors
     /// [`ConsentError::ServiceNeedsNoConsent`] for [`Purpose::Service`].
@@ -453,14 +471,15 @@ impl ConsentLedger {
         seen.into_iter().map(|s| &**s).collect()
     }
 
-    /// The latest withdrawal of `purpose` the ledger was told of, stored as
-    /// an entry or not (a repeated refusal is not stored, but its instant and
-    /// evidence are kept here).
+    /// The latest grant and the latest withdrawal of `purpose` the ledger was
+    /// told of, in the order received, whether they were stored as entries or
+    /// not (a repeated signal is not stored, but its instant and evidence are
+    /// kept here).
     #[must_use]
-    pub fn latest_withdrawal_received(&self, purpose: Purpose) -> Option<&ConsentEntry> {
-        self.latest_withdrawals
+    pub fn latest_received(&self, purpose: Purpose) -> &[ConsentEntry] {
+        self.latest_received
             .get(purpose.index())
-            .and_then(Option::as_ref)
+            .map_or(&[], Vec::as_slice)
     }
 
     /// The state of `purpose` at `t`. [`Purpose::Service`] is always granted.
@@ -506,8 +525,8 @@ impl ConsentLedger {
     /// The latest stored withdrawal of `purpose` at or before `now`. A
     /// withdrawal repeated while the purpose was withdrawn is not stored, so
     /// this is the instant the current refusal began; see
-    /// [`latest_withdrawal_received`](Self::latest_withdrawal_received) for
-    /// the latest one received.
+    /// [`latest_received`](Self::latest_received) for the latest one
+    /// received.
     #[must_use]
     pub fn last_withdrawal(&self, purpose: Purpose, now: OffsetDateTime) -> Option<OffsetDateTime> {
         self.entries
@@ -697,6 +716,9 @@ impl ConsentLedger {
     /// met a copy from before it).
     pub(crate) fn forget_through(&mut self, t: OffsetDateTime) {
         self.entries.retain(|e| e.at > t);
+        for list in &mut self.latest_received {
+            list.retain(|e| e.at > t);
+        }
         self.reindex();
     }
 
@@ -704,7 +726,7 @@ impl ConsentLedger {
     /// (used by erasure: nothing of the old history remains, and no merge
     /// with an older copy can bring a grant back).
     pub(crate) fn reset_withdrawn(&mut self, at: OffsetDateTime) {
-        let erasure = |purpose, at| ConsentEntry {
+        let erasure = |purpose| ConsentEntry {
             purpose,
             change: Change::Withdraw,
             at,
@@ -713,14 +735,12 @@ impl ConsentLedger {
         self.entries = Purpose::ALL
             .into_iter()
             .filter(|p| p.needs_consent())
-            .map(|purpose| erasure(purpose, at))
+            .map(erasure)
             .collect();
-        // Keep the instant of a later refusal (a grant must still not
-        // predate it), but none of the old evidence.
-        for (purpose, slot) in Purpose::ALL.into_iter().zip(&mut self.latest_withdrawals) {
+        for (purpose, list) in Purpose::ALL.into_iter().zip(&mut self.latest_received) {
+            list.clear();
             if purpose.needs_consent() {
-                let when = slot.as_ref().map_or(at, |w| w.at.max(at));
-                *slot = Some(erasure(purpose, when));
+                list.push(erasure(purpose));
             }
         }
         self.reindex();
@@ -752,17 +772,24 @@ impl ConsentLedger {
                 });
             }
         }
-        let change = Change::Grant { expires };
-        let no_later_refusal = self
-            .latest_withdrawal_received(purpose)
-            .is_none_or(|w| le(w.at, at));
-        // Equal to the latest entry and not earlier: it decides exactly what
-        // that entry decides, from an instant that entry already covers.
-        if no_later_refusal
+        let entry = ConsentEntry {
+            purpose,
+            change: Change::Grant { expires },
+            at,
+            evidence: self.intern(evidence),
+        };
+        let late = self.received_after(purpose, at);
+        // Equal to the latest entry and not earlier than anything received:
+        // it decides exactly what that entry decides, from an instant that
+        // entry already covers. Only without expiry: a repeated expiry that
+        // is not stored could not end a grant received late, dated before it.
+        if !late
+            && expires.is_none()
             && self
                 .latest_entry(purpose)
-                .is_some_and(|l| l.change == change && le(l.at, at))
+                .is_some_and(|l| l.change == entry.change && le(l.at, at))
         {
+            self.receive(&entry);
             return Ok(false);
         }
         if self.entries.len() >= MAX_LEDGER_ENTRIES {
@@ -770,18 +797,10 @@ impl ConsentLedger {
                 max: MAX_LEDGER_ENTRIES,
             });
         }
-        self.push(ConsentEntry {
-            purpose,
-            change,
-            at,
-            evidence,
-        });
-        // A grant dated before a refusal that was not stored (it repeated an
-        // earlier one) would otherwise hold past it: store the refusal now.
-        if let Some(w) = self.latest_withdrawal_received(purpose).cloned() {
-            if at < w.at && self.state(purpose, w.at) != ConsentState::Withdrawn {
-                self.record_withdrawal(purpose, w.at, w.evidence);
-            }
+        self.receive(&entry);
+        self.push(entry);
+        if late {
+            self.reassert(purpose, at, true);
         }
         Ok(true)
     }
@@ -800,19 +819,109 @@ impl ConsentLedger {
             at,
             evidence: self.intern(evidence),
         };
-        if let Some(slot) = self.latest_withdrawals.get_mut(purpose.index()) {
-            if slot.as_ref().is_none_or(|w| le(w.at, at)) {
-                *slot = Some(entry.clone());
-            }
-        }
+        let late = self.received_after(purpose, at);
+        self.receive(&entry);
         if self
             .decisive(purpose, at)
             .is_some_and(|d| d.change == Change::Withdraw)
         {
             return false;
         }
+        self.store_withdrawal(entry, None);
+        if late {
+            self.reassert(purpose, at, false);
+        }
+        true
+    }
+
+    /// Whether the ledger was told of a change of `purpose` dated after `at`.
+    fn received_after(&self, purpose: Purpose, at: OffsetDateTime) -> bool {
+        self.latest_received(purpose).iter().any(|r| !le(r.at, at))
+    }
+
+    /// Notes `e` as the latest change of its kind received for its purpose,
+    /// unless one of that kind dated later was received.
+    fn receive(&mut self, e: &ConsentEntry) {
+        let grant = matches!(e.change, Change::Grant { .. });
+        let Some(list) = self.latest_received.get_mut(e.purpose.index()) else {
+            return;
+        };
+        let same_kind = list
+            .iter()
+            .position(|r| matches!(r.change, Change::Grant { .. }) == grant);
+        if let Some(i) = same_kind {
+            if list.get(i).is_some_and(|r| !le(r.at, e.at)) {
+                return;
+            }
+            list.remove(i);
+        }
+        list.push(e.clone());
+    }
+
+    /// After a change of `purpose` dated `at` was stored although a later
+    /// one had been received: the latest grant and withdrawal received must
+    /// still say what they said from their instant on. A received change that
+    /// was not stored (it repeated the one in force) may no longer be
+    /// repeated by the stored history; it is stored now. A grant stored this
+    /// way is exempt from the cap only when `grant_pays` (it comes with an
+    /// accepted grant); otherwise it is left out at the cap, which leaves the
+    /// history more restrictive, never less.
+    fn reassert(&mut self, purpose: Purpose, at: OffsetDateTime, grant_pays: bool) {
+        let mut received: Vec<ConsentEntry> = self.latest_received(purpose).to_vec();
+        // In time order, and in the order received at equal instants.
+        received.sort_by_key(|r| r.at);
+        let mut restored: Vec<OffsetDateTime> = Vec::new();
+        for r in received.into_iter().filter(|r| at < r.at) {
+            let decides = self.decisive(purpose, r.at).map(|d| (d.change, d.at));
+            let at_r = r.at;
+            match decides {
+                Some((change, _)) if change == r.change => continue,
+                // A change stored at that very instant (not just now) arrived
+                // after `r` and decides it; a withdrawal still blocks the
+                // data before it.
+                Some((_, t)) if t == r.at && !restored.contains(&t) => {
+                    // Needed only where something else was stored just
+                    // before: after a withdrawal it blocks nothing more.
+                    let cut = self.entries.iter().any(|e| {
+                        e.purpose == purpose && e.at == r.at && e.change == Change::Withdraw
+                    });
+                    let after_withdrawal = self
+                        .entries
+                        .iter()
+                        .filter(|e| e.purpose == purpose && e.at < r.at)
+                        .reduce(|best, e| if le(best.at, e.at) { e } else { best })
+                        .is_some_and(|e| e.change == Change::Withdraw);
+                    if r.change == Change::Withdraw && !cut && !after_withdrawal {
+                        let before = self
+                            .entries
+                            .iter()
+                            .position(|e| e.purpose == purpose && e.at == r.at);
+                        self.store_withdrawal(r, before);
+                    }
+                }
+                _ if r.change == Change::Withdraw => self.store_withdrawal(r, None),
+                _ => {
+                    if grant_pays || self.entries.len() < MAX_LEDGER_ENTRIES {
+                        self.push(r);
+                    }
+                }
+            }
+            restored.push(at_r);
+        }
+    }
+
+    /// Stores a withdrawal that changes the state: appended, or inserted at
+    /// index `before` (ahead of entries at the same instant).
+    fn store_withdrawal(&mut self, entry: ConsentEntry, before: Option<usize>) {
+        let (purpose, at) = (entry.purpose, entry.at);
         let in_order = self.latest_entry(purpose).is_none_or(|l| le(l.at, at));
-        self.push(entry);
+        match before {
+            Some(i) if i < self.entries.len() => {
+                self.entries.insert(i, entry);
+                self.reindex();
+            }
+            _ => self.push(entry),
+        }
         if !in_order {
             // A withdrawal stored right after this one (nothing between)
             // now repeats it: drop it, as if it had arrived second.
@@ -828,7 +937,6 @@ impl ConsentLedger {
             }
         }
         self.fit();
-        true
     }
 
     /// Appends `e`, sharing its consent string with the entries that cite an
@@ -882,11 +990,11 @@ impl ConsentLedger {
     }
 
     /// Every evidence the ledger holds: the entries', then the latest
-    /// withdrawals received.
+    /// changes received.
     fn evidences(&self) -> impl Iterator<Item = &Evidence> {
         self.entries
             .iter()
-            .chain(self.latest_withdrawals.iter().flatten())
+            .chain(self.latest_received.iter().flatten())
             .map(|e| &e.evidence)
     }
 
@@ -900,7 +1008,7 @@ impl ConsentLedger {
                 .entries
                 .iter()
                 .rev()
-                .chain(self.latest_withdrawals.iter().flatten())
+                .chain(self.latest_received.iter().flatten())
                 .filter_map(|e| match &e.evidence {
                     Evidence::ConsentString(k) => Some(k),
                     _ => None,
@@ -927,7 +1035,7 @@ impl ConsentLedger {
         let evidences = self
             .entries
             .iter_mut()
-            .chain(self.latest_withdrawals.iter_mut().flatten())
+            .chain(self.latest_received.iter_mut().flatten())
             .map(|e| &mut e.evidence);
         for evidence in evidences {
             if let Evidence::ConsentString(s) = evidence {

@@ -8,7 +8,8 @@
 //! {"consent_strings": ["CQSbk4AQ..."],
 //!  "entries": [{"purpose": "marketing", "change": {"grant": {"expires": null}},
 //!               "at": "2026-06-01T12:00:00Z", "evidence": {"consent_string": 0}}],
-//!  "latest_withdrawals": []}
+//!  "latest_received": [{"purpose": "marketing", "change": {"grant": {"expires": null}},
+//!                       "at": "2026-06-01T12:05:00Z", "evidence": {"consent_string": 0}}]}
 //! ```
 
 use std::collections::HashMap;
@@ -25,8 +26,9 @@ struct Stored<S> {
     /// Each distinct consent string cited, once.
     consent_strings: Vec<S>,
     entries: Vec<StoredEntry<S>>,
-    /// At most one per purpose, all withdrawals.
-    latest_withdrawals: Vec<StoredEntry<S>>,
+    /// Per purpose, at most one grant and one withdrawal, in the order
+    /// received.
+    latest_received: Vec<StoredEntry<S>>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -106,8 +108,8 @@ impl Serialize for ConsentLedger {
             .map(|e| table.entry(e))
             .collect::<Result<Vec<_>, _>>()
             .map_err(ser::Error::custom)?;
-        let latest_withdrawals = self
-            .latest_withdrawals
+        let latest_received = self
+            .latest_received
             .iter()
             .flatten()
             .map(|e| table.entry(e))
@@ -116,7 +118,7 @@ impl Serialize for ConsentLedger {
         Stored {
             consent_strings: table.strings,
             entries,
-            latest_withdrawals,
+            latest_received,
         }
         .serialize(s)
     }
@@ -132,13 +134,13 @@ impl<'de> Deserialize<'de> for ConsentLedger {
 impl ConsentLedger {
     /// Checks and resolves the serialized form: at most
     /// [`MAX_STORED_ENTRIES`] entries, every consent string index in range,
-    /// every table string cited and none twice, at most one latest
-    /// withdrawal per purpose and each a withdrawal.
+    /// every table string cited and none twice, at most one latest grant
+    /// and one latest withdrawal received per purpose that needs consent.
     fn from_stored(stored: Stored<String>) -> Result<Self, String> {
         let Stored {
             consent_strings,
             entries,
-            latest_withdrawals,
+            latest_received,
         } = stored;
         if entries.len() > MAX_STORED_ENTRIES {
             return Err(format!(
@@ -189,23 +191,30 @@ impl ConsentLedger {
             let e = resolve(e, &format!("entries[{i}]"))?;
             ledger.entries.push(e);
         }
-        for (i, e) in latest_withdrawals.into_iter().enumerate() {
-            let e = resolve(e, &format!("latest_withdrawals[{i}]"))?;
-            if e.change != Change::Withdraw || e.purpose == Purpose::Service {
+        for (i, e) in latest_received.into_iter().enumerate() {
+            let e = resolve(e, &format!("latest_received[{i}]"))?;
+            let grant = matches!(e.change, Change::Grant { .. });
+            let Some(list) = ledger
+                .latest_received
+                .get_mut(e.purpose.index())
+                .filter(|_| e.purpose.needs_consent())
+            else {
                 return Err(format!(
-                    "latest_withdrawals[{i}] is not a withdrawal of a purpose that needs consent"
+                    "latest_received[{i}]: {} needs no consent",
+                    e.purpose
                 ));
-            }
-            let Some(slot) = ledger.latest_withdrawals.get_mut(e.purpose.index()) else {
-                continue;
             };
-            if slot.is_some() {
+            if list
+                .iter()
+                .any(|r| matches!(r.change, Change::Grant { .. }) == grant)
+            {
                 return Err(format!(
-                    "latest_withdrawals[{i}]: a second latest withdrawal of {}",
+                    "latest_received[{i}]: a second latest {} of {}",
+                    if grant { "grant" } else { "withdrawal" },
                     e.purpose
                 ));
             }
-            *slot = Some(e);
+            list.push(e);
         }
         if let Some(i) = cited.iter().position(|c| !c) {
             return Err(format!("consent_strings[{i}] is cited by no entry"));
