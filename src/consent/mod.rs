@@ -247,26 +247,29 @@ const PURPOSES: usize = Purpose::ALL.len();
 /// From this many entries on, the ledger refuses a grant that would add one
 /// ([`ConsentError::TooManyEntries`]); withdrawals are never refused.
 ///
-/// Appended in time order (every change at or after the ledger's latest
-/// entry of its purpose), a ledger never holds more than this plus one entry
-/// per purpose: once full it takes no grant, and a withdrawal is only stored
-/// where it changes the state, so each purpose gains at most one more.
-/// [`MAX_STORED_ENTRIES`] bounds every path.
+/// Received in time order (every change at or after the latest one received
+/// for its purpose), a ledger never holds more than this plus one entry per
+/// purpose that needs consent (7): once full it takes no grant, and a
+/// withdrawal is only stored where it changes the state, so each purpose
+/// gains at most one more. [`MAX_STORED_ENTRIES`] bounds every path.
 pub const MAX_LEDGER_ENTRIES: usize = 10_000;
 
 /// The most entries a [`ConsentLedger`] ever holds, whatever the order of the
-/// changes and after [`ConsentLedger::merge`]; what a loader of stored
+/// changes and after [`ConsentLedger::merge`]: what a loader of stored
 /// profiles should accept (deserializing a longer ledger is an error).
 ///
-/// Why it holds: grants are refused from [`MAX_LEDGER_ENTRIES`] on, and a
-/// withdrawal is stored only where it changes the state, so in time order
-/// every stored withdrawal of a purpose follows a grant of it or starts its
-/// history (one that lands just before another withdrawal replaces it).
-/// Changes appended in any order therefore stay within twice
-/// [`MAX_LEDGER_ENTRIES`] plus one per purpose, and the merge of two ledgers
-/// appended in time order within the sum of their lengths. Only ledgers that
-/// were themselves rewritten by merges can exceed that; then the oldest
-/// history is folded (see [`ConsentLedger::merge`]).
+/// Why it holds: grants are refused from [`MAX_LEDGER_ENTRIES`] on (a grant
+/// received late may bring one repeated grant back with it), so at most
+/// `MAX_LEDGER_ENTRIES + 1` grants are stored. A withdrawal is stored only
+/// where it changes the state, and one dated just before another withdrawal
+/// replaces it, so in time order each stored withdrawal of a purpose follows
+/// a grant of it or starts its history. Changes received in any order
+/// therefore stay within `2 * MAX_LEDGER_ENTRIES + 9`, and in time order
+/// within `MAX_LEDGER_ENTRIES + 7` ([`MAX_LEDGER_ENTRIES`]). The merge of two
+/// ledgers built by appends is no longer than both together, so two ledgers
+/// filled in time order merge within this bound. Only ledgers that were themselves
+/// rewritten by merges can need more; then the oldest history is folded
+/// (see [`ConsentLedger::merge`]).
 pub const MAX_STORED_ENTRIES: usize = 2 * MAX_LEDGER_ENTRIES + 2 * Purpose::ALL.len();
 
 /// A consent change that cannot be recorded.
