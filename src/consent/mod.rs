@@ -1322,4 +1322,195 @@ mod tests {
             assert_eq!(m2.state(p, t), want, "{t}");
         }
     }
+
+    fn hour(h: i64) -> OffsetDateTime {
+        datetime!(2026-01-01 0:00 UTC) + time::Duration::hours(h)
+    }
+
+    #[test]
+    fn a_repeated_signal_stores_nothing_but_is_remembered() {
+        let p = Purpose::Marketing;
+        let mut l = ConsentLedger::default();
+        l.grant(p, hour(0), None, ui()).unwrap();
+        l.grant(p, hour(1), None, ui()).unwrap();
+        l.withdraw(p, hour(2), ui()).unwrap();
+        l.withdraw(p, hour(3), Evidence::GlobalPrivacyControl)
+            .unwrap();
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.last_withdrawal(p, hour(9)), Some(hour(2)));
+        let received: Vec<(Change, OffsetDateTime)> = l
+            .latest_received(p)
+            .iter()
+            .map(|e| (e.change, e.at))
+            .collect();
+        assert_eq!(
+            received,
+            [
+                (Change::Grant { expires: None }, hour(1)),
+                (Change::Withdraw, hour(3))
+            ]
+        );
+        // A grant with an expiry is stored even when it repeats the one in
+        // force; grants stay capped either way.
+        let mut l = ConsentLedger::default();
+        l.grant(p, hour(0), Some(hour(9)), ui()).unwrap();
+        l.grant(p, hour(1), Some(hour(9)), ui()).unwrap();
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn a_late_grant_ends_at_the_repeated_withdrawal_it_would_outlast() {
+        let p = Purpose::Personalization;
+        let mut l = ConsentLedger::default();
+        l.grant(p, hour(0), None, ui()).unwrap();
+        l.withdraw(p, hour(5), ui()).unwrap();
+        l.withdraw(p, hour(8), Evidence::Import("crm".into()))
+            .unwrap();
+        assert_eq!(l.len(), 2);
+        // Another device's consent from 6:00 arrives late.
+        l.grant(p, hour(6), None, ui()).unwrap();
+        assert_eq!(l.state(p, hour(7)), ConsentState::Granted);
+        assert_eq!(l.state(p, hour(8)), ConsentState::Withdrawn);
+        assert!(!l.usable(p, hour(7), hour(9)));
+        let restored = l.decisive(p, hour(8)).unwrap();
+        assert_eq!(
+            (restored.at, &restored.evidence),
+            (hour(8), &Evidence::Import("crm".into()))
+        );
+    }
+
+    #[test]
+    fn a_late_withdrawal_drops_the_one_it_now_repeats() {
+        let p = Purpose::Marketing;
+        let mut l = ConsentLedger::default();
+        l.grant(p, hour(0), None, ui()).unwrap();
+        l.withdraw(p, hour(10), ui()).unwrap();
+        l.withdraw(p, hour(5), ui()).unwrap();
+        let kept: Vec<OffsetDateTime> = l.entries().iter().map(|e| e.at).collect();
+        assert_eq!(kept, [hour(0), hour(5)]);
+        assert_eq!(l.state(p, hour(7)), ConsentState::Withdrawn);
+        assert_eq!(l.state(p, hour(11)), ConsentState::Withdrawn);
+        // A late withdrawal where the purpose was withdrawn stores nothing.
+        l.withdraw(p, hour(6), ui()).unwrap();
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn equal_consent_strings_are_held_once() {
+        let mut l = ConsentLedger::default();
+        let text = "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA";
+        l.grant(
+            Purpose::Marketing,
+            hour(0),
+            None,
+            Evidence::ConsentString(text.into()),
+        )
+        .unwrap();
+        l.withdraw(
+            Purpose::Location,
+            hour(1),
+            Evidence::ConsentString(String::from(text).into()),
+        )
+        .unwrap();
+        let arcs: Vec<&Arc<str>> = l
+            .entries()
+            .iter()
+            .filter_map(|e| match &e.evidence {
+                Evidence::ConsentString(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert!(Arc::ptr_eq(arcs[0], arcs[1]));
+        assert_eq!(l.consent_strings(), [text]);
+    }
+
+    #[test]
+    fn erasure_forgets_what_was_received() {
+        let p = Purpose::Marketing;
+        let mut l = ConsentLedger::default();
+        l.grant(p, hour(0), None, ui()).unwrap();
+        l.grant(p, hour(3), None, ui()).unwrap();
+        l.reset_withdrawn(hour(4));
+        assert_eq!(l.latest_received(p).len(), 1);
+        assert_eq!(l.latest_received(p)[0].change, Change::Withdraw);
+        assert!(l.latest_received(Purpose::Service).is_empty());
+
+        // A copy from before an erasure forgets its history, received
+        // signals included: a late change cannot bring an old grant back.
+        let mut copy = ConsentLedger::default();
+        copy.grant(p, hour(0), None, ui()).unwrap();
+        copy.grant(p, hour(3), None, ui()).unwrap();
+        copy.forget_through(hour(4));
+        copy.withdraw(p, hour(1), ui()).unwrap();
+        assert!(!copy.is_granted(p, hour(5)));
+    }
+
+    #[test]
+    fn fitting_folds_the_oldest_history_and_keeps_every_later_answer() {
+        let p = Purpose::Marketing;
+        let second = |k: i64| hour(0) + time::Duration::seconds(k);
+        // Longer than any path can make it (as only entries written here can
+        // be): alternating grants, lapsing grants and withdrawals.
+        let mut long = ConsentLedger::default();
+        for k in 0..(MAX_STORED_ENTRIES + 50) as i64 {
+            let change = match k % 3 {
+                0 => Change::Grant { expires: None },
+                1 => Change::Grant {
+                    expires: Some(second(k) + time::Duration::milliseconds(400)),
+                },
+                _ => Change::Withdraw,
+            };
+            long.entries.push(ConsentEntry {
+                purpose: p,
+                change,
+                at: second(k),
+                evidence: ui(),
+            });
+        }
+        long.reindex();
+        let mut fitted = long.clone();
+        let f = fitted.fit().unwrap();
+        assert!(fitted.len() <= MAX_STORED_ENTRIES);
+        assert_eq!(fitted.fit(), None);
+        let probes: Vec<OffsetDateTime> = (0..(MAX_STORED_ENTRIES + 60) as i64)
+            .step_by(97)
+            .flat_map(|k| [second(k), second(k) + time::Duration::milliseconds(500)])
+            .chain([f, f + time::Duration::milliseconds(500)])
+            .collect();
+        for &t in &probes {
+            if t >= f {
+                assert_eq!(fitted.state(p, t), long.state(p, t), "{t}");
+                assert_eq!(
+                    fitted.usable(p, t, t + time::Duration::seconds(1)),
+                    long.usable(p, t, t + time::Duration::seconds(1))
+                );
+            } else {
+                assert!(!fitted.is_granted(p, t), "{t} before {f}");
+            }
+        }
+    }
+
+    #[test]
+    fn stored_received_changes_are_checked() {
+        let read = |received: &str| {
+            serde_json::from_str::<ConsentLedger>(&format!(
+                r#"{{"consent_strings":[],"entries":[],"latest_received":[{received}]}}"#
+            ))
+        };
+        let w = |purpose: &str| {
+            format!(
+                r#"{{"purpose":"{purpose}","change":"withdraw","at":"2026-01-01T00:00:00Z","evidence":"global_privacy_control"}}"#
+            )
+        };
+        assert!(read(&w("marketing")).is_ok());
+        let twice = read(&format!("{},{}", w("marketing"), w("marketing")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            twice.contains("latest_received[1]: a second latest withdrawal of marketing"),
+            "{twice}"
+        );
+        let service = read(&w("service")).unwrap_err().to_string();
+        assert!(service.contains("service needs no consent"), "{service}");
+    }
 }
