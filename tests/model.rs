@@ -1468,14 +1468,17 @@ fn check_consent_join(
         }
         // Data from before every withdrawal of either side stays blocked: the
         // join keeps that withdrawal, or an earlier one with no granted
-        // instant between (which blocks the same data).
+        // instant between (which blocks the same data), or was never granted
+        // before it (no data to block).
         for e in a.iter().chain(b) {
             if e.purpose == p && e.change == Change::Withdraw {
                 let kept = joined.last_withdrawal(p, e.at);
+                let since = match kept {
+                    Some(k) => probes.range(k..e.at),
+                    None => probes.range(..e.at),
+                };
                 prop_assert!(
-                    kept.is_some_and(|k| probes
-                        .range(k..e.at)
-                        .all(|&t| !joined.state(p, t).is_granted())),
+                    since.clone().all(|&t| !joined.state(p, t).is_granted()),
                     "withdrawal of {p} at {} lost in the merge (latest kept: {kept:?})",
                     e.at
                 );
@@ -1550,6 +1553,11 @@ fn check_no_trace(
         if let Change::Grant { expires: Some(x) } = e.change {
             legit.insert(rfc(x));
         }
+    }
+    // Consent signals received but not stored (they repeated the state) are
+    // consent history, not erased data.
+    for p in Purpose::ALL {
+        legit.extend(real.consent().latest_received(p).iter().map(|e| rfc(e.at)));
     }
     for s in &m.sups {
         legit.insert(rfc(s.since()));

@@ -33,6 +33,10 @@ impl ConsentLedger {
     /// answer about `f` and later is unchanged. `None` when nothing was
     /// folded, the usual case.
     ///
+    /// The latest changes received (see [`ConsentLedger::latest_received`])
+    /// join too: per kind the later of the two, except a grant the joined
+    /// history does not hold at its instant.
+    ///
     /// # Example
     /// ```
     /// use tactful::{ConsentLedger, ConsentState, Evidence, Purpose};
@@ -75,6 +79,26 @@ impl ConsentLedger {
         self.entries = merged;
         self.intern_all();
         self.reindex();
+        // A received grant the join overrode (the other record said less)
+        // must not come back through a late change: keep only those the
+        // joined history still grants at their instant. Withdrawals always
+        // agree with a join where the more restrictive state wins.
+        for (purpose, list) in Purpose::ALL.into_iter().zip(&mut self.latest_received) {
+            let decisive = |at| {
+                let mut best: Option<&ConsentEntry> = None;
+                for e in self
+                    .entries
+                    .iter()
+                    .filter(|e| e.purpose == purpose && e.at <= at)
+                {
+                    if best.is_none_or(|b| e.at >= b.at) {
+                        best = Some(e);
+                    }
+                }
+                best.map(|e| e.change)
+            };
+            list.retain(|r| r.change == Change::Withdraw || decisive(r.at) == Some(r.change));
+        }
         self.fit()
     }
 }
