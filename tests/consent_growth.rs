@@ -614,3 +614,11 @@ enum EvidenceMirror {
     Ui(String),
     ConsentString(u32),
 }
+
+#[test]
+fn the_new_public_types_are_thread_safe_values() {
+    fn assert_traits<T: Send + Sync + std::fmt::Debug + Clone + PartialEq>() {}
+    assert_traits::<TcfOutcome>();
+    assert_traits::<ConsentLedger>();
+    assert_traits::<Evidence>();
+}

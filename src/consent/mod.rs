@@ -267,9 +267,9 @@ pub const MAX_LEDGER_ENTRIES: usize = 10_000;
 /// therefore stay within `2 * MAX_LEDGER_ENTRIES + 9`, and in time order
 /// within `MAX_LEDGER_ENTRIES + 7` ([`MAX_LEDGER_ENTRIES`]). The merge of two
 /// ledgers built by appends is no longer than both together, so two ledgers
-/// filled in time order merge within this bound. Only ledgers that were themselves
-/// rewritten by merges can need more; then the oldest history is folded
-/// (see [`ConsentLedger::merge`]).
+/// filled in time order merge within this bound. Only ledgers that were
+/// themselves rewritten by merges can need more; then the oldest history is
+/// folded (see [`ConsentLedger::merge`]).
 pub const MAX_STORED_ENTRIES: usize = 2 * MAX_LEDGER_ENTRIES + 2 * Purpose::ALL.len();
 
 /// A consent change that cannot be recorded.
@@ -309,8 +309,8 @@ pub struct TcfOutcome {
     /// The string's verdict for each purpose it maps to (`true`: allowed), in
     /// the order of [`tcf::TcString::purposes_for`].
     pub verdicts: Vec<(Purpose, bool)>,
-    /// The purposes whose state it changed, one stored entry each. Empty when
-    /// the string agrees with the ledger.
+    /// The purposes whose state it changed (each stored as an entry). Empty
+    /// when the string agrees with the ledger.
     pub changed: Vec<Purpose>,
     /// The grants it could not record, with why; each of these purposes keeps
     /// its previous state. Refusals are always recorded.
@@ -324,8 +324,9 @@ pub struct TcfOutcome {
 /// withdrawal of a purpose already withdrawn at that instant are not stored,
 /// so a signal repeated on every page view never grows the ledger. Received
 /// in time order, every answer is the one the full history of signals would
-/// give; received in any order, every answer about the present is (see
-/// [`ConsentLedger::grant`] and [`ConsentLedger::withdraw`]). Grants are
+/// give; received in any order, so is the state from the latest change
+/// received on, and no data is more usable (see [`ConsentLedger::grant`] and
+/// [`ConsentLedger::withdraw`]). Grants are
 /// capped at [`MAX_LEDGER_ENTRIES`], and no path makes a ledger longer than
 /// [`MAX_STORED_ENTRIES`]. Consent strings used as evidence are held once
 /// per distinct string, however many entries cite them
@@ -377,10 +378,10 @@ impl ConsentLedger {
     /// A grant dated before a change received earlier (a late signal) is
     /// stored as given; it still ends where the latest grant and the latest
     /// withdrawal received begin: if one of them was not stored (it repeated
-    /// the state then), it is stored now. So every answer about the present
-    /// (from the latest change received on) is that of the full history of
-    /// signals; only answers about the past between a repeated signal and
-    /// an earlier one may differ.
+    /// the state then), it is stored now. So the state from the latest change
+    /// received on is that of the full history of signals, and no data is
+    /// more usable; answers about the past, between a repeated signal and an
+    /// earlier one, may differ (never more usable for data).
     ///
     /// # Errors
     /// [`ConsentError::ExpiresBeforeGrant`] if `expires < at`;
