@@ -442,6 +442,56 @@ impl ConsentLedger {
         Ok(self)
     }
 
+    /// Records a change given as an entry (its purpose, grant or
+    /// withdrawal, instant and evidence) exactly as [`grant`](Self::grant)
+    /// or [`withdraw`](Self::withdraw) would. Returns whether an entry was
+    /// stored (`false`: it repeated the state in force).
+    ///
+    /// Replaying a history entry by entry (an import, a ledger written by
+    /// tactful 0.1 as a bare array of entries) yields a bounded ledger with
+    /// the same answers when the history is in time order; grants past the
+    /// cap come back as errors, and those purposes keep their previous state.
+    ///
+    /// # Errors
+    /// As [`grant`](Self::grant) for a grant, as [`withdraw`](Self::withdraw)
+    /// for a withdrawal.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::{Change, ConsentEntry, ConsentLedger, Evidence, Purpose};
+    /// use time::macros::datetime;
+    ///
+    /// let old: Vec<ConsentEntry> = serde_json::from_str(r#"[
+    ///   {"purpose": "marketing", "change": {"grant": {"expires": null}},
+    ///    "at": "2026-01-01T00:00:00Z", "evidence": {"consent_string": "CQSbk4AQ"}},
+    ///   {"purpose": "marketing", "change": {"grant": {"expires": null}},
+    ///    "at": "2026-01-02T00:00:00Z", "evidence": {"consent_string": "CQSbk4AQ"}}
+    /// ]"#)?;
+    /// let mut ledger = ConsentLedger::default();
+    /// let stored: Vec<bool> = old
+    ///     .into_iter()
+    ///     .map(|e| ledger.record(e))
+    ///     .collect::<Result<_, _>>()?;
+    /// assert_eq!(stored, [true, false]);
+    /// assert!(ledger.is_granted(Purpose::Marketing, datetime!(2026-01-03 0:00 UTC)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn record(&mut self, entry: ConsentEntry) -> Result<bool, ConsentError> {
+        let ConsentEntry {
+            purpose,
+            change,
+            at,
+            evidence,
+        } = entry;
+        match change {
+            Change::Grant { expires } => self.record_grant(purpose, at, expires, evidence),
+            Change::Withdraw if purpose == Purpose::Service => {
+                Err(ConsentError::ServiceNeedsNoConsent)
+            }
+            Change::Withdraw => Ok(self.record_withdrawal(purpose, at, evidence)),
+        }
+    }
+
     /// All stored entries, in the order they were appended.
     #[must_use]
     pub fn entries(&self) -> &[ConsentEntry] {
@@ -1513,5 +1563,59 @@ mod tests {
         );
         let service = read(&w("service")).unwrap_err().to_string();
         assert!(service.contains("service needs no consent"), "{service}");
+    }
+
+    #[test]
+    fn replaying_a_grown_history_keeps_it_bounded_with_the_same_present() {
+        // As 0.1 stored it: two consent strings alternated, every change an
+        // entry with its own copy of the string, past the cap.
+        let yes: Arc<str> = Arc::from("CQ-yes".repeat(100));
+        let no: Arc<str> = Arc::from("CQ-no".repeat(100));
+        let purposes = [Purpose::Personalization, Purpose::Marketing];
+        let mut old = Vec::new();
+        for k in 0..8_000i64 {
+            let (change, text) = if k % 2 == 0 {
+                (Change::Grant { expires: None }, &yes)
+            } else {
+                (Change::Withdraw, &no)
+            };
+            for purpose in purposes {
+                old.push(ConsentEntry {
+                    purpose,
+                    change,
+                    at: hour(k),
+                    evidence: Evidence::ConsentString(Arc::from(&**text)),
+                });
+            }
+        }
+        let mut ledger = ConsentLedger::default();
+        let mut refused = 0;
+        for e in old {
+            if let Err(e) = ledger.record(e) {
+                assert_eq!(
+                    e,
+                    ConsentError::TooManyEntries {
+                        max: MAX_LEDGER_ENTRIES
+                    }
+                );
+                refused += 1;
+            }
+        }
+        assert!(ledger.len() <= MAX_LEDGER_ENTRIES + 7, "{}", ledger.len());
+        assert!(refused > 0);
+        assert_eq!(ledger.consent_strings().len(), 2);
+        for purpose in purposes {
+            assert_eq!(ledger.state(purpose, hour(8_000)), ConsentState::Withdrawn);
+            assert!(ledger.is_granted(purpose, hour(2)));
+        }
+        assert_eq!(
+            ledger.record(ConsentEntry {
+                purpose: Purpose::Service,
+                change: Change::Withdraw,
+                at: hour(0),
+                evidence: ui(),
+            }),
+            Err(ConsentError::ServiceNeedsNoConsent)
+        );
     }
 }
