@@ -48,12 +48,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut carla = Profile::new("carla");
     carla.set_level(Level::FirstParty);
-    let verdicts =
+    let applied =
         carla
             .consent_mut()
             .apply_tcf(&decoded, &raw, Subject::Vendor(OUR_VENDOR_ID), shown);
     println!("\n== What it allows us");
-    for (purpose, allowed) in &verdicts {
+    for (purpose, allowed) in &applied.verdicts {
         println!(
             "  {:<16} {}",
             purpose.name(),

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `max_events` | 100,000 per profile | [`Engine::record`](crate::Engine::record) (refusal [`RefusalReason::LimitReached`](crate::RefusalReason::LimitReached)), [`Engine::load_profile`](crate::Engine::load_profile) |
 //! | `max_interests` | 4,096 distinct interests with stored events per profile | the same |
-//! | consent ledger | what the ledger itself may hold ([`MAX_LEDGER_ENTRIES`](crate::consent::MAX_LEDGER_ENTRIES) plus one withdrawal per purpose) | [`ConsentLedger`](crate::ConsentLedger) when appending, the loaders when reading |
+//! | consent ledger | what the ledger itself may hold ([`MAX_STORED_ENTRIES`](crate::consent::MAX_STORED_ENTRIES); grants stop at [`MAX_LEDGER_ENTRIES`](crate::consent::MAX_LEDGER_ENTRIES)) | [`ConsentLedger`](crate::ConsentLedger) when appending, the loaders when reading |
 //! | `max_profile_bytes` | 64 MiB | [`Engine::load_profile`](crate::Engine::load_profile) and [`Engine::load_profile_binary`](crate::Engine::load_profile_binary), before parsing |
 //! | `max_rule_depth` | 32 | [`Engine::with_segments`](crate::Engine::with_segments) |
 //! | `max_rule_nodes` | 100,000 over all segments | [`Engine::with_segments`](crate::Engine::with_segments) |
@@ -141,7 +141,9 @@ pub enum ProfileError {
         /// What is wrong.
         message: String,
     },
-    /// A 0.1 profile refers to an interest position its taxonomy does not have.
+    /// A 0.1 profile refers to an interest position its taxonomy does not
+    /// have, or a profile being saved holds a handle (in a like, suppression
+    /// or erasure) that the engine's taxonomy does not have.
     #[error("{field} refers to unknown interest {id}")]
     UnknownInterest {
         /// Which part (`events`, `preferences`, `suppressions`, `tombstones`).

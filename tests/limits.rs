@@ -292,10 +292,11 @@ fn the_ledger_refuses_grants_beyond_its_size_but_never_a_withdrawal() {
     let mut l = ConsentLedger::default();
     let t = datetime!(2026-01-01 0:00 UTC);
     for k in 0..MAX_LEDGER_ENTRIES {
+        // Each with its own expiry: a grant equal to the one in force is not stored.
         l.grant(
             Purpose::Marketing,
             t + Duration::seconds(k as i64),
-            None,
+            Some(t + Duration::days(1) + Duration::seconds(k as i64)),
             Evidence::Ui("t".into()),
         )
         .unwrap();
@@ -353,30 +354,39 @@ fn a_ledger_grown_by_withdrawals_loads_back() {
     let e = engine(Limits::default());
     let mut p = Profile::new("p");
     let t = datetime!(2026-01-01 0:00 UTC);
-    for k in 0..MAX_LEDGER_ENTRIES {
-        p.consent_mut()
-            .grant(
-                Purpose::Marketing,
-                t + Duration::seconds(k as i64),
-                None,
-                Evidence::Ui("t".into()),
-            )
-            .unwrap();
+    let ui = || Evidence::Ui("t".into());
+    let others: Vec<Purpose> = Purpose::ALL
+        .into_iter()
+        .filter(|x| x.needs_consent() && *x != Purpose::Marketing)
+        .collect();
+    for x in &others {
+        p.consent_mut().grant(*x, t, None, ui()).unwrap();
     }
+    // Alternate until grants are refused: every entry changes the state.
+    let mut k = 0i64;
+    loop {
+        let at = t + Duration::seconds(2 * k + 1);
+        match p.consent_mut().grant(Purpose::Marketing, at, None, ui()) {
+            Ok(_) => {}
+            Err(ConsentError::TooManyEntries { .. }) => break,
+            Err(other) => panic!("{other}"),
+        }
+        p.consent_mut()
+            .withdraw(Purpose::Marketing, at + Duration::milliseconds(500), ui())
+            .unwrap();
+        k += 1;
+    }
+    // Saying no is never refused, even at the cap.
     let later = t + Duration::days(365);
-    for k in 0..Purpose::ALL.len() + 1 {
-        p.consent_mut()
-            .withdraw(
-                Purpose::Marketing,
-                later + Duration::minutes(k as i64),
-                Evidence::Ui("t".into()),
-            )
-            .unwrap();
+    for x in &others {
+        p.consent_mut().withdraw(*x, later, ui()).unwrap();
     }
-    assert_eq!(
-        p.consent().len(),
-        MAX_LEDGER_ENTRIES + Purpose::ALL.len() + 1
+    assert!(
+        p.consent().len() > MAX_LEDGER_ENTRIES,
+        "{}",
+        p.consent().len()
     );
+    assert!(p.consent().len() <= tactful::consent::MAX_STORED_ENTRIES);
     let now = later + Duration::days(1);
     // (Compared without `assert_eq!`: the debug output would be 10,000 entries long.)
     let json = e.save_json(&p).unwrap();

@@ -482,6 +482,51 @@ impl Model {
         state_of(&self.ledger, p, t)
     }
 
+    /// Appends a consent change the way the ledger stores changes: a grant
+    /// without expiry equal to the purpose's latest entry (and not earlier)
+    /// and a withdrawal of a purpose already withdrawn are not stored; a
+    /// withdrawal dated before the latest entry drops a withdrawal that
+    /// directly follows it. (Grants here are never dated before a
+    /// withdrawal, so no refusal needs restoring.)
+    fn record_consent(&mut self, e: ConsentEntry) {
+        let mut latest: Option<&ConsentEntry> = None;
+        for l in self.ledger.iter().filter(|l| l.purpose == e.purpose) {
+            if latest.is_none_or(|b| l.at >= b.at) {
+                latest = Some(l);
+            }
+        }
+        let in_order = latest.is_none_or(|l| l.at <= e.at);
+        match e.change {
+            Change::Grant { expires } => {
+                if in_order && expires.is_none() && latest.is_some_and(|l| l.change == e.change) {
+                    return;
+                }
+                self.ledger.push(e);
+            }
+            Change::Withdraw => {
+                if self.state(e.purpose, e.at) == ConsentState::Withdrawn {
+                    return;
+                }
+                let (purpose, at) = (e.purpose, e.at);
+                self.ledger.push(e);
+                if !in_order {
+                    let mut next: Option<usize> = None;
+                    for (i, l) in self.ledger.iter().enumerate() {
+                        if l.purpose == purpose
+                            && l.at > at
+                            && next.is_none_or(|j| l.at < self.ledger[j].at)
+                        {
+                            next = Some(i);
+                        }
+                    }
+                    if let Some(j) = next.filter(|&j| self.ledger[j].change == Change::Withdraw) {
+                        self.ledger.remove(j);
+                    }
+                }
+            }
+        }
+    }
+
     fn granted(&self, p: Purpose, t: OffsetDateTime) -> bool {
         self.state(p, t) == ConsentState::Granted
     }
@@ -1556,14 +1601,20 @@ fn check_consent_join(
                 "{p} at {t}: joined {got:?}, want {want:?} (from {sa:?} and {sb:?})"
             );
         }
+        // Data from before every withdrawal of either side stays blocked: the
+        // join keeps that withdrawal, or an earlier one with no granted
+        // instant between (which blocks the same data), or was never granted
+        // before it (no data to block).
         for e in a.iter().chain(b) {
             if e.purpose == p && e.change == Change::Withdraw {
+                let kept = joined.last_withdrawal(p, e.at);
+                let since = match kept {
+                    Some(k) => probes.range(k..e.at),
+                    None => probes.range(..e.at),
+                };
                 prop_assert!(
-                    joined
-                        .entries()
-                        .iter()
-                        .any(|j| j.purpose == p && j.change == Change::Withdraw && j.at == e.at),
-                    "withdrawal of {p} at {} lost in the merge",
+                    since.clone().all(|&t| !joined.state(p, t).is_granted()),
+                    "withdrawal of {p} at {} lost in the merge (latest kept: {kept:?})",
                     e.at
                 );
             }
@@ -1673,6 +1724,16 @@ fn check_no_trace(
         if let Change::Grant { expires: Some(x) } = e.change {
             legit.insert(token(x));
         }
+    }
+    // Consent signals received but not stored (they repeated the state) are
+    // consent history, not erased data.
+    for p in Purpose::ALL {
+        legit.extend(
+            real.consent()
+                .latest_received(p)
+                .iter()
+                .map(|e| token(e.at)),
+        );
     }
     for s in &m.sups {
         legit.insert(token(s.since()));
@@ -1890,7 +1951,7 @@ impl Run {
                     .or_else(|| expires_h.map(|h| now + Duration::hours(h)))
                     .filter(|x| *x >= at);
                 self.real.consent_mut().grant(p, at, exp, ui()).unwrap();
-                self.m.ledger.push(ConsentEntry {
+                self.m.record_consent(ConsentEntry {
                     purpose: p,
                     change: Change::Grant { expires: exp },
                     at,
@@ -1901,7 +1962,7 @@ impl Run {
                 let p = CONSENT_PURPOSES[purpose];
                 let at = at.unwrap_or(now);
                 self.real.consent_mut().withdraw(p, at, ui()).unwrap();
-                self.m.ledger.push(ConsentEntry {
+                self.m.record_consent(ConsentEntry {
                     purpose: p,
                     change: Change::Withdraw,
                     at,

@@ -157,7 +157,7 @@ pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<Vec<u8>, ProfileErro
             refusals: p.refusals(),
         },
     )?;
-    let parts = WireParts::of(tax, p);
+    let parts = WireParts::of(tax, p)?;
     put_varint(&mut out, parts.preferences.len() as u64);
     for x in &parts.preferences {
         out = put_postcard(out, x)?;

@@ -3,7 +3,7 @@
 //!
 //! ```json
 //! {"format": "tactful-profile", "version": 2, "taxonomy": "5f1c0e7d2a9b8c31",
-//!  "id": "anna", "level": "first_party", "consent": [...],
+//!  "id": "anna", "level": "first_party", "consent": {...},
 //!  "preferences": [{"interest": "baby/food", "kind": "like", "at": "..."}],
 //!  "suppressions": [{"scope": {"interest": "baby"}, "reason": "bereavement", "since": "...", "until": null}],
 //!  "tombstones": [...], "refusals": {...},
@@ -59,7 +59,7 @@ struct Out<'a> {
 
 /// The profile as JSON; events sorted by instant.
 pub(crate) fn encode(tax: &Taxonomy, p: &Profile) -> Result<String, ProfileError> {
-    let parts = WireParts::of(tax, p);
+    let parts = WireParts::of(tax, p)?;
     let mut events: Vec<OutEvent<'_>> = Vec::with_capacity(p.stored_events());
     for s in &p.store().series {
         let interest = tax.path(s.interest).unwrap_or_default();

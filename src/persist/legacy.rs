@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::{
     event_nanos, Loader, WireErased, WirePreference, WireScope, WireSuppression, WireTombstone,
 };
-use crate::consent::{ConsentLedger, Purpose};
+use crate::consent::{ConsentEntry, ConsentLedger, Purpose};
 use crate::event::{Context, Signal, Source, Weight};
 use crate::level::Level;
 use crate::limits::{Limit, Limits, ProfileError};
@@ -24,8 +24,9 @@ struct OldProfile {
     id: ProfileId,
     #[serde(default)]
     level: Level,
+    /// 0.1 stored every entry as a list; replayed into a bounded ledger.
     #[serde(default)]
-    consent: ConsentLedger,
+    consent: Vec<ConsentEntry>,
     #[serde(default)]
     preferences: Vec<OldPreference>,
     #[serde(default)]
@@ -129,7 +130,13 @@ pub(crate) fn decode(
     let mut l = Loader::new(tax, limits);
     l.id = Some(old.id);
     l.level = old.level;
-    l.consent = old.consent;
+    let mut ledger = ConsentLedger::default();
+    for entry in old.consent {
+        ledger
+            .record(entry)
+            .map_err(|e| ProfileError::Invalid(format!("consent: {e}")))?;
+    }
+    l.consent = ledger;
     l.refusals = old.refusals;
     for p in old.preferences {
         l.preference(WirePreference {

@@ -97,9 +97,14 @@ pub(crate) struct WireTombstone {
     signals_only: bool,
 }
 
-/// The path of an interest of `tax` (ids in a profile always come from it).
-fn path_of(tax: &Taxonomy, id: InterestId) -> String {
-    tax.path(id).unwrap_or_default().to_owned()
+/// The path of an interest of `tax`, or the typed error naming the part of
+/// the profile that holds a handle the taxonomy does not have (a like,
+/// suppression or erasure given an id from another taxonomy): such a profile
+/// is refused when written, never stored under a path that means nothing.
+fn path_of(tax: &Taxonomy, field: &'static str, id: InterestId) -> Result<String, ProfileError> {
+    tax.path(id)
+        .map(str::to_owned)
+        .ok_or(ProfileError::UnknownInterest { field, id })
 }
 
 /// The interest-naming parts of a profile in their stored form: known
@@ -111,65 +116,64 @@ pub(crate) struct WireParts {
 }
 
 impl WireParts {
-    pub(crate) fn of(tax: &Taxonomy, p: &Profile) -> Self {
+    pub(crate) fn of(tax: &Taxonomy, p: &Profile) -> Result<Self, ProfileError> {
         let o = p.orphans();
-        let preferences = p
-            .preferences()
-            .iter()
-            .map(|x| WirePreference {
-                interest: path_of(tax, x.interest),
+        let mut preferences = Vec::with_capacity(p.preferences().len());
+        for x in p.preferences() {
+            preferences.push(WirePreference {
+                interest: path_of(tax, "preferences", x.interest)?,
                 kind: x.kind,
                 at: x.at,
-            })
-            .chain(o.preferences.iter().map(|x| WirePreference {
-                interest: x.interest.clone(),
-                kind: x.kind,
-                at: x.at,
-            }))
-            .collect();
-        let suppressions = p
-            .suppressions()
-            .iter()
-            .map(|s| WireSuppression {
+            });
+        }
+        preferences.extend(o.preferences.iter().map(|x| WirePreference {
+            interest: x.interest.clone(),
+            kind: x.kind,
+            at: x.at,
+        }));
+        let mut suppressions = Vec::with_capacity(p.suppressions().len());
+        for s in p.suppressions() {
+            suppressions.push(WireSuppression {
                 scope: match s.scope() {
                     Scope::All => WireScope::All,
                     Scope::Channel(c) => WireScope::Channel(c),
                     Scope::Purpose(x) => WireScope::Purpose(x),
-                    Scope::Interest(i) => WireScope::Interest(path_of(tax, i)),
+                    Scope::Interest(i) => WireScope::Interest(path_of(tax, "suppressions", i)?),
                 },
                 reason: s.reason(),
                 since: s.since(),
                 until: s.ends(),
-            })
-            .chain(o.suppressions.iter().map(|s| WireSuppression {
-                scope: WireScope::Interest(s.interest.clone()),
-                reason: s.reason,
-                since: s.since,
-                until: s.until,
-            }))
-            .collect();
-        let tombstones = p
-            .tombstones()
-            .iter()
-            .map(|t| WireTombstone {
+            });
+        }
+        suppressions.extend(o.suppressions.iter().map(|s| WireSuppression {
+            scope: WireScope::Interest(s.interest.clone()),
+            reason: s.reason,
+            since: s.since,
+            until: s.until,
+        }));
+        let mut tombstones = Vec::with_capacity(p.tombstones().len());
+        for t in p.tombstones() {
+            tombstones.push(WireTombstone {
                 scope: match t.scope {
                     ErasedScope::All => WireErased::All,
-                    ErasedScope::Interest(i) => WireErased::Interest(path_of(tax, i)),
+                    ErasedScope::Interest(i) => {
+                        WireErased::Interest(path_of(tax, "tombstones", i)?)
+                    }
                 },
                 at: t.at,
                 signals_only: t.signals_only,
-            })
-            .chain(o.tombstones.iter().map(|t| WireTombstone {
-                scope: WireErased::Interest(t.interest.clone()),
-                at: t.at,
-                signals_only: t.signals_only,
-            }))
-            .collect();
-        Self {
+            });
+        }
+        tombstones.extend(o.tombstones.iter().map(|t| WireTombstone {
+            scope: WireErased::Interest(t.interest.clone()),
+            at: t.at,
+            signals_only: t.signals_only,
+        }));
+        Ok(Self {
             preferences,
             suppressions,
             tombstones,
-        }
+        })
     }
 }
 
@@ -489,7 +493,7 @@ impl<'a> Loader<'a> {
                 message: "missing field `id`".into(),
             });
         };
-        let max = crate::consent::MAX_LEDGER_ENTRIES + Purpose::ALL.len();
+        let max = crate::consent::MAX_STORED_ENTRIES;
         if self.consent.len() > max {
             return Err(ProfileError::TooLarge {
                 limit: Limit::LedgerEntries,
