@@ -161,8 +161,6 @@ fn write_stored_form_seeds() {
     // Evidence and a suppression of `garden/tools`, which the fixed
     // taxonomy lacks: the fixed engine keeps them as orphans.
     let orphaned = r#"{"format": "tactful-profile", "version": 2, "id": "olga", "level": "full",
-        "consent": [{"purpose": "personalization", "change": {"grant": {"expires": null}},
-                     "at": "2026-10-01T09:00:00Z", "evidence": {"ui": "signup"}}],
         "preferences": [{"interest": "garden", "kind": "like", "at": "2026-10-02T09:00:00Z"},
                         {"interest": "outdoor/hiking", "kind": "dislike", "at": "2026-10-03T09:00:00Z"}],
         "suppressions": [{"scope": {"interest": "garden/tools"}, "reason": "complaint",
@@ -175,7 +173,15 @@ fn write_stored_form_seeds() {
           {"interest": "baby/toys", "signal": "click", "at": "2026-10-09T09:00:00Z", "gift": true},
           {"interest": "news", "signal": "search", "at": "2026-10-10T09:00:00Z",
            "source": "partner", "context": "cross_site"}]}"#;
-    let olga = engine.load_profile(orphaned, now).unwrap();
+    let mut olga = engine.load_profile(orphaned, now).unwrap();
+    olga.consent_mut()
+        .grant(
+            Purpose::Personalization,
+            datetime!(2026-10-01 9:00 UTC),
+            None,
+            Evidence::Ui("signup".into()),
+        )
+        .unwrap();
     assert_eq!(
         olga.orphans().paths(),
         ["garden", "garden/seeds", "garden/tools"]

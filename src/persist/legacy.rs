@@ -24,9 +24,10 @@ struct OldProfile {
     id: ProfileId,
     #[serde(default)]
     level: Level,
-    /// 0.1 stored every entry as a list; replayed into a bounded ledger.
+    /// 0.1 stored every entry as a list (replayed into a bounded ledger);
+    /// the current ledger form is read too.
     #[serde(default)]
-    consent: Vec<ConsentEntry>,
+    consent: OldLedger,
     #[serde(default)]
     preferences: Vec<OldPreference>,
     #[serde(default)]
@@ -37,6 +38,19 @@ struct OldProfile {
     tombstones: Vec<OldTombstone>,
     #[serde(default)]
     refusals: RefusalCounts,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OldLedger {
+    Entries(Vec<ConsentEntry>),
+    Current(ConsentLedger),
+}
+
+impl Default for OldLedger {
+    fn default() -> Self {
+        Self::Entries(Vec::new())
+    }
 }
 
 #[derive(Deserialize)]
@@ -130,13 +144,18 @@ pub(crate) fn decode(
     let mut l = Loader::new(tax, limits);
     l.id = Some(old.id);
     l.level = old.level;
-    let mut ledger = ConsentLedger::default();
-    for entry in old.consent {
-        ledger
-            .record(entry)
-            .map_err(|e| ProfileError::Invalid(format!("consent: {e}")))?;
-    }
-    l.consent = ledger;
+    l.consent = match old.consent {
+        OldLedger::Current(ledger) => ledger,
+        OldLedger::Entries(entries) => {
+            let mut ledger = ConsentLedger::default();
+            for entry in entries {
+                ledger
+                    .record(entry)
+                    .map_err(|e| ProfileError::Invalid(format!("consent: {e}")))?;
+            }
+            ledger
+        }
+    };
     l.refusals = old.refusals;
     for p in old.preferences {
         l.preference(WirePreference {
