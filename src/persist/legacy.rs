@@ -44,7 +44,7 @@ struct OldProfile {
 #[serde(untagged)]
 enum OldLedger {
     Entries(Vec<ConsentEntry>),
-    Current(ConsentLedger),
+    Current(Box<ConsentLedger>),
 }
 
 impl Default for OldLedger {
@@ -145,7 +145,7 @@ pub(crate) fn decode(
     l.id = Some(old.id);
     l.level = old.level;
     l.consent = match old.consent {
-        OldLedger::Current(ledger) => ledger,
+        OldLedger::Current(ledger) => *ledger,
         OldLedger::Entries(entries) => {
             let mut ledger = ConsentLedger::default();
             for entry in entries {
