@@ -130,16 +130,6 @@ fn check_scores(engine: &Engine, profile: &Profile, now: OffsetDateTime, finite:
     }
 }
 
-/// Set `TACTFUL_FUZZ_SKIP_EXPORT_ERRORS=1` to let a fuzzing run go past the
-/// known, still open storage failures of `fuzz/REPORT.md` (a profile
-/// holding an interest id its engine's taxonomy lacks is saved under the
-/// path `""`; the binary loader adopts stored aggregates unchecked) and
-/// look for other problems. The corpus test never sets it.
-fn skip_known_export_failures() -> bool {
-    static SKIP: OnceLock<bool> = OnceLock::new();
-    *SKIP.get_or_init(|| std::env::var_os("TACTFUL_FUZZ_SKIP_EXPORT_ERRORS").is_some())
-}
-
 /// Whether a profile names an interest `engine`'s taxonomy does not have
 /// (`Profile::like` and suppressions take any `InterestId`).
 fn holds_foreign_interest(engine: &Engine, p: &Profile) -> bool {
