@@ -154,10 +154,12 @@ fn bench_hostile(c: &mut Criterion) {
     let json = engine.save_json(&p).unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let one = serde_json::to_string(&v["events"][0]).unwrap();
-    // 1.25 million events in descending order, about 61 MiB.
-    let mut events = Vec::with_capacity(1_250_000);
+    // As many events as fit in 61 MiB, in descending order: far past
+    // `max_events`, under the size limit.
+    let n_events = (61 << 20) / (one.len() + 1);
+    let mut events = Vec::with_capacity(n_events);
     let start = datetime!(2026-09-01 0:00 UTC);
-    for k in (0..1_250_000i64).rev() {
+    for k in (0..n_events as i64).rev() {
         let at = (start + Duration::seconds(k))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap();
@@ -167,7 +169,10 @@ fn bench_hostile(c: &mut Criterion) {
     let hostile = format!("{head}\"events\":[{}]}}", events.join(","));
     drop(events);
     assert!(hostile.len() < 64 << 20, "{}", hostile.len());
-    eprintln!("hostile descending input: {} bytes", hostile.len());
+    eprintln!(
+        "hostile descending input: {} bytes, {n_events} events",
+        hostile.len()
+    );
     assert!(matches!(
         engine.load_profile(&hostile, now),
         Err(ProfileError::TooLarge {
@@ -177,7 +182,7 @@ fn bench_hostile(c: &mut Criterion) {
     ));
     let mut g = c.benchmark_group("hostile_64mib");
     g.sample_size(10);
-    g.bench_function("json_1_25m_descending_refused", |b| {
+    g.bench_function("json_61mib_descending_refused", |b| {
         b.iter(|| black_box(engine.load_profile(black_box(&hostile), now).is_err()))
     });
     // Protective data has no count limit (adding it is never refused): a
