@@ -122,7 +122,7 @@ pub enum ProfileError {
     #[error("a tactful 0.1 profile without a format version: load it with Engine::load_legacy_profile and the taxonomy it was written with")]
     Legacy,
     /// A format version this crate does not read.
-    #[error("stored profile format version {0} is not supported (this crate reads version {v})", v = crate::persist::FORMAT_VERSION)]
+    #[error("stored profile format version {0} is not supported by this version of tactful")]
     UnsupportedVersion(u16),
     /// The binary form is damaged (checksum, truncation, bad counts).
     #[error("damaged binary profile: {0}")]
