@@ -132,9 +132,9 @@ impl ExportScope {
             Self::Purpose(p) => {
                 *p == purpose || (*p == Purpose::Personalization && interest_path.is_some())
             }
-            Self::Interest(root) => {
-                interest_path.is_some_and(|path| path_within(path, root) || path_within(root, path))
-            }
+            Self::Interest(root) => interest_path.is_some_and(|path| {
+                crate::profile::path_within(path, root) || crate::profile::path_within(root, path)
+            }),
         }
     }
 
@@ -148,12 +148,6 @@ impl ExportScope {
             Scope::Interest(i) => Self::Interest(taxonomy.path(i).ok_or(i)?.to_owned()),
         })
     }
-}
-
-/// Whether `path` is `root` or below it, by whole segments.
-fn path_within(path: &str, root: &str) -> bool {
-    path.strip_prefix(root)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The taxonomy's path rule: non-empty segments without surrounding

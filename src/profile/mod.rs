@@ -17,7 +17,7 @@ use time::{Duration, OffsetDateTime};
 
 mod orphans;
 
-pub(crate) use orphans::{newest_per_scope, PathEvent, PathTombstone};
+pub(crate) use orphans::{newest_per_scope, path_within, PathEvent, PathTombstone};
 pub use orphans::{OrphanEvent, OrphanPreference, OrphanSuppression, OrphanTombstone, Orphans};
 
 use crate::consent::{ConsentLedger, ConsentState, Purpose};
