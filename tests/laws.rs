@@ -910,18 +910,7 @@ fn engine_without(w: &World, root: usize) -> Engine {
 
 /// CRC-32 (IEEE), as the binary form's trailer.
 fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
+    crc32fast::hash(data)
 }
 
 /// Found by the fuzz target `profile_binary`

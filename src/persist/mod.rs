@@ -288,10 +288,9 @@ impl<'a> Loader<'a> {
         Ok(())
     }
 
-    fn series_index(&mut self, id: InterestId, class: u8) -> Result<usize, ProfileError> {
-        if let Some(&i) = self.series_of.get(&(id, class)) {
-            return Ok(i);
-        }
+    /// Counts a distinct interest with evidence against `max_interests`
+    /// before its series is stored.
+    fn count_interest(&mut self, id: InterestId) -> Result<(), ProfileError> {
         if self.interests.insert(id) && self.interests.len() > self.limits.max_interests {
             return Err(ProfileError::TooLarge {
                 limit: Limit::Interests,
@@ -299,6 +298,14 @@ impl<'a> Loader<'a> {
                 max: self.limits.max_interests,
             });
         }
+        Ok(())
+    }
+
+    fn series_index(&mut self, id: InterestId, class: u8) -> Result<usize, ProfileError> {
+        if let Some(&i) = self.series_of.get(&(id, class)) {
+            return Ok(i);
+        }
+        self.count_interest(id)?;
         self.series.push(Series {
             interest: id,
             class,
@@ -394,15 +401,8 @@ impl<'a> Loader<'a> {
             }
             return Ok(());
         };
-        if !self.few_paths
-            && self.interests.insert(id)
-            && self.interests.len() > self.limits.max_interests
-        {
-            return Err(ProfileError::TooLarge {
-                limit: Limit::Interests,
-                actual: self.interests.len(),
-                max: self.limits.max_interests,
-            });
+        if !self.few_paths {
+            self.count_interest(id)?;
         }
         // Series of one key are joined by `Store::from_parts`.
         self.series.push(Series {
