@@ -502,7 +502,7 @@ impl<'a> View<'a> {
                 Scope::All => blocks.push((0, u32::MAX, why)),
                 Scope::Interest(root) => blocks.push((root.0, taxonomy.subtree_end(root), why)),
                 Scope::Purpose(p) => suppressed_purposes.push((p, why)),
-                Scope::Channel(_) => {}
+                Scope::Channel(_) | Scope::ChannelPurpose { .. } => {}
             }
         }
         for p in profile.preferences() {

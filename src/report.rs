@@ -245,6 +245,7 @@ pub(crate) fn suppression_line(
         Scope::Channel(c) => format!("channel {c}"),
         Scope::Purpose(p) => format!("purpose {p}"),
         Scope::Interest(i) => format!("interest {}", tax.path(i).unwrap_or("<unknown>")),
+        Scope::ChannelPurpose { channel, purpose } => format!("{purpose} on channel {channel}"),
     };
     SuppressionLine {
         scope,

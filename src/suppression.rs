@@ -45,8 +45,13 @@ impl fmt::Display for Channel {
 }
 
 /// What a suppression covers.
+///
+/// In JSON: `"all"`, `{"channel": "post"}`, `{"purpose": "marketing"}`,
+/// `{"channel_purpose": {"channel": "email", "purpose": "marketing"}}` ("no
+/// marketing e-mails"), or, in a stored profile, `{"interest": "baby"}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Scope {
     /// Everything: no data is used and no message sent, service included.
     All,
@@ -56,6 +61,15 @@ pub enum Scope {
     Purpose(Purpose),
     /// An interest and its whole subtree: no signal is used, no message about it.
     Interest(InterestId),
+    /// Messages on one channel for one purpose ("no marketing e-mails"):
+    /// other channels for that purpose, and other purposes on that channel,
+    /// stay open. Covers no stored data.
+    ChannelPurpose {
+        /// The channel.
+        channel: Channel,
+        /// The purpose.
+        purpose: Purpose,
+    },
 }
 
 impl fmt::Display for Scope {
@@ -65,6 +79,9 @@ impl fmt::Display for Scope {
             Self::Channel(c) => write!(f, "channel {c}"),
             Self::Purpose(p) => write!(f, "purpose {p}"),
             Self::Interest(i) => write!(f, "interest {i}"),
+            Self::ChannelPurpose { channel, purpose } => {
+                write!(f, "{purpose} on channel {channel}")
+            }
         }
     }
 }
@@ -223,7 +240,7 @@ impl Suppression {
         match self.scope {
             Scope::All => true,
             Scope::Interest(root) => taxonomy.is_within(interest, root),
-            Scope::Channel(_) | Scope::Purpose(_) => false,
+            Scope::Channel(_) | Scope::Purpose(_) | Scope::ChannelPurpose { .. } => false,
         }
     }
 
@@ -233,7 +250,23 @@ impl Suppression {
         match self.scope {
             Scope::All => true,
             Scope::Purpose(p) => p == purpose,
-            Scope::Channel(_) | Scope::Interest(_) => false,
+            Scope::Channel(_) | Scope::Interest(_) | Scope::ChannelPurpose { .. } => false,
+        }
+    }
+
+    /// Whether it covers a message on `channel` for `purpose`: scope `All`,
+    /// the channel, the purpose, or that channel and purpose together.
+    #[must_use]
+    pub fn covers_message(&self, channel: Channel, purpose: Purpose) -> bool {
+        match self.scope {
+            Scope::All => true,
+            Scope::Channel(c) => c == channel,
+            Scope::Purpose(p) => p == purpose,
+            Scope::ChannelPurpose {
+                channel: c,
+                purpose: p,
+            } => c == channel && p == purpose,
+            Scope::Interest(_) => false,
         }
     }
 
@@ -243,7 +276,7 @@ impl Suppression {
         match self.scope {
             Scope::All => true,
             Scope::Channel(c) => c == channel,
-            Scope::Purpose(_) | Scope::Interest(_) => false,
+            Scope::Purpose(_) | Scope::Interest(_) | Scope::ChannelPurpose { .. } => false,
         }
     }
 

@@ -38,6 +38,9 @@ pub enum ExportScope {
     /// An interest path and its whole subtree: `baby` covers `baby/food`
     /// but not `babyx`.
     Interest(String),
+    /// Messages on one channel for one purpose ("no marketing e-mails").
+    /// Written with the target `channel/purpose`, as `email/marketing`.
+    ChannelPurpose(Channel, Purpose),
 }
 
 impl ExportScope {
@@ -50,6 +53,7 @@ impl ExportScope {
             Self::Channel(_) => "channel",
             Self::Purpose(_) => "purpose",
             Self::Interest(_) => "interest",
+            Self::ChannelPurpose(..) => "channel_purpose",
         }
     }
 
@@ -63,6 +67,7 @@ impl ExportScope {
             Self::Channel(c) => Cow::Owned(c.to_string()),
             Self::Purpose(p) => Cow::Borrowed(p.name()),
             Self::Interest(path) => Cow::Borrowed(path),
+            Self::ChannelPurpose(c, p) => Cow::Owned(format!("{c}/{}", p.name())),
         }
     }
 
@@ -107,6 +112,17 @@ impl ExportScope {
                     Err(EntryError::InvalidPath(path.to_owned()))
                 }
             }
+            "channel_purpose" => {
+                let both = named("channel_purpose")?;
+                let (c, p) = both
+                    .split_once('/')
+                    .ok_or_else(|| EntryError::UnknownChannel(both.to_owned()))?;
+                let channel =
+                    parse_unit::<Channel>(c).ok_or_else(|| EntryError::UnknownChannel(c.to_owned()))?;
+                let purpose =
+                    parse_unit::<Purpose>(p).ok_or_else(|| EntryError::UnknownPurpose(p.to_owned()))?;
+                Ok(Self::ChannelPurpose(channel, purpose))
+            }
             other => Err(EntryError::UnknownScope(other.to_owned())),
         }
     }
@@ -129,6 +145,7 @@ impl ExportScope {
         match self {
             Self::All => true,
             Self::Channel(c) => *c == channel,
+            Self::ChannelPurpose(c, p) => *c == channel && *p == purpose,
             Self::Purpose(p) => {
                 *p == purpose || (*p == Purpose::Personalization && interest_path.is_some())
             }
@@ -146,6 +163,7 @@ impl ExportScope {
             Scope::Channel(c) => Self::Channel(c),
             Scope::Purpose(p) => Self::Purpose(p),
             Scope::Interest(i) => Self::Interest(taxonomy.path(i).ok_or(i)?.to_owned()),
+            Scope::ChannelPurpose { channel, purpose } => Self::ChannelPurpose(channel, purpose),
         })
     }
 }
@@ -193,8 +211,9 @@ pub enum EntryError {
     /// The subject is not 64 hex digits.
     #[error(transparent)]
     Subject(#[from] InvalidSubjectKey),
-    /// The scope is not one of `all`, `channel`, `purpose`, `interest`.
-    #[error("unknown scope {0:?}: expected all, channel, purpose or interest")]
+    /// The scope is not one of `all`, `channel`, `purpose`, `interest`,
+    /// `channel_purpose`.
+    #[error("unknown scope {0:?}: expected all, channel, purpose, interest or channel_purpose")]
     UnknownScope(String),
     /// A channel name this version does not know.
     #[error("unknown channel {0:?}")]

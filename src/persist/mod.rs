@@ -58,6 +58,11 @@ pub(crate) enum WireScope {
     Channel(Channel),
     Purpose(Purpose),
     Interest(String),
+    /// Appended in 0.2: postcard numbers variants, so it must stay last.
+    ChannelPurpose {
+        channel: Channel,
+        purpose: Purpose,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -139,6 +144,9 @@ impl WireParts {
                     Scope::Channel(c) => WireScope::Channel(c),
                     Scope::Purpose(x) => WireScope::Purpose(x),
                     Scope::Interest(i) => WireScope::Interest(path_of(tax, "suppressions", i)?),
+                    Scope::ChannelPurpose { channel, purpose } => {
+                        WireScope::ChannelPurpose { channel, purpose }
+                    }
                 },
                 reason: s.reason(),
                 since: s.since(),
@@ -436,6 +444,9 @@ impl<'a> Loader<'a> {
             WireScope::All => Scope::All,
             WireScope::Channel(c) => Scope::Channel(c),
             WireScope::Purpose(p) => Scope::Purpose(p),
+            WireScope::ChannelPurpose { channel, purpose } => {
+                Scope::ChannelPurpose { channel, purpose }
+            }
             WireScope::Interest(path) => match self.resolve(&path) {
                 Some(i) => Scope::Interest(i),
                 None => {
