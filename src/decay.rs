@@ -494,14 +494,20 @@ impl<'a> View<'a> {
         let mut blocks = Vec::new();
         let mut suppressed_purposes = Vec::new();
         for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-            let why = ExclusionReason::Suppressed {
+            let why = |life_event: Option<&str>| ExclusionReason::Suppressed {
                 scope: s.scope(),
                 reason: s.reason(),
+                life_event: life_event.map(str::to_owned),
             };
             match s.scope() {
-                Scope::All => blocks.push((0, u32::MAX, why)),
-                Scope::Interest(root) => blocks.push((root.0, taxonomy.subtree_end(root), why)),
-                Scope::Purpose(p) => suppressed_purposes.push((p, why)),
+                Scope::All => blocks.push((0, u32::MAX, why(None))),
+                Scope::Interest(_) => {
+                    // Its own subtree and those of the life events it extends to.
+                    for (root, event) in s.covered_roots(taxonomy) {
+                        blocks.push((root.0, taxonomy.subtree_end(root), why(event)));
+                    }
+                }
+                Scope::Purpose(p) => suppressed_purposes.push((p, why(None))),
                 Scope::Channel(_) | Scope::ChannelPurpose { .. } => {}
             }
         }

@@ -74,6 +74,10 @@ pub enum DenyReason {
         /// Its end, if any.
         #[serde(default, with = "crate::serde_util::instant::option")]
         until: Option<OffsetDateTime>,
+        /// The life event through which it covers the message's interest,
+        /// if it covers it only through one (see [`crate::life_event`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        life_event: Option<String>,
     },
     /// A needed purpose is not granted.
     NoConsent {
@@ -131,8 +135,12 @@ impl fmt::Display for DenyReason {
                 scope,
                 reason,
                 until,
+                life_event,
             } => {
                 write!(f, "suppressed ({reason}) on {scope}")?;
+                if let Some(e) = life_event {
+                    write!(f, " and the whole life event {e}")?;
+                }
                 match until {
                     Some(u) => write!(f, " until {u}"),
                     None => f.write_str(" with no end"),

@@ -4,12 +4,13 @@
 use time::{Duration, OffsetDateTime};
 
 use crate::audience::{Audience, DEFAULT_MIN_AUDIENCE};
-use crate::consent::Purpose;
+use crate::consent::{Purpose, Purposes};
 use crate::decay::{self, purposes_for, DecayPolicy, Scores, View};
 use crate::decision::{Decision, DenyReason, MessageRequest, Target};
 use crate::error::{AudienceError, SegmentErrors};
 use crate::event::Event;
 use crate::explain::{self, Explanation};
+use crate::gate;
 use crate::level::Level;
 use crate::limits::{Limit, Limits, ProfileError};
 use crate::persist;
@@ -498,9 +499,10 @@ impl Engine {
     }
 
     /// Adds a suppression. A bereavement on an interest subtree (or on
-    /// everything) also purges the signals stored there and leaves a
-    /// tombstone, so that no merge or late event brings them back. Returns
-    /// the number of purged events.
+    /// everything) also purges the signals stored there, and in the
+    /// subtrees of every life event it extends to, and leaves a tombstone
+    /// per subtree, so that no merge or late event brings them back.
+    /// Returns the number of purged events.
     pub fn suppress(
         &self,
         profile: &mut Profile,
@@ -508,18 +510,28 @@ impl Engine {
         now: OffsetDateTime,
     ) -> usize {
         let purged = if suppression.purges() {
-            let scope = match suppression.scope() {
-                Scope::Interest(i) => ErasedScope::Interest(i),
-                _ => ErasedScope::All,
+            let scopes: Vec<ErasedScope> = match suppression.scope() {
+                // Its subtree and those of the life events it extends to.
+                Scope::Interest(_) => suppression
+                    .covered_roots(&self.taxonomy)
+                    .into_iter()
+                    .map(|(root, _)| ErasedScope::Interest(root))
+                    .collect(),
+                _ => vec![ErasedScope::All],
             };
-            self.forget(
-                profile,
-                Tombstone {
-                    scope,
-                    at: now,
-                    signals_only: true,
-                },
-            )
+            scopes
+                .into_iter()
+                .map(|scope| {
+                    self.forget(
+                        profile,
+                        Tombstone {
+                            scope,
+                            at: now,
+                            signals_only: true,
+                        },
+                    )
+                })
+                .sum()
         } else {
             0
         };
@@ -820,19 +832,19 @@ impl Engine {
     /// [`segments`](Self::segments).
     #[must_use]
     pub fn segment_names(&self, profile: &Profile, now: OffsetDateTime) -> Vec<&str> {
-        if profile.level() == Level::Off {
-            return Vec::new();
-        }
         let view = self.view(profile, now);
         let scores = decay::score(&view, self.fingerprint);
         self.segments
             .iter()
-            .filter(|seg| segment::holds(&view, &scores, &seg.rule))
+            .filter(|seg| self.gate_open(&view, seg) && segment::holds(&view, &scores, &seg.rule))
             .map(|seg| seg.def.name.as_str())
             .collect()
     }
 
-    /// The segments `profile` is a member of at `now`, each with its explanation.
+    /// The segments `profile` is a member of at `now`, each with its
+    /// explanation: those whose rule holds and for which the one gate lets
+    /// the person be addressed for the segment's purpose on at least one of
+    /// its channels (see [`SegmentDef`] and [`decide`](Self::decide)).
     #[must_use]
     pub fn segments(&self, profile: &Profile, now: OffsetDateTime) -> Vec<Membership> {
         let view = self.view(profile, now);
@@ -840,12 +852,18 @@ impl Engine {
         self.memberships(&view, &scores)
     }
 
+    /// Whether the gate lets the person be addressed for the segment's
+    /// purpose on at least one of its channels.
+    fn gate_open(&self, view: &View<'_>, seg: &Segment) -> bool {
+        seg.channels.iter().any(|&c| {
+            gate::blockers(view, &seg.use_on(c, seg.def.purpose), false).is_empty()
+        })
+    }
+
     fn memberships(&self, view: &View<'_>, scores: &Scores) -> Vec<Membership> {
-        if view.profile.level() == Level::Off {
-            return Vec::new();
-        }
         self.segments
             .iter()
+            .filter(|seg| self.gate_open(view, seg))
             .filter_map(|seg| {
                 segment::eval(view, scores, &seg.rule).map(|explanation| Membership {
                     segment: seg.def.name.clone(),
@@ -856,10 +874,18 @@ impl Engine {
     }
 
     /// Whether a message may be sent to `profile` at `now`: `Allow` with the
-    /// explanation, or `Deny` with every reason. Suppression always wins;
-    /// service messages need no consent and are not blocked by a marketing
-    /// opt-out; anything targeted needs personalization consent and a level
-    /// above `Off`.
+    /// explanation, or `Deny` with every reason.
+    ///
+    /// Asks the one gate that segment memberships ask too: suppression
+    /// always wins (everything, the channel, the purpose, the channel and
+    /// purpose together, or an interest the message relies on, or its life
+    /// event); every purpose relied on must be granted (the message's, and
+    /// for a segment its purpose and what its rule relies on; anything
+    /// targeted relies on personalization); at level `Off` only service
+    /// messages go out; the person's dislikes and dismissals of an interest
+    /// the message needs block it. Service messages need no consent and
+    /// are not blocked by a marketing opt-out. Then the target must hold:
+    /// the interest established, or the person a member of the segment.
     #[must_use]
     pub fn decide(
         &self,
@@ -870,111 +896,79 @@ impl Engine {
         let view = self.view(profile, now);
         let mut deny = Vec::new();
         let tax = &self.taxonomy;
-        let targeted = request.target != Target::Nobody;
-        let seg = match &request.target {
-            Target::Segment(name) => {
-                let s = self.segments.iter().find(|s| &s.def.name == name);
-                if s.is_none() {
-                    deny.push(DenyReason::UnknownSegment {
-                        segment: name.clone(),
-                    });
-                }
-                s
-            }
-            _ => None,
-        };
-        let target_interests: Vec<InterestId> = match &request.target {
-            Target::Nobody => Vec::new(),
+        let one = [match request.target {
+            Target::Interest(i) => i,
+            _ => InterestId::from_index(0),
+        }];
+        let (seg, gate_use) = match &request.target {
+            Target::Nobody => (
+                None,
+                gate::Use {
+                    channel: request.channel,
+                    purposes: Purposes::EMPTY.with(request.purpose),
+                    interests: &[],
+                    positive: &[],
+                },
+            ),
             Target::Interest(i) => {
                 if !tax.contains(*i) {
                     deny.push(DenyReason::UnknownInterest { interest: *i });
                 }
-                vec![*i]
+                let known: &[InterestId] = if tax.contains(*i) { &one } else { &[] };
+                (
+                    None,
+                    gate::Use {
+                        channel: request.channel,
+                        purposes: Purposes::EMPTY
+                            .with(request.purpose)
+                            .with(Purpose::Personalization),
+                        interests: known,
+                        positive: known,
+                    },
+                )
             }
-            Target::Segment(_) => seg.map(|s| s.positive.clone()).unwrap_or_default(),
-        };
-        for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-            let hit = s.covers_channel(request.channel)
-                || s.covers_purpose(request.purpose)
-                || (targeted && s.covers_purpose(Purpose::Personalization))
-                || target_interests.iter().any(|i| match s.scope() {
-                    Scope::Interest(root) => tax.is_within(*i, root) || tax.is_within(root, *i),
-                    _ => false,
-                });
-            if hit {
-                deny.push(DenyReason::Suppressed {
-                    scope: s.scope(),
-                    reason: s.reason(),
-                    until: s.ends(),
-                });
-            }
-        }
-        let mut needed = vec![request.purpose];
-        if targeted && request.purpose != Purpose::Personalization {
-            needed.push(Purpose::Personalization);
-        }
-        for p in needed {
-            let state = profile.consent().state(p, now);
-            if !state.is_granted() {
-                deny.push(DenyReason::NoConsent { purpose: p, state });
-            }
-        }
-        let level = profile.level();
-        if (targeted || request.purpose != Purpose::Service) && level == Level::Off {
-            deny.push(DenyReason::LevelTooLow {
-                required: Level::Declared,
-                level,
-            });
-        }
-        let scores = decay::score(&view, self.fingerprint);
-        let mut explanation = Explanation::default();
-        match &request.target {
-            Target::Nobody => {}
-            Target::Interest(i) if tax.contains(*i) => match view.interest_block(*i) {
-                Some(explain::ExclusionReason::Disliked) => {
-                    deny.push(DenyReason::Disliked { interest: *i })
-                }
-                Some(explain::ExclusionReason::Dismissed { at }) => {
-                    deny.push(DenyReason::Dismissed { interest: *i, at });
-                }
-                Some(explain::ExclusionReason::Suppressed { .. }) => {
-                    // Already denied as suppressed; "not established" would be noise.
-                }
-                _ => {
-                    let s = scores.get(*i).copied().unwrap_or_default();
-                    if s.established.is_none() {
-                        deny.push(DenyReason::NotEstablished { interest: *i });
-                    } else {
-                        explanation = explain::interest(&view, *i, s.score, s.established);
-                    }
+            Target::Segment(name) => match self.segments.iter().find(|s| &s.def.name == name) {
+                Some(s) => (Some(s), s.use_on(request.channel, request.purpose)),
+                None => {
+                    deny.push(DenyReason::UnknownSegment {
+                        segment: name.clone(),
+                    });
+                    (
+                        None,
+                        gate::Use {
+                            channel: request.channel,
+                            purposes: Purposes::EMPTY
+                                .with(request.purpose)
+                                .with(Purpose::Personalization),
+                            interests: &[],
+                            positive: &[],
+                        },
+                    )
                 }
             },
-            Target::Interest(_) => {}
-            Target::Segment(name) => {
-                if let Some(seg) = seg {
-                    // Name the person's own blocks on what the segment needs.
-                    for i in &seg.positive {
-                        match view.interest_block(*i) {
-                            Some(explain::ExclusionReason::Disliked) => {
-                                deny.push(DenyReason::Disliked { interest: *i });
-                            }
-                            Some(explain::ExclusionReason::Dismissed { at }) => {
-                                deny.push(DenyReason::Dismissed { interest: *i, at });
-                            }
-                            _ => {}
-                        }
-                    }
-                    match segment::eval(&view, &scores, &seg.rule) {
-                        Some(ex) if level > Level::Off => explanation = ex,
-                        _ => deny.push(DenyReason::NotMember {
-                            segment: name.clone(),
-                        }),
-                    }
+        };
+        deny.extend(gate::blockers(&view, &gate_use, true));
+        let scores = decay::score(&view, self.fingerprint);
+        let mut explanation = Explanation::default();
+        match (&request.target, seg) {
+            (Target::Interest(i), _) if tax.contains(*i) && view.interest_block(*i).is_none() => {
+                let s = scores.get(*i).copied().unwrap_or_default();
+                if s.established.is_none() {
+                    deny.push(DenyReason::NotEstablished { interest: *i });
+                } else {
+                    explanation = explain::interest(&view, *i, s.score, s.established);
                 }
             }
+            (Target::Segment(name), Some(seg)) => match segment::eval(&view, &scores, &seg.rule) {
+                Some(ex) => explanation = ex,
+                None => deny.push(DenyReason::NotMember {
+                    segment: name.clone(),
+                }),
+            },
+            _ => {}
         }
         if deny.is_empty() {
-            explanation.add_consents(&view, crate::consent::Purposes::EMPTY.with(request.purpose));
+            explanation.add_consents(&view, gate_use.purposes);
             Decision::Allow(explanation)
         } else {
             Decision::Deny(deny)

@@ -88,6 +88,15 @@ pub enum TaxonomyError {
         /// The second interest claiming it.
         second: String,
     },
+    /// A life event is declared twice, has no interests, or names an
+    /// interest the taxonomy does not have.
+    #[error("life event {name:?}: {problem}")]
+    InvalidLifeEvent {
+        /// The life event's name.
+        name: String,
+        /// What is wrong with it.
+        problem: String,
+    },
 }
 
 /// Why a [`crate::decay::DecayPolicy`] was rejected.

@@ -34,6 +34,10 @@ pub enum ExclusionReason {
         scope: Scope,
         /// Its reason.
         reason: Reason,
+        /// The life event through which it covers this interest, if it
+        /// covers it only through one (see [`crate::life_event`]).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        life_event: Option<String>,
     },
     /// The person declared a dislike covering it.
     Disliked,
@@ -79,7 +83,17 @@ impl fmt::Display for ExclusionReason {
             Self::DismissalIsNotEvidence => f.write_str("a dismissal is never evidence"),
             Self::Gift => f.write_str("a gift, not the buyer's own interest"),
             Self::TooOld { max_age } => write!(f, "older than the max age of {max_age}"),
-            Self::Suppressed { scope, reason } => write!(f, "suppressed ({reason}) on {scope}"),
+            Self::Suppressed {
+                scope,
+                reason,
+                life_event,
+            } => {
+                write!(f, "suppressed ({reason}) on {scope}")?;
+                match life_event {
+                    Some(e) => write!(f, " and the whole life event {e}"),
+                    None => Ok(()),
+                }
+            }
             Self::Disliked => f.write_str("the person dislikes it"),
             Self::Dismissed { at } => write!(f, "dismissed by the person at {at}"),
             Self::LevelTooLow { required, level } => {

@@ -70,6 +70,7 @@
 // Panic freedom on input-derived data in library code (tests may index).
 #![cfg_attr(not(test), warn(clippy::indexing_slicing, clippy::panic))]
 
+mod gate;
 mod serde_util;
 mod store;
 
@@ -85,6 +86,7 @@ pub mod event;
 pub mod explain;
 pub mod export;
 pub mod level;
+pub mod life_event;
 pub mod limits;
 pub mod persist;
 pub mod profile;
@@ -112,6 +114,7 @@ pub use export::{
     SuppressionList,
 };
 pub use level::Level;
+pub use life_event::LifeEvent;
 pub use limits::{Limit, Limits, ProfileError};
 pub use profile::{
     Orphans, Preference, PreferenceKind, Profile, ProfileId, Refusal, RefusalKind, RefusalReason,
@@ -120,4 +123,4 @@ pub use profile::{
 pub use report::Report;
 pub use segment::{Membership, Rule, SegmentDef};
 pub use suppression::{Channel, Reason, Scope, Suppression};
-pub use taxonomy::{InterestId, Sensitivity, SpecialCategory, Taxonomy};
+pub use taxonomy::{InterestId, Sensitivity, SpecialCategory, Taxonomy, TaxonomyBuilder};

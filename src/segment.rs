@@ -5,11 +5,13 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+use crate::consent::{Purpose, Purposes};
 use crate::decay::{Scores, View};
 use crate::error::SegmentError;
 use crate::explain::{self, Exclusion, ExclusionReason, Explanation};
 use crate::level::Level;
 use crate::profile::PreferenceKind;
+use crate::suppression::Channel;
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// How deep rules may nest by default (see [`crate::Limits::max_rule_depth`]).
@@ -94,7 +96,28 @@ impl Rule {
     }
 }
 
-/// A named segment definition.
+/// A named segment definition: a rule, and what membership is for.
+///
+/// A person is a member at `now` only if the rule holds and the one gate
+/// lets them be addressed for the segment's purpose on at least one of its
+/// channels: no active suppression covers everything, the purpose, the
+/// channel, or an interest the rule relies on (or its life event); every
+/// purpose the rule relies on is granted (personalization for every
+/// segment that is not a [`Purpose::Service`] segment, whatever its rule);
+/// and at level `Off` only service segments can match. In JSON:
+/// `{"name": "young-parents", "rule": {...}, "purpose": "marketing", "channels": ["email", "post"]}`;
+/// `purpose` defaults to marketing and no `channels` means every channel.
+///
+/// # Example
+/// ```
+/// use tactful::{Channel, Purpose, Rule, SegmentDef};
+///
+/// let def = SegmentDef::new("hikers", Rule::interest("outdoor/hiking"))
+///     .for_purpose(Purpose::Personalization)
+///     .on_channels([Channel::InApp]);
+/// assert_eq!(def.purpose, Purpose::Personalization);
+/// assert_eq!(def.channels, [Channel::InApp]);
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SegmentDef {
@@ -102,16 +125,42 @@ pub struct SegmentDef {
     pub name: String,
     /// The rule.
     pub rule: Rule,
+    /// What members are addressed or used for (default marketing).
+    #[serde(default = "marketing")]
+    pub purpose: Purpose,
+    /// The channels members may be addressed on; empty means every channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
+}
+
+fn marketing() -> Purpose {
+    Purpose::Marketing
 }
 
 impl SegmentDef {
-    /// A segment definition.
+    /// A marketing segment on every channel.
     #[must_use]
     pub fn new(name: &str, rule: Rule) -> Self {
         Self {
             name: name.to_owned(),
             rule,
+            purpose: Purpose::Marketing,
+            channels: Vec::new(),
         }
+    }
+
+    /// Sets the purpose members are addressed or used for.
+    #[must_use]
+    pub fn for_purpose(mut self, purpose: Purpose) -> Self {
+        self.purpose = purpose;
+        self
+    }
+
+    /// Restricts the channels members may be addressed on.
+    #[must_use]
+    pub fn on_channels(mut self, channels: impl IntoIterator<Item = Channel>) -> Self {
+        self.channels = channels.into_iter().collect();
+        self
     }
 }
 
@@ -131,8 +180,34 @@ pub(crate) enum Compiled {
 pub(crate) struct Segment {
     pub(crate) def: SegmentDef,
     pub(crate) rule: Compiled,
-    /// Interests the rule needs positively (for suppression checks).
+    /// Interests the rule needs positively (the person's dislikes and
+    /// dismissals of them block membership).
     pub(crate) positive: Vec<InterestId>,
+    /// Every interest the rule names: a suppression touching one blocks
+    /// membership (suppressing `baby` must not make a person a member of
+    /// "not interested in baby").
+    pub(crate) mentioned: Vec<InterestId>,
+    /// Every purpose membership relies on: the segment's, personalization
+    /// unless it is a service segment whose rule names no interest, and,
+    /// for an interest whose absence the rule relies on, every purpose
+    /// whose withdrawal could remove evidence of it (so that withdrawing a
+    /// purpose never adds a membership).
+    pub(crate) relies: Purposes,
+    /// The channels (every channel if the definition names none).
+    pub(crate) channels: Vec<Channel>,
+}
+
+impl Segment {
+    /// The gate's question for this segment on `channel`, with `purpose`
+    /// (the request's) added to what the segment relies on.
+    pub(crate) fn use_on(&self, channel: Channel, purpose: Purpose) -> crate::gate::Use<'_> {
+        crate::gate::Use {
+            channel,
+            purposes: self.relies.with(purpose),
+            interests: &self.mentioned,
+            positive: &self.positive,
+        }
+    }
 }
 
 /// Compiles definitions, reporting every error at once. Errors name the
@@ -165,14 +240,37 @@ pub(crate) fn compile(
             tax: taxonomy,
             seg: &def.name,
             positive: Vec::new(),
+            mentioned: Vec::new(),
+            absent: Vec::new(),
             errors: &mut errors,
         };
         if let Some(rule) = c.rule(&def.rule, format!("segments[{i}].rule"), 0, true) {
-            let positive = c.positive;
+            let Compiler {
+                mut positive,
+                mut mentioned,
+                absent,
+                ..
+            } = c;
+            for v in [&mut positive, &mut mentioned] {
+                v.sort_unstable();
+                v.dedup();
+            }
+            let relies = relies_on(taxonomy, &def, &mentioned, &absent);
+            let channels = if def.channels.is_empty() {
+                Channel::ALL.to_vec()
+            } else {
+                let mut c = def.channels.clone();
+                c.sort_unstable();
+                c.dedup();
+                c
+            };
             out.push(Segment {
                 def,
                 rule,
                 positive,
+                mentioned,
+                relies,
+                channels,
             });
         }
     }
@@ -183,18 +281,50 @@ pub(crate) fn compile(
     }
 }
 
+/// What a segment relies on: see [`Segment::relies`].
+fn relies_on(
+    tax: &Taxonomy,
+    def: &SegmentDef,
+    mentioned: &[InterestId],
+    absent: &[InterestId],
+) -> Purposes {
+    let mut p = Purposes::EMPTY.with(def.purpose);
+    if def.purpose != Purpose::Service || !mentioned.is_empty() {
+        p = p.with(Purpose::Personalization);
+    }
+    for &i in absent {
+        // Evidence of `i` may need any of these (see `decay::purposes_for`).
+        p = p
+            .with(Purpose::PartnerData)
+            .with(Purpose::Location)
+            .with(Purpose::CrossSite);
+        if tax.subtree(i).any(|j| tax.sensitivity(j).is_special()) {
+            p = p.with(Purpose::SensitiveInterests);
+        }
+    }
+    p
+}
+
 struct Compiler<'a> {
     max_depth: usize,
     tax: &'a Taxonomy,
     seg: &'a str,
     /// Interests the rule needs positively (not under an odd number of `Not`s).
     positive: Vec<InterestId>,
+    /// Every interest the rule names.
+    mentioned: Vec<InterestId>,
+    /// Interests whose evidence the rule needs to be absent (an interest
+    /// rule under an odd number of `Not`s).
+    absent: Vec<InterestId>,
     errors: &'a mut Vec<SegmentError>,
 }
 
 impl Compiler<'_> {
     fn interest(&mut self, path: &str, at: &str, positive: bool) -> Option<InterestId> {
         let id = self.tax.id(path);
+        if let Some(id) = id {
+            self.mentioned.push(id);
+        }
         match id {
             Some(id) if positive => self.positive.push(id),
             Some(_) => {}
@@ -253,6 +383,9 @@ impl Compiler<'_> {
                 .map(|c| Compiled::Not(Box::new(c))),
             Rule::Interest(path) => {
                 let id = self.interest(path, &format!("{at}.interest"), positive)?;
+                if !positive {
+                    self.absent.push(id);
+                }
                 Some(Compiled::Interest(id, 0.0))
             }
             Rule::InterestAtLeast {
@@ -269,6 +402,9 @@ impl Compiler<'_> {
                     });
                 }
                 let id = self.interest(interest, &format!("{at}.interest"), positive)?;
+                if !positive {
+                    self.absent.push(id);
+                }
                 valid.then_some(Compiled::Interest(id, *min_score))
             }
             Rule::Likes(path) => {

@@ -30,6 +30,19 @@ pub enum Channel {
     Ads,
 }
 
+impl Channel {
+    /// Every channel, in declaration order.
+    pub const ALL: [Channel; 7] = [
+        Self::Email,
+        Self::Sms,
+        Self::Push,
+        Self::Post,
+        Self::Phone,
+        Self::InApp,
+        Self::Ads,
+    ];
+}
+
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
@@ -233,15 +246,53 @@ impl Suppression {
         self.since <= now && self.until.is_none_or(|u| now < u)
     }
 
-    /// Whether it covers data or messages about `interest`: scope `All`, or an
-    /// interest scope whose subtree contains it.
+    /// Whether it covers data or messages about `interest`: scope `All`, an
+    /// interest scope whose subtree contains it, or one that extends to a
+    /// life event containing it (see [`crate::life_event`]).
     #[must_use]
     pub fn covers_interest(&self, taxonomy: &Taxonomy, interest: InterestId) -> bool {
         match self.scope {
             Scope::All => true,
-            Scope::Interest(root) => taxonomy.is_within(interest, root),
+            Scope::Interest(root) => {
+                taxonomy.is_within(interest, root)
+                    || taxonomy
+                        .life_events_for(root, self.reason)
+                        .any(|e| e.contains(taxonomy, interest))
+            }
             Scope::Channel(_) | Scope::Purpose(_) | Scope::ChannelPurpose { .. } => false,
         }
+    }
+
+    /// The name of the life event through which it covers `interest`, if it
+    /// covers it only through one (its own subtree does not contain it).
+    #[must_use]
+    pub fn life_event<'t>(&self, taxonomy: &'t Taxonomy, interest: InterestId) -> Option<&'t str> {
+        match self.scope {
+            Scope::Interest(root) if !taxonomy.is_within(interest, root) => taxonomy
+                .life_events_for(root, self.reason)
+                .find(|e| e.contains(taxonomy, interest))
+                .map(|e| e.name()),
+            _ => None,
+        }
+    }
+
+    /// The roots of the interest subtrees it covers, each with the life
+    /// event it reaches them through (`None` for its own subtree): empty
+    /// unless the scope is an interest.
+    #[must_use]
+    pub fn covered_roots<'t>(&self, taxonomy: &'t Taxonomy) -> Vec<(InterestId, Option<&'t str>)> {
+        let Scope::Interest(root) = self.scope else {
+            return Vec::new();
+        };
+        let mut roots = vec![(root, None)];
+        for e in taxonomy.life_events_for(root, self.reason) {
+            for &g in e.roots() {
+                if !roots.iter().any(|&(r, _)| taxonomy.is_within(g, r)) {
+                    roots.push((g, Some(e.name())));
+                }
+            }
+        }
+        roots
     }
 
     /// Whether it covers a use for `purpose` (scope `All` or that purpose).

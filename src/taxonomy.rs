@@ -25,6 +25,8 @@ use time::Duration;
 
 use crate::decay::HalfLife;
 use crate::error::TaxonomyError;
+use crate::life_event::{LifeEvent, LifeEventConfig};
+use crate::suppression::Reason;
 
 /// A small handle for an interest of one [`Taxonomy`].
 ///
@@ -222,6 +224,8 @@ pub struct Taxonomy {
     decay: Vec<Decay>,
     /// Former names: old path to the interest that now has it.
     renames: BTreeMap<String, InterestId>,
+    /// Groups of subtrees a suppression extends to, sorted by name.
+    life_events: Vec<LifeEvent>,
     /// See [`Taxonomy::fingerprint`]; computed from the paths when first
     /// asked for (hashing a large taxonomy costs more than building it).
     fingerprint: OnceLock<u64>,
@@ -234,6 +238,7 @@ impl PartialEq for Taxonomy {
     fn eq(&self, other: &Self) -> bool {
         self.nodes.len() == other.nodes.len()
             && self.renames == other.renames
+            && self.life_events == other.life_events
             && self.nodes.iter().zip(&other.nodes).all(|(a, b)| {
                 self.node_path(a) == other.node_path(b) && self.own(a) == other.own(b)
             })
@@ -371,6 +376,35 @@ impl Taxonomy {
                 .keys()
                 .map(|k| k.capacity() + size_of::<String>() + size_of::<InterestId>() + 16)
                 .sum::<usize>()
+            + self
+                .life_events
+                .iter()
+                .map(|e| {
+                    size_of::<LifeEvent>()
+                        + e.name.capacity()
+                        + e.roots.capacity() * size_of::<InterestId>()
+                        + e.also.capacity() * size_of::<Reason>()
+                })
+                .sum::<usize>()
+    }
+
+    /// The declared life events, sorted by name (see [`crate::life_event`]).
+    #[must_use]
+    pub fn life_events(&self) -> &[LifeEvent] {
+        &self.life_events
+    }
+
+    /// The life events a suppression on `root` with `reason` extends to:
+    /// those whose subtrees share an interest with `root`'s and that cover
+    /// the reason.
+    pub fn life_events_for(
+        &self,
+        root: InterestId,
+        reason: Reason,
+    ) -> impl Iterator<Item = &LifeEvent> + '_ {
+        self.life_events
+            .iter()
+            .filter(move |e| e.covers_reason(reason) && e.touches(self, root))
     }
 
     /// The handle of a path, or an error naming it: handy with `?`.
@@ -579,6 +613,8 @@ pub struct TaxonomyBuilder {
     specs: BTreeMap<String, NodeSpec>,
     /// Former name to current path.
     renames: BTreeMap<String, String>,
+    /// Life events: name to (paths, reasons besides bereavement).
+    life_events: BTreeMap<String, (Vec<String>, Vec<Reason>)>,
     errors: Vec<TaxonomyError>,
 }
 
@@ -703,6 +739,76 @@ impl TaxonomyBuilder {
         self
     }
 
+    /// Declares a life event: a named group of interest subtrees (adding
+    /// the paths if needed) that a bereavement suppression on any of them
+    /// covers as a whole. See [`crate::life_event`].
+    ///
+    /// Errors are reported by [`build`](Self::build):
+    /// [`TaxonomyError::InvalidLifeEvent`] for a name declared twice, an
+    /// empty name or no interests; invalid paths as for any path.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let taxonomy = Taxonomy::builder()
+    ///     .interest("baby/food")
+    ///     .sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+    ///     .life_event("pregnancy", ["baby", "health/pregnancy", "parenting"])
+    ///     .build()?;
+    /// let baby = taxonomy.require("baby")?;
+    /// let pregnancy = taxonomy.require("health/pregnancy")?;
+    /// let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, datetime!(2026-03-14 0:00 UTC));
+    /// assert!(loss.covers_interest(&taxonomy, pregnancy));
+    /// assert_eq!(loss.life_event(&taxonomy, pregnancy), Some("pregnancy"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn life_event<'p>(self, name: &str, paths: impl IntoIterator<Item = &'p str>) -> Self {
+        self.life_event_for(name, paths, [])
+    }
+
+    /// Declares a life event that, besides bereavement, the `also_for`
+    /// reasons cover as a whole (an opt-out of anything about `baby` that
+    /// should also cover pregnancy and parenting). As
+    /// [`life_event`](Self::life_event) otherwise.
+    #[must_use]
+    pub fn life_event_for<'p>(
+        mut self,
+        name: &str,
+        paths: impl IntoIterator<Item = &'p str>,
+        also_for: impl IntoIterator<Item = Reason>,
+    ) -> Self {
+        let invalid = |problem: &str| TaxonomyError::InvalidLifeEvent {
+            name: name.to_owned(),
+            problem: problem.to_owned(),
+        };
+        if name.trim().is_empty() {
+            self.errors.push(invalid("the name is empty"));
+            return self;
+        }
+        if self.life_events.contains_key(name) {
+            self.errors.push(invalid("declared twice"));
+            return self;
+        }
+        let mut given = Vec::new();
+        for p in paths {
+            if self.entry(p).is_some() {
+                given.push(p.to_owned());
+            }
+        }
+        if given.is_empty() {
+            self.errors.push(invalid("it groups no interests"));
+            return self;
+        }
+        let mut also: Vec<Reason> = also_for.into_iter().filter(|r| *r != Reason::Bereavement).collect();
+        also.sort_unstable();
+        also.dedup();
+        self.life_events.insert(name.to_owned(), (given, also));
+        self
+    }
+
     /// Builds the taxonomy.
     ///
     /// Time is `O(n log n)` in the number of interests and memory linear in
@@ -749,8 +855,26 @@ impl TaxonomyBuilder {
             specs,
             decay,
             renames: BTreeMap::new(),
+            life_events: Vec::new(),
             fingerprint: OnceLock::new(),
         };
+        for (name, (paths, also)) in self.life_events {
+            let mut roots: Vec<InterestId> = paths.iter().filter_map(|p| taxonomy.id(p)).collect();
+            roots.sort_unstable();
+            roots.dedup();
+            // A root inside another adds nothing: keep the outer one.
+            let mut outer: Vec<InterestId> = Vec::with_capacity(roots.len());
+            for r in roots {
+                if !outer.iter().any(|&o| taxonomy.is_within(r, o)) {
+                    outer.push(r);
+                }
+            }
+            taxonomy.life_events.push(LifeEvent {
+                name,
+                roots: outer,
+                also,
+            });
+        }
         for (old_path, path) in self.renames {
             if taxonomy.id(&old_path).is_some() {
                 return Err(TaxonomyError::RenamedFromCurrent { path, old_path });
@@ -957,6 +1081,8 @@ fn valid_path(path: &str) -> bool {
 #[serde(deny_unknown_fields)]
 pub(crate) struct TaxonomyConfig {
     interests: Vec<InterestConfig>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    life_events: Vec<LifeEventConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -999,6 +1125,18 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
                 return Err(TaxonomyError::Duplicate(i.path.clone()));
             }
         }
+        let paths: HashSet<String> = config
+            .interests
+            .iter()
+            .flat_map(|i| {
+                // Every level of a path is an interest.
+                i.path
+                    .match_indices('/')
+                    .map(|(k, _)| i.path[..k].to_owned())
+                    .chain(std::iter::once(i.path.clone()))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         drop(seen);
         let mut b = Taxonomy::builder();
         for i in config.interests {
@@ -1015,6 +1153,17 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
             for old in i.renamed_from.iter().flatten() {
                 b = b.renamed_from(&i.path, old);
             }
+        }
+        for e in config.life_events {
+            for p in &e.interests {
+                if !paths.contains(p.as_str()) {
+                    return Err(TaxonomyError::InvalidLifeEvent {
+                        name: e.name.clone(),
+                        problem: format!("unknown interest path {p:?}"),
+                    });
+                }
+            }
+            b = b.life_event_for(&e.name, e.interests.iter().map(String::as_str), e.also_for);
         }
         b.build()
     }
@@ -1040,6 +1189,19 @@ impl From<Taxonomy> for TaxonomyConfig {
                         max_age: own.max_age,
                         renamed_from: former.remove(&InterestId(i as u32)),
                     }
+                })
+                .collect(),
+            life_events: t
+                .life_events
+                .iter()
+                .map(|e| LifeEventConfig {
+                    name: e.name.clone(),
+                    interests: e
+                        .roots
+                        .iter()
+                        .filter_map(|&r| t.path(r).map(str::to_owned))
+                        .collect(),
+                    also_for: e.also.clone(),
                 })
                 .collect(),
         }
