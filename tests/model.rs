@@ -52,6 +52,10 @@ const HEALTH: usize = 4;
 const PREGNANCY: usize = 5;
 const SPORT: usize = 6;
 const RUNNING: usize = 7;
+const WINE: usize = 3;
+/// The world's life event: a bereavement on a subtree sharing an interest
+/// with one of these covers both (the taxonomy declares the same).
+const LIFE_EVENT: (&str, [usize; 2]) = ("pregnancy", [WINE, PREGNANCY]);
 const SPORT_HALF_LIFE_DAYS: i64 = 3;
 const RUNNING_MAX_AGE_DAYS: i64 = 20;
 
@@ -203,6 +207,27 @@ impl R {
         }
     }
 
+    /// Every interest the rule names.
+    fn mentioned(&self, out: &mut Vec<usize>) {
+        match self {
+            R::All(rs) | R::Any(rs) => rs.iter().for_each(|r| r.mentioned(out)),
+            R::Not(r) => r.mentioned(out),
+            R::Interest(k, _) | R::Likes(k) | R::Dislikes(k) => out.push(*k),
+            R::LevelAtLeast(_) => {}
+        }
+    }
+
+    /// Interests whose evidence the rule needs absent (an interest rule
+    /// under an odd number of `Not`s).
+    fn absent(&self, positive: bool, out: &mut Vec<usize>) {
+        match self {
+            R::All(rs) | R::Any(rs) => rs.iter().for_each(|r| r.absent(positive, out)),
+            R::Not(r) => r.absent(!positive, out),
+            R::Interest(k, _) if !positive => out.push(*k),
+            _ => {}
+        }
+    }
+
     /// Interests the rule needs positively (under an even number of `Not`s),
     /// in rule order: what a suppression or block on them denies.
     fn positives(&self, positive: bool, out: &mut Vec<usize>) {
@@ -215,7 +240,26 @@ impl R {
     }
 }
 
-fn segments() -> Vec<(&'static str, R)> {
+/// A model segment: name, rule, purpose, channels (empty: every channel).
+type Seg = (&'static str, R, Purpose, Vec<Channel>);
+
+fn segments() -> Vec<Seg> {
+    let plain = |(name, r): (&'static str, R)| (name, r, Purpose::Marketing, Vec::new());
+    let mut segs: Vec<Seg> = plain_segments().into_iter().map(plain).collect();
+    segs[2].2 = Purpose::Personalization;
+    segs[2].3 = vec![Channel::InApp, Channel::Push];
+    segs[4].2 = Purpose::Service;
+    segs[6].3 = vec![Channel::Email];
+    segs.push((
+        "account-holders",
+        R::LevelAtLeast(Level::Off),
+        Purpose::Service,
+        vec![Channel::Email, Channel::Post],
+    ));
+    segs
+}
+
+fn plain_segments() -> Vec<(&'static str, R)> {
     use R::*;
     vec![
         ("foodies", Interest(0, Some(2.0))),
@@ -252,6 +296,36 @@ fn segments() -> Vec<(&'static str, R)> {
     ]
 }
 
+fn ids_of(ids: &[InterestId], k: usize) -> InterestId {
+    ids[k]
+}
+
+/// What a segment relies on, as documented on `SegmentDef`: its purpose;
+/// personalization unless it is a service segment naming no interest; for
+/// an interest needed absent, every purpose its evidence may need.
+fn relies(seg: &Seg) -> Vec<Purpose> {
+    let (_, r, purpose, _) = seg;
+    let mut out = vec![*purpose];
+    let mut mentioned = Vec::new();
+    r.mentioned(&mut mentioned);
+    if *purpose != Purpose::Service || !mentioned.is_empty() {
+        out.push(Purpose::Personalization);
+    }
+    let mut absent = Vec::new();
+    r.absent(true, &mut absent);
+    for k in absent {
+        out.extend([Purpose::PartnerData, Purpose::Location, Purpose::CrossSite]);
+        if (0..N).any(|j| within(j, k) && special(j)) {
+            out.push(Purpose::SensitiveInterests);
+        }
+    }
+    in_declaration_order(out)
+}
+
+fn in_declaration_order(v: Vec<Purpose>) -> Vec<Purpose> {
+    Purpose::ALL.into_iter().filter(|p| v.contains(p)).collect()
+}
+
 #[derive(Debug, Clone, Copy)]
 enum Tgt {
     Nobody,
@@ -277,6 +351,8 @@ fn requests() -> Vec<(Channel, Purpose, Tgt)> {
         (Channel::Phone, Purpose::Measurement, Tgt::Segment(4)),
         (Channel::Email, Purpose::Marketing, Tgt::Segment(6)),
         (Channel::InApp, Purpose::Personalization, Tgt::Segment(3)),
+        (Channel::Post, Purpose::Service, Tgt::Segment(7)),
+        (Channel::Email, Purpose::Service, Tgt::Segment(4)),
     ]
 }
 
@@ -285,9 +361,13 @@ struct World {
     engine: Engine,
     /// Library handle of each node of `PATHS`.
     ids: Vec<InterestId>,
-    segs: Vec<(&'static str, R)>,
-    /// Positive interests per segment.
+    segs: Vec<Seg>,
+    /// Positive interests per segment, by handle, without repeats.
     positives: Vec<Vec<usize>>,
+    /// Every interest each segment's rule names, by handle, without repeats.
+    mentioned: Vec<Vec<usize>>,
+    /// The purposes each segment relies on (see `relies`).
+    relies: Vec<Vec<Purpose>>,
     reqs: Vec<(Channel, Purpose, Tgt)>,
 }
 
@@ -300,33 +380,54 @@ impl World {
         let taxonomy = b
             .sensitive("health", SpecialCategory::Health)
             .sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+            .life_event(LIFE_EVENT.0, LIFE_EVENT.1.map(|k| PATHS[k].0))
             .half_life("sport", Duration::days(SPORT_HALF_LIFE_DAYS))
             .max_age("sport/running", Duration::days(RUNNING_MAX_AGE_DAYS))
             .build()
             .unwrap();
-        let ids = PATHS.iter().map(|(p, _)| taxonomy.id(p).unwrap()).collect();
+        let ids: Vec<InterestId> = PATHS.iter().map(|(p, _)| taxonomy.id(p).unwrap()).collect();
         let segs = segments();
         let defs = segs
             .iter()
-            .map(|(name, r)| SegmentDef::new(name, r.to_rule()))
+            .map(|(name, r, purpose, channels)| {
+                SegmentDef::new(name, r.to_rule())
+                    .for_purpose(*purpose)
+                    .on_channels(channels.iter().copied())
+            })
             .collect();
         let engine = Engine::new(taxonomy, pol.build())
             .with_segments(defs)
             .unwrap();
+        let by_handle = |mut v: Vec<usize>| {
+            v.sort_by_key(|k| ids_of(&ids, *k));
+            v.dedup();
+            v
+        };
         let positives = segs
             .iter()
-            .map(|(_, r)| {
+            .map(|(_, r, ..)| {
                 let mut out = Vec::new();
                 r.positives(true, &mut out);
-                out
+                by_handle(out)
             })
             .collect();
+        let mentioned = segs
+            .iter()
+            .map(|(_, r, ..)| {
+                let mut out = Vec::new();
+                r.mentioned(&mut out);
+                by_handle(out)
+            })
+            .collect();
+        let relies = segs.iter().map(relies).collect();
         Self {
             pol,
             engine,
             ids,
             segs,
             positives,
+            mentioned,
+            relies,
             reqs: requests(),
         }
     }
@@ -370,9 +471,65 @@ impl World {
         MessageRequest::new(r.0, r.1).about(target)
     }
 
-    fn scope_node(&self, s: &Suppression) -> Option<usize> {
+    /// What a request relies on: (purposes in declaration order, interests
+    /// named, interests needed positively).
+    fn use_of(&self, r: (Channel, Purpose, Tgt)) -> (Vec<Purpose>, Vec<usize>, Vec<usize>) {
+        match r.2 {
+            Tgt::Nobody => (vec![r.1], Vec::new(), Vec::new()),
+            Tgt::Interest(k) => (
+                in_declaration_order(vec![r.1, Purpose::Personalization]),
+                vec![k],
+                vec![k],
+            ),
+            Tgt::Segment(s) => {
+                let mut p = self.relies[s].clone();
+                p.push(r.1);
+                (
+                    in_declaration_order(p),
+                    self.mentioned[s].clone(),
+                    self.positives[s].clone(),
+                )
+            }
+        }
+    }
+
+    /// The subtrees a suppression covers: its own, and for a bereavement
+    /// whose subtree shares an interest with the life event, the event's
+    /// (with its name), skipping those within one already listed.
+    fn sup_roots(&self, s: &Suppression) -> Vec<(usize, Option<&'static str>)> {
+        let Scope::Interest(r) = s.scope() else {
+            return Vec::new();
+        };
+        let r = self.node(r);
+        let mut out = vec![(r, None)];
+        let (name, group) = LIFE_EVENT;
+        if s.reason() == Reason::Bereavement && group.iter().any(|&g| within(r, g) || within(g, r))
+        {
+            for g in group {
+                if !out.iter().any(|&(o, _)| within(g, o)) {
+                    out.push((g, Some(name)));
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a suppression covers a use about node `k`, and the life
+    /// event it reaches it through (gate semantics: overlap either way).
+    fn sup_touches(&self, s: &Suppression, k: usize) -> Option<Option<&'static str>> {
         match s.scope() {
-            Scope::Interest(r) => Some(self.node(r)),
+            Scope::All => Some(None),
+            Scope::Interest(r) => {
+                let r = self.node(r);
+                if within(k, r) || within(r, k) {
+                    return Some(None);
+                }
+                let (name, group) = LIFE_EVENT;
+                let extends = s.reason() == Reason::Bereavement
+                    && group.iter().any(|&g| within(r, g) || within(g, r));
+                (extends && group.iter().any(|&g| within(k, g) || within(g, k)))
+                    .then_some(Some(name))
+            }
             _ => None,
         }
     }
@@ -381,7 +538,7 @@ impl World {
     fn sup_covers_node(&self, s: &Suppression, k: usize) -> bool {
         match s.scope() {
             Scope::All => true,
-            Scope::Interest(r) => within(k, self.node(r)),
+            Scope::Interest(_) => self.sup_roots(s).iter().any(|&(r, _)| within(k, r)),
             _ => false,
         }
     }
@@ -406,6 +563,17 @@ impl World {
 
 fn sup_covers_purpose(s: &Suppression, p: Purpose) -> bool {
     matches!(s.scope(), Scope::All) || s.scope() == Scope::Purpose(p)
+}
+
+/// Whether a suppression covers a message on `c` for `p`.
+fn sup_covers_message(s: &Suppression, c: Channel, p: Purpose) -> bool {
+    sup_covers_purpose(s, p)
+        || s.scope() == Scope::Channel(c)
+        || s.scope()
+            == Scope::ChannelPurpose {
+                channel: c,
+                purpose: p,
+            }
 }
 
 fn active(s: &Suppression, now: OffsetDateTime) -> bool {
@@ -718,14 +886,71 @@ impl Model {
     }
 
     fn segment_names(&self, w: &World, sc: &[MScore], now: OffsetDateTime) -> Vec<String> {
-        if self.level == Level::Off {
-            return Vec::new();
-        }
-        w.segs
-            .iter()
-            .filter(|(_, r)| self.holds(w, r, sc, now))
-            .map(|(n, _)| (*n).to_owned())
+        (0..w.segs.len())
+            .filter(|&s| {
+                let (name, r, purpose, channels) = &w.segs[s];
+                let channels = if channels.is_empty() {
+                    CHANNELS.to_vec()
+                } else {
+                    channels.clone()
+                };
+                let _ = name;
+                channels.iter().any(|&c| {
+                    self.gate(w, (c, *purpose, Tgt::Segment(s)), now)
+                        .is_empty()
+                }) && self.holds(w, r, sc, now)
+            })
+            .map(|s| w.segs[s].0.to_owned())
             .collect()
+    }
+
+    /// The one gate, as documented on `Engine::decide`: every reason a use
+    /// is refused, in order (suppressions, consent, level, own blocks).
+    fn gate(&self, w: &World, req: (Channel, Purpose, Tgt), now: OffsetDateTime) -> Vec<DenyReason> {
+        let channel = req.0;
+        let (purposes, mentioned, positives) = w.use_of(req);
+        let mut deny = Vec::new();
+        for s in self.sups.iter().filter(|s| active(s, now)) {
+            let by_message = purposes
+                .iter()
+                .any(|&p| sup_covers_message(s, channel, p));
+            let by_interest = if by_message {
+                None
+            } else {
+                mentioned.iter().find_map(|&k| w.sup_touches(s, k))
+            };
+            if by_message || by_interest.is_some() {
+                deny.push(DenyReason::Suppressed {
+                    scope: s.scope(),
+                    reason: s.reason(),
+                    until: s.ends(),
+                    life_event: by_interest.flatten().map(str::to_owned),
+                });
+            }
+        }
+        for &p in purposes.iter().filter(|p| **p != Purpose::Service) {
+            let state = self.state(p, now);
+            if state != ConsentState::Granted {
+                deny.push(DenyReason::NoConsent { purpose: p, state });
+            }
+        }
+        if self.level == Level::Off && purposes.iter().any(|p| *p != Purpose::Service) {
+            deny.push(DenyReason::LevelTooLow {
+                required: Level::Declared,
+                level: self.level,
+            });
+        }
+        for &k in &positives {
+            match self.block(w, k, now) {
+                Some(Block::Disliked) => deny.push(DenyReason::Disliked { interest: w.ids[k] }),
+                Some(Block::Dismissed(at)) => deny.push(DenyReason::Dismissed {
+                    interest: w.ids[k],
+                    at,
+                }),
+                _ => {}
+            }
+        }
+        deny
     }
 
     /// Every deny reason of a request, in the documented order; empty: allow.
@@ -736,74 +961,16 @@ impl Model {
         sc: &[MScore],
         now: OffsetDateTime,
     ) -> Vec<DenyReason> {
-        let (channel, purpose, tgt) = req;
-        let mut deny = Vec::new();
-        let targeted = !matches!(tgt, Tgt::Nobody);
-        let targets: Vec<usize> = match tgt {
-            Tgt::Nobody => Vec::new(),
-            Tgt::Interest(k) => vec![k],
-            Tgt::Segment(s) => w.positives[s].clone(),
-        };
-        for s in self.sups.iter().filter(|s| active(s, now)) {
-            let hit = matches!(s.scope(), Scope::All)
-                || s.scope() == Scope::Channel(channel)
-                || sup_covers_purpose(s, purpose)
-                || (targeted && sup_covers_purpose(s, Purpose::Personalization))
-                || w.scope_node(s)
-                    .is_some_and(|r| targets.iter().any(|k| within(*k, r) || within(r, *k)));
-            if hit {
-                deny.push(DenyReason::Suppressed {
-                    scope: s.scope(),
-                    reason: s.reason(),
-                    until: s.ends(),
-                });
-            }
-        }
-        let mut needs = vec![purpose];
-        if targeted && purpose != Purpose::Personalization {
-            needs.push(Purpose::Personalization);
-        }
-        for p in needs {
-            let state = self.state(p, now);
-            if state != ConsentState::Granted {
-                deny.push(DenyReason::NoConsent { purpose: p, state });
-            }
-        }
-        if (targeted || purpose != Purpose::Service) && self.level == Level::Off {
-            deny.push(DenyReason::LevelTooLow {
-                required: Level::Declared,
-                level: self.level,
-            });
-        }
-        match tgt {
+        let mut deny = self.gate(w, req, now);
+        match req.2 {
             Tgt::Nobody => {}
-            Tgt::Interest(k) => match self.block(w, k, now) {
-                Some(Block::Disliked) => deny.push(DenyReason::Disliked { interest: w.ids[k] }),
-                Some(Block::Dismissed(at)) => deny.push(DenyReason::Dismissed {
-                    interest: w.ids[k],
-                    at,
-                }),
-                Some(Block::Suppressed) => {}
-                None => {
-                    if sc[k].est.is_none() {
-                        deny.push(DenyReason::NotEstablished { interest: w.ids[k] });
-                    }
+            Tgt::Interest(k) => {
+                if self.block(w, k, now).is_none() && sc[k].est.is_none() {
+                    deny.push(DenyReason::NotEstablished { interest: w.ids[k] });
                 }
-            },
+            }
             Tgt::Segment(s) => {
-                for &k in &w.positives[s] {
-                    match self.block(w, k, now) {
-                        Some(Block::Disliked) => {
-                            deny.push(DenyReason::Disliked { interest: w.ids[k] })
-                        }
-                        Some(Block::Dismissed(at)) => deny.push(DenyReason::Dismissed {
-                            interest: w.ids[k],
-                            at,
-                        }),
-                        _ => {}
-                    }
-                }
-                if self.level == Level::Off || !self.holds(w, &w.segs[s].1, sc, now) {
+                if !self.holds(w, &w.segs[s].1, sc, now) {
                     deny.push(DenyReason::NotMember {
                         segment: w.segs[s].0.into(),
                     });
@@ -951,14 +1118,21 @@ impl Model {
 
     fn suppress(&mut self, w: &World, s: Suppression, now: OffsetDateTime) -> usize {
         let purged = match (s.reason(), s.scope()) {
-            (Reason::Bereavement, Scope::Interest(i)) => self.forget(
-                w,
-                Tombstone {
-                    scope: ErasedScope::Interest(i),
-                    at: now,
-                    signals_only: true,
-                },
-            ),
+            // Its subtree and the life event's, one tombstone each.
+            (Reason::Bereavement, Scope::Interest(_)) => w
+                .sup_roots(&s)
+                .into_iter()
+                .map(|(k, _)| {
+                    self.forget(
+                        w,
+                        Tombstone {
+                            scope: ErasedScope::Interest(w.ids[k]),
+                            at: now,
+                            signals_only: true,
+                        },
+                    )
+                })
+                .sum(),
             (Reason::Bereavement, Scope::All) => self.forget(
                 w,
                 Tombstone {
@@ -1069,6 +1243,7 @@ fn newest_per_scope(tombs: &[Tombstone]) -> Vec<Tombstone> {
 enum ScopeSpec {
     All,
     Channel(usize),
+    ChannelPurpose(usize, usize),
     Purpose(usize),
     Interest(usize),
 }
@@ -1262,6 +1437,7 @@ fn op() -> impl Strategy<Value = Op> {
             prop_oneof![
                 1 => Just(ScopeSpec::All),
                 2 => (0..7usize).prop_map(ScopeSpec::Channel),
+                1 => (0..7usize, 0..7usize).prop_map(|(c, p)| ScopeSpec::ChannelPurpose(c, p)),
                 2 => (0..7usize).prop_map(ScopeSpec::Purpose),
                 4 => (0..N).prop_map(ScopeSpec::Interest),
             ],
@@ -1513,6 +1689,7 @@ fn check_at(
         .map(|s| s.segment)
         .collect();
     prop_assert_eq!(&full, &names);
+    check_gate_laws(w, real, &names, now)?;
     // Decisions.
     for &req in &w.reqs {
         let got = e.decide(real, &w.request(req), now);
@@ -1540,6 +1717,52 @@ fn check_at(
     check_suppression_dominates(w, real, &scores, now)
 }
 
+/// The laws of the one gate: a member may be addressed for the segment's
+/// purpose on at least one of its channels; under an active `Scope::All`
+/// suppression no segment lists the person; withdrawing a purpose never
+/// adds a membership.
+fn check_gate_laws(
+    w: &World,
+    real: &Profile,
+    names: &[String],
+    now: OffsetDateTime,
+) -> Result<(), TestCaseError> {
+    for name in names {
+        let (_, _, purpose, channels) = w.segs.iter().find(|s| s.0 == name).unwrap();
+        let channels = if channels.is_empty() {
+            CHANNELS.to_vec()
+        } else {
+            channels.clone()
+        };
+        let allowed = channels.iter().any(|&c| {
+            let req = MessageRequest::new(c, *purpose).about(Target::Segment(name.clone()));
+            w.engine.decide(real, &req, now).is_allowed()
+        });
+        prop_assert!(allowed, "{name} lists the person at {now} but decide allows no channel");
+    }
+    if real
+        .suppressions()
+        .iter()
+        .any(|s| s.is_active(now) && s.scope() == Scope::All)
+    {
+        prop_assert!(names.is_empty(), "listed under Scope::All at {now}: {names:?}");
+    }
+    for p in CONSENT_PURPOSES {
+        if !real.consent().is_granted(p, now) {
+            continue;
+        }
+        let mut less = real.clone();
+        less.consent_mut().withdraw(p, now, ui()).unwrap();
+        for name in w.engine.segment_names(&less, now) {
+            prop_assert!(
+                names.iter().any(|n| n == name),
+                "withdrawing {p} at {now} added {name} (before: {names:?})"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// While an active suppression covers an interest, purpose or channel, no
 /// decision about it is `Allow`, the suppression is named, and nothing it
 /// covers scores or is established.
@@ -1551,18 +1774,10 @@ fn check_suppression_dominates(
 ) -> Result<(), TestCaseError> {
     for s in real.suppressions().iter().filter(|s| s.is_active(now)) {
         for &req in &w.reqs {
-            let (channel, purpose, tgt) = req;
-            let targeted = !matches!(tgt, Tgt::Nobody);
-            let about: Vec<usize> = match tgt {
-                Tgt::Nobody => Vec::new(),
-                Tgt::Interest(k) => vec![k],
-                Tgt::Segment(i) => w.positives[i].clone(),
-            };
-            let covers = s.covers_channel(channel)
-                || s.covers_purpose(purpose)
-                || (targeted && s.covers_purpose(Purpose::Personalization))
-                || w.scope_node(s)
-                    .is_some_and(|r| about.iter().any(|k| within(*k, r) || within(r, *k)));
+            let (purposes, mentioned, _) = w.use_of(req);
+            let by_interest = mentioned.iter().find_map(|&k| w.sup_touches(s, k));
+            let by_message = purposes.iter().any(|&p| sup_covers_message(s, req.0, p));
+            let covers = by_message || by_interest.is_some();
             if covers {
                 let d = w.engine.decide(real, &w.request(req), now);
                 prop_assert!(!d.is_allowed(), "{s:?} active but {req:?} allowed at {now}");
@@ -1570,7 +1785,12 @@ fn check_suppression_dominates(
                     d.reasons().contains(&DenyReason::Suppressed {
                         scope: s.scope(),
                         reason: s.reason(),
-                        until: s.ends()
+                        until: s.ends(),
+                        life_event: if by_message {
+                            None
+                        } else {
+                            by_interest.flatten().map(str::to_owned)
+                        },
                     }),
                     "{s:?} not named for {req:?}: {:?}",
                     d.reasons()
@@ -2017,6 +2237,10 @@ impl Run {
                 let scope = match scope {
                     ScopeSpec::All => Scope::All,
                     ScopeSpec::Channel(c) => Scope::Channel(CHANNELS[c]),
+                    ScopeSpec::ChannelPurpose(c, p) => Scope::ChannelPurpose {
+                        channel: CHANNELS[c],
+                        purpose: CONSENT_PURPOSES[p],
+                    },
                     ScopeSpec::Purpose(p) => Scope::Purpose(CONSENT_PURPOSES[p]),
                     ScopeSpec::Interest(k) => Scope::Interest(w.ids[k]),
                 };
