@@ -42,7 +42,11 @@ struct Checked {
 /// let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
 /// let hiking = taxonomy.id("outdoor/hiking").unwrap();
 /// let engine = Engine::new(taxonomy, DecayPolicy::default())
-///     .with_segments(vec![SegmentDef::new("hikers", Rule::interest_at_least("outdoor", 2.0))])?;
+///     .with_segments(vec![
+///         // Recommendations in the app: a personalization segment.
+///         SegmentDef::new("hikers", Rule::interest_at_least("outdoor", 2.0))
+///             .for_purpose(Purpose::Personalization),
+///     ])?;
 ///
 /// let start = datetime!(2026-11-01 9:00 UTC);
 /// let mut p = Profile::new("c-1");
@@ -855,9 +859,9 @@ impl Engine {
     /// Whether the gate lets the person be addressed for the segment's
     /// purpose on at least one of its channels.
     fn gate_open(&self, view: &View<'_>, seg: &Segment) -> bool {
-        seg.channels.iter().any(|&c| {
-            gate::blockers(view, &seg.use_on(c, seg.def.purpose), false).is_empty()
-        })
+        seg.channels
+            .iter()
+            .any(|&c| gate::blockers(view, &seg.use_on(c, seg.def.purpose), false).is_empty())
     }
 
     fn memberships(&self, view: &View<'_>, scores: &Scores) -> Vec<Membership> {

@@ -25,6 +25,8 @@
 //! let mut anna = Profile::new("anna");
 //! anna.set_level(Level::FirstParty);
 //! anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+//! // A segment is for a purpose (marketing unless it says otherwise).
+//! anna.consent_mut().grant(Purpose::Marketing, t0, None, Evidence::Ui("signup".into()))?;
 //!
 //! // One gift purchase is not an interest of the buyer.
 //! engine.record(&mut anna, Event::new(toys, Signal::Purchase, t0).with_gift(true), t0)?;
@@ -54,7 +56,13 @@
 //! - [`ConsentLedger`]: append-only grants and withdrawals per [`Purpose`];
 //!   a withdrawal is retroactive.
 //! - [`Level`]: the person's personalization dial, `Off` to `Full`.
-//! - [`Suppression`]: wins over every score, consent and partner feed.
+//! - [`Suppression`]: wins over every score, consent, segment, decision and
+//!   partner feed: one gate answers "may this person be used or addressed
+//!   for this purpose, on this channel, about these interests".
+//! - [`LifeEvent`]: related subtrees (`baby`, `health/pregnancy`,
+//!   `parenting`) that a bereavement on any of them covers as a whole.
+//! - [`SegmentDef`]: a rule, the purpose members are addressed for and the
+//!   channels they may be addressed on.
 //! - [`DecayPolicy`]: half-life, max ages, minimum evidence, cooldowns.
 //! - [`Engine`]: records, scores, segments, decides, builds audiences and
 //!   transparency reports.

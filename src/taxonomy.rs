@@ -802,7 +802,10 @@ impl TaxonomyBuilder {
             self.errors.push(invalid("it groups no interests"));
             return self;
         }
-        let mut also: Vec<Reason> = also_for.into_iter().filter(|r| *r != Reason::Bereavement).collect();
+        let mut also: Vec<Reason> = also_for
+            .into_iter()
+            .filter(|r| *r != Reason::Bereavement)
+            .collect();
         also.sort_unstable();
         also.dedup();
         self.life_events.insert(name.to_owned(), (given, also));
@@ -1132,7 +1135,7 @@ impl TryFrom<TaxonomyConfig> for Taxonomy {
                 // Every level of a path is an interest.
                 i.path
                     .match_indices('/')
-                    .map(|(k, _)| i.path[..k].to_owned())
+                    .filter_map(|(k, _)| i.path.get(..k).map(str::to_owned))
                     .chain(std::iter::once(i.path.clone()))
                     .collect::<Vec<_>>()
             })

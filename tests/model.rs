@@ -895,10 +895,10 @@ impl Model {
                     channels.clone()
                 };
                 let _ = name;
-                channels.iter().any(|&c| {
-                    self.gate(w, (c, *purpose, Tgt::Segment(s)), now)
-                        .is_empty()
-                }) && self.holds(w, r, sc, now)
+                channels
+                    .iter()
+                    .any(|&c| self.gate(w, (c, *purpose, Tgt::Segment(s)), now).is_empty())
+                    && self.holds(w, r, sc, now)
             })
             .map(|s| w.segs[s].0.to_owned())
             .collect()
@@ -906,14 +906,17 @@ impl Model {
 
     /// The one gate, as documented on `Engine::decide`: every reason a use
     /// is refused, in order (suppressions, consent, level, own blocks).
-    fn gate(&self, w: &World, req: (Channel, Purpose, Tgt), now: OffsetDateTime) -> Vec<DenyReason> {
+    fn gate(
+        &self,
+        w: &World,
+        req: (Channel, Purpose, Tgt),
+        now: OffsetDateTime,
+    ) -> Vec<DenyReason> {
         let channel = req.0;
         let (purposes, mentioned, positives) = w.use_of(req);
         let mut deny = Vec::new();
         for s in self.sups.iter().filter(|s| active(s, now)) {
-            let by_message = purposes
-                .iter()
-                .any(|&p| sup_covers_message(s, channel, p));
+            let by_message = purposes.iter().any(|&p| sup_covers_message(s, channel, p));
             let by_interest = if by_message {
                 None
             } else {
@@ -1738,14 +1741,20 @@ fn check_gate_laws(
             let req = MessageRequest::new(c, *purpose).about(Target::Segment(name.clone()));
             w.engine.decide(real, &req, now).is_allowed()
         });
-        prop_assert!(allowed, "{name} lists the person at {now} but decide allows no channel");
+        prop_assert!(
+            allowed,
+            "{name} lists the person at {now} but decide allows no channel"
+        );
     }
     if real
         .suppressions()
         .iter()
         .any(|s| s.is_active(now) && s.scope() == Scope::All)
     {
-        prop_assert!(names.is_empty(), "listed under Scope::All at {now}: {names:?}");
+        prop_assert!(
+            names.is_empty(),
+            "listed under Scope::All at {now}: {names:?}"
+        );
     }
     for p in CONSENT_PURPOSES {
         if !real.consent().is_granted(p, now) {

@@ -47,7 +47,8 @@ fn world_with(policy: DecayPolicy) -> World {
     let engine = Engine::new(taxonomy, policy)
         .with_segments(vec![
             SegmentDef::new("young-parents", Rule::interest_at_least("baby", 2.0)),
-            SegmentDef::new("hikers", Rule::interest("outdoor/hiking")),
+            SegmentDef::new("hikers", Rule::interest("outdoor/hiking"))
+                .for_purpose(Purpose::Personalization),
         ])
         .expect("valid segments");
     World {
@@ -316,6 +317,7 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
         scope: Scope::Interest(w.baby),
         reason: Reason::Bereavement,
         until: None,
+        life_event: None,
     };
     // Seven months later.
     let october = datetime!(2026-10-01 09:00 UTC);
@@ -878,6 +880,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
             scope: Scope::Purpose(Purpose::Marketing),
             reason: Reason::OptOut,
             until: None,
+            life_event: None,
         }]
     );
 
@@ -894,6 +897,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
                 scope: Scope::All,
                 reason: Reason::DoNotContact,
                 until: None,
+                life_event: None,
             }),
             "{channel}: {d:?}"
         );
@@ -1736,6 +1740,7 @@ fn merging_two_records_unites_events_and_keeps_the_stricter_consent() {
                     scope: Scope::Channel(channel),
                     reason,
                     until: None,
+                    life_event: None,
                 }));
         }
         // Merging again changes nothing.
