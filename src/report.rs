@@ -244,7 +244,27 @@ pub(crate) fn suppression_line(
         Scope::All => "everything".to_owned(),
         Scope::Channel(c) => format!("channel {c}"),
         Scope::Purpose(p) => format!("purpose {p}"),
-        Scope::Interest(i) => format!("interest {}", tax.path(i).unwrap_or("<unknown>")),
+        Scope::Interest(i) => {
+            let mut line = format!("interest {}", tax.path(i).unwrap_or("<unknown>"));
+            // Name the life events it extends to and the subtrees they add.
+            let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
+            for (root, event) in s.covered_roots(tax) {
+                let (Some(event), Some(path)) = (event, tax.path(root)) else {
+                    continue;
+                };
+                match events.iter_mut().find(|(e, _)| *e == event) {
+                    Some((_, paths)) => paths.push(path),
+                    None => events.push((event, vec![path])),
+                }
+            }
+            for (event, paths) in events {
+                line.push_str(&format!(
+                    " and the life event {event} ({})",
+                    paths.join(", ")
+                ));
+            }
+            line
+        }
         Scope::ChannelPurpose { channel, purpose } => format!("{purpose} on channel {channel}"),
     };
     SuppressionLine {
