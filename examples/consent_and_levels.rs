@@ -235,7 +235,8 @@ fn levels(engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
 
     println!("\n== Part 2: the personalization level dial\n");
     println!("Clara told us in our preference centre that she likes camping, and granted");
-    println!("personalization and partner data. The same events arrive at every level.");
+    println!("personalization, marketing and partner data (our segments are for marketing).");
+    println!("The same events arrive at every level.");
     let settings = [
         (Level::Off, false),
         (Level::Declared, false),
@@ -250,6 +251,7 @@ fn levels(engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
         clara
             .consent_mut()
             .grant(Purpose::Personalization, t0, None, ui.clone())?
+            .grant(Purpose::Marketing, t0, None, ui.clone())?
             .grant(Purpose::PartnerData, t0, None, ui.clone())?;
         if location {
             clara.consent_mut().grant(Purpose::Location, t0, None, ui)?;
