@@ -375,6 +375,96 @@ fn export_problems_and_errors_are_typed() {
     assert_eq!(err, ExportError::UnknownInterestPath("bbay".into()));
 }
 
+// ---- Identifier normalization ----------------------------------------------
+
+/// `José.Müller@Example.com ` as the operator's web form stored it
+/// (composed, NFC) and as the partner's system holds it (decomposed, NFD).
+const JOSE_NFC: &str = "Jos\u{e9}.M\u{fc}ller@Example.com ";
+const JOSE_NFD: &str = "Jose\u{301}.Mu\u{308}ller@Example.com ";
+
+#[test]
+fn composed_and_decomposed_spellings_of_one_address_give_one_key() {
+    assert_ne!(JOSE_NFC.as_bytes(), JOSE_NFD.as_bytes());
+    let s = secret();
+    let key = SubjectKey::derive(&s, JOSE_NFC);
+    for spelling in [
+        JOSE_NFD,
+        "jos\u{e9}.m\u{fc}ller@example.com",
+        "\tJOSE\u{301}.MU\u{308}LLER@EXAMPLE.COM\n",
+    ] {
+        assert_eq!(SubjectKey::derive(&s, spelling), key, "{spelling:?}");
+    }
+    assert_eq!(
+        tactful::export::normalize(JOSE_NFD),
+        tactful::export::normalize(JOSE_NFC)
+    );
+    // The ad platforms' bare hash uses the same rule.
+    assert_eq!(
+        AdExclusionList::hash_email(JOSE_NFD),
+        AdExclusionList::hash_email(JOSE_NFC)
+    );
+
+    // End to end: the operator exports under one spelling, the partner
+    // checks under the other.
+    let engine = engine();
+    let now = datetime!(2026-10-14 02:00 UTC);
+    let mut jose = Profile::new("jose");
+    engine.suppress(
+        &mut jose,
+        Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, now),
+        now,
+    );
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&jose, JOSE_NFC)],
+        &s,
+        now,
+    ));
+    let partner = SubjectKey::derive(&KeySecret::new(OPERATOR_SECRET).unwrap(), JOSE_NFD);
+    assert!(list.is_suppressed(&partner, Channel::Post, Purpose::Marketing, None, now));
+}
+
+#[test]
+fn different_addresses_give_different_keys() {
+    let s = secret();
+    let keys: BTreeSet<SubjectKey> = [
+        JOSE_NFC,
+        "jose.muller@example.com",           // no accents: another address
+        "jos\u{e9}.m\u{fc}ller@example.org", // another domain
+        "jos\u{e9}m\u{fc}ller@example.com",  // no dot
+        "jos\u{e9}.m\u{fc}ller+news@example.com",
+        "stra\u{df}e@example.com",
+        "strasse@example.com", // no case folding: ß is not ss
+    ]
+    .iter()
+    .map(|id| SubjectKey::derive(&s, id))
+    .collect();
+    assert_eq!(keys.len(), 7);
+}
+
+#[test]
+fn a_known_subject_key_pins_the_normalization_rule() {
+    // Computed independently (Python: hmac.new(secret,
+    // unicodedata.normalize("NFC", "josé.müller@example.com").encode(),
+    // sha256)), so the rule cannot drift without this test noticing; a
+    // partner implementing the rule elsewhere can check against it.
+    let expected = "343bd0458d75740d4ba1754e0b2d27bcac42ea46d8ddea61ffcb2e0c31dd36e2";
+    assert_eq!(
+        tactful::export::normalize(JOSE_NFD).as_bytes(),
+        b"jos\xc3\xa9.m\xc3\xbcller@example.com"
+    );
+    for spelling in [JOSE_NFC, JOSE_NFD] {
+        assert_eq!(
+            SubjectKey::derive(&secret(), spelling).to_string(),
+            expected
+        );
+    }
+    assert_eq!(
+        AdExclusionList::hash_email(JOSE_NFD),
+        "a0a6a838ed72d983c50a2f4c3ea16638a600459a70cef053d49e7e12fbed0cb2"
+    );
+}
+
 /// Anna's bereavement, Ben without an address, and Carl recorded with a
 /// bigger taxonomy and an instant from before year 0.
 struct OddBatch {
@@ -896,6 +986,24 @@ proptest! {
         let s = secret();
         let padded = format!("{pad}{}{pad}", id.to_uppercase());
         prop_assert_eq!(SubjectKey::derive(&s, &padded), SubjectKey::derive(&s, &id.to_lowercase()));
+    }
+
+    #[test]
+    fn normalization_is_idempotent(id in "\\PC{0,12}", pad in "[ \t\n\u{a0}]{0,2}") {
+        let once = tactful::export::normalize(&format!("{pad}{id}{pad}"));
+        prop_assert_eq!(tactful::export::normalize(&once), once.clone());
+    }
+
+    #[test]
+    fn key_derivation_ignores_the_normalization_form(
+        id in "[a-zA-Z\u{c0}-\u{17f}\u{1e00}-\u{1eff}@.]{1,16}",
+    ) {
+        use unicode_normalization::UnicodeNormalization;
+        let s = secret();
+        let nfc: String = id.nfc().collect();
+        let nfd: String = id.nfd().collect();
+        prop_assert_eq!(SubjectKey::derive(&s, &nfd), SubjectKey::derive(&s, &nfc));
+        prop_assert_eq!(tactful::export::normalize(&nfd), tactful::export::normalize(&id));
     }
 
     #[test]

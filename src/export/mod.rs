@@ -37,13 +37,16 @@
 //! [`ExportError`] for the whole call.
 //!
 //! ## Normalization
-//! An identifier is normalized by trimming surrounding whitespace
-//! ([`str::trim`]) and lowercasing it with Unicode rules
-//! ([`str::to_lowercase`]), for e-mail addresses and customer ids alike, so
-//! ` Anna@Example.org ` and `anna@example.org` give the same key. Nothing
-//! else is changed: no Unicode normalization form is applied and no
-//! provider-specific rewriting (dots in Gmail addresses, `+tags`) is done;
-//! do it before calling if both sides agree on it.
+//! An identifier is [`normalize`]d before it is keyed or hashed: surrounding
+//! whitespace is trimmed ([`str::trim`]), the text is brought into Unicode
+//! Normalization Form C, lowercased with Unicode rules
+//! ([`str::to_lowercase`]) and brought into NFC again. E-mail addresses and
+//! customer ids alike, in full (the local part of an address too): so
+//! ` Anna@Example.org ` and `anna@example.org` give the same key, and so do
+//! `José` typed composed and decomposed. Nothing else is changed: no
+//! compatibility folding, no Punycode, no provider-specific rewriting (dots
+//! in Gmail addresses, `+tags`); do it before calling if both sides agree
+//! on it.
 //!
 //! ## The ad-platform format is weaker
 //! Customer-match uploads ([`AdExclusionList`]) use a bare SHA-256 of the
