@@ -117,10 +117,13 @@ fn a_bereavement_reaches_the_partner_who_then_refuses_the_baby_food_samples() {
         "a sibling path with the same prefix is not covered"
     );
     assert!(!samples_by_post("garden/tools"), "other interests are fine");
-    // The receiving side sees scope and window, nothing more.
+    // The receiving side sees scope and window, nothing more: `baby` is
+    // an ordinary interest here, so it is named; the window starts at the
+    // beginning of the day she told us, not at the hour.
     let entry = received.entries_for(&key).first().unwrap();
     assert_eq!(entry.scope(), &ExportScope::Interest("baby".into()));
-    assert_eq!(entry.since(), reported);
+    assert_eq!(entry.since(), datetime!(2026-03-14 0:00 UTC));
+    assert!(entry.since() <= reported);
     assert_eq!(entry.until(), None);
 
     // Ben is not on the list, and anna's key under another secret is not either.

@@ -92,12 +92,14 @@ mod csv;
 mod feed;
 mod key;
 mod list;
+mod minimize;
 mod problem;
 
 pub use ad::AdExclusionList;
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
 pub use list::{EntryError, ExportScope, SuppressionEntry, SuppressionList};
+pub use minimize::{ExportOptions, Minimization};
 pub use problem::{Export, ExportProblem, ProblemKind};
 
 use thiserror::Error;
