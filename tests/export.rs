@@ -845,6 +845,166 @@ fn export_options_serde_and_traits() {
     assert!(serde_json::from_str::<ExportOptions>(r#"{"minimisation":"keep"}"#).is_err());
 }
 
+fn all_channels() -> Vec<Channel> {
+    vec![
+        Channel::Email,
+        Channel::Sms,
+        Channel::Push,
+        Channel::Post,
+        Channel::Phone,
+        Channel::InApp,
+        Channel::Ads,
+    ]
+}
+
+/// Any scope of a suppression in [`sensitive_engine`]'s taxonomy, special
+/// interests included.
+fn arb_sensitive_scope() -> impl Strategy<Value = Scope> {
+    let engine = sensitive_engine();
+    let interests: Vec<Scope> = engine
+        .taxonomy()
+        .iter()
+        .map(|(id, _)| Scope::Interest(id))
+        .collect();
+    prop_oneof![
+        1 => Just(Scope::All),
+        1 => prop::sample::select(all_channels()).prop_map(Scope::Channel),
+        1 => prop::sample::select(Purpose::ALL.to_vec()).prop_map(Scope::Purpose),
+        1 => (
+            prop::sample::select(all_channels()),
+            prop::sample::select(Purpose::ALL.to_vec())
+        )
+            .prop_map(|(channel, purpose)| Scope::ChannelPurpose { channel, purpose }),
+        4 => prop::sample::select(interests),
+    ]
+}
+
+proptest! {
+    /// Rounding widens a window to whole UTC days and never shortens it:
+    /// the exported `since` is at or before ours (less than a day), the
+    /// exported `until` at or after ours (less than a day, or open-ended
+    /// past the last writable day), both at UTC midnight.
+    #[test]
+    fn rounding_to_days_never_shortens_a_window(
+        since in arb_instant(),
+        len in prop::option::of(1i64..400 * 86_400_000_000_000),
+    ) {
+        let until = len.map(|ns| since + Duration::nanoseconds(ns));
+        prop_assume!(until.is_none_or(|u| u <= datetime!(9999-12-31 23:59:59.999_999_999 UTC)));
+        let engine = sensitive_engine();
+        let mut p = Profile::new("p");
+        let s = Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, since);
+        let s = match until {
+            Some(u) => s.until(u).unwrap(),
+            None => s,
+        };
+        engine.suppress(&mut p, s, since);
+        let window = |options: ExportOptions| {
+            let list = complete(SuppressionList::from_profiles_with(
+                engine.taxonomy(), [(&p, "p@example.org")], &secret(), since, options,
+            ));
+            let e = list.entries()[0].clone();
+            (e.since(), e.until())
+        };
+        let (exact_since, exact_until) = window(ExportOptions::default().round_to_days(false));
+        prop_assert_eq!((exact_since, exact_until), (since, until));
+        let (since_r, until_r) = window(ExportOptions::default());
+        prop_assert!(since_r <= since);
+        prop_assert!(since - since_r < Duration::DAY);
+        prop_assert_eq!(since_r.time(), time::Time::MIDNIGHT);
+        match (until, until_r) {
+            (None, r) => prop_assert_eq!(r, None),
+            (Some(u), Some(r)) => {
+                prop_assert!(r >= u);
+                prop_assert!(r - u < Duration::DAY);
+                prop_assert_eq!(r.time(), time::Time::MIDNIGHT);
+            }
+            (Some(u), None) => {
+                // Open-ended only where the next midnight is past year 9999.
+                prop_assert_eq!(u.to_offset(time::UtcOffset::UTC).date(), datetime!(9999-12-31 0:00 UTC).date());
+            }
+        }
+    }
+
+    /// Whatever the options, the minimized export suppresses every message
+    /// the exact export (every path named, every instant to the
+    /// nanosecond) suppresses: minimization only ever widens protection.
+    #[test]
+    fn minimization_never_narrows_what_the_partner_suppresses(
+        suppressions in prop::collection::vec(
+            (arb_sensitive_scope(), -72i64..2, prop::option::of(1i64..200)),
+            1..5,
+        ),
+        queries in prop::collection::vec(
+            (
+                prop::sample::select(all_channels()),
+                prop::sample::select(Purpose::ALL.to_vec()),
+                prop::option::of(prop::sample::select(vec![
+                    "health", "health/fitness", "health/pregnancy", "health/pregnancy/loss",
+                    "religion", "religion/holidays", "baby", "baby/food", "garden/tools", "babyx",
+                ])),
+                -100i64..300,
+            ),
+            1..40,
+        ),
+        minimization in prop::sample::select(vec![
+            Minimization::WholeProfile,
+            Minimization::NearestOrdinaryAncestor,
+            Minimization::Keep,
+        ]),
+        round in any::<bool>(),
+    ) {
+        let engine = sensitive_engine();
+        let now = datetime!(2026-10-01 13:37:42 UTC);
+        let mut p = Profile::new("p");
+        for (i, (scope, since, len)) in suppressions.iter().enumerate() {
+            // Hours and odd minutes, so rounding has something to do.
+            let since = now + Duration::hours(*since) + Duration::minutes(7 * i as i64);
+            let s = Suppression::new(*scope, Reason::Bereavement, since);
+            let s = match len {
+                Some(len) => s.until(since + Duration::hours(*len)).unwrap(),
+                None => s,
+            };
+            engine.suppress(&mut p, s, now);
+        }
+        let export = |options| {
+            complete(SuppressionList::from_profiles_with(
+                engine.taxonomy(), [(&p, "p@example.org")], &secret(), now, options,
+            ))
+        };
+        let exact = export(ExportOptions::from(Minimization::Keep).round_to_days(false));
+        let options = ExportOptions::from(minimization).round_to_days(round);
+        let minimized = export(options);
+        let key = SubjectKey::derive(&secret(), "p@example.org");
+        for (channel, purpose, path, at) in queries {
+            let at = now + Duration::hours(at);
+            if exact.is_suppressed(&key, channel, purpose, path, at) {
+                prop_assert!(
+                    minimized.is_suppressed(&key, channel, purpose, path, at),
+                    "{:?} {:?} {:?} at {} with {:?}:\nexact {:?}\nminimized {:?}",
+                    channel, purpose, path, at, options, exact, minimized
+                );
+            }
+        }
+        // The ad list of any campaign excludes at least whom the exact
+        // list would.
+        for campaign in [None, Some("health/pregnancy"), Some("garden/tools")] {
+            let ads = |options| {
+                complete(AdExclusionList::from_profiles_with(
+                    engine.taxonomy(), [(&p, "p@example.org")], Purpose::Marketing, campaign, now, options,
+                ).unwrap())
+            };
+            let keep = ads(ExportOptions::from(Minimization::Keep));
+            prop_assert!(keep.is_empty() || ads(options) == keep);
+        }
+        // And no special path is ever named unless kept.
+        if minimization != Minimization::Keep {
+            let jsonl = minimized.to_jsonl();
+            prop_assert!(!jsonl.contains("pregnancy") && !jsonl.contains("religion"), "{}", jsonl);
+        }
+    }
+}
+
 // ---- The scope of one channel for one purpose -------------------------------
 
 #[test]
