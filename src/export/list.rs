@@ -46,7 +46,7 @@ pub enum ExportScope {
 
 impl ExportScope {
     /// The scope's kind as written in the formats: `all`, `channel`,
-    /// `purpose` or `interest`.
+    /// `purpose`, `interest` or `channel_purpose`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -59,7 +59,8 @@ impl ExportScope {
     }
 
     /// The target as written in the formats: the channel or purpose name
-    /// (`post`, `marketing`) or the interest path; empty for
+    /// (`post`, `marketing`), both as `channel/purpose`
+    /// (`email/marketing`), or the interest path; empty for
     /// [`ExportScope::All`].
     #[must_use]
     pub fn target(&self) -> Cow<'_, str> {
@@ -214,7 +215,8 @@ pub enum EntryError {
     /// segment, or a leading or trailing slash.
     #[error("invalid interest path {0:?}")]
     InvalidPath(String),
-    /// A channel, purpose or interest scope without a target.
+    /// A channel, purpose, channel-purpose or interest scope without a
+    /// target.
     #[error("scope {scope} needs a target")]
     MissingTarget {
         /// The scope kind.

@@ -122,7 +122,8 @@ pub enum ProblemKind {
     /// profile's others are exported.
     #[error("suppression of {} not exported: {error}", ScopeName(.scope))]
     InvalidEntry {
-        /// What the suppression covers.
+        /// What the suppression would have been exported as (after
+        /// [minimization](super::Minimization)).
         scope: ExportScope,
         /// Why it cannot be an entry.
         #[source]
