@@ -1611,6 +1611,8 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     traits::<Export<AdExclusionList>>();
     traits::<ExportProblem>();
     traits::<ProblemKind>();
+    traits::<ExportOptions>();
+    traits::<Minimization>();
     serde::<SubjectKey>();
     serde::<ExportScope>();
     serde::<SuppressionEntry>();
@@ -1618,6 +1620,8 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     serde::<SuppressionFeed>();
     serde::<FeedChange>();
     serde::<AdExclusionList>();
+    serde::<ExportOptions>();
+    serde::<Minimization>();
     error::<ExportError>();
     error::<EntryError>();
     error::<FeedError>();
