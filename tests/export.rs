@@ -597,7 +597,7 @@ fn nearest_ordinary_ancestor_names_the_ordinary_parent_and_nothing_below_it() {
         let anna = bereaved(&engine, path);
         assert_eq!(
             exported_scopes(&engine, &anna, options),
-            [expected.clone()],
+            std::slice::from_ref(&expected),
             "{path}"
         );
         let jsonl = complete(SuppressionList::from_profiles_with(
@@ -705,7 +705,7 @@ fn orphaned_suppressions_are_coarsened_like_special_ones_unless_kept() {
         anna.suppressions().len() == 1,
         "health/pregnancy/loss is known here"
     );
-    let mut sorted = |options| {
+    let sorted = |options| {
         let mut scopes = exported_scopes(&engine, &anna, options);
         scopes.sort();
         scopes
