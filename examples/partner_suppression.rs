@@ -1,24 +1,32 @@
 //! The missing feedback loop: an operator shares a bereavement suppression
-//! with a partner, and the partner refuses to post baby-food samples.
+//! with a partner, and the partner refuses to post baby-food samples,
+//! without learning what the suppression is about (a special category is
+//! exported as the whole profile, from the start of the day).
 //!
 //! Run with `cargo run --example partner_suppression`.
 
-use tactful::export::{Export, KeySecret, SubjectKey, SuppressionList};
+use tactful::export::{
+    Export, ExportOptions, KeySecret, Minimization, SubjectKey, SuppressionList,
+};
 use tactful::{
-    Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, Suppression, Taxonomy,
+    Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, SpecialCategory, Suppression,
+    Taxonomy,
 };
 use time::macros::datetime;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Everything about babies says something about pregnancy and
+    // parenthood: the shop declares it a special category.
     let taxonomy = Taxonomy::builder()
+        .sensitive("baby", SpecialCategory::PregnancyAndParenthood)
         .interest("baby/food")
         .interest("baby/toys")
         .interest("garden/tools")
         .build()?;
     let engine = Engine::new(taxonomy, DecayPolicy::default());
 
-    // In March, Anna tells the shop about her pregnancy loss.
-    let reported = datetime!(2026-03-14 10:00 UTC);
+    // In March, Anna calls the shop about her pregnancy loss.
+    let reported = datetime!(2026-03-14 16:20 UTC);
     let mut anna = Profile::new("customer-4711");
     let baby = engine.taxonomy().require("baby")?;
     engine.suppress(
@@ -62,6 +70,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "operator: the line holds a keyed pseudonym, the scope and the window; no name, no address, contains \"bereavement\": {}",
         jsonl.contains("bereavement")
     );
+    // The partner can identify Anna, so "baby" would tell it about the
+    // pregnancy, and 16:20 when she called: by default the export says
+    // "everything" from the start of that day instead.
+    println!(
+        "operator: \"baby\" is a special category, exported as the whole profile; contains \"baby\": {}, contains \"16:20\": {}",
+        jsonl.contains("baby"),
+        jsonl.contains("16:20")
+    );
+    // Only a partner bound by contract to process that category gets it.
+    let contract = SuppressionList::from_profiles_with(
+        engine.taxonomy(),
+        [(&anna, "Anna.Schmidt@example.org")],
+        &operator_secret,
+        now,
+        ExportOptions::default().minimization(Minimization::Keep),
+    )
+    .list;
+    print!(
+        "operator: with Minimization::Keep (contract partners only):\n    {}",
+        contract.to_jsonl()
+    );
 
     // The partner plans a baby-food sample mailing by post.
     let partner_secret = KeySecret::new(b"operator+partner secret, 2026-Q4")?;
@@ -90,7 +119,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("garden/tools"),
         now,
     );
-    println!("partner: garden-tool catalogue for Anna suppressed: {garden}");
+    println!(
+        "partner: garden-tool catalogue for Anna suppressed: {garden} (the partner cannot tell why, so nothing goes out)"
+    );
 
     // Someone without the secret learns nothing from the file.
     let outsider = KeySecret::new(b"a guess at the secret, 32 bytes!")?;

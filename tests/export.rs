@@ -9,13 +9,13 @@ use std::collections::BTreeSet;
 
 use proptest::prelude::*;
 use tactful::export::{
-    AdExclusionList, ChangeKind, EntryError, Export, ExportError, ExportProblem, ExportScope,
-    FeedChange, FeedError, KeySecret, ProblemKind, SubjectKey, SuppressionEntry, SuppressionFeed,
-    SuppressionList,
+    AdExclusionList, ChangeKind, EntryError, Export, ExportError, ExportOptions, ExportProblem,
+    ExportScope, FeedChange, FeedError, KeySecret, Minimization, ProblemKind, SubjectKey,
+    SuppressionEntry, SuppressionFeed, SuppressionList,
 };
 use tactful::{
     Channel, DecayPolicy, Engine, InterestId, Profile, ProfileId, Purpose, Reason, Scope,
-    Suppression, Taxonomy,
+    SpecialCategory, Suppression, Taxonomy,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -117,10 +117,13 @@ fn a_bereavement_reaches_the_partner_who_then_refuses_the_baby_food_samples() {
         "a sibling path with the same prefix is not covered"
     );
     assert!(!samples_by_post("garden/tools"), "other interests are fine");
-    // The receiving side sees scope and window, nothing more.
+    // The receiving side sees scope and window, nothing more: `baby` is
+    // an ordinary interest here, so it is named; the window starts at the
+    // beginning of the day she told us, not at the hour.
     let entry = received.entries_for(&key).first().unwrap();
     assert_eq!(entry.scope(), &ExportScope::Interest("baby".into()));
-    assert_eq!(entry.since(), reported);
+    assert_eq!(entry.since(), datetime!(2026-03-14 0:00 UTC));
+    assert!(entry.since() <= reported);
     assert_eq!(entry.until(), None);
 
     // Ben is not on the list, and anna's key under another secret is not either.
@@ -373,6 +376,826 @@ fn export_problems_and_errors_are_typed() {
     )
     .unwrap_err();
     assert_eq!(err, ExportError::UnknownInterestPath("bbay".into()));
+}
+
+// ---- Minimization: what a partner may learn ---------------------------------
+
+/// A shop that declares pregnancy (and so everything under it) and
+/// religion special categories; `health` itself and the rest are ordinary.
+fn sensitive_engine() -> Engine {
+    let taxonomy = Taxonomy::builder()
+        .interest("health/fitness")
+        .sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+        .interest("health/pregnancy/loss")
+        .sensitive("religion", SpecialCategory::Religion)
+        .interest("religion/holidays")
+        .interest("baby/food")
+        .interest("garden/tools")
+        .build()
+        .unwrap();
+    Engine::new(taxonomy, DecayPolicy::default())
+}
+
+/// When Anna told the shop about her loss: an hour that must not leave.
+const TOLD: OffsetDateTime = datetime!(2026-03-14 16:20 UTC);
+/// The nightly export, months later.
+const NIGHTLY: OffsetDateTime = datetime!(2026-10-14 02:00 UTC);
+
+/// Anna with a bereavement suppression of `path`, since [`TOLD`].
+fn bereaved(engine: &Engine, path: &str) -> Profile {
+    let mut anna = Profile::new("anna");
+    engine.suppress(
+        &mut anna,
+        Suppression::new(interest(engine, path), Reason::Bereavement, TOLD),
+        TOLD,
+    );
+    anna
+}
+
+/// The scopes exported for `profile` with `options`.
+fn exported_scopes(engine: &Engine, profile: &Profile, options: ExportOptions) -> Vec<ExportScope> {
+    let list = complete(SuppressionList::from_profiles_with(
+        engine.taxonomy(),
+        [(profile, "anna@example.org")],
+        &secret(),
+        NIGHTLY,
+        options,
+    ));
+    list.iter().map(|e| e.scope().clone()).collect()
+}
+
+/// Whom of `profile` an ads campaign about `path` excludes, with `options`.
+fn ad_excludes(engine: &Engine, profile: &Profile, path: &str, options: ExportOptions) -> bool {
+    let ads = complete(
+        AdExclusionList::from_profiles_with(
+            engine.taxonomy(),
+            [(profile, "anna@example.org")],
+            Purpose::Marketing,
+            Some(path),
+            NIGHTLY,
+            options,
+        )
+        .unwrap(),
+    );
+    ads.contains_email("anna@example.org")
+}
+
+/// Every `hh:mm` (with optional `:ss`) time of day written in `text`.
+fn times_of_day(text: &str) -> Vec<&str> {
+    let b = text.as_bytes();
+    (0..b.len().saturating_sub(4))
+        .filter(|&i| {
+            b[i].is_ascii_digit()
+                && b[i + 1].is_ascii_digit()
+                && b[i + 2] == b':'
+                && b[i + 3].is_ascii_digit()
+                && b[i + 4].is_ascii_digit()
+                && (i < 3 || b[i - 1] != b':')
+        })
+        .map(|i| &text[i..i + 5])
+        .collect()
+}
+
+#[test]
+fn a_sensitive_suppression_leaves_no_trace_of_its_category_or_hour_in_any_format() {
+    let engine = sensitive_engine();
+    let mut anna = bereaved(&engine, "health/pregnancy");
+    // A second one, ending at a time of day too.
+    engine.suppress(
+        &mut anna,
+        Suppression::new(interest(&engine, "religion"), Reason::Bereavement, TOLD)
+            .until(datetime!(2026-12-01 09:45 UTC))
+            .unwrap(),
+        TOLD,
+    );
+    let people = [(&anna, "anna@example.org")];
+    let export = SuppressionList::from_profiles(engine.taxonomy(), people, &secret(), NIGHTLY);
+    let list = complete(export);
+    let mut feed = SuppressionFeed::new();
+    feed.update(&list);
+    let ads = |path| {
+        complete(
+            AdExclusionList::from_profiles(
+                engine.taxonomy(),
+                people,
+                Purpose::Marketing,
+                Some(path),
+                NIGHTLY,
+            )
+            .unwrap(),
+        )
+    };
+    let outputs = [
+        ("jsonl", list.to_jsonl()),
+        ("csv", list.to_csv()),
+        ("serde json", serde_json::to_string(&list).unwrap()),
+        ("feed", serde_json::to_string(&feed).unwrap()),
+        (
+            "feed changes",
+            serde_json::to_string(&feed.changes_since(0).unwrap()).unwrap(),
+        ),
+        ("ad upload", ads("health/pregnancy").to_upload()),
+    ];
+    for (what, output) in &outputs {
+        for word in ["health", "pregnancy", "religion", "loss"] {
+            assert!(
+                !output.contains(word),
+                "{what} contains {word:?}:\n{output}"
+            );
+        }
+        assert!(!output.contains("16:20"), "{what}:\n{output}");
+        for time in times_of_day(output) {
+            assert_eq!(time, "00:00", "{what} holds a time of day:\n{output}");
+        }
+        assert_no_reason(what, output);
+    }
+    assert!(
+        list.to_jsonl().contains("T00:00:00Z"),
+        "instants are written"
+    );
+
+    // What the partner sees: everything suppressed, from the start of the
+    // day she told us; the religion one until the end of its last day.
+    let windows: Vec<_> = list
+        .iter()
+        .map(|e| (e.scope().clone(), e.since(), e.until()))
+        .collect();
+    assert_eq!(
+        windows,
+        [
+            (ExportScope::All, datetime!(2026-03-14 0:00 UTC), None),
+            (
+                ExportScope::All,
+                datetime!(2026-03-14 0:00 UTC),
+                Some(datetime!(2026-12-02 0:00 UTC))
+            ),
+        ]
+    );
+    // The ad list of a pregnancy campaign is the garden campaign's.
+    assert_eq!(ads("health/pregnancy"), ads("garden/tools"));
+    assert_eq!(ads("garden/tools").len(), 1);
+}
+
+#[test]
+fn by_default_a_special_category_is_exported_as_the_whole_profile() {
+    let engine = sensitive_engine();
+    let options = ExportOptions::default();
+    assert_eq!(options, ExportOptions::new());
+    assert_eq!(options.get_minimization(), Minimization::WholeProfile);
+    assert!(options.get_round_to_days());
+    for path in [
+        "health/pregnancy",
+        "health/pregnancy/loss",
+        "religion",
+        "religion/holidays",
+    ] {
+        let anna = bereaved(&engine, path);
+        assert_eq!(
+            exported_scopes(&engine, &anna, options),
+            [ExportScope::All],
+            "{path}"
+        );
+        // `from_profiles` is `from_profiles_with` the defaults.
+        let plain = SuppressionList::from_profiles(
+            engine.taxonomy(),
+            [(&anna, "anna@example.org")],
+            &secret(),
+            NIGHTLY,
+        );
+        assert_eq!(
+            exported_scopes(&engine, &anna, options),
+            plain
+                .list
+                .iter()
+                .map(|e| e.scope().clone())
+                .collect::<Vec<_>>()
+        );
+        // The partner suppresses more, never less.
+        for campaign in ["health/pregnancy", "health/fitness", "garden/tools", "baby"] {
+            assert!(
+                ad_excludes(&engine, &anna, campaign, options),
+                "{path} {campaign}"
+            );
+        }
+    }
+}
+
+#[test]
+fn nearest_ordinary_ancestor_names_the_ordinary_parent_and_nothing_below_it() {
+    let engine = sensitive_engine();
+    let options = ExportOptions::default().minimization(Minimization::NearestOrdinaryAncestor);
+    for (path, expected) in [
+        ("health/pregnancy", ExportScope::Interest("health".into())),
+        (
+            "health/pregnancy/loss",
+            ExportScope::Interest("health".into()),
+        ),
+        // No ordinary ancestor: everything.
+        ("religion", ExportScope::All),
+        ("religion/holidays", ExportScope::All),
+    ] {
+        let anna = bereaved(&engine, path);
+        assert_eq!(
+            exported_scopes(&engine, &anna, options),
+            std::slice::from_ref(&expected),
+            "{path}"
+        );
+        let jsonl = complete(SuppressionList::from_profiles_with(
+            engine.taxonomy(),
+            [(&anna, "anna@example.org")],
+            &secret(),
+            NIGHTLY,
+            options,
+        ))
+        .to_jsonl();
+        for word in ["pregnancy", "loss", "religion", "holidays", "16:20"] {
+            assert!(!jsonl.contains(word), "{jsonl}");
+        }
+        // The ancestor's subtree covers the special interest and its
+        // siblings; everything covers everything.
+        let health = expected == ExportScope::Interest("health".into());
+        assert!(ad_excludes(&engine, &anna, "health/pregnancy", options));
+        assert!(ad_excludes(&engine, &anna, "health/fitness", options));
+        assert_eq!(
+            ad_excludes(&engine, &anna, "garden/tools", options),
+            !health
+        );
+    }
+}
+
+#[test]
+fn keep_reveals_the_category_to_a_partner_bound_by_contract() {
+    let engine = sensitive_engine();
+    let keep = ExportOptions::from(Minimization::Keep);
+    assert!(
+        keep.get_round_to_days(),
+        "keep names the path, windows still whole days"
+    );
+    let anna = bereaved(&engine, "health/pregnancy");
+    assert_eq!(
+        exported_scopes(&engine, &anna, keep),
+        [ExportScope::Interest("health/pregnancy".into())]
+    );
+    assert!(ad_excludes(&engine, &anna, "health/pregnancy/loss", keep));
+    assert!(!ad_excludes(&engine, &anna, "health/fitness", keep));
+    assert!(!ad_excludes(&engine, &anna, "garden/tools", keep));
+
+    // Without rounding too: exactly what the profile holds.
+    let exact = keep.round_to_days(false);
+    let list = complete(SuppressionList::from_profiles_with(
+        engine.taxonomy(),
+        [(&anna, "anna@example.org")],
+        &secret(),
+        NIGHTLY,
+        exact,
+    ));
+    assert_eq!(list.entries()[0].since(), TOLD);
+    assert!(list
+        .to_jsonl()
+        .contains("\"target\":\"health/pregnancy\",\"since\":\"2026-03-14T16:20:00Z\""));
+}
+
+#[test]
+fn a_suppression_of_an_ordinary_interest_is_still_exported_by_its_path() {
+    let engine = sensitive_engine();
+    for minimization in [
+        Minimization::WholeProfile,
+        Minimization::NearestOrdinaryAncestor,
+        Minimization::Keep,
+    ] {
+        let options = ExportOptions::from(minimization);
+        for path in ["baby", "baby/food", "health", "health/fitness"] {
+            let anna = bereaved(&engine, path);
+            assert_eq!(
+                exported_scopes(&engine, &anna, options),
+                [ExportScope::Interest(path.into())],
+                "{path} {minimization:?}"
+            );
+            assert!(!ad_excludes(&engine, &anna, "garden/tools", options));
+        }
+    }
+}
+
+#[test]
+fn orphaned_suppressions_are_coarsened_like_special_ones_unless_kept() {
+    // Recorded with a taxonomy that had `health/pregnancy/loss` and
+    // `grief` (ordinary there), exported with one that has neither.
+    let old = Engine::new(
+        Taxonomy::builder()
+            .interest("health/pregnancy/loss")
+            .interest("grief")
+            .interest("garden")
+            .build()
+            .unwrap(),
+        DecayPolicy::default(),
+    );
+    let mut anna = Profile::new("anna");
+    for path in ["health/pregnancy/loss", "grief"] {
+        old.suppress(
+            &mut anna,
+            Suppression::new(interest(&old, path), Reason::Bereavement, TOLD),
+            TOLD,
+        );
+    }
+    let engine = sensitive_engine();
+    let json = old.save_json(&anna).unwrap();
+    let anna = engine.load_profile(&json, NIGHTLY).unwrap();
+    assert_eq!(anna.orphans().suppressions().len(), 1, "grief is orphaned");
+    assert!(
+        anna.suppressions().len() == 1,
+        "health/pregnancy/loss is known here"
+    );
+    let sorted = |options| {
+        let mut scopes = exported_scopes(&engine, &anna, options);
+        scopes.sort();
+        scopes
+    };
+    assert_eq!(
+        sorted(ExportOptions::default()),
+        [ExportScope::All],
+        "both coarsened to everything, one entry"
+    );
+    assert_eq!(
+        sorted(Minimization::NearestOrdinaryAncestor.into()),
+        [ExportScope::All, ExportScope::Interest("health".into())]
+    );
+    assert_eq!(
+        sorted(Minimization::Keep.into()),
+        [
+            ExportScope::Interest("grief".into()),
+            ExportScope::Interest("health/pregnancy/loss".into())
+        ]
+    );
+
+    // An orphan below an ordinary interest the taxonomy still has.
+    let old = Engine::new(
+        Taxonomy::builder()
+            .interest("garden/roses")
+            .build()
+            .unwrap(),
+        DecayPolicy::default(),
+    );
+    let mut ben = Profile::new("ben");
+    old.suppress(
+        &mut ben,
+        Suppression::new(interest(&old, "garden/roses"), Reason::Complaint, TOLD),
+        TOLD,
+    );
+    let ben = engine
+        .load_profile(&old.save_json(&ben).unwrap(), NIGHTLY)
+        .unwrap();
+    assert_eq!(ben.orphans().paths(), ["garden/roses"]);
+    assert_eq!(
+        exported_scopes(&engine, &ben, ExportOptions::default()),
+        [ExportScope::All]
+    );
+    assert_eq!(
+        exported_scopes(&engine, &ben, Minimization::NearestOrdinaryAncestor.into()),
+        [ExportScope::Interest("garden".into())]
+    );
+    assert_eq!(
+        exported_scopes(&engine, &ben, Minimization::Keep.into()),
+        [ExportScope::Interest("garden/roses".into())]
+    );
+}
+
+#[test]
+fn special_suppressions_coarsened_alike_are_one_entry() {
+    let engine = sensitive_engine();
+    let mut anna = bereaved(&engine, "health/pregnancy");
+    // Later the same day, two more special ones, and the whole profile.
+    let later = TOLD + Duration::hours(2);
+    for scope in [
+        interest(&engine, "religion"),
+        interest(&engine, "health/pregnancy/loss"),
+        Scope::All,
+    ] {
+        engine.suppress(
+            &mut anna,
+            Suppression::new(scope, Reason::Other, later),
+            later,
+        );
+    }
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&anna, "anna@example.org")],
+        &secret(),
+        NIGHTLY,
+    ));
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list.entries()[0].scope(), &ExportScope::All);
+    assert_eq!(list.entries()[0].since(), datetime!(2026-03-14 0:00 UTC));
+}
+
+#[test]
+fn rounding_to_days_can_be_turned_off() {
+    let engine = sensitive_engine();
+    let mut p = Profile::new("p");
+    let since = datetime!(2026-03-14 16:20:30.5 +02:00);
+    engine.suppress(
+        &mut p,
+        Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, since)
+            .until(datetime!(2026-11-01 09:45 UTC))
+            .unwrap(),
+        since,
+    );
+    let export = |options: ExportOptions| {
+        let list = complete(SuppressionList::from_profiles_with(
+            engine.taxonomy(),
+            [(&p, "p@example.org")],
+            &secret(),
+            NIGHTLY,
+            options,
+        ));
+        let e = &list.entries()[0];
+        (e.since(), e.until())
+    };
+    assert_eq!(
+        export(ExportOptions::default()),
+        (
+            datetime!(2026-03-14 0:00 UTC),
+            Some(datetime!(2026-11-02 0:00 UTC))
+        )
+    );
+    assert_eq!(
+        export(ExportOptions::default().round_to_days(false)),
+        (since, Some(datetime!(2026-11-01 09:45 UTC)))
+    );
+}
+
+#[test]
+fn export_options_serde_and_traits() {
+    fn traits<T: std::fmt::Debug + Clone + Copy + Send + Sync + Default + Eq + std::hash::Hash>() {}
+    traits::<ExportOptions>();
+    traits::<Minimization>();
+    let options = ExportOptions::default().minimization(Minimization::NearestOrdinaryAncestor);
+    let json = serde_json::to_string(&options).unwrap();
+    assert_eq!(
+        json,
+        r#"{"minimization":"nearest_ordinary_ancestor","round_to_days":true}"#
+    );
+    assert_eq!(
+        serde_json::from_str::<ExportOptions>(&json).unwrap(),
+        options
+    );
+    assert_eq!(
+        serde_json::from_str::<ExportOptions>("{}").unwrap(),
+        ExportOptions::default()
+    );
+    assert!(serde_json::from_str::<ExportOptions>(r#"{"minimisation":"keep"}"#).is_err());
+}
+
+fn all_channels() -> Vec<Channel> {
+    vec![
+        Channel::Email,
+        Channel::Sms,
+        Channel::Push,
+        Channel::Post,
+        Channel::Phone,
+        Channel::InApp,
+        Channel::Ads,
+    ]
+}
+
+/// Any scope of a suppression in [`sensitive_engine`]'s taxonomy, special
+/// interests included.
+fn arb_sensitive_scope() -> impl Strategy<Value = Scope> {
+    let engine = sensitive_engine();
+    let interests: Vec<Scope> = engine
+        .taxonomy()
+        .iter()
+        .map(|(id, _)| Scope::Interest(id))
+        .collect();
+    prop_oneof![
+        1 => Just(Scope::All),
+        1 => prop::sample::select(all_channels()).prop_map(Scope::Channel),
+        1 => prop::sample::select(Purpose::ALL.to_vec()).prop_map(Scope::Purpose),
+        1 => (
+            prop::sample::select(all_channels()),
+            prop::sample::select(Purpose::ALL.to_vec())
+        )
+            .prop_map(|(channel, purpose)| Scope::ChannelPurpose { channel, purpose }),
+        4 => prop::sample::select(interests),
+    ]
+}
+
+proptest! {
+    /// Rounding widens a window to whole UTC days and never shortens it:
+    /// the exported `since` is at or before ours (less than a day), the
+    /// exported `until` at or after ours (less than a day, or open-ended
+    /// past the last writable day), both at UTC midnight.
+    #[test]
+    fn rounding_to_days_never_shortens_a_window(
+        since in arb_instant(),
+        len in prop::option::of(1i64..400 * 86_400_000_000_000),
+    ) {
+        let until = len.map(|ns| since + Duration::nanoseconds(ns));
+        prop_assume!(until.is_none_or(|u| u <= datetime!(9999-12-31 23:59:59.999_999_999 UTC)));
+        let engine = sensitive_engine();
+        let mut p = Profile::new("p");
+        let s = Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, since);
+        let s = match until {
+            Some(u) => s.until(u).unwrap(),
+            None => s,
+        };
+        engine.suppress(&mut p, s, since);
+        let window = |options: ExportOptions| {
+            let list = complete(SuppressionList::from_profiles_with(
+                engine.taxonomy(), [(&p, "p@example.org")], &secret(), since, options,
+            ));
+            let e = list.entries()[0].clone();
+            (e.since(), e.until())
+        };
+        let (exact_since, exact_until) = window(ExportOptions::default().round_to_days(false));
+        prop_assert_eq!((exact_since, exact_until), (since, until));
+        let (since_r, until_r) = window(ExportOptions::default());
+        prop_assert!(since_r <= since);
+        prop_assert!(since - since_r < Duration::DAY);
+        prop_assert_eq!(since_r.time(), time::Time::MIDNIGHT);
+        match (until, until_r) {
+            (None, r) => prop_assert_eq!(r, None),
+            (Some(u), Some(r)) => {
+                prop_assert!(r >= u);
+                prop_assert!(r - u < Duration::DAY);
+                prop_assert_eq!(r.time(), time::Time::MIDNIGHT);
+            }
+            (Some(u), None) => {
+                // Open-ended only where the next midnight is past year 9999.
+                prop_assert_eq!(u.to_offset(time::UtcOffset::UTC).date(), datetime!(9999-12-31 0:00 UTC).date());
+            }
+        }
+    }
+
+    /// Whatever the options, the minimized export suppresses every message
+    /// the exact export (every path named, every instant to the
+    /// nanosecond) suppresses: minimization only ever widens protection.
+    #[test]
+    fn minimization_never_narrows_what_the_partner_suppresses(
+        suppressions in prop::collection::vec(
+            (arb_sensitive_scope(), -72i64..2, prop::option::of(1i64..200)),
+            1..5,
+        ),
+        queries in prop::collection::vec(
+            (
+                prop::sample::select(all_channels()),
+                prop::sample::select(Purpose::ALL.to_vec()),
+                prop::option::of(prop::sample::select(vec![
+                    "health", "health/fitness", "health/pregnancy", "health/pregnancy/loss",
+                    "religion", "religion/holidays", "baby", "baby/food", "garden/tools", "babyx",
+                ])),
+                -100i64..300,
+            ),
+            1..40,
+        ),
+        minimization in prop::sample::select(vec![
+            Minimization::WholeProfile,
+            Minimization::NearestOrdinaryAncestor,
+            Minimization::Keep,
+        ]),
+        round in any::<bool>(),
+    ) {
+        let engine = sensitive_engine();
+        let now = datetime!(2026-10-01 13:37:42 UTC);
+        let mut p = Profile::new("p");
+        for (i, (scope, since, len)) in suppressions.iter().enumerate() {
+            // Hours and odd minutes, so rounding has something to do.
+            let since = now + Duration::hours(*since) + Duration::minutes(7 * i as i64);
+            let s = Suppression::new(*scope, Reason::Bereavement, since);
+            let s = match len {
+                Some(len) => s.until(since + Duration::hours(*len)).unwrap(),
+                None => s,
+            };
+            engine.suppress(&mut p, s, now);
+        }
+        let export = |options| {
+            complete(SuppressionList::from_profiles_with(
+                engine.taxonomy(), [(&p, "p@example.org")], &secret(), now, options,
+            ))
+        };
+        let exact = export(ExportOptions::from(Minimization::Keep).round_to_days(false));
+        let options = ExportOptions::from(minimization).round_to_days(round);
+        let minimized = export(options);
+        let key = SubjectKey::derive(&secret(), "p@example.org");
+        for (channel, purpose, path, at) in queries {
+            let at = now + Duration::hours(at);
+            if exact.is_suppressed(&key, channel, purpose, path, at) {
+                prop_assert!(
+                    minimized.is_suppressed(&key, channel, purpose, path, at),
+                    "{:?} {:?} {:?} at {} with {:?}:\nexact {:?}\nminimized {:?}",
+                    channel, purpose, path, at, options, exact, minimized
+                );
+            }
+        }
+        // The ad list of any campaign excludes at least whom the exact
+        // list would.
+        for campaign in [None, Some("health/pregnancy"), Some("garden/tools")] {
+            let ads = |options| {
+                complete(AdExclusionList::from_profiles_with(
+                    engine.taxonomy(), [(&p, "p@example.org")], Purpose::Marketing, campaign, now, options,
+                ).unwrap())
+            };
+            let keep = ads(ExportOptions::from(Minimization::Keep));
+            prop_assert!(keep.is_empty() || ads(options) == keep);
+        }
+        // And no special path is ever named unless kept.
+        if minimization != Minimization::Keep {
+            let jsonl = minimized.to_jsonl();
+            prop_assert!(!jsonl.contains("pregnancy") && !jsonl.contains("religion"), "{}", jsonl);
+        }
+    }
+}
+
+// ---- The scope of one channel for one purpose -------------------------------
+
+#[test]
+fn a_channel_purpose_suppression_round_trips_through_every_format() {
+    let scope = ExportScope::ChannelPurpose(Channel::Email, Purpose::Marketing);
+    assert_eq!(scope.kind(), "channel_purpose");
+    assert_eq!(scope.target(), "email/marketing");
+    assert_eq!(
+        ExportScope::from_parts("channel_purpose", "email/marketing").unwrap(),
+        scope
+    );
+    for c in [Channel::Email, Channel::InApp, Channel::Ads] {
+        for p in Purpose::ALL {
+            let s = ExportScope::ChannelPurpose(c, p);
+            assert_eq!(ExportScope::from_parts(s.kind(), &s.target()).unwrap(), s);
+        }
+    }
+    for (target, err) in [
+        (
+            "",
+            EntryError::MissingTarget {
+                scope: "channel_purpose",
+            },
+        ),
+        ("fax/marketing", EntryError::UnknownChannel("fax".into())),
+        ("email/ads", EntryError::UnknownPurpose("ads".into())),
+        (
+            "email/marketing/x",
+            EntryError::UnknownPurpose("marketing/x".into()),
+        ),
+    ] {
+        assert_eq!(
+            ExportScope::from_parts("channel_purpose", target),
+            Err(err),
+            "{target}"
+        );
+    }
+    assert!(ExportScope::from_parts("channel_purpose", "email").is_err());
+
+    // Covers exactly that channel for that purpose, about anything.
+    assert!(scope.covers(Channel::Email, Purpose::Marketing, None));
+    assert!(scope.covers(Channel::Email, Purpose::Marketing, Some("baby/food")));
+    assert!(!scope.covers(Channel::Email, Purpose::Service, None));
+    assert!(!scope.covers(Channel::Post, Purpose::Marketing, None));
+
+    // From a profile through JSON Lines, CSV and serde.
+    let engine = engine();
+    let mut p = Profile::new("p");
+    let since = datetime!(2026-03-01 0:00 UTC);
+    engine.suppress(
+        &mut p,
+        Suppression::new(
+            Scope::ChannelPurpose {
+                channel: Channel::Email,
+                purpose: Purpose::Marketing,
+            },
+            Reason::OptOut,
+            since,
+        ),
+        since,
+    );
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&p, "p@example.org")],
+        &secret(),
+        since,
+    ));
+    assert_eq!(list.entries()[0].scope(), &scope);
+    let jsonl = list.to_jsonl();
+    assert!(
+        jsonl.contains("\"scope\":\"channel_purpose\",\"target\":\"email/marketing\""),
+        "{jsonl}"
+    );
+    assert_eq!(SuppressionList::from_jsonl(&jsonl).unwrap(), list);
+    let csv = list.to_csv();
+    assert!(
+        csv.contains(",channel_purpose,email/marketing,2026-03-01T00:00:00Z,\n"),
+        "{csv}"
+    );
+    assert_eq!(SuppressionList::from_csv(&csv).unwrap(), list);
+    let json = serde_json::to_string(&list).unwrap();
+    assert_eq!(
+        serde_json::from_str::<SuppressionList>(&json).unwrap(),
+        list
+    );
+
+    // The partner honors it, and so does an ads campaign (not e-mail).
+    let key = SubjectKey::derive(&secret(), "p@example.org");
+    assert!(list.is_suppressed(&key, Channel::Email, Purpose::Marketing, None, since));
+    assert!(!list.is_suppressed(&key, Channel::Email, Purpose::Service, None, since));
+    let ads = complete(
+        AdExclusionList::from_profiles(
+            engine.taxonomy(),
+            [(&p, "p@example.org")],
+            Purpose::Marketing,
+            None,
+            since,
+        )
+        .unwrap(),
+    );
+    assert!(ads.is_empty());
+}
+
+// ---- Identifier normalization ----------------------------------------------
+
+/// `José.Müller@Example.com ` as the operator's web form stored it
+/// (composed, NFC) and as the partner's system holds it (decomposed, NFD).
+const JOSE_NFC: &str = "Jos\u{e9}.M\u{fc}ller@Example.com ";
+const JOSE_NFD: &str = "Jose\u{301}.Mu\u{308}ller@Example.com ";
+
+#[test]
+fn composed_and_decomposed_spellings_of_one_address_give_one_key() {
+    assert_ne!(JOSE_NFC.as_bytes(), JOSE_NFD.as_bytes());
+    let s = secret();
+    let key = SubjectKey::derive(&s, JOSE_NFC);
+    for spelling in [
+        JOSE_NFD,
+        "jos\u{e9}.m\u{fc}ller@example.com",
+        "\tJOSE\u{301}.MU\u{308}LLER@EXAMPLE.COM\n",
+    ] {
+        assert_eq!(SubjectKey::derive(&s, spelling), key, "{spelling:?}");
+    }
+    assert_eq!(
+        tactful::export::normalize(JOSE_NFD),
+        tactful::export::normalize(JOSE_NFC)
+    );
+    // The ad platforms' bare hash uses the same rule.
+    assert_eq!(
+        AdExclusionList::hash_email(JOSE_NFD),
+        AdExclusionList::hash_email(JOSE_NFC)
+    );
+
+    // End to end: the operator exports under one spelling, the partner
+    // checks under the other.
+    let engine = engine();
+    let now = datetime!(2026-10-14 02:00 UTC);
+    let mut jose = Profile::new("jose");
+    engine.suppress(
+        &mut jose,
+        Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, now),
+        now,
+    );
+    let list = complete(SuppressionList::from_profiles(
+        engine.taxonomy(),
+        [(&jose, JOSE_NFC)],
+        &s,
+        now,
+    ));
+    let partner = SubjectKey::derive(&KeySecret::new(OPERATOR_SECRET).unwrap(), JOSE_NFD);
+    assert!(list.is_suppressed(&partner, Channel::Post, Purpose::Marketing, None, now));
+}
+
+#[test]
+fn different_addresses_give_different_keys() {
+    let s = secret();
+    let keys: BTreeSet<SubjectKey> = [
+        JOSE_NFC,
+        "jose.muller@example.com",           // no accents: another address
+        "jos\u{e9}.m\u{fc}ller@example.org", // another domain
+        "jos\u{e9}m\u{fc}ller@example.com",  // no dot
+        "jos\u{e9}.m\u{fc}ller+news@example.com",
+        "stra\u{df}e@example.com",
+        "strasse@example.com", // no case folding: ß is not ss
+    ]
+    .iter()
+    .map(|id| SubjectKey::derive(&s, id))
+    .collect();
+    assert_eq!(keys.len(), 7);
+}
+
+#[test]
+fn a_known_subject_key_pins_the_normalization_rule() {
+    // Computed independently (Python: hmac.new(secret,
+    // unicodedata.normalize("NFC", "josé.müller@example.com").encode(),
+    // sha256)), so the rule cannot drift without this test noticing; a
+    // partner implementing the rule elsewhere can check against it.
+    let expected = "343bd0458d75740d4ba1754e0b2d27bcac42ea46d8ddea61ffcb2e0c31dd36e2";
+    assert_eq!(
+        tactful::export::normalize(JOSE_NFD).as_bytes(),
+        b"jos\xc3\xa9.m\xc3\xbcller@example.com"
+    );
+    for spelling in [JOSE_NFC, JOSE_NFD] {
+        assert_eq!(
+            SubjectKey::derive(&secret(), spelling).to_string(),
+            expected
+        );
+    }
+    assert_eq!(
+        AdExclusionList::hash_email(JOSE_NFD),
+        "a0a6a838ed72d983c50a2f4c3ea16638a600459a70cef053d49e7e12fbed0cb2"
+    );
 }
 
 /// Anna's bereavement, Ben without an address, and Carl recorded with a
@@ -788,6 +1611,8 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     traits::<Export<AdExclusionList>>();
     traits::<ExportProblem>();
     traits::<ProblemKind>();
+    traits::<ExportOptions>();
+    traits::<Minimization>();
     serde::<SubjectKey>();
     serde::<ExportScope>();
     serde::<SuppressionEntry>();
@@ -795,6 +1620,8 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     serde::<SuppressionFeed>();
     serde::<FeedChange>();
     serde::<AdExclusionList>();
+    serde::<ExportOptions>();
+    serde::<Minimization>();
     error::<ExportError>();
     error::<EntryError>();
     error::<FeedError>();
@@ -845,6 +1672,11 @@ fn arb_scope() -> impl Strategy<Value = ExportScope> {
         prop::sample::select(channels.to_vec()).prop_map(ExportScope::Channel),
         prop::sample::select(Purpose::ALL.to_vec()).prop_map(ExportScope::Purpose),
         arb_path().prop_map(ExportScope::Interest),
+        (
+            prop::sample::select(channels.to_vec()),
+            prop::sample::select(Purpose::ALL.to_vec())
+        )
+            .prop_map(|(c, p)| ExportScope::ChannelPurpose(c, p)),
     ]
 }
 
@@ -896,6 +1728,24 @@ proptest! {
         let s = secret();
         let padded = format!("{pad}{}{pad}", id.to_uppercase());
         prop_assert_eq!(SubjectKey::derive(&s, &padded), SubjectKey::derive(&s, &id.to_lowercase()));
+    }
+
+    #[test]
+    fn normalization_is_idempotent(id in "\\PC{0,12}", pad in "[ \t\n\u{a0}]{0,2}") {
+        let once = tactful::export::normalize(&format!("{pad}{id}{pad}"));
+        prop_assert_eq!(tactful::export::normalize(&once), once.clone());
+    }
+
+    #[test]
+    fn key_derivation_ignores_the_normalization_form(
+        id in "[a-zA-Z\u{c0}-\u{17f}\u{1e00}-\u{1eff}@.]{1,16}",
+    ) {
+        use unicode_normalization::UnicodeNormalization;
+        let s = secret();
+        let nfc: String = id.nfc().collect();
+        let nfd: String = id.nfd().collect();
+        prop_assert_eq!(SubjectKey::derive(&s, &nfd), SubjectKey::derive(&s, &nfc));
+        prop_assert_eq!(tactful::export::normalize(&nfd), tactful::export::normalize(&id));
     }
 
     #[test]

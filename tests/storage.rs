@@ -155,13 +155,24 @@ fn a_removed_interest_is_kept_as_orphans_and_comes_back() {
             report.to_string().contains("garden/roses: 4 record(s)"),
             "{report}"
         );
-        // Still in force toward partners: exported by path.
+        // Still in force toward partners: exported. The taxonomy cannot
+        // tell whether `garden` was a special category, so by default it
+        // leaves as a suppression of everything; by path only when kept.
         let secret = KeySecret::new(b"a secret shared with the partner").unwrap();
         let export =
             SuppressionList::from_profiles(v2.taxonomy(), [(&back, "p@example.org")], &secret, now);
         assert!(export.problems.is_empty(), "{:?}", export.problems);
         let jsonl = export.list.to_jsonl();
-        assert!(jsonl.contains("garden"), "{jsonl}");
+        assert!(jsonl.contains("\"scope\":\"all\""), "{jsonl}");
+        assert!(!jsonl.contains("garden"), "{jsonl}");
+        let kept = SuppressionList::from_profiles_with(
+            v2.taxonomy(),
+            [(&back, "p@example.org")],
+            &secret,
+            now,
+            tactful::export::Minimization::Keep.into(),
+        );
+        assert!(kept.list.to_jsonl().contains("garden"), "{jsonl}");
         // Written back by the new engine, read by the old one: nothing lost.
         for again in both(&v2, &v1, &back, now) {
             assert!(again.orphans().is_empty());

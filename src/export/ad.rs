@@ -8,7 +8,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::key::{normalize, write_hex};
-use super::problem::{self, Export, ExportProblem, ProblemKind};
+use super::minimize::{self, ExportOptions};
+use super::problem::{Export, ExportProblem, ProblemKind};
 use super::ExportError;
 use crate::consent::Purpose;
 use crate::profile::Profile;
@@ -94,6 +95,12 @@ impl AdExclusionList {
     ///
     /// Each item pairs a profile with its e-mail address.
     ///
+    /// Suppressions are minimized with the default [`ExportOptions`] first:
+    /// a suppression of an interest in a special category (or of an
+    /// orphaned interest) excludes the person from every ads campaign, so
+    /// that the list of a campaign about that category does not single
+    /// them out. See [`from_profiles_with`](Self::from_profiles_with).
+    ///
     /// # Errors
     /// [`ExportError::UnknownInterestPath`] if `interest_path` is not in
     /// `taxonomy` (a typo would otherwise exclude nobody). This concerns
@@ -143,6 +150,74 @@ impl AdExclusionList {
         interest_path: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<Export<Self>, ExportError> {
+        Self::from_profiles_with(
+            taxonomy,
+            profiles,
+            purpose,
+            interest_path,
+            now,
+            ExportOptions::default(),
+        )
+    }
+
+    /// Like [`from_profiles`](Self::from_profiles), with each suppression
+    /// minimized as `options` say before it is matched against the
+    /// campaign.
+    ///
+    /// An upload holds no scope, but the campaign it is uploaded for has
+    /// one: a person on the exclusion list of a `health/pregnancy`
+    /// campaign, and on no other, has told us something about pregnancy.
+    /// So a suppression of a special-category (or orphaned) interest
+    /// excludes the person as its minimized scope does: by default from
+    /// every ads campaign ([`Minimization::WholeProfile`]), with
+    /// [`Minimization::NearestOrdinaryAncestor`] from campaigns about the
+    /// ordinary ancestor's subtree, with [`Minimization::Keep`] from those
+    /// about the interest itself. Windows play no part (an upload holds no
+    /// instants; only suppressions active at `now` count).
+    ///
+    /// [`Minimization`]: super::Minimization
+    /// [`Minimization::WholeProfile`]: super::Minimization::WholeProfile
+    /// [`Minimization::NearestOrdinaryAncestor`]: super::Minimization::NearestOrdinaryAncestor
+    /// [`Minimization::Keep`]: super::Minimization::Keep
+    ///
+    /// # Errors
+    /// [`ExportError::UnknownInterestPath`] if `interest_path` is not in
+    /// `taxonomy`.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::export::{AdExclusionList, ExportOptions, Minimization};
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let taxonomy = Taxonomy::builder()
+    ///     .sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+    ///     .interest("garden")
+    ///     .build()?;
+    /// let engine = Engine::new(taxonomy, DecayPolicy::default());
+    /// let now = datetime!(2026-11-01 9:00 UTC);
+    /// let mut anna = Profile::new("anna");
+    /// let pregnancy = engine.taxonomy().require("health/pregnancy")?;
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), Reason::Bereavement, now), now);
+    /// let people = [(&anna, "anna@example.org")];
+    ///
+    /// // By default Anna is excluded from the garden campaign too, so the
+    /// // pregnancy campaign's list says nothing about pregnancy.
+    /// let garden = AdExclusionList::from_profiles(engine.taxonomy(), people, Purpose::Marketing, Some("garden"), now)?;
+    /// assert!(garden.list.contains_email("anna@example.org"));
+    /// let keep = ExportOptions::from(Minimization::Keep);
+    /// let garden = AdExclusionList::from_profiles_with(engine.taxonomy(), people, Purpose::Marketing, Some("garden"), now, keep)?;
+    /// assert!(garden.list.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_profiles_with<'p, 'e>(
+        taxonomy: &Taxonomy,
+        profiles: impl IntoIterator<Item = (&'p Profile, &'e str)>,
+        purpose: Purpose,
+        interest_path: Option<&str>,
+        now: OffsetDateTime,
+        options: ExportOptions,
+    ) -> Result<Export<Self>, ExportError> {
         if let Some(path) = interest_path {
             if taxonomy.id(path).is_none() {
                 return Err(ExportError::UnknownInterestPath(path.to_owned()));
@@ -152,9 +227,13 @@ impl AdExclusionList {
         let mut problems = Vec::new();
         for (position, (profile, email)) in (1..).zip(profiles) {
             let mut excluded = false;
-            for active in problem::active(profile, taxonomy, now) {
-                match active.scope {
-                    Ok(scope) => excluded |= scope.covers(Channel::Ads, purpose, interest_path),
+            for minimized in minimize::active(profile, taxonomy, now, options) {
+                match minimized.scopes {
+                    Ok(scopes) => {
+                        excluded |= scopes
+                            .iter()
+                            .any(|s| s.covers(Channel::Ads, purpose, interest_path));
+                    }
                     Err(kind) => problems.push(ExportProblem::new(position, profile, kind)),
                 }
             }

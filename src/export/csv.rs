@@ -12,9 +12,10 @@ impl SuppressionList {
     /// Writes CSV with the header `subject,scope,target,since,until`, one
     /// record per entry, lines ending in `\n`.
     ///
-    /// `scope` is one of `all`, `channel`, `purpose`, `interest`; `target`
-    /// is the channel or purpose name or the interest path, empty for
-    /// `all`; instants are RFC 3339 in UTC; `until` is empty while
+    /// `scope` is one of `all`, `channel`, `purpose`, `channel_purpose`,
+    /// `interest`; `target` is the channel or purpose name, both as
+    /// `channel/purpose` (`email/marketing`) or the interest path, empty
+    /// for `all`; instants are RFC 3339 in UTC; `until` is empty while
     /// open-ended. A field containing a comma, a double quote or a line
     /// break is enclosed in double quotes with inner quotes doubled
     /// (RFC 4180), since interest paths are free text.

@@ -68,6 +68,13 @@ pub enum FeedError {
 ///
 /// Serializable with serde so the publisher can store it between exports.
 ///
+/// The feed carries exactly the entries of the lists it is given: feed it
+/// lists from [`SuppressionList::from_profiles`] (or
+/// [`from_profiles_with`](SuppressionList::from_profiles_with)) and it
+/// carries only minimized entries, special categories coarsened and
+/// windows in whole UTC days. Whole days also keep the feed quiet: a
+/// nightly export at a different hour changes no entry.
+///
 /// # Memory
 /// The feed holds the current entries plus one [`FeedChange`] per change
 /// since the last compaction, so it grows with every update that changes

@@ -7,19 +7,72 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::Sha256;
 use thiserror::Error;
+use unicode_normalization::UnicodeNormalization;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Trims surrounding whitespace and lowercases with Unicode rules: the
-/// normalization applied to every identifier before keying or hashing.
+/// The normalization applied to every identifier before it is keyed
+/// ([`SubjectKey::derive`]) or hashed
+/// ([`AdExclusionList`](super::AdExclusionList)), so that both sides of an
+/// export derive the same key from their own spelling of one address.
+///
+/// The rule, in this order:
+/// 1. trim surrounding whitespace ([`str::trim`]: Unicode `White_Space`,
+///    so tabs, line breaks and no-break spaces too);
+/// 2. bring the text into Unicode Normalization Form C (NFC, UAX #15), so a
+///    composed `é` (U+00E9) and a decomposed `e` + U+0301 are one letter;
+/// 3. lowercase it with Unicode rules ([`str::to_lowercase`]);
+/// 4. bring the result into NFC again (lowercasing can leave a letter and a
+///    combining mark that compose, as `J` + U+030C becomes `ǰ`).
+///
+/// The result is UTF-8 text in NFC, and `normalize` is idempotent.
+///
+/// **Every identifier gets the whole rule; nothing is classified.** There
+/// is no test of whether an identifier "is an e-mail address": an e-mail
+/// address, a customer id or a phone number is lowercased in full, so two
+/// systems can never disagree on which rule applied. For an e-mail address
+/// that means the local part too: RFC 5321 lets a mail server treat
+/// `Anna@` and `anna@` as different mailboxes, but providers do not, and
+/// two addresses that differ only in case sharing a key suppresses one
+/// person too many, where a missed match would contact a person who asked
+/// not to be. Customer ids that differ only in case share a key as well;
+/// if yours are case-sensitive, encode them (as hex, say) before calling.
+///
+/// Nothing else is changed: no compatibility folding (NFKC: a full-width
+/// `Ａ` stays as it is), no case folding beyond lowercasing (`ß` stays
+/// `ß`, so `STRASSE` and `straße` differ), no conversion of international
+/// domain names to or from Punycode, no provider-specific rewriting (dots
+/// in Gmail addresses, `+tags`). Do such things before calling, if both
+/// sides agree on them.
+///
+/// A partner that does not use this crate must apply the same four steps;
+/// the known-answer test `a_known_subject_key_pins_the_normalization_rule`
+/// in `tests/export.rs` pins the result.
 ///
 /// # Example
 /// ```
-/// assert_eq!(tactful::export::normalize("  Anna@Example.ORG\n"), "anna@example.org");
+/// use tactful::export::normalize;
+///
+/// assert_eq!(normalize("  Anna@Example.ORG\n"), "anna@example.org");
+/// // Composed (NFC) and decomposed (NFD) spellings of one address.
+/// let composed = "Jos\u{e9}.M\u{fc}ller@Example.com ";
+/// let decomposed = "Jose\u{301}.Mu\u{308}ller@Example.com ";
+/// assert_ne!(composed, decomposed);
+/// assert_eq!(normalize(composed), "jos\u{e9}.m\u{fc}ller@example.com");
+/// assert_eq!(normalize(decomposed), normalize(composed));
+/// // Customer ids are lowercased too.
+/// assert_eq!(normalize("CUST-0042"), "cust-0042");
 /// ```
 #[must_use]
 pub fn normalize(identifier: &str) -> String {
-    identifier.trim().to_lowercase()
+    let trimmed = identifier.trim();
+    if trimmed.is_ascii() {
+        // ASCII is already in NFC and lowercases to ASCII: the same result
+        // as the full rule, without its passes.
+        return trimmed.to_ascii_lowercase();
+    }
+    let composed: String = trimmed.nfc().collect();
+    composed.to_lowercase().nfc().collect()
 }
 
 /// A secret shorter than [`KeySecret::MIN_LEN`] bytes.
@@ -125,7 +178,32 @@ impl fmt::Debug for KeySecret {
 pub struct SubjectKey([u8; 32]);
 
 impl SubjectKey {
-    /// HMAC-SHA256(`secret`, [`normalize`]`(identifier)`).
+    /// HMAC-SHA256(`secret`, [`normalize`]`(identifier)`): the UTF-8
+    /// bytes of the identifier, trimmed, in Unicode NFC and lowercased in
+    /// full (see [`normalize`] for the exact rule, which applies to e-mail
+    /// addresses and customer ids alike).
+    ///
+    /// Spellings that differ only in surrounding whitespace, letter case
+    /// or Unicode normalization form give the same key; anything else
+    /// gives a different one.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::export::{KeySecret, SubjectKey};
+    ///
+    /// let secret = KeySecret::new(b"0123456789abcdef0123456789abcdef")?;
+    /// // The operator's system stored the address composed (NFC), the
+    /// // partner's decomposed (NFD, as macOS file names and some forms do).
+    /// let operator = SubjectKey::derive(&secret, "Jos\u{e9}.M\u{fc}ller@Example.com ");
+    /// let partner = SubjectKey::derive(&secret, "jose\u{301}.mu\u{308}ller@example.com");
+    /// assert_eq!(operator, partner);
+    /// assert_eq!(
+    ///     operator.to_string(),
+    ///     "0012534f65128771b046c59f203c44bdd3d30486c5ec73d995fec3e37343fc45"
+    /// );
+    /// assert_ne!(operator, SubjectKey::derive(&secret, "jose.muller@example.com"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn derive(secret: &KeySecret, identifier: &str) -> Self {
         let mut mac = secret.mac.clone();
@@ -278,6 +356,18 @@ mod tests {
         }
         let json = serde_json::to_string(&k).unwrap();
         assert_eq!(serde_json::from_str::<SubjectKey>(&json).unwrap(), k);
+    }
+
+    #[test]
+    fn lowercasing_can_compose_and_is_composed_again() {
+        // No precomposed capital J with caron exists, a small one does
+        // (U+01F0): without the second NFC pass the two spellings differ.
+        assert_eq!(normalize("J\u{30c}"), "\u{1f0}");
+        assert_eq!(normalize("\u{1f0}"), "\u{1f0}");
+        // U+212B ANGSTROM SIGN is canonically U+00C5.
+        assert_eq!(normalize("\u{212b}"), "\u{e5}");
+        // Non-ASCII whitespace is trimmed, inner whitespace kept.
+        assert_eq!(normalize("\u{a0}a b\u{3000}"), "a b");
     }
 
     #[test]

@@ -11,14 +11,15 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::feed::{ChangeKind, FeedChange};
 use super::key::{InvalidSubjectKey, KeySecret, SubjectKey};
-use super::problem::{self, Export, ExportProblem, ProblemKind};
+use super::minimize::{self, ExportOptions};
+use super::problem::{Export, ExportProblem, ProblemKind};
 use super::ExportError;
 use crate::consent::Purpose;
 use crate::profile::Profile;
-use crate::suppression::{Channel, Scope};
-use crate::taxonomy::{InterestId, Taxonomy};
+use crate::suppression::Channel;
+use crate::taxonomy::Taxonomy;
 
-/// What an exported suppression covers. Like [`Scope`], but an interest is
+/// What an exported suppression covers. Like [`Scope`](crate::Scope), but an interest is
 /// named by its taxonomy path (`baby/food`): partners do not share our
 /// [`InterestId`](crate::InterestId)s.
 ///
@@ -45,7 +46,7 @@ pub enum ExportScope {
 
 impl ExportScope {
     /// The scope's kind as written in the formats: `all`, `channel`,
-    /// `purpose` or `interest`.
+    /// `purpose`, `interest` or `channel_purpose`.
     #[must_use]
     pub fn kind(&self) -> &'static str {
         match self {
@@ -58,7 +59,8 @@ impl ExportScope {
     }
 
     /// The target as written in the formats: the channel or purpose name
-    /// (`post`, `marketing`) or the interest path; empty for
+    /// (`post`, `marketing`), both as `channel/purpose`
+    /// (`email/marketing`), or the interest path; empty for
     /// [`ExportScope::All`].
     #[must_use]
     pub fn target(&self) -> Cow<'_, str> {
@@ -154,18 +156,6 @@ impl ExportScope {
             }),
         }
     }
-
-    /// The exported form of a suppression's scope; the unknown interest on
-    /// failure. The one place where an interest handle becomes its path.
-    pub(super) fn from_scope(scope: Scope, taxonomy: &Taxonomy) -> Result<Self, InterestId> {
-        Ok(match scope {
-            Scope::All => Self::All,
-            Scope::Channel(c) => Self::Channel(c),
-            Scope::Purpose(p) => Self::Purpose(p),
-            Scope::Interest(i) => Self::Interest(taxonomy.path(i).ok_or(i)?.to_owned()),
-            Scope::ChannelPurpose { channel, purpose } => Self::ChannelPurpose(channel, purpose),
-        })
-    }
 }
 
 /// The taxonomy's path rule: non-empty segments without surrounding
@@ -225,7 +215,8 @@ pub enum EntryError {
     /// segment, or a leading or trailing slash.
     #[error("invalid interest path {0:?}")]
     InvalidPath(String),
-    /// A channel, purpose or interest scope without a target.
+    /// A channel, purpose, channel-purpose or interest scope without a
+    /// target.
     #[error("scope {scope} needs a target")]
     MissingTarget {
         /// The scope kind.
@@ -578,36 +569,16 @@ impl SuppressionList {
         Self::default()
     }
 
-    /// Exports the suppressions of `profiles` active at `now`: the list of
-    /// everyone whose record is fine, and beside it the problems of the
-    /// records that are not. One odd record never fails the batch.
+    /// Exports the suppressions of `profiles` active at `now`, minimized
+    /// with the default [`ExportOptions`]: the list of everyone whose
+    /// record is fine, and beside it the problems of the records that are
+    /// not. One odd record never fails the batch.
     ///
-    /// Each item pairs a profile with the identifier the partner also holds
-    /// (the e-mail address, a customer id), which is [`normalize`]d and
-    /// keyed with `secret`. Suppressions that have ended or not yet begun
-    /// at `now` are left out; the reason of a suppression is never
-    /// exported. Identical entries (the same person suppressed twice for
-    /// the same scope and window, for different reasons) appear once.
-    ///
-    /// # Problems
-    /// Reported in [`Export::problems`], each naming the item's position
-    /// and profile; everything else is exported:
-    /// - [`ProblemKind::UnknownInterest`]: an active suppression names an
-    ///   interest that `taxonomy` does not know. That suppression is left
-    ///   out, the profile's others are exported.
-    /// - [`ProblemKind::InvalidEntry`]: an active suppression has an
-    ///   instant outside the years 0 to 9999 ([`EntryError::OutOfRange`]).
-    ///   That suppression is left out, the profile's others are exported.
-    /// - [`ProblemKind::EmptyIdentifier`]: the identifier is empty after
-    ///   trimming and the profile has at least one suppression to export.
-    ///   Nothing of the profile is exported (it would share its key with
-    ///   everyone else without one); its suppressions are still checked,
-    ///   so all of a record's problems come in one run.
-    ///
-    /// A profile without an active suppression is never keyed, so its
-    /// identifier may be empty.
-    ///
-    /// [`normalize`]: super::normalize
+    /// The same as [`from_profiles_with`](Self::from_profiles_with) with
+    /// `ExportOptions::default()`: a suppression of an interest in a
+    /// special category (or of an orphaned interest) is exported as a
+    /// suppression of everything ([`ExportScope::All`]), and every window
+    /// is widened to whole UTC days. See there for everything else.
     ///
     /// # Example
     /// ```
@@ -642,38 +613,135 @@ impl SuppressionList {
         secret: &KeySecret,
         now: OffsetDateTime,
     ) -> Export<Self> {
+        Self::from_profiles_with(taxonomy, profiles, secret, now, ExportOptions::default())
+    }
+
+    /// Exports the suppressions of `profiles` active at `now`, minimized
+    /// as `options` say: the list of everyone whose record is fine, and
+    /// beside it the problems of the records that are not. One odd record
+    /// never fails the batch.
+    ///
+    /// Each item pairs a profile with the identifier the partner also holds
+    /// (the e-mail address, a customer id), which is [`normalize`]d and
+    /// keyed with `secret`. Suppressions that have ended or not yet begun
+    /// at `now` are left out; the reason of a suppression is never
+    /// exported.
+    ///
+    /// # Minimization
+    /// The partner can identify the person, so an exported entry must not
+    /// tell it what the suppression protects:
+    /// - a suppression of an interest in a special category
+    ///   ([`Taxonomy::sensitivity`] is special, declared or inherited from
+    ///   an ancestor), or of an orphaned interest the taxonomy cannot
+    ///   classify, is exported as [`ExportOptions::get_minimization`] says:
+    ///   by default as [`ExportScope::All`]; see [`Minimization`] for the
+    ///   alternatives. Ordinary interests, channels and purposes are
+    ///   exported as they are;
+    /// - by default every window is widened to whole UTC days
+    ///   ([`ExportOptions::round_to_days`]): `since` rounded down, `until`
+    ///   rounded up, never shortened.
+    ///
+    /// Identical entries (the same person suppressed twice for the same
+    /// scope and window, for different reasons, or two special-category
+    /// suppressions both exported as `All` from the same day) appear once.
+    ///
+    /// # Problems
+    /// Reported in [`Export::problems`], each naming the item's position
+    /// and profile; everything else is exported:
+    /// - [`ProblemKind::UnknownInterest`]: an active suppression names an
+    ///   interest that `taxonomy` does not know. That suppression is left
+    ///   out, the profile's others are exported.
+    /// - [`ProblemKind::InvalidEntry`]: an active suppression has an
+    ///   instant outside the years 0 to 9999 ([`EntryError::OutOfRange`]).
+    ///   That suppression is left out, the profile's others are exported.
+    /// - [`ProblemKind::EmptyIdentifier`]: the identifier is empty after
+    ///   trimming and the profile has at least one suppression to export.
+    ///   Nothing of the profile is exported (it would share its key with
+    ///   everyone else without one); its suppressions are still checked,
+    ///   so all of a record's problems come in one run.
+    ///
+    /// A profile without an active suppression is never keyed, so its
+    /// identifier may be empty.
+    ///
+    /// [`normalize`]: super::normalize
+    /// [`Minimization`]: super::Minimization
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::export::{ExportOptions, ExportScope, KeySecret, Minimization, SuppressionList};
+    /// use tactful::*;
+    /// use time::macros::datetime;
+    ///
+    /// let taxonomy = Taxonomy::builder()
+    ///     .interest("health/fitness")
+    ///     .sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+    ///     .build()?;
+    /// let engine = Engine::new(taxonomy, DecayPolicy::default());
+    /// let told = datetime!(2026-03-14 16:20 UTC);
+    /// let mut anna = Profile::new("anna");
+    /// let pregnancy = engine.taxonomy().require("health/pregnancy")?;
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), Reason::Bereavement, told), told);
+    /// let secret = KeySecret::new([42u8; 32])?;
+    /// let people = [(&anna, "anna@example.org")];
+    /// let now = datetime!(2026-10-01 2:00 UTC);
+    ///
+    /// // The default: everything, from the start of that day.
+    /// let list = SuppressionList::from_profiles(engine.taxonomy(), people, &secret, now).list;
+    /// assert_eq!(list.entries()[0].scope(), &ExportScope::All);
+    /// assert_eq!(list.entries()[0].since(), datetime!(2026-03-14 0:00 UTC));
+    ///
+    /// // The nearest ordinary ancestor names `health`, not the pregnancy.
+    /// let options = ExportOptions::default().minimization(Minimization::NearestOrdinaryAncestor);
+    /// let list = SuppressionList::from_profiles_with(engine.taxonomy(), people, &secret, now, options).list;
+    /// assert_eq!(list.entries()[0].scope(), &ExportScope::Interest("health".into()));
+    /// assert!(!list.to_jsonl().contains("pregnancy"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_profiles_with<'p, 'i>(
+        taxonomy: &Taxonomy,
+        profiles: impl IntoIterator<Item = (&'p Profile, &'i str)>,
+        secret: &KeySecret,
+        now: OffsetDateTime,
+        options: ExportOptions,
+    ) -> Export<Self> {
         let mut entries = Vec::new();
         let mut problems = Vec::new();
         for (position, (profile, identifier)) in (1..).zip(profiles) {
             let blank = identifier.trim().is_empty();
             let mut key = None;
             let mut unkeyed = false;
-            for active in problem::active(profile, taxonomy, now) {
-                let checked = active.scope.and_then(|scope| {
-                    match SuppressionEntry::check(&scope, active.since, active.until) {
-                        Ok((since, until)) => Ok((scope, since, until)),
-                        Err(error) => Err(ProblemKind::InvalidEntry { scope, error }),
-                    }
-                });
-                let (scope, since, until) = match checked {
-                    Ok(fine) => fine,
+            for minimized in minimize::active(profile, taxonomy, now, options) {
+                let scopes = match minimized.scopes {
+                    Ok(scopes) => scopes,
                     Err(kind) => {
                         problems.push(ExportProblem::new(position, profile, kind));
                         continue;
                     }
                 };
-                if blank {
-                    unkeyed = true;
-                    continue;
+                for scope in scopes {
+                    let (since, until) =
+                        match SuppressionEntry::check(&scope, minimized.since, minimized.until) {
+                            Ok(window) => window,
+                            Err(error) => {
+                                let kind = ProblemKind::InvalidEntry { scope, error };
+                                problems.push(ExportProblem::new(position, profile, kind));
+                                continue;
+                            }
+                        };
+                    if blank {
+                        unkeyed = true;
+                        continue;
+                    }
+                    // Keyed once per item, and only if something is exported.
+                    let subject =
+                        *key.get_or_insert_with(|| SubjectKey::derive(secret, identifier));
+                    entries.push(SuppressionEntry {
+                        subject,
+                        scope,
+                        since,
+                        until,
+                    });
                 }
-                // Keyed once per item, and only if something is exported.
-                let subject = *key.get_or_insert_with(|| SubjectKey::derive(secret, identifier));
-                entries.push(SuppressionEntry {
-                    subject,
-                    scope,
-                    since,
-                    until,
-                });
             }
             if unkeyed {
                 problems.push(ExportProblem::new(

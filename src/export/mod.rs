@@ -8,9 +8,12 @@
 //!
 //! - [`SuppressionList`]: one [`SuppressionEntry`] per suppression active at
 //!   `now`, with a pseudonymous [`SubjectKey`], the [`ExportScope`] (all, a
-//!   channel, a purpose or an interest path), `since` and `until`. The
-//!   [`Reason`](crate::Reason) is **never** exported, in no type and no
-//!   format: "bereavement" is itself sensitive.
+//!   channel, a purpose, a channel for a purpose or an interest path),
+//!   `since` and `until`. The [`Reason`](crate::Reason) is **never**
+//!   exported, in no type and no format: "bereavement" is itself sensitive.
+//! - [`ExportOptions`] and [`Minimization`]: what an entry may reveal. By
+//!   default a suppression of a special-category interest leaves as a
+//!   suppression of everything, and windows as whole UTC days.
 //! - [`SubjectKey`]: HMAC-SHA256 of the normalized identifier (e-mail
 //!   address or customer id) under a caller-supplied [`KeySecret`] shared
 //!   with the partner out of band. The partner derives the key from its own
@@ -36,14 +39,44 @@
 //! call itself, such as an unknown interest path to target, is an
 //! [`ExportError`] for the whole call.
 //!
+//! ## Minimization: the partner can identify the person
+//! A partner that holds the secret derives the key of every customer it
+//! has, so an entry `interest health/pregnancy, since
+//! 2026-03-14T16:20:00Z` tells it that this customer was pregnant and
+//! when she called. Every exporter therefore reads a profile through one
+//! rule, applied before any format is written (JSON Lines, CSV, serde, the
+//! [`SuppressionFeed`] built from the lists, the [`AdExclusionList`]):
+//!
+//! - a suppression of an interest in a special category
+//!   ([`Taxonomy::sensitivity`](crate::Taxonomy::sensitivity) is special:
+//!   declared so, or inherited from a special ancestor), or of an orphaned
+//!   interest that the taxonomy cannot classify, is exported coarsened: by
+//!   default as [`ExportScope::All`] ([`Minimization::WholeProfile`]), or
+//!   as its nearest ordinary ancestor
+//!   ([`Minimization::NearestOrdinaryAncestor`]); only
+//!   [`Minimization::Keep`], for partners bound by contract, names it;
+//! - windows are widened to whole UTC days: `since` rounded down, `until`
+//!   rounded up ([`ExportOptions::round_to_days`]).
+//!
+//! Both only ever widen what the partner suppresses. Suppressions of
+//! ordinary interests, channels and purposes keep their scope. Entries
+//! that become equal (two special suppressions from the same day, both
+//! `All`) are exported once. Pass options to
+//! [`SuppressionList::from_profiles_with`] and
+//! [`AdExclusionList::from_profiles_with`]; `from_profiles` uses the
+//! defaults.
+//!
 //! ## Normalization
-//! An identifier is normalized by trimming surrounding whitespace
-//! ([`str::trim`]) and lowercasing it with Unicode rules
-//! ([`str::to_lowercase`]), for e-mail addresses and customer ids alike, so
-//! ` Anna@Example.org ` and `anna@example.org` give the same key. Nothing
-//! else is changed: no Unicode normalization form is applied and no
-//! provider-specific rewriting (dots in Gmail addresses, `+tags`) is done;
-//! do it before calling if both sides agree on it.
+//! An identifier is [`normalize`]d before it is keyed or hashed: surrounding
+//! whitespace is trimmed ([`str::trim`]), the text is brought into Unicode
+//! Normalization Form C, lowercased with Unicode rules
+//! ([`str::to_lowercase`]) and brought into NFC again. E-mail addresses and
+//! customer ids alike, in full (the local part of an address too): so
+//! ` Anna@Example.org ` and `anna@example.org` give the same key, and so do
+//! `José` typed composed and decomposed. Nothing else is changed: no
+//! compatibility folding, no Punycode, no provider-specific rewriting (dots
+//! in Gmail addresses, `+tags`); do it before calling if both sides agree
+//! on it.
 //!
 //! ## The ad-platform format is weaker
 //! Customer-match uploads ([`AdExclusionList`]) use a bare SHA-256 of the
@@ -89,12 +122,14 @@ mod csv;
 mod feed;
 mod key;
 mod list;
+mod minimize;
 mod problem;
 
 pub use ad::AdExclusionList;
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
 pub use list::{EntryError, ExportScope, SuppressionEntry, SuppressionList};
+pub use minimize::{ExportOptions, Minimization};
 pub use problem::{Export, ExportProblem, ProblemKind};
 
 use thiserror::Error;

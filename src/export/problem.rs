@@ -4,11 +4,10 @@
 use std::fmt;
 
 use thiserror::Error;
-use time::OffsetDateTime;
 
 use super::list::{EntryError, ExportScope};
 use crate::profile::{Profile, ProfileId};
-use crate::taxonomy::{InterestId, Taxonomy};
+use crate::taxonomy::InterestId;
 
 /// The result of exporting many profiles: the `list` of everything that
 /// could be exported, and the `problems` of the records that could not.
@@ -123,7 +122,8 @@ pub enum ProblemKind {
     /// profile's others are exported.
     #[error("suppression of {} not exported: {error}", ScopeName(.scope))]
     InvalidEntry {
-        /// What the suppression covers.
+        /// What the suppression would have been exported as (after
+        /// [minimization](super::Minimization)).
         scope: ExportScope,
         /// Why it cannot be an entry.
         #[source]
@@ -143,48 +143,4 @@ impl fmt::Display for ScopeName<'_> {
             write!(f, "{} {target}", self.0.kind())
         }
     }
-}
-
-/// One active suppression as the exporters see it: its exported scope (or
-/// why it has none) and its window. There is deliberately no reason.
-pub(super) struct Active {
-    pub(super) scope: Result<ExportScope, ProblemKind>,
-    pub(super) since: OffsetDateTime,
-    pub(super) until: Option<OffsetDateTime>,
-}
-
-/// The suppressions of `profile` active at `now`, in the profile's order.
-///
-/// Both exporters read a profile only through this function, and the
-/// interest path comes only from [`ExportScope::from_scope`] or, for
-/// orphaned suppressions (their interest has left the taxonomy, see
-/// [`Profile::orphans`]), from the stored path: they stay in force and
-/// reach every format.
-pub(super) fn active<'a>(
-    profile: &'a Profile,
-    taxonomy: &'a Taxonomy,
-    now: OffsetDateTime,
-) -> impl Iterator<Item = Active> + 'a {
-    profile
-        .suppressions()
-        .iter()
-        .filter(move |s| s.is_active(now))
-        .map(move |s| Active {
-            scope: ExportScope::from_scope(s.scope(), taxonomy)
-                .map_err(|interest| ProblemKind::UnknownInterest { interest }),
-            since: s.since(),
-            until: s.ends(),
-        })
-        .chain(
-            profile
-                .orphans()
-                .suppressions()
-                .iter()
-                .filter(move |s| s.is_active(now))
-                .map(|s| Active {
-                    scope: Ok(ExportScope::Interest(s.interest.clone())),
-                    since: s.since,
-                    until: s.until,
-                }),
-        )
 }

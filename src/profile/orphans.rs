@@ -5,7 +5,9 @@
 //! the data naming it is neither re-targeted nor dropped: it is kept here,
 //! written back on every save, reported, and used again as soon as a
 //! taxonomy has the path (or declares it with `renamed_from`). Suppressions
-//! kept here stay in force: they are exported to partners by path.
+//! kept here stay in force: they are exported to partners (coarsened by
+//! default, since the taxonomy cannot tell whether the path was a special
+//! category; see [`crate::export::Minimization`]).
 
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -82,7 +84,9 @@ pub struct OrphanPreference {
 }
 
 /// A suppression of an orphaned interest subtree. It stays in force: it is
-/// exported by path and applies again when a taxonomy has the path.
+/// exported (as everything by default, by path only with
+/// [`Minimization::Keep`](crate::export::Minimization::Keep)) and applies
+/// again when a taxonomy has the path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct OrphanSuppression {
     /// The interest path (covers its subtree).
