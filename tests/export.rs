@@ -2066,3 +2066,67 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// A bereavement on `baby` covers the `pregnancy` life event: the partner
+/// suppresses every subtree of it, each minimized on its own (a special
+/// category among them takes the whole profile by default).
+#[test]
+fn a_bereavement_is_exported_for_its_whole_life_event() {
+    let build = |special: bool| {
+        let mut b = Taxonomy::builder()
+            .interest("baby/food")
+            .interest("parenting/books")
+            .interest("garden/tools");
+        b = if special {
+            b.sensitive("health/pregnancy", SpecialCategory::PregnancyAndParenthood)
+        } else {
+            b.interest("health/pregnancy")
+        };
+        let t = b
+            .life_event("pregnancy", ["baby", "health/pregnancy", "parenting"])
+            .build()
+            .unwrap();
+        Engine::new(t, DecayPolicy::default())
+    };
+    let path = |p: &str| ExportScope::Interest(p.into());
+    let ordinary = build(false);
+    let anna = bereaved(&ordinary, "baby");
+    assert_eq!(
+        exported_scopes(&ordinary, &anna, ExportOptions::default()),
+        [path("baby"), path("health/pregnancy"), path("parenting")]
+    );
+    assert!(ad_excludes(
+        &ordinary,
+        &anna,
+        "parenting/books",
+        ExportOptions::default()
+    ));
+    assert!(!ad_excludes(
+        &ordinary,
+        &anna,
+        "garden/tools",
+        ExportOptions::default()
+    ));
+
+    let special = build(true);
+    let anna = bereaved(&special, "baby");
+    assert_eq!(
+        exported_scopes(&special, &anna, ExportOptions::default()),
+        [ExportScope::All]
+    );
+    assert_eq!(
+        exported_scopes(&special, &anna, ExportOptions::from(Minimization::Keep)),
+        [path("baby"), path("health/pregnancy"), path("parenting")]
+    );
+    // An opt-out is not a bereavement: the life event does not opt it in.
+    let mut ben = Profile::new("ben");
+    special.suppress(
+        &mut ben,
+        Suppression::new(interest(&special, "baby"), Reason::OptOut, TOLD),
+        TOLD,
+    );
+    assert_eq!(
+        exported_scopes(&special, &ben, ExportOptions::default()),
+        [path("baby")]
+    );
+}

@@ -8,7 +8,7 @@ use time::{OffsetDateTime, Time, UtcOffset};
 use super::list::ExportScope;
 use super::problem::ProblemKind;
 use crate::profile::Profile;
-use crate::suppression::Scope;
+use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::Taxonomy;
 
 /// How an export names a suppression of an interest in a special category
@@ -179,7 +179,7 @@ pub(super) fn active<'a>(
         .filter(move |s| s.is_active(now))
         .map(move |s| {
             minimize(
-                Stored::Scope(s.scope()),
+                Stored::Suppression(*s),
                 s.since(),
                 s.ends(),
                 taxonomy,
@@ -206,8 +206,9 @@ pub(super) fn active<'a>(
 /// What a stored suppression covers, before minimization.
 #[derive(Debug, Clone, Copy)]
 pub(super) enum Stored<'a> {
-    /// A suppression of the profile, its interest (if any) by handle.
-    Scope(Scope),
+    /// A suppression of the profile, its interest (if any) by handle; its
+    /// reason decides the life events it extends to.
+    Suppression(Suppression),
     /// An orphaned suppression: its interest by stored path.
     Orphan(&'a str),
 }
@@ -236,27 +237,44 @@ pub(super) fn minimize(
 /// as a problem. The one place where an interest handle becomes a path and
 /// where a special category is coarsened.
 ///
-/// A `Vec` because one suppression may one day stand for several scopes (a
-/// life event that groups several subtrees); today it is always one.
+/// A `Vec` because an interest suppression stands for its own subtree and
+/// those of the life events it extends to (the same
+/// [`Suppression::covered_roots`](crate::Suppression::covered_roots) that
+/// scoring and decisions use), each minimized on its own.
 fn scopes(
     stored: Stored<'_>,
     taxonomy: &Taxonomy,
     minimization: Minimization,
 ) -> Result<Vec<ExportScope>, ProblemKind> {
-    let scope = match stored {
-        Stored::Scope(Scope::All) => ExportScope::All,
-        Stored::Scope(Scope::Channel(c)) => ExportScope::Channel(c),
-        Stored::Scope(Scope::Purpose(p)) => ExportScope::Purpose(p),
-        Stored::Scope(Scope::ChannelPurpose { channel, purpose }) => {
-            ExportScope::ChannelPurpose(channel, purpose)
+    let stored = match stored {
+        Stored::Suppression(s) => s,
+        Stored::Orphan(path) => return Ok(vec![interest(path, taxonomy, minimization)]),
+    };
+    let scope = match stored.scope() {
+        Scope::All => ExportScope::All,
+        Scope::Channel(c) => ExportScope::Channel(c),
+        Scope::Purpose(p) => ExportScope::Purpose(p),
+        Scope::ChannelPurpose { channel, purpose } => ExportScope::ChannelPurpose(channel, purpose),
+        Scope::Interest(id) => {
+            if taxonomy.path(id).is_none() {
+                return Err(ProblemKind::UnknownInterest { interest: id });
+            }
+            // Its subtree and those of the life events it extends to.
+            let mut out: Vec<ExportScope> = Vec::new();
+            for (root, _) in stored.covered_roots(taxonomy) {
+                let path = taxonomy
+                    .path(root)
+                    .ok_or(ProblemKind::UnknownInterest { interest: root })?;
+                let exported = interest(path, taxonomy, minimization);
+                if !out.contains(&exported) {
+                    out.push(exported);
+                }
+            }
+            if out.contains(&ExportScope::All) {
+                out = vec![ExportScope::All];
+            }
+            return Ok(out);
         }
-        Stored::Scope(Scope::Interest(id)) => {
-            let path = taxonomy
-                .path(id)
-                .ok_or(ProblemKind::UnknownInterest { interest: id })?;
-            interest(path, taxonomy, minimization)
-        }
-        Stored::Orphan(path) => interest(path, taxonomy, minimization),
     };
     Ok(vec![scope])
 }
@@ -433,7 +451,16 @@ mod tests {
                 Scope::Interest(_) => unreachable!(),
             };
             assert_eq!(
-                scopes(Stored::Scope(stored), &t, Minimization::WholeProfile).unwrap(),
+                scopes(
+                    Stored::Suppression(Suppression::new(
+                        stored,
+                        crate::suppression::Reason::OptOut,
+                        OffsetDateTime::UNIX_EPOCH
+                    )),
+                    &t,
+                    Minimization::WholeProfile
+                )
+                .unwrap(),
                 [want]
             );
         }
