@@ -117,10 +117,10 @@ impl ExportScope {
                 let (c, p) = both
                     .split_once('/')
                     .ok_or_else(|| EntryError::UnknownChannel(both.to_owned()))?;
-                let channel =
-                    parse_unit::<Channel>(c).ok_or_else(|| EntryError::UnknownChannel(c.to_owned()))?;
-                let purpose =
-                    parse_unit::<Purpose>(p).ok_or_else(|| EntryError::UnknownPurpose(p.to_owned()))?;
+                let channel = parse_unit::<Channel>(c)
+                    .ok_or_else(|| EntryError::UnknownChannel(c.to_owned()))?;
+                let purpose = parse_unit::<Purpose>(p)
+                    .ok_or_else(|| EntryError::UnknownPurpose(p.to_owned()))?;
                 Ok(Self::ChannelPurpose(channel, purpose))
             }
             other => Err(EntryError::UnknownScope(other.to_owned())),
