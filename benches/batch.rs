@@ -1,4 +1,6 @@
-//! Criterion benches for `tactful::batch`.
+//! Criterion benches for `tactful::batch`, the raw decay kernel (raw decayed
+//! sums that apply none of the engine's consent, level, suppression or
+//! evidence rules; see the warning in its docs).
 //!
 //! Groups: `batch_1m` and `batch_10m` (tactful strategies against a naive
 //! `HashMap` baseline on 100k profiles x 256 interests, ages uniform in
@@ -17,7 +19,7 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use rand::rngs::SmallRng;
 use rand::{RngExt, SeedableRng};
-use tactful::batch::{BatchParams, BatchScorer, EventColumns, Strategy, DAY_SECS, DEFAULT_NOW};
+use tactful::batch::{BatchParams, EventColumns, RawDecayKernel, Strategy, BENCH_NOW, DAY_SECS};
 
 const PROFILES: u32 = 100_000;
 const INTERESTS: u16 = 256;
@@ -41,7 +43,7 @@ fn events(n: usize, seed: u64) -> Events {
     for _ in 0..n {
         e.profiles.push(rng.random_range(0..PROFILES));
         e.interests.push(rng.random_range(0..INTERESTS));
-        e.ts.push(DEFAULT_NOW - rng.random_range(0..120 * DAY_SECS));
+        e.ts.push(BENCH_NOW - rng.random_range(0..120 * DAY_SECS));
         e.weights.push(rng.random_range(0.5_f32..2.0));
     }
     e
@@ -83,21 +85,21 @@ fn bench_scoring(c: &mut Criterion, name: &str, n: usize) {
         thread_counts.push(2);
     }
     for &threads in &thread_counts {
-        let mut scorer = match BatchScorer::with_threads(threads) {
-            Ok(s) => s,
-            Err(err) => panic!("no scorer: {err}"),
+        let mut kernel = match RawDecayKernel::with_threads(threads) {
+            Ok(k) => k,
+            Err(err) => panic!("no kernel: {err}"),
         };
         group.bench_function(BenchmarkId::new("tactful_partitioned", threads), |b| {
-            b.iter(|| black_box(scorer.score(black_box(&cols), &params).sum_scores()))
+            b.iter(|| black_box(kernel.score(black_box(&cols), &params).sum_scores()))
         });
     }
     for (label, strategy) in [
         ("tactful_direct", Strategy::Direct),
         ("tactful_sort", Strategy::Sort),
     ] {
-        let mut scorer = BatchScorer::new().with_strategy(strategy);
+        let mut kernel = RawDecayKernel::new().with_strategy(strategy);
         group.bench_function(BenchmarkId::new(label, 1), |b| {
-            b.iter(|| black_box(scorer.score(black_box(&cols), &params).sum_scores()))
+            b.iter(|| black_box(kernel.score(black_box(&cols), &params).sum_scores()))
         });
     }
     group.bench_function(BenchmarkId::new("naive_hashmap", 1), |b| {

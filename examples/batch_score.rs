@@ -1,10 +1,19 @@
-//! Scores a CSV of events with `tactful::batch` and prints one JSON line.
+//! Sums a CSV of events with `tactful::batch::RawDecayKernel` and prints one
+//! JSON line.
+//!
+//! The raw decay kernel applies none of the engine's rules (consent, level,
+//! suppressions, gifts, minimum evidence...): its figures are for aggregate
+//! analytics and benchmarks only, never for targeting a person. The example
+//! says so on stderr before it runs, so that stdout stays one JSON line.
 //!
 //! ```text
 //! cargo run --release --example batch_score -- events.csv [--now N] [--half-life-days 14]
 //!     [--max-age-days 56] [--min-score 3.0] [--min-count 2] [--runs 3] [--threads N]
 //!     [--strategy auto|partitioned|direct|sort]
 //! ```
+//!
+//! `--now` defaults to `BENCH_NOW` (1700000000, the fixed instant of
+//! `peers.py generate`), not the current time.
 //!
 //! The CSV has the header `profile,interest,ts,weight`. Only the scoring is
 //! timed (column validation plus scoring, best of `--runs`), never the file read.
@@ -13,8 +22,14 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use tactful::batch::{
-    BatchError, BatchParams, BatchScorer, EventColumns, Strategy, DAY_SECS, DEFAULT_NOW,
+    BatchError, BatchParams, EventColumns, RawDecayKernel, Strategy, BENCH_NOW, DAY_SECS,
 };
+
+/// Printed on stderr before scoring, and in the usage text.
+const WARNING: &str = "warning: raw decay kernel (tactful::batch::RawDecayKernel): \
+    ignores consent, level, suppressions, gifts and minimum evidence; \
+    for aggregate analytics and benchmarks only, never to target a person \
+    (Engine::record / Engine::scores are the exact path)";
 
 /// Parsed command line.
 struct Args {
@@ -32,7 +47,7 @@ struct Args {
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         csv: String::new(),
-        now: DEFAULT_NOW,
+        now: BENCH_NOW,
         half_life_days: 14.0,
         max_age_days: 56.0,
         min_score: 3.0,
@@ -66,7 +81,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "-h" | "--help" => {
-                return Err("usage: batch_score EVENTS.csv [--now N] [--half-life-days D] [--max-age-days D] [--min-score S] [--min-count C] [--runs R] [--threads T] [--strategy auto|partitioned|direct|sort]".into())
+                return Err(format!("usage: batch_score EVENTS.csv [--now N] [--half-life-days D] [--max-age-days D] [--min-score S] [--min-count C] [--runs R] [--threads T] [--strategy auto|partitioned|direct|sort]\n{WARNING}"))
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             s if args.csv.is_empty() => args.csv = s.to_string(),
@@ -170,6 +185,7 @@ fn parse_csv(data: &[u8]) -> Result<Columns, String> {
 
 fn run() -> Result<String, String> {
     let args = parse_args()?;
+    eprintln!("batch_score: {WARNING}");
     let data = std::fs::read(&args.csv).map_err(|e| format!("cannot read {}: {e}", args.csv))?;
     let cols = parse_csv(&data).map_err(|e| format!("{}: {e}", args.csv))?;
     drop(data);
@@ -181,13 +197,13 @@ fn run() -> Result<String, String> {
         .min_count(args.min_count)
         .build()
         .map_err(|e| e.to_string())?;
-    let mut scorer = match args.threads {
-        Some(t) => BatchScorer::with_threads(t),
-        None => Ok(BatchScorer::new()),
+    let mut kernel = match args.threads {
+        Some(t) => RawDecayKernel::with_threads(t),
+        None => Ok(RawDecayKernel::new()),
     }
     .map_err(|e| e.to_string())?
     .with_strategy(args.strategy);
-    let threads = scorer.threads();
+    let threads = kernel.threads();
     let mut best = f64::INFINITY;
     let mut totals = (0, 0, 0, 0.0);
     for _ in 0..args.runs {
@@ -202,7 +218,7 @@ fn run() -> Result<String, String> {
                 }
                 e => e.to_string(),
             })?;
-        let r = scorer.score(&events, &params);
+        let r = kernel.score(&events, &params);
         let elapsed = t0.elapsed().as_secs_f64();
         totals = (r.events(), r.pairs(), r.qualifying(), r.sum_scores());
         best = best.min(elapsed);

@@ -1,7 +1,39 @@
-//! Fast batch scoring of `(profile, interest)` pairs with exponential time decay.
+//! The raw decay kernel over event columns: **not** the engine's scoring.
+//!
+//! # Warning: raw decayed sums, with none of the engine's rules
+//!
+//! [`RawDecayKernel`] (formerly `BatchScorer`) sums
+//! `weight · 2^(-age / half_life)` over whatever rows it is handed. It knows
+//! nothing about the people behind the profile ids and applies **none** of
+//! the rules of [`Engine::record`](crate::Engine::record) and
+//! [`Engine::scores`](crate::Engine::scores). It ignores:
+//!
+//! * consent, and its withdrawal (retroactive in the engine);
+//! * the personalization [`Level`](crate::Level) (even `Level::Off`);
+//! * suppressions, including do-not-contact and bereavement (and the purge
+//!   of stored signals that a bereavement triggers);
+//! * gifts, dismissals and declared dislikes;
+//! * minimum evidence: the policy's `min_events` on `min_days` distinct days
+//!   (this kernel's `min_count` counts rows, not days);
+//! * erasure tombstones;
+//! * special-category (sensitive interest) rules;
+//! * per-interest half-lives and max ages, the shorter partner max age,
+//!   signal weights and the taxonomy's subtrees (an interest is an opaque
+//!   `u16` here).
+//!
+//! **Its numbers must never be used to target, segment or address a person**
+//! (no messages, audiences or exports built from them). They are for
+//! aggregate analytics and for benchmarking the decay kernel only. The exact
+//! path is [`Engine::record`](crate::Engine::record) for every event, then
+//! [`Engine::scores`](crate::Engine::scores),
+//! [`Engine::segments`](crate::Engine::segments) and
+//! [`Engine::decide`](crate::Engine::decide) per profile; an exact bulk path
+//! does not exist yet.
+//!
+//! # What it computes
 //!
 //! For every `(profile, interest)` pair present in a column set of events, the
-//! scorer computes
+//! kernel computes
 //!
 //! ```text
 //! score = Σ weight · 2^(-(now - ts) / half_life)   over events with 0 <= now - ts <= max_age
@@ -9,7 +41,8 @@
 //! ```
 //!
 //! and the totals `pairs` (pairs with `count >= 1`), `qualifying`
-//! (`score >= min_score && count >= min_count`) and `sum_scores`.
+//! (`score >= min_score && count >= min_count`, a raw threshold, not the
+//! engine's "established") and `sum_scores`.
 //!
 //! # How it is fast
 //!
@@ -20,15 +53,16 @@
 //! * The full `(profile, interest)` space does not fit in cache, so events are
 //!   radix-partitioned by profile (a counting-sort pass into reused buffers) and
 //!   each partition is accumulated into a small, cache-resident table.
-//! * All large buffers live in [`BatchScorer`] and are reused between calls.
+//! * All large buffers live in [`RawDecayKernel`] and are reused between calls.
 //! * With the `rayon` cargo feature the passes run on a rayon thread pool
 //!   (the global one, or a local one with a caller-chosen number of threads).
 //!
 //! # Example
 //!
 //! ```
-//! use tactful::batch::{BatchParams, BatchScorer, EventColumns};
+//! use tactful::batch::{BatchParams, EventColumns, RawDecayKernel};
 //!
+//! // Aggregate analytics only: these are raw sums, see the warning above.
 //! let now = 1_700_000_000;
 //! let profiles = [1_u32, 1, 2];
 //! let interests = [7_u16, 7, 3];
@@ -36,8 +70,8 @@
 //! let weights = [2.0_f32, 1.5, 1.0];
 //! let events = EventColumns::new(&profiles, &interests, &ts, &weights)?;
 //! let params = BatchParams::builder().now(now).build()?;
-//! let mut scorer = BatchScorer::new();
-//! let result = scorer.score(&events, &params);
+//! let mut kernel = RawDecayKernel::new();
+//! let result = kernel.score(&events, &params);
 //! assert_eq!(result.pairs(), 1); // the event of profile 2 lies in the future
 //! assert_eq!(result.qualifying(), 1);
 //! let (profile, interest, score, count) = result.iter().next().ok_or("no pair")?;
@@ -50,8 +84,21 @@ use thiserror::Error;
 
 /// Seconds in a day.
 pub const DAY_SECS: i64 = 86_400;
-/// Default reference time (unix seconds) used by [`BatchParams::default`].
-pub const DEFAULT_NOW: i64 = 1_700_000_000;
+/// A fixed instant, 1 700 000 000 unix seconds (2023-11-14 22:13:20 UTC):
+/// the `now` of the benchmark data set (`peers.py generate`) and of
+/// [`BatchParams::default`].
+///
+/// It is **not** the current time and never becomes it: like the rest of the
+/// crate, this module never reads the clock. Scoring real events with it
+/// treats everything after that instant as lying in the future (left out)
+/// and everything more than 56 days before it as older than the default max
+/// age. Pass the instant you mean with [`BatchParamsBuilder::now`].
+pub const BENCH_NOW: i64 = 1_700_000_000;
+/// The former name of [`BENCH_NOW`], which read like a clock default.
+#[deprecated(
+    note = "renamed BENCH_NOW: a fixed instant in 2023, not the current time (tactful never reads the clock); pass your own `now`"
+)]
+pub const DEFAULT_NOW: i64 = BENCH_NOW;
 /// Default half-life: 14 days, in seconds.
 pub const DEFAULT_HALF_LIFE_SECS: f64 = (14 * DAY_SECS) as f64;
 /// Default maximum age: 56 days, in seconds.
@@ -83,7 +130,7 @@ const MIN_EVENTS_PER_WORKER: usize = 1 << 15;
 #[cfg(all(feature = "rayon", test))]
 const MIN_EVENTS_PER_WORKER: usize = 1;
 
-/// Errors reported by the batch scoring API.
+/// Errors reported by the raw decay kernel and its inputs.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum BatchError {
@@ -137,8 +184,13 @@ pub enum BatchError {
 /// Validated scoring parameters.
 ///
 /// Build with [`BatchParams::builder`], [`BatchParams::new`] or use
-/// [`BatchParams::default`] (now = 1 700 000 000, half-life 14 days, max age
+/// [`BatchParams::default`] (now = [`BENCH_NOW`], half-life 14 days, max age
 /// 56 days, min score 3.0, min count 2).
+///
+/// The default `now` is the fixed instant [`BENCH_NOW`] (2023-11-14), not
+/// the current time: set [`BatchParamsBuilder::now`] for real data.
+/// `min_score` and `min_count` are a raw threshold on the kernel's sums and
+/// row counts, not the engine's minimum evidence (events on distinct days).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct BatchParams {
     now: i64,
@@ -151,7 +203,7 @@ pub struct BatchParams {
 impl Default for BatchParams {
     fn default() -> Self {
         Self {
-            now: DEFAULT_NOW,
+            now: BENCH_NOW,
             half_life_secs: DEFAULT_HALF_LIFE_SECS,
             max_age_secs: DEFAULT_MAX_AGE_SECS,
             min_score: DEFAULT_MIN_SCORE,
@@ -192,7 +244,8 @@ impl BatchParams {
         })
     }
 
-    /// Starts a builder holding the default parameters.
+    /// Starts a builder holding the default parameters, `now` included: the
+    /// fixed instant [`BENCH_NOW`], not the current time.
     pub fn builder() -> BatchParamsBuilder {
         BatchParamsBuilder {
             raw: Self::default(),
@@ -386,7 +439,7 @@ impl<'a> EventColumns<'a> {
     }
 }
 
-/// How the scorer groups events by pair. [`Strategy::Auto`] is the right
+/// How the kernel groups events by pair. [`Strategy::Auto`] is the right
 /// choice in practice; the others exist for comparison and testing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
@@ -916,26 +969,53 @@ impl State {
     }
 }
 
-/// Reusable batch scorer. Keep one around: its buffers (partitions, tables,
-/// output) are reused by every call to [`BatchScorer::score`], so a warmed-up
-/// scorer allocates nothing for inputs of a similar size.
+/// The raw decay kernel: decayed sums per `(profile, interest)` pair over
+/// event columns, with **none** of the engine's rules.
+///
+/// # Warning: not the engine's scores
+///
+/// It ignores consent and its withdrawal, the personalization level,
+/// suppressions (do-not-contact and bereavement included), gifts, dismissals,
+/// declared dislikes, minimum evidence (events on distinct days), erasure
+/// tombstones and special-category rules; every row it is handed counts (see
+/// the [module docs](self) for the full list). **Never use its numbers to
+/// target, segment or address a person**: they are for aggregate analytics
+/// and for benchmarking the decay kernel only. The exact path is
+/// [`Engine::record`](crate::Engine::record) and
+/// [`Engine::scores`](crate::Engine::scores) per profile; an exact bulk path
+/// does not exist yet.
+///
+/// # Reuse
+///
+/// Keep one around: its buffers (partitions, tables, output) are reused by
+/// every call to [`RawDecayKernel::score`], so a warmed-up kernel allocates
+/// nothing for inputs of a similar size.
 #[derive(Debug, Default)]
-pub struct BatchScorer {
+pub struct RawDecayKernel {
     state: State,
     strategy: Strategy,
     #[cfg(feature = "rayon")]
     pool: Option<rayon::ThreadPool>,
 }
 
-impl BatchScorer {
-    /// A scorer using the global rayon pool with the `rayon` feature (all
+/// The former name of [`RawDecayKernel`].
+///
+/// It read like the batch form of the engine's scoring, which it is not: see
+/// the warning on [`RawDecayKernel`].
+#[deprecated(
+    note = "renamed RawDecayKernel: raw decayed sums that ignore consent, level, suppressions, gifts and minimum evidence; never use them to target a person (see the warning in `tactful::batch`); Engine::record / Engine::scores are the exact path"
+)]
+pub type BatchScorer = RawDecayKernel;
+
+impl RawDecayKernel {
+    /// A kernel using the global rayon pool with the `rayon` feature (all
     /// cores by default), or the calling thread without it.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A scorer running on exactly `threads` threads (a local rayon pool with
-    /// the `rayon` feature). Without the `rayon` feature the scorer always runs
+    /// A kernel running on exactly `threads` threads (a local rayon pool with
+    /// the `rayon` feature). Without the `rayon` feature the kernel always runs
     /// on the calling thread and `threads` is only checked.
     ///
     /// # Errors
@@ -973,7 +1053,7 @@ impl BatchScorer {
         self.strategy
     }
 
-    /// Number of threads a call to [`BatchScorer::score`] may use.
+    /// Number of threads a call to [`RawDecayKernel::score`] may use.
     pub fn threads(&self) -> usize {
         #[cfg(feature = "rayon")]
         {
@@ -987,7 +1067,9 @@ impl BatchScorer {
         }
     }
 
-    /// Scores `events` with `params`; the result borrows the scorer's buffers.
+    /// Sums `events` with `params`, every row counting (no consent, level,
+    /// suppression or evidence rules); the result borrows the kernel's
+    /// buffers.
     pub fn score(&mut self, events: &EventColumns<'_>, params: &BatchParams) -> BatchResult<'_> {
         let strategy = self.strategy;
         #[cfg(feature = "rayon")]
@@ -1010,7 +1092,8 @@ impl BatchScorer {
     }
 }
 
-/// View of the last scoring run, borrowed from the [`BatchScorer`].
+/// View of the last run, borrowed from the [`RawDecayKernel`]: raw sums,
+/// never a person's scores (see the warning there).
 #[derive(Debug, Clone, Copy)]
 pub struct BatchResult<'s> {
     state: &'s State,
@@ -1027,7 +1110,8 @@ impl<'s> BatchResult<'s> {
         self.state.totals.pairs
     }
 
-    /// Number of pairs with `score >= min_score && count >= min_count`.
+    /// Number of pairs with `score >= min_score && count >= min_count`: a raw
+    /// threshold on rows, not the engine's minimum evidence.
     pub fn qualifying(&self) -> usize {
         self.state.totals.qualifying
     }
@@ -1105,7 +1189,7 @@ mod tests {
         (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) + 1e-290
     }
 
-    fn scorers() -> Vec<BatchScorer> {
+    fn kernels() -> Vec<RawDecayKernel> {
         let mut v = Vec::new();
         for strategy in [
             Strategy::Auto,
@@ -1115,7 +1199,7 @@ mod tests {
         ] {
             for threads in [1, 3] {
                 v.push(
-                    BatchScorer::with_threads(threads)
+                    RawDecayKernel::with_threads(threads)
                         .unwrap()
                         .with_strategy(strategy),
                 );
@@ -1124,7 +1208,7 @@ mod tests {
         v
     }
 
-    /// Checks every scorer configuration against the reference.
+    /// Checks every kernel configuration against the reference.
     fn check(ev: &EventColumns<'_>, p: &BatchParams) -> Result<(), TestCaseError> {
         let expected = naive(ev, p);
         let exp_sum: f64 = expected.values().map(|v| v.0).sum();
@@ -1135,9 +1219,9 @@ mod tests {
         let borderline = expected
             .values()
             .any(|(s, _)| close(*s, p.min_score()) && *s != p.min_score());
-        for mut scorer in scorers() {
-            let label = format!("{:?}/{}", scorer.strategy(), scorer.threads());
-            let r = scorer.score(ev, p);
+        for mut kernel in kernels() {
+            let label = format!("{:?}/{}", kernel.strategy(), kernel.threads());
+            let r = kernel.score(ev, p);
             prop_assert_eq!(r.events(), ev.len());
             prop_assert_eq!(r.pairs(), expected.len(), "{}", label);
             let mut got = PairMap::new();
@@ -1189,7 +1273,7 @@ mod tests {
         check(&ev, p).unwrap();
     }
 
-    const NOW: i64 = DEFAULT_NOW;
+    const NOW: i64 = BENCH_NOW;
 
     #[test]
     fn defaults_match_the_spec() {
@@ -1219,8 +1303,8 @@ mod tests {
         let weights = [2.0; 6];
         run_check(&profiles, &interests, &ts, &weights, &p);
         let ev = EventColumns::new(&profiles, &interests, &ts, &weights).unwrap();
-        let mut scorer = BatchScorer::new();
-        let r = scorer.score(&ev, &p);
+        let mut kernel = RawDecayKernel::new();
+        let r = kernel.score(&ev, &p);
         let got: Vec<_> = r.iter().collect();
         assert_eq!(got, vec![(1, 0, 2.0, 1), (2, 0, 0.5, 1)]);
         assert_eq!(r.pairs(), 2);
@@ -1239,7 +1323,7 @@ mod tests {
         let ts = [i64::MAX, i64::MIN, -5_000_000_000_000_000_000];
         run_check(&[1, 2, 3], &[1, 1, 1], &ts, &[1.0; 3], &p);
         let ev = EventColumns::new(&[1, 2, 3], &[1, 1, 1], &ts, &[1.0; 3]).unwrap();
-        assert_eq!(BatchScorer::new().score(&ev, &p).pairs(), 2);
+        assert_eq!(RawDecayKernel::new().score(&ev, &p).pairs(), 2);
     }
 
     #[test]
@@ -1248,7 +1332,7 @@ mod tests {
         run_check(&[], &[], &[], &[], &p);
         let ev = EventColumns::new(&[], &[], &[], &[]).unwrap();
         assert!(ev.is_empty());
-        let mut s = BatchScorer::new();
+        let mut s = RawDecayKernel::new();
         let r = s.score(&ev, &p);
         assert_eq!(
             (r.events(), r.pairs(), r.qualifying(), r.sum_scores()),
@@ -1347,7 +1431,7 @@ mod tests {
             .build()
             .is_ok());
         assert_eq!(
-            BatchScorer::with_threads(0).unwrap_err(),
+            RawDecayKernel::with_threads(0).unwrap_err(),
             BatchError::ZeroThreads
         );
         for e in [
@@ -1372,9 +1456,9 @@ mod tests {
         let weights = vec![1.25_f32; n];
         let ev = EventColumns::new(&profiles, &interests, &ts, &weights).unwrap();
         let p = BatchParams::default();
-        let mut scorer = BatchScorer::with_threads(2).unwrap();
-        let first = scorer.score(&ev, &p).sum_scores();
-        let ptrs = |s: &BatchScorer| {
+        let mut kernel = RawDecayKernel::with_threads(2).unwrap();
+        let first = kernel.score(&ev, &p).sum_scores();
+        let ptrs = |s: &RawDecayKernel| {
             (
                 s.state.scatter[0].recs.as_ptr(),
                 s.state.accum[0].cells.as_ptr(),
@@ -1382,13 +1466,13 @@ mod tests {
                 s.state.decay.hi.as_ptr(),
             )
         };
-        let before = ptrs(&scorer);
+        let before = ptrs(&kernel);
         // A smaller input in between must not shrink anything either.
         let small = ev.rows(0, 100);
-        let _ = scorer.score(&small, &p).pairs();
-        let again = scorer.score(&ev, &p).sum_scores();
+        let _ = kernel.score(&small, &p).pairs();
+        let again = kernel.score(&ev, &p).sum_scores();
         assert_eq!(first.to_bits(), again.to_bits());
-        assert_eq!(before, ptrs(&scorer));
+        assert_eq!(before, ptrs(&kernel));
     }
 
     #[test]
@@ -1402,8 +1486,8 @@ mod tests {
         let weights: Vec<f32> = (0..n).map(|i| 0.5 + (i % 5) as f32 * 0.3).collect();
         let ev = EventColumns::new(&profiles, &interests, &ts, &weights).unwrap();
         let p = BatchParams::default();
-        let mut one = BatchScorer::with_threads(1).unwrap();
-        let mut two = BatchScorer::with_threads(2).unwrap();
+        let mut one = RawDecayKernel::with_threads(1).unwrap();
+        let mut two = RawDecayKernel::with_threads(2).unwrap();
         let a: Vec<_> = one
             .score(&ev, &p)
             .iter()

@@ -66,6 +66,10 @@
 //! - [`DecayPolicy`]: half-life, max ages, minimum evidence, cooldowns.
 //! - [`Engine`]: records, scores, segments, decides, builds audiences and
 //!   transparency reports.
+//! - [`batch`]: the raw decay kernel over event columns, for aggregate
+//!   analytics and benchmarks only. It applies none of the rules above
+//!   (consent, level, suppressions, gifts, minimum evidence): never use its
+//!   numbers to target a person.
 //!
 //! ## What returns an error, what can panic
 //! Invalid configuration (taxonomy paths, policies, segment rules, weights,
