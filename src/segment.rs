@@ -524,6 +524,7 @@ pub(crate) fn shortfall_of(view: &View<'_>, scores: &Scores, id: InterestId) -> 
         });
     Some(Exclusion {
         interest: id,
+        path: view.taxonomy.path(id).unwrap_or_default().to_owned(),
         at: None,
         reason,
     })
