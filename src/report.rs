@@ -313,11 +313,19 @@ impl fmt::Display for Report {
         writeln!(f, "\nConsents:")?;
         for c in &self.consents {
             write!(f, "  {:<20} {}", c.purpose.name(), c.state)?;
-            if let Some(s) = c.since {
-                write!(f, " since {}", s.date())?;
-            }
-            if let Some(e) = c.expires {
-                write!(f, ", expires {}", e.date())?;
+            match (c.state, c.since, c.expires) {
+                // "Since" the grant would read as if it lapsed then.
+                (ConsentState::Expired, Some(s), Some(e)) => {
+                    write!(f, " on {}, granted {}", e.date(), s.date())?;
+                }
+                _ => {
+                    if let Some(s) = c.since {
+                        write!(f, " since {}", s.date())?;
+                    }
+                    if let Some(e) = c.expires {
+                        write!(f, ", expires {}", e.date())?;
+                    }
+                }
             }
             if let Some(ev) = &c.evidence {
                 write!(f, " ({ev})")?;
