@@ -40,7 +40,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         decoded.core.tcf_policy_version,
         decoded.core.consent_language
     );
-    println!("  purposes consented: {:?}", decoded.core.purposes_consent);
+    let consented: Vec<String> = decoded
+        .core
+        .purposes_consent
+        .iter()
+        .map(u8::to_string)
+        .collect();
+    println!("  TCF purposes consented: {}", consented.join(", "));
     println!(
         "  vendor {OUR_VENDOR_ID} consented: {}",
         decoded.vendor_consent(OUR_VENDOR_ID)
@@ -99,8 +105,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Her browser starts sending `Sec-GPC: 1`.
     let gpc = revisit + Duration::days(1);
-    let withdrawn = carla.consent_mut().apply_gpc(gpc);
-    println!("\n== Global Privacy Control received: withdrew {withdrawn:?}");
+    // Only what she had given is withdrawn: partner data, never asked,
+    // stays never asked.
+    let withdrawn: Vec<&str> = carla
+        .consent_mut()
+        .apply_gpc(gpc)
+        .into_iter()
+        .map(|p| p.name())
+        .collect();
+    let withdrawn = if withdrawn.is_empty() {
+        "nothing".to_owned()
+    } else {
+        withdrawn.join(", ")
+    };
+    println!("\n== Global Privacy Control received: withdrew {withdrawn}");
     println!("\n{}", engine.report(&carla, gpc));
     Ok(())
 }

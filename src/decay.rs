@@ -468,6 +468,13 @@ pub(crate) fn utc_day(t: OffsetDateTime) -> i64 {
     t.unix_timestamp().div_euclid(86_400)
 }
 
+/// Why an event is not usable: a block's reason held by the view, or one
+/// built for the event.
+enum Why<'v> {
+    Block(&'v ExclusionReason),
+    Other(ExclusionReason),
+}
+
 /// Everything about a profile at one `now` that decides whether a stored
 /// event is usable, computed once per read.
 #[derive(Debug)]
@@ -494,8 +501,15 @@ impl<'a> View<'a> {
         let mut blocks = Vec::new();
         let mut suppressed_purposes = Vec::new();
         for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
+            // Only active suppressions that block data get words (a few per
+            // read); channel scopes block messages, not data.
+            if matches!(s.scope(), Scope::Channel(_) | Scope::ChannelPurpose { .. }) {
+                continue;
+            }
+            let about = s.scope().describe(taxonomy);
             let why = |life_event: Option<&str>| ExclusionReason::Suppressed {
                 scope: s.scope(),
+                about: about.clone(),
                 reason: s.reason(),
                 life_event: life_event.map(str::to_owned),
             };
@@ -540,6 +554,20 @@ impl<'a> View<'a> {
         }
     }
 
+    /// Whether `interest` as a whole is blocked now (suppression, dislike,
+    /// active dismissal): [`interest_block`](Self::interest_block) without
+    /// building the reason.
+    pub(crate) fn is_blocked(&self, interest: InterestId) -> bool {
+        let i = interest.0;
+        self.blocks.iter().any(|b| b.0 <= i && i < b.1)
+            || self.dismissals.iter().any(|d| d.0 <= i && i < d.1)
+    }
+
+    /// Whether `purpose` is blocked now by a purpose suppression.
+    pub(crate) fn is_purpose_blocked(&self, purpose: Purpose) -> bool {
+        self.suppressed_purposes.iter().any(|p| p.0 == purpose)
+    }
+
     /// Why `interest` as a whole is blocked now (suppression, dislike,
     /// active dismissal), if it is.
     pub(crate) fn interest_block(&self, interest: InterestId) -> Option<ExclusionReason> {
@@ -553,60 +581,61 @@ impl<'a> View<'a> {
             .map(|d| ExclusionReason::Dismissed { at: d.2 })
     }
 
-    /// Whether `purpose` is blocked now by a purpose suppression.
-    pub(crate) fn purpose_block(&self, purpose: Purpose) -> Option<ExclusionReason> {
-        self.suppressed_purposes
-            .iter()
-            .find(|p| p.0 == purpose)
-            .map(|p| p.1.clone())
-    }
-
     /// `Ok(contribution)` if the event is usable now, else why not.
     pub(crate) fn classify(&self, e: &Event) -> Result<f64, ExclusionReason> {
+        self.check(e).map_err(|why| match why {
+            Why::Block(r) => r.clone(),
+            Why::Other(r) => r,
+        })
+    }
+
+    /// [`classify`](Self::classify) without copying the reason of a block
+    /// (the scoring pass asks for every event and needs no reason).
+    fn check(&self, e: &Event) -> Result<f64, Why<'_>> {
         let now = self.now;
         let age = now - e.at();
         if age.is_negative() {
-            return Err(ExclusionReason::NotYet);
+            return Err(Why::Other(ExclusionReason::NotYet));
         }
         if e.is_dismissal() {
-            return Err(ExclusionReason::DismissalIsNotEvidence);
+            return Err(Why::Other(ExclusionReason::DismissalIsNotEvidence));
         }
         if e.is_gift() {
-            return Err(ExclusionReason::Gift);
+            return Err(Why::Other(ExclusionReason::Gift));
         }
         let max_age = self
             .policy
             .max_age_for(self.taxonomy, e.interest(), e.source());
         if age > max_age {
-            return Err(ExclusionReason::TooOld { max_age });
+            return Err(Why::Other(ExclusionReason::TooOld { max_age }));
         }
         let i = e.interest().0;
         if let Some(b) = self.blocks.iter().find(|b| b.0 <= i && i < b.1) {
-            return Err(b.2.clone());
+            return Err(Why::Block(&b.2));
         }
         if let Some(d) = self
             .dismissals
             .iter()
             .find(|d| d.0 <= i && i < d.1 && e.at() <= d.2)
         {
-            return Err(ExclusionReason::Dismissed { at: d.2 });
+            return Err(Why::Other(ExclusionReason::Dismissed { at: d.2 }));
         }
         let level = self.profile.level();
         if !level.admits(e.source(), e.context()) {
-            return Err(ExclusionReason::LevelTooLow {
+            return Err(Why::Other(ExclusionReason::LevelTooLow {
                 required: Level::required_for(e.source(), e.context()),
                 level,
-            });
+            }));
         }
         let purposes = purposes_for(self.taxonomy, e);
         if purposes.contains(Purpose::SensitiveInterests)
             && !self.policy.allow_sensitive_observation
         {
-            return Err(ExclusionReason::SensitiveNotObservable);
+            return Err(Why::Other(ExclusionReason::SensitiveNotObservable));
         }
         for p in purposes.iter() {
-            if let Some(why) = self.purpose_block(p) {
-                return Err(why);
+            if let Some(b) = self.suppressed_purposes.iter().find(|b| b.0 == p) {
+                return Err(Why::Block(&b.1));
             }
         }
         if let Some(p) = self.gate.first_blocking(purposes, e.at()) {
@@ -623,7 +652,7 @@ impl<'a> View<'a> {
             } else {
                 state
             };
-            return Err(ExclusionReason::NoConsent { purpose: p, state });
+            return Err(Why::Other(ExclusionReason::NoConsent { purpose: p, state }));
         }
         Ok(decayed(
             self.policy.weight_of(e),
@@ -640,12 +669,12 @@ impl<'a> View<'a> {
                 .profile
                 .consent()
                 .is_granted(Purpose::Personalization, self.now)
-            && self.purpose_block(Purpose::Personalization).is_none()
+            && !self.is_purpose_blocked(Purpose::Personalization)
     }
 
     /// The declared like that establishes `interest`, if any.
     pub(crate) fn like_for(&self, interest: InterestId) -> Option<OffsetDateTime> {
-        if !self.likes_usable() || self.interest_block(interest).is_some() {
+        if !self.likes_usable() || self.is_blocked(interest) {
             return None;
         }
         self.profile
@@ -657,7 +686,7 @@ impl<'a> View<'a> {
             .find(|p| {
                 self.taxonomy.is_within(interest, p.interest)
                     || (self.taxonomy.is_within(p.interest, interest)
-                        && self.interest_block(p.interest).is_none())
+                        && !self.is_blocked(p.interest))
             })
             .map(|p| p.at)
     }
@@ -765,7 +794,7 @@ pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
     // Gifts and dismissals (kept aside) are never evidence: only the series.
     for s in &view.profile.store().series {
         for e in (0..s.len()).filter_map(|i| s.event(i)) {
-            let Ok(c) = view.classify(&e) else { continue };
+            let Ok(c) = view.check(&e) else { continue };
             if !tax.contains(e.interest()) {
                 continue;
             }
@@ -814,7 +843,7 @@ fn establish(view: &View<'_>, scores: &mut [InterestScore]) {
         let observed = s.events >= policy.min_events
             && s.days >= policy.min_days
             && (sensitive_ok || !tax.sensitivity(id).is_special())
-            && view.interest_block(id).is_none();
+            && !view.is_blocked(id);
         s.established = if observed {
             Some(Establishment::Observed)
         } else if view.like_for(id).is_some() {
@@ -843,7 +872,7 @@ fn windows(view: &View<'_>) -> [Window; Purpose::ALL.len()] {
         if !p.needs_consent() {
             return Window::Since(i64::MIN);
         }
-        if view.purpose_block(p).is_some() {
+        if view.is_purpose_blocked(p) {
             return Window::Never;
         }
         // The gate holds the timeline of every purpose granted now.

@@ -69,6 +69,10 @@ pub enum DenyReason {
     Suppressed {
         /// Its scope.
         scope: Scope,
+        /// Its scope in words, naming an interest by its path (see
+        /// [`Scope::describe`]): `interest baby`, `channel email`.
+        #[serde(default)]
+        about: String,
         /// Its reason.
         reason: Reason,
         /// Its end, if any.
@@ -97,6 +101,9 @@ pub enum DenyReason {
     NotEstablished {
         /// The interest.
         interest: InterestId,
+        /// Its path.
+        #[serde(default)]
+        path: String,
     },
     /// The person is not a member of the targeted segment.
     NotMember {
@@ -117,27 +124,36 @@ pub enum DenyReason {
     Disliked {
         /// The interest.
         interest: InterestId,
+        /// Its path.
+        #[serde(default)]
+        path: String,
     },
     /// The person dismissed the targeted interest and the cooldown runs.
     Dismissed {
         /// The interest.
         interest: InterestId,
+        /// Its path.
+        #[serde(default)]
+        path: String,
         /// When it was dismissed.
         #[serde(with = "crate::serde_util::instant")]
         at: OffsetDateTime,
     },
 }
 
+/// Text for the person: interests by their path, purposes, channels and
+/// scopes in words, never an [`InterestId`].
 impl fmt::Display for DenyReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Suppressed {
-                scope,
+                about,
                 reason,
                 until,
                 life_event,
+                ..
             } => {
-                write!(f, "suppressed ({reason}) on {scope}")?;
+                write!(f, "suppressed ({reason}) on {about}")?;
                 if let Some(e) = life_event {
                     write!(f, " and the whole life event {e}")?;
                 }
@@ -150,15 +166,17 @@ impl fmt::Display for DenyReason {
             Self::LevelTooLow { required, level } => {
                 write!(f, "needs level {required}, the person chose {level}")
             }
-            Self::NotEstablished { interest } => {
-                write!(f, "interest {interest} is not established")
+            Self::NotEstablished { path, .. } => {
+                write!(f, "interest {path} is not established")
             }
             Self::NotMember { segment } => write!(f, "not a member of {segment:?}"),
             Self::UnknownSegment { segment } => write!(f, "unknown segment {segment:?}"),
-            Self::UnknownInterest { interest } => write!(f, "unknown interest {interest}"),
-            Self::Disliked { interest } => write!(f, "the person dislikes interest {interest}"),
-            Self::Dismissed { interest, at } => {
-                write!(f, "the person dismissed interest {interest} at {at}")
+            Self::UnknownInterest { .. } => {
+                f.write_str("about an interest this engine's taxonomy does not have")
+            }
+            Self::Disliked { path, .. } => write!(f, "the person dislikes interest {path}"),
+            Self::Dismissed { path, at, .. } => {
+                write!(f, "the person dismissed interest {path} at {at}")
             }
         }
     }

@@ -955,10 +955,13 @@ impl Engine {
         let scores = decay::score(&view, self.fingerprint);
         let mut explanation = Explanation::default();
         match (&request.target, seg) {
-            (Target::Interest(i), _) if tax.contains(*i) && view.interest_block(*i).is_none() => {
+            (Target::Interest(i), _) if tax.contains(*i) && !view.is_blocked(*i) => {
                 let s = scores.get(*i).copied().unwrap_or_default();
                 if s.established.is_none() {
-                    deny.push(DenyReason::NotEstablished { interest: *i });
+                    deny.push(DenyReason::NotEstablished {
+                        interest: *i,
+                        path: tax.path(*i).unwrap_or_default().to_owned(),
+                    });
                 } else {
                     explanation = explain::interest(&view, *i, s.score, s.established);
                 }
@@ -1066,7 +1069,11 @@ impl Engine {
                 .collect(),
             segments: self.memberships(&view, &scores),
             refusals: profile.refusals().clone(),
-            erasures: profile.tombstones().to_vec(),
+            erasures: profile
+                .tombstones()
+                .iter()
+                .map(|t| report::erasure_line(tax, t))
+                .collect(),
             stored_events: profile.stored_events(),
             orphaned: orphan_lines(profile.orphans()),
         }

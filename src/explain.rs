@@ -32,6 +32,10 @@ pub enum ExclusionReason {
     Suppressed {
         /// Its scope.
         scope: Scope,
+        /// Its scope in words, naming an interest by its path (see
+        /// [`Scope::describe`]): `interest baby`, `purpose partner_data`.
+        #[serde(default)]
+        about: String,
         /// Its reason.
         reason: Reason,
         /// The life event through which it covers this interest, if it
@@ -76,6 +80,7 @@ pub enum ExclusionReason {
     },
 }
 
+/// Text for the person: scopes in words, never an [`InterestId`].
 impl fmt::Display for ExclusionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -84,11 +89,12 @@ impl fmt::Display for ExclusionReason {
             Self::Gift => f.write_str("a gift, not the buyer's own interest"),
             Self::TooOld { max_age } => write!(f, "older than the max age of {max_age}"),
             Self::Suppressed {
-                scope,
+                about,
                 reason,
                 life_event,
+                ..
             } => {
-                write!(f, "suppressed ({reason}) on {scope}")?;
+                write!(f, "suppressed ({reason}) on {about}")?;
                 match life_event {
                     Some(e) => write!(f, " and the whole life event {e}"),
                     None => Ok(()),
@@ -144,6 +150,9 @@ pub struct EventContribution {
 pub struct Exclusion {
     /// The interest.
     pub interest: InterestId,
+    /// Its path.
+    #[serde(default)]
+    pub path: String,
     /// The event's instant, or `None` when the whole interest was excluded.
     #[serde(default, with = "crate::serde_util::instant::option")]
     pub at: Option<OffsetDateTime>,
@@ -277,11 +286,11 @@ impl fmt::Display for Explanation {
                 Some(at) => writeln!(
                     f,
                     "  left out: event of {} on {}: {}",
-                    x.interest,
+                    x.path,
                     at.date(),
                     x.reason
                 )?,
-                None => writeln!(f, "  left out: interest {}: {}", x.interest, x.reason)?,
+                None => writeln!(f, "  left out: interest {}: {}", x.path, x.reason)?,
             }
         }
         Ok(())
@@ -337,6 +346,7 @@ pub(crate) fn interest(
             }
             Err(reason) => ex.excluded.push(Exclusion {
                 interest: e.interest(),
+                path: tax.path(e.interest()).unwrap_or_default().to_owned(),
                 at: Some(e.at()),
                 reason,
             }),

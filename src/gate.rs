@@ -75,6 +75,7 @@ pub(crate) fn blockers(view: &View<'_>, u: &Use<'_>, all: bool) -> Vec<DenyReaso
         if by_message || by_interest.is_some() {
             deny.push(DenyReason::Suppressed {
                 scope: s.scope(),
+                about: s.scope().describe(tax),
                 reason: s.reason(),
                 until: s.ends(),
                 life_event: by_interest.flatten().map(str::to_owned),
@@ -104,9 +105,17 @@ pub(crate) fn blockers(view: &View<'_>, u: &Use<'_>, all: bool) -> Vec<DenyReaso
         }
     }
     for &i in u.positive {
+        let path = || tax.path(i).unwrap_or_default().to_owned();
         let block = match view.interest_block(i) {
-            Some(ExclusionReason::Disliked) => DenyReason::Disliked { interest: i },
-            Some(ExclusionReason::Dismissed { at }) => DenyReason::Dismissed { interest: i, at },
+            Some(ExclusionReason::Disliked) => DenyReason::Disliked {
+                interest: i,
+                path: path(),
+            },
+            Some(ExclusionReason::Dismissed { at }) => DenyReason::Dismissed {
+                interest: i,
+                path: path(),
+                at,
+            },
             // Suppressions are named above; "not established" would be noise.
             _ => continue,
         };

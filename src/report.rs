@@ -11,7 +11,7 @@ use crate::consent::{Change, ConsentState, Evidence, Purpose};
 use crate::decay::{purposes_for, Establishment};
 use crate::event::Source;
 use crate::level::Level;
-use crate::profile::{PreferenceKind, ProfileId, RefusalCounts, Tombstone};
+use crate::profile::{ErasedScope, PreferenceKind, ProfileId, RefusalCounts, Tombstone};
 use crate::segment::Membership;
 use crate::suppression::{Reason, Scope};
 use crate::taxonomy::{InterestId, Sensitivity};
@@ -103,6 +103,21 @@ pub struct SuppressionLine {
     pub active: bool,
 }
 
+/// An erasure as the person sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureLine {
+    /// What was erased, readable: `everything` or `interest baby`.
+    pub scope: String,
+    /// Data from at or before this instant is gone for good.
+    #[serde(with = "crate::serde_util::instant")]
+    pub at: OffsetDateTime,
+    /// Only the signals were purged (a bereavement suppression); declared
+    /// likes and dislikes were kept.
+    pub signals_only: bool,
+    /// The tombstone.
+    pub raw: Tombstone,
+}
+
 /// Everything known about one person at `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
@@ -126,7 +141,7 @@ pub struct Report {
     /// Events refused, per reason.
     pub refusals: RefusalCounts,
     /// Erasures (subtree and instant only).
-    pub erasures: Vec<Tombstone>,
+    pub erasures: Vec<ErasureLine>,
     /// Events stored in all.
     pub stored_events: usize,
     /// Interests the engine's taxonomy no longer has whose data is kept
@@ -235,38 +250,43 @@ pub(crate) fn preference_lines(view: &crate::decay::View<'_>) -> Vec<PreferenceL
     out
 }
 
+pub(crate) fn erasure_line(tax: &crate::taxonomy::Taxonomy, t: &Tombstone) -> ErasureLine {
+    let scope = match t.scope {
+        ErasedScope::All => Scope::All,
+        ErasedScope::Interest(i) => Scope::Interest(i),
+    };
+    ErasureLine {
+        scope: scope.describe(tax),
+        at: t.at,
+        signals_only: t.signals_only,
+        raw: *t,
+    }
+}
+
 pub(crate) fn suppression_line(
     tax: &crate::taxonomy::Taxonomy,
     s: &crate::suppression::Suppression,
     now: OffsetDateTime,
 ) -> SuppressionLine {
-    let scope = match s.scope() {
-        Scope::All => "everything".to_owned(),
-        Scope::Channel(c) => format!("channel {c}"),
-        Scope::Purpose(p) => format!("purpose {p}"),
-        Scope::Interest(i) => {
-            let mut line = format!("interest {}", tax.path(i).unwrap_or("<unknown>"));
-            // Name the life events it extends to and the subtrees they add.
-            let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
-            for (root, event) in s.covered_roots(tax) {
-                let (Some(event), Some(path)) = (event, tax.path(root)) else {
-                    continue;
-                };
-                match events.iter_mut().find(|(e, _)| *e == event) {
-                    Some((_, paths)) => paths.push(path),
-                    None => events.push((event, vec![path])),
-                }
-            }
-            for (event, paths) in events {
-                line.push_str(&format!(
-                    " and the life event {event} ({})",
-                    paths.join(", ")
-                ));
-            }
-            line
+    let mut scope = s.scope().describe(tax);
+    // Name the life events it extends to and the subtrees they add (none
+    // unless the scope is an interest).
+    let mut events: Vec<(&str, Vec<&str>)> = Vec::new();
+    for (root, event) in s.covered_roots(tax) {
+        let (Some(event), Some(path)) = (event, tax.path(root)) else {
+            continue;
+        };
+        match events.iter_mut().find(|(e, _)| *e == event) {
+            Some((_, paths)) => paths.push(path),
+            None => events.push((event, vec![path])),
         }
-        Scope::ChannelPurpose { channel, purpose } => format!("{purpose} on channel {channel}"),
-    };
+    }
+    for (event, paths) in events {
+        scope.push_str(&format!(
+            " and the life event {event} ({})",
+            paths.join(", ")
+        ));
+    }
     SuppressionLine {
         scope,
         raw_scope: s.scope(),
@@ -293,11 +313,19 @@ impl fmt::Display for Report {
         writeln!(f, "\nConsents:")?;
         for c in &self.consents {
             write!(f, "  {:<20} {}", c.purpose.name(), c.state)?;
-            if let Some(s) = c.since {
-                write!(f, " since {}", s.date())?;
-            }
-            if let Some(e) = c.expires {
-                write!(f, ", expires {}", e.date())?;
+            match (c.state, c.since, c.expires) {
+                // "Since" the grant would read as if it lapsed then.
+                (ConsentState::Expired, Some(s), Some(e)) => {
+                    write!(f, " on {}, granted {}", e.date(), s.date())?;
+                }
+                _ => {
+                    if let Some(s) = c.since {
+                        write!(f, " since {}", s.date())?;
+                    }
+                    if let Some(e) = c.expires {
+                        write!(f, ", expires {}", e.date())?;
+                    }
+                }
             }
             if let Some(ev) = &c.evidence {
                 write!(f, " ({ev})")?;
@@ -380,7 +408,12 @@ impl fmt::Display for Report {
             writeln!(f, "Events we refused to store: {}", parts.join(", "))?;
         }
         for t in &self.erasures {
-            writeln!(f, "Erased: {:?} up to {}", t.scope, t.at.date())?;
+            let what = if t.signals_only {
+                "the signals of "
+            } else {
+                ""
+            };
+            writeln!(f, "Erased: {what}{} up to {}", t.scope, t.at.date())?;
         }
         if !self.orphaned.is_empty() {
             writeln!(

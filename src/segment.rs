@@ -444,7 +444,13 @@ pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
         Compiled::Not(r) => !holds(view, scores, r),
         Compiled::Interest(id, min) => scores.get(*id).is_some_and(|s| match s.established {
             Some(crate::decay::Establishment::DeclaredLike) => true,
-            Some(crate::decay::Establishment::Observed) => meets_min(s.score, *min),
+            // A declared like meets any minimum, also when observed evidence
+            // establishes the interest with a lower score: otherwise more
+            // evidence could remove a membership (and withdrawing consent
+            // for some of it add one).
+            Some(crate::decay::Establishment::Observed) => {
+                meets_min(s.score, *min) || view.like_for(*id).is_some()
+            }
             None => false,
         }),
         Compiled::Likes(id) => view.like_for(*id).is_some(),
@@ -483,8 +489,9 @@ pub(crate) fn eval(view: &View<'_>, scores: &Scores, rule: &Compiled) -> Option<
         Compiled::Interest(id, min) => {
             let s = scores.get(*id)?;
             let est = s.established?;
-            let meets =
-                est == crate::decay::Establishment::DeclaredLike || meets_min(s.score, *min);
+            let meets = est == crate::decay::Establishment::DeclaredLike
+                || meets_min(s.score, *min)
+                || view.like_for(*id).is_some();
             meets.then(|| explain::interest(view, *id, s.score, Some(est)))
         }
         // A like only counts where likes may be used at all (level, consent,
@@ -524,6 +531,7 @@ pub(crate) fn shortfall_of(view: &View<'_>, scores: &Scores, id: InterestId) -> 
         });
     Some(Exclusion {
         interest: id,
+        path: view.taxonomy.path(id).unwrap_or_default().to_owned(),
         at: None,
         reason,
     })

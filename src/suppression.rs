@@ -85,14 +85,68 @@ pub enum Scope {
     },
 }
 
+/// A developer's view that names an interest by its in-memory handle
+/// (`interest #3`). Text for the person uses [`Scope::describe`], which
+/// names it by its path.
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::All => f.write_str("everything"),
-            Self::Channel(c) => write!(f, "channel {c}"),
-            Self::Purpose(p) => write!(f, "purpose {p}"),
             Self::Interest(i) => write!(f, "interest {i}"),
-            Self::ChannelPurpose { channel, purpose } => {
+            other => other.words().fmt(f),
+        }
+    }
+}
+
+impl Scope {
+    /// The scope in words, as shown to the person: `everything`, `channel
+    /// email`, `purpose marketing`, `marketing on channel email`, or
+    /// `interest baby` (the interest by its path in `taxonomy`; one the
+    /// taxonomy does not have reads `an interest this taxonomy does not
+    /// have`). Never an [`InterestId`].
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::{Channel, Purpose, Scope, Taxonomy};
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+    /// let baby = taxonomy.id("baby").unwrap();
+    /// assert_eq!(Scope::Interest(baby).describe(&taxonomy), "interest baby");
+    /// let no_marketing_mail = Scope::ChannelPurpose { channel: Channel::Email, purpose: Purpose::Marketing };
+    /// assert_eq!(no_marketing_mail.describe(&taxonomy), "marketing on channel email");
+    /// assert_eq!(Scope::All.describe(&taxonomy), "everything");
+    /// # Ok::<(), tactful::TaxonomyError>(())
+    /// ```
+    #[must_use]
+    pub fn describe(&self, taxonomy: &Taxonomy) -> String {
+        match self {
+            Self::Interest(i) => match taxonomy.path(*i) {
+                Some(path) => format!("interest {path}"),
+                None => "an interest this taxonomy does not have".to_owned(),
+            },
+            other => other.words().to_string(),
+        }
+    }
+
+    /// The scope in words without the taxonomy and without allocating: as
+    /// [`describe`](Self::describe), but an interest reads `this interest`
+    /// (for messages about one interest, like a refused event's).
+    pub(crate) fn words(self) -> ScopeWords {
+        ScopeWords(self)
+    }
+}
+
+/// [`Scope::words`]: displays a scope in words, an interest as `this interest`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScopeWords(Scope);
+
+impl fmt::Display for ScopeWords {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Scope::All => f.write_str("everything"),
+            Scope::Channel(c) => write!(f, "channel {c}"),
+            Scope::Purpose(p) => write!(f, "purpose {p}"),
+            Scope::Interest(_) => f.write_str("this interest"),
+            Scope::ChannelPurpose { channel, purpose } => {
                 write!(f, "{purpose} on channel {channel}")
             }
         }

@@ -180,15 +180,20 @@ fn global_privacy_control_on_every_request_stores_one_withdrawal_each() {
         .grant(Purpose::Marketing, t0(), None, ui("banner"))
         .unwrap();
     let first = ledger.apply_gpc(t0() + Duration::hours(1));
-    assert_eq!(first, [Purpose::PartnerData, Purpose::Marketing]);
-    assert_eq!(ledger.len(), 3);
+    // Partner data was never asked for: it stays never asked.
+    assert_eq!(first, [Purpose::Marketing]);
+    assert_eq!(ledger.len(), 2);
     let second = ledger.apply_gpc(t0() + Duration::hours(2));
     assert!(second.is_empty());
-    assert_eq!(ledger.len(), 3);
+    assert_eq!(ledger.len(), 2);
     for minutes in 0..500 {
         ledger.apply_gpc(t0() + Duration::hours(3) + Duration::minutes(minutes));
     }
-    assert_eq!(ledger.len(), 3);
+    assert_eq!(ledger.len(), 2);
+    assert_eq!(
+        ledger.state(Purpose::PartnerData, t0() + Duration::hours(9)),
+        ConsentState::NeverAsked
+    );
     // The latest signal received is still known, with its evidence.
     let latest = ledger.latest_received(Purpose::Marketing);
     assert!(latest.iter().any(|e| e.change == Change::Withdraw

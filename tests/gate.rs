@@ -184,6 +184,7 @@ fn a_pregnancy_loss_covers_the_whole_life_event() {
                 let d = e.decide(&mara, &req, october);
                 let want = DenyReason::Suppressed {
                     scope: Scope::Interest(f.baby),
+                    about: "interest baby".into(),
                     reason: Reason::Bereavement,
                     until: None,
                     life_event: through_event.then(|| "pregnancy".to_owned()),
@@ -496,6 +497,7 @@ fn no_marketing_emails_leaves_other_channels_and_purposes_open() {
         ask(Channel::Email, Purpose::Marketing).reasons(),
         [DenyReason::Suppressed {
             scope,
+            about: "marketing on channel email".into(),
             reason: Reason::OptOut,
             until: None,
             life_event: None

@@ -516,6 +516,34 @@ impl World {
 
     /// Whether a suppression covers a use about node `k`, and the life
     /// event it reaches it through (gate semantics: overlap either way).
+    /// A scope in the words the documentation of `Scope::describe` gives:
+    /// an interest by its path in `PATHS`, channels and purposes by name.
+    fn about(&self, scope: Scope) -> String {
+        let channel = |c: Channel| match c {
+            Channel::Email => "email",
+            Channel::Sms => "sms",
+            Channel::Push => "push",
+            Channel::Post => "post",
+            Channel::Phone => "phone",
+            Channel::InApp => "in_app",
+            Channel::Ads => "ads",
+            _ => unreachable!("the model knows every channel"),
+        };
+        match scope {
+            Scope::All => "everything".to_owned(),
+            Scope::Channel(c) => format!("channel {}", channel(c)),
+            Scope::Purpose(p) => format!("purpose {}", p.name()),
+            Scope::Interest(i) => format!("interest {}", PATHS[self.node(i)].0),
+            Scope::ChannelPurpose {
+                channel: c,
+                purpose,
+            } => {
+                format!("{} on channel {}", purpose.name(), channel(c))
+            }
+            _ => unreachable!("the model knows every scope"),
+        }
+    }
+
     fn sup_touches(&self, s: &Suppression, k: usize) -> Option<Option<&'static str>> {
         match s.scope() {
             Scope::All => Some(None),
@@ -873,9 +901,10 @@ impl Model {
             R::Interest(k, min) => match sc[*k].est {
                 Some(Establishment::DeclaredLike) => true,
                 // Up to a relative 1e-12, as documented on `Rule::InterestAtLeast`.
+                // A declared like meets any minimum, observed evidence or not.
                 Some(Establishment::Observed) => {
                     let min = min.unwrap_or(0.0);
-                    sc[*k].score >= min - 1e-12 * min.abs()
+                    sc[*k].score >= min - 1e-12 * min.abs() || self.like_for(w, *k, now)
                 }
                 None => false,
             },
@@ -925,6 +954,7 @@ impl Model {
             if by_message || by_interest.is_some() {
                 deny.push(DenyReason::Suppressed {
                     scope: s.scope(),
+                    about: w.about(s.scope()),
                     reason: s.reason(),
                     until: s.ends(),
                     life_event: by_interest.flatten().map(str::to_owned),
@@ -945,9 +975,13 @@ impl Model {
         }
         for &k in &positives {
             match self.block(w, k, now) {
-                Some(Block::Disliked) => deny.push(DenyReason::Disliked { interest: w.ids[k] }),
+                Some(Block::Disliked) => deny.push(DenyReason::Disliked {
+                    interest: w.ids[k],
+                    path: PATHS[k].0.to_owned(),
+                }),
                 Some(Block::Dismissed(at)) => deny.push(DenyReason::Dismissed {
                     interest: w.ids[k],
+                    path: PATHS[k].0.to_owned(),
                     at,
                 }),
                 _ => {}
@@ -969,7 +1003,10 @@ impl Model {
             Tgt::Nobody => {}
             Tgt::Interest(k) => {
                 if self.block(w, k, now).is_none() && sc[k].est.is_none() {
-                    deny.push(DenyReason::NotEstablished { interest: w.ids[k] });
+                    deny.push(DenyReason::NotEstablished {
+                        interest: w.ids[k],
+                        path: PATHS[k].0.to_owned(),
+                    });
                 }
             }
             Tgt::Segment(s) => {
@@ -1793,6 +1830,7 @@ fn check_suppression_dominates(
                 prop_assert!(
                     d.reasons().contains(&DenyReason::Suppressed {
                         scope: s.scope(),
+                        about: w.about(s.scope()),
                         reason: s.reason(),
                         until: s.ends(),
                         life_event: if by_message {

@@ -170,6 +170,7 @@ fn a_gift_baby_toy_does_not_put_the_buyer_into_young_parents() {
     assert!(
         ex.excluded.contains(&Exclusion {
             interest: w.toys,
+            path: "baby/toys".into(),
             at: Some(gift_at),
             reason: ExclusionReason::Gift,
         }),
@@ -196,7 +197,10 @@ fn a_gift_baby_toy_does_not_put_the_buyer_into_young_parents() {
     assert!(e
         .decide(&anna, &req, now)
         .reasons()
-        .contains(&DenyReason::NotEstablished { interest: w.baby }));
+        .contains(&DenyReason::NotEstablished {
+            interest: w.baby,
+            path: "baby".into(),
+        }));
 }
 
 /// Ben clicks around the hiking section once, then binges three pages in one
@@ -315,6 +319,7 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
 
     let bereavement = DenyReason::Suppressed {
         scope: Scope::Interest(w.baby),
+        about: "interest baby".into(),
         reason: Reason::Bereavement,
         until: None,
         life_event: None,
@@ -458,6 +463,7 @@ fn data_older_than_the_max_age_is_ignored() {
         assert!(
             ex.excluded.contains(&Exclusion {
                 interest: w.hiking,
+                path: "outdoor/hiking".into(),
                 at: Some(t),
                 reason: ExclusionReason::TooOld { max_age },
             }),
@@ -521,6 +527,7 @@ fn partner_data_expires_sooner_than_first_party_data() {
     let ex = e.explain(&finn, w.hiking, at22);
     assert!(ex.excluded.contains(&Exclusion {
         interest: w.hiking,
+        path: "outdoor/hiking".into(),
         at: Some(t),
         reason: ExclusionReason::TooOld {
             max_age: partner_max
@@ -659,9 +666,10 @@ fn a_declared_dislike_beats_observed_interest() {
     assert!(!segment_names(e, &hanna, said_no).contains(&"hikers".to_owned()));
     let d = e.decide(&hanna, &req, said_no);
     assert!(!d.is_allowed());
-    assert!(d
-        .reasons()
-        .contains(&DenyReason::Disliked { interest: w.hiking }));
+    assert!(d.reasons().contains(&DenyReason::Disliked {
+        interest: w.hiking,
+        path: "outdoor/hiking".into(),
+    }));
     assert!(excluded_reasons(&e.explain(&hanna, w.hiking, said_no))
         .contains(&ExclusionReason::Disliked));
 
@@ -878,6 +886,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
         e.decide(&lena, &newsletter, now).reasons(),
         &[DenyReason::Suppressed {
             scope: Scope::Purpose(Purpose::Marketing),
+            about: "purpose marketing".into(),
             reason: Reason::OptOut,
             until: None,
             life_event: None,
@@ -895,6 +904,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
         assert!(
             d.reasons().contains(&DenyReason::Suppressed {
                 scope: Scope::All,
+                about: "everything".into(),
                 reason: Reason::DoNotContact,
                 until: None,
                 life_event: None,
@@ -1068,6 +1078,7 @@ fn a_dismissal_blocks_its_subtree_for_the_cooldown() {
         .reasons()
         .contains(&DenyReason::Dismissed {
             interest: w.toys,
+            path: "baby/toys".into(),
             at: dismissed,
         }));
     assert!(excluded_reasons(&e.explain(&mia, w.toys, now))
@@ -1738,6 +1749,7 @@ fn merging_two_records_unites_events_and_keeps_the_stricter_consent() {
                 .reasons()
                 .contains(&DenyReason::Suppressed {
                     scope: Scope::Channel(channel),
+                    about: format!("channel {channel}"),
                     reason,
                     until: None,
                     life_event: None,

@@ -632,9 +632,16 @@ impl ConsentLedger {
 
     /// Applies the browser's Global Privacy Control signal (`Sec-GPC: 1`)
     /// at `now`: withdraws [`Purpose::PartnerData`] and [`Purpose::Marketing`]
-    /// with [`Evidence::GlobalPrivacyControl`] (unless already withdrawn, so
-    /// the signal on every request stores nothing after the first).
-    /// Returns the purposes it withdrew.
+    /// with [`Evidence::GlobalPrivacyControl`] where the person gave them
+    /// (granted or expired at `now`). Returns the purposes it withdrew.
+    ///
+    /// A purpose never asked stays never asked: no data can have been used
+    /// for it, and the person was not asked, so a report must not say they
+    /// said no. The signal is still noted as received (see
+    /// [`latest_received`](Self::latest_received)): a grant that arrives
+    /// late, dated before it, ends where the signal began. A purpose already
+    /// withdrawn stores nothing either, so the signal on every request
+    /// stores nothing after the first.
     ///
     /// # Example
     /// ```
@@ -644,18 +651,31 @@ impl ConsentLedger {
     /// let mut ledger = ConsentLedger::default();
     /// ledger.grant(Purpose::Marketing, datetime!(2026-01-01 0:00 UTC), None, Evidence::Ui("banner".into()))?;
     /// let now = datetime!(2026-06-01 0:00 UTC);
-    /// assert_eq!(ledger.apply_gpc(now), vec![Purpose::PartnerData, Purpose::Marketing]);
+    /// assert_eq!(ledger.apply_gpc(now), vec![Purpose::Marketing]);
     /// assert_eq!(ledger.state(Purpose::Marketing, now), ConsentState::Withdrawn);
     /// assert_eq!(ledger.decisive(Purpose::Marketing, now).unwrap().evidence, Evidence::GlobalPrivacyControl);
+    /// // Partner data was never asked for: it is not reported as withdrawn.
+    /// assert_eq!(ledger.state(Purpose::PartnerData, now), ConsentState::NeverAsked);
     /// // The next request carries the signal again: nothing changes.
     /// assert!(ledger.apply_gpc(now + time::Duration::seconds(1)).is_empty());
-    /// assert_eq!(ledger.len(), 3);
+    /// assert_eq!(ledger.len(), 2);
     /// # Ok::<(), tactful::ConsentError>(())
     /// ```
     pub fn apply_gpc(&mut self, now: OffsetDateTime) -> Vec<Purpose> {
         [Purpose::PartnerData, Purpose::Marketing]
             .into_iter()
-            .filter(|&p| self.record_withdrawal(p, now, Evidence::GlobalPrivacyControl))
+            .filter(|&p| {
+                if self.state(p, now) == ConsentState::NeverAsked {
+                    self.receive(&ConsentEntry {
+                        purpose: p,
+                        change: Change::Withdraw,
+                        at: now,
+                        evidence: Evidence::GlobalPrivacyControl,
+                    });
+                    return false;
+                }
+                self.record_withdrawal(p, now, Evidence::GlobalPrivacyControl)
+            })
             .collect()
     }
 
@@ -1376,6 +1396,42 @@ mod tests {
 
     fn hour(h: i64) -> OffsetDateTime {
         datetime!(2026-01-01 0:00 UTC) + time::Duration::hours(h)
+    }
+
+    #[test]
+    fn gpc_withdraws_only_what_was_given_and_a_late_grant_still_ends_at_it() {
+        let mut l = ConsentLedger::default();
+        l.grant(Purpose::Marketing, hour(0), Some(hour(2)), ui())
+            .unwrap();
+        // Marketing expired (given, so withdrawn); partner data never asked.
+        assert_eq!(l.apply_gpc(hour(3)), [Purpose::Marketing]);
+        assert_eq!(
+            l.state(Purpose::Marketing, hour(4)),
+            ConsentState::Withdrawn
+        );
+        assert_eq!(
+            l.state(Purpose::PartnerData, hour(4)),
+            ConsentState::NeverAsked
+        );
+        assert_eq!(l.len(), 2);
+        // A partner-data grant dated before the signal arrives late: the
+        // signal still ends it.
+        l.grant(Purpose::PartnerData, hour(1), None, ui()).unwrap();
+        assert!(l.is_granted(Purpose::PartnerData, hour(2)));
+        assert_eq!(
+            l.state(Purpose::PartnerData, hour(4)),
+            ConsentState::Withdrawn
+        );
+        assert_eq!(
+            l.decisive(Purpose::PartnerData, hour(4)).unwrap().evidence,
+            Evidence::GlobalPrivacyControl
+        );
+        // A grant after the signal is the person's later choice.
+        let mut l = ConsentLedger::default();
+        assert!(l.apply_gpc(hour(1)).is_empty());
+        assert!(l.is_empty());
+        l.grant(Purpose::PartnerData, hour(2), None, ui()).unwrap();
+        assert!(l.is_granted(Purpose::PartnerData, hour(3)));
     }
 
     #[test]

@@ -142,7 +142,8 @@ impl fmt::Display for RefusalKind {
     }
 }
 
-/// Why an event was refused, with the details.
+/// Why an event was refused, with the details. Its message is text for the
+/// person: it never names an [`InterestId`] (the data still holds it).
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum RefusalReason {
@@ -162,8 +163,10 @@ pub enum RefusalReason {
         /// The profile's level.
         level: Level,
     },
-    /// An active suppression covers the interest or a needed purpose.
-    #[error("suppressed ({reason}) on {scope}")]
+    /// An active suppression covers the interest or a needed purpose. The
+    /// message names the scope in words (an interest scope as `this
+    /// interest`: a refusal is built without allocating, so it has no path).
+    #[error("suppressed ({reason}) on {}", .scope.words())]
     Suppressed {
         /// Its scope.
         scope: Scope,
@@ -185,7 +188,7 @@ pub enum RefusalReason {
         ahead: Duration,
     },
     /// The interest is not in the engine's taxonomy.
-    #[error("unknown interest {0}")]
+    #[error("the interest is not in this engine's taxonomy")]
     UnknownInterest(InterestId),
     /// The instant is outside the supported years (1678 to 2261).
     #[error("instant {at} is outside the supported years 1678 to 2261")]
