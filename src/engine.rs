@@ -529,7 +529,7 @@ impl Engine {
             };
             scopes
                 .into_iter()
-                .map(|scope| self.forget(profile, scope, true, now, None))
+                .map(|scope| self.forget(profile, scope, true, now, None, None))
                 .sum()
         } else {
             0
@@ -540,10 +540,11 @@ impl Engine {
 
     /// Removes every stored datum of `scope` (only the signals if
     /// `signals_only`), whatever its instant, and records the erasure as a
-    /// tombstone at the newest of `now`, `also` and the instants of the
-    /// removed data: a copy that held any of them loses it again on merge,
-    /// and a late delivery of one is refused as erased. Returns the number
-    /// of removed events.
+    /// tombstone covering `now`, `also` (instants of other erased data) and
+    /// the instants of the removed data (see [`erased_through`]), and
+    /// later than `after` if given: a copy that held any of them loses it
+    /// again on merge, and a late delivery of one is refused as erased.
+    /// Returns the number of removed events.
     fn forget(
         &self,
         profile: &mut Profile,
@@ -551,6 +552,7 @@ impl Engine {
         signals_only: bool,
         now: OffsetDateTime,
         also: Option<OffsetDateTime>,
+        after: Option<OffsetDateTime>,
     ) -> usize {
         let tax = &self.taxonomy;
         let inside = |interest: InterestId| match scope {
@@ -582,7 +584,10 @@ impl Engine {
         newest = newest.max(orphans_newest);
         let tomb = Tombstone {
             scope,
-            at: erased_through(now, newest),
+            at: match after.and_then(|a| a.checked_add(Duration::nanoseconds(1))) {
+                Some(a) => erased_through(now, newest).max(a),
+                None => erased_through(now, newest),
+            },
             signals_only,
         };
         let tombs = profile.tombstones_mut();
@@ -636,7 +641,14 @@ impl Engine {
         interest: InterestId,
         now: OffsetDateTime,
     ) -> usize {
-        self.forget(profile, ErasedScope::Interest(interest), false, now, None)
+        self.forget(
+            profile,
+            ErasedScope::Interest(interest),
+            false,
+            now,
+            None,
+            None,
+        )
     }
 
     /// Erases the whole profile: events, preferences, orphaned data,
@@ -656,7 +668,11 @@ impl Engine {
     /// instant.
     pub fn erase_profile(&self, profile: &mut Profile, now: OffsetDateTime) {
         let consent = profile.consent().newest_instant();
-        self.forget(profile, ErasedScope::All, false, now, consent);
+        // Newer than every earlier wipe this profile knows of, so that a
+        // merge can tell which copy saw the latest (see `merge`): a copy
+        // of the consent given again since an earlier wipe must lose it.
+        let wiped = last_wipe(profile);
+        self.forget(profile, ErasedScope::All, false, now, consent, wiped);
         profile.store_mut().clear();
         profile.preferences_mut().clear();
         profile.orphans_mut().clear_data();
@@ -709,14 +725,7 @@ impl Engine {
         let tax = &self.taxonomy;
         // The latest whole-profile erasure either side knows of: what the
         // other side holds from before it (consent history, counters) is gone.
-        let wiped = |p: &Profile| {
-            p.tombstones()
-                .iter()
-                .filter(|t| t.scope == ErasedScope::All && !t.signals_only)
-                .map(|t| t.at)
-                .max()
-        };
-        let (mine, theirs) = (wiped(profile), wiped(other));
+        let (mine, theirs) = (last_wipe(profile), last_wipe(other));
         let erased_at = mine.max(theirs);
         let mut other_consent = other.consent().clone();
         let mut other_refusals = other.refusals().clone();
@@ -1199,6 +1208,15 @@ impl TombIndex {
             .chain(tax.ancestors(interest))
             .any(|i| self.by_root.get(&i).is_some_and(|s| hit(*s)))
     }
+}
+
+/// The instant of the latest whole-profile erasure a profile knows of.
+fn last_wipe(p: &Profile) -> Option<OffsetDateTime> {
+    p.tombstones()
+        .iter()
+        .filter(|t| t.scope == ErasedScope::All && !t.signals_only)
+        .map(|t| t.at)
+        .max()
 }
 
 /// The instant of a tombstone of an erasure at `now` whose newest erased
