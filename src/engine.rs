@@ -507,8 +507,8 @@ impl Engine {
     /// subtrees of every life event it extends to, whatever its instant
     /// (also one dated after `now`, by a clock ahead of this one), and
     /// leaves a signals-only tombstone per subtree, so that no merge or late
-    /// event brings them back. The tombstone's instant is `now` or, if
-    /// later, the newest purged signal's: see
+    /// event brings them back. The tombstone's instant is `now`, or past the
+    /// newest purged signal if that is later: see
     /// [`erase_interest`](Self::erase_interest) for what that means for
     /// later events. Returns the number of purged events.
     pub fn suppress(
@@ -626,15 +626,18 @@ impl Engine {
     /// event brings the data back. Suppressions are kept: they protect the
     /// person. Returns the number of erased events.
     ///
-    /// The tombstone's instant is `now` or, if any erased datum is dated
-    /// later, the newest erased instant, so that a merge with any copy
+    /// The tombstone's instant is `now` or, if an erased datum is dated
+    /// later, past the newest erased instant, so that a merge with any copy
     /// holding erased data (a backup, another server's copy, at any clock
-    /// skew) removes it again. In that subtree, data dated at or before the
-    /// tombstone's instant is erased for good: an event is refused as
+    /// skew, in either direction) removes it again. It is then `now` plus
+    /// the smallest power of two nanoseconds beyond that datum: the saved
+    /// tombstone does not give the erased instant away. In that subtree,
+    /// data dated at or before the tombstone's instant is erased for good:
+    /// an event is refused as
     /// [`RefusalReason::Erased`](crate::RefusalReason::Erased), and a like
     /// or dislike declared at such an instant is removed by the next merge.
-    /// A datum dated far ahead of the clock therefore holds back new data
-    /// of the subtree until then.
+    /// So a datum dated ahead of `now` holds new data of the subtree back
+    /// until at most twice as far ahead of `now` as it was.
     pub fn erase_interest(
         &self,
         profile: &mut Profile,
@@ -658,9 +661,10 @@ impl Engine {
     /// Suppressions are kept: they protect the person.
     ///
     /// As for [`erase_interest`](Self::erase_interest), the tombstone's
-    /// instant is `now` or, if later, the newest instant of any erased
-    /// datum, consent changes included: a merge with any copy from before
-    /// the erasure drops its events, preferences, consent history and
+    /// instant is `now` or past the newest instant of any erased datum,
+    /// consent changes included, and after every earlier whole-profile
+    /// tombstone: a merge with any copy from before the erasure, in either
+    /// direction, drops its events, preferences, consent history and
     /// counters, and events dated at or before that instant are refused as
     /// [`RefusalReason::Erased`](crate::RefusalReason::Erased). Consent
     /// given again after the erasure is kept by this profile, but a merge
@@ -714,7 +718,12 @@ impl Engine {
     /// unite; per purpose the more restrictive consent wins at every
     /// instant; the lower level wins. Data covered by a tombstone of either
     /// side stays gone, so an older copy never resurrects erased data or a
-    /// withdrawn consent. The id of `profile` is kept.
+    /// withdrawn consent: a tombstone covers every datum its erasure removed,
+    /// whatever its instant (see [`erase_interest`](Self::erase_interest)),
+    /// so a copy from before an erasure, merged in either direction, brings
+    /// none of it back, and after a whole-profile erasure the consent history
+    /// and refusal counters of the copy that has not seen it are dropped up
+    /// to the tombstone's instant. The id of `profile` is kept.
     ///
     /// The result keeps the engine's limits, so it can always be stored and
     /// loaded again: if the union holds more than `max_events` events (or
