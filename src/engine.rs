@@ -633,9 +633,8 @@ impl Engine {
     /// the smallest power of two nanoseconds beyond that datum: the saved
     /// tombstone does not give the erased instant away. In that subtree,
     /// data dated at or before the tombstone's instant is erased for good:
-    /// an event is refused as
-    /// [`RefusalReason::Erased`](crate::RefusalReason::Erased), and a like
-    /// or dislike declared at such an instant is removed by the next merge.
+    /// an event is refused as [`RefusalReason::Erased`], and a like or
+    /// dislike declared at such an instant is removed by the next merge.
     /// So a datum dated ahead of `now` holds new data of the subtree back
     /// until at most twice as far ahead of `now` as it was.
     pub fn erase_interest(
@@ -666,10 +665,9 @@ impl Engine {
     /// tombstone: a merge with any copy from before the erasure, in either
     /// direction, drops its events, preferences, consent history and
     /// counters, and events dated at or before that instant are refused as
-    /// [`RefusalReason::Erased`](crate::RefusalReason::Erased). Consent
-    /// given again after the erasure is kept by this profile, but a merge
-    /// drops the other copy's consent changes dated at or before that
-    /// instant.
+    /// [`RefusalReason::Erased`]. Consent given again after the erasure is
+    /// kept by this profile, but a merge drops the other copy's consent
+    /// changes dated at or before that instant.
     pub fn erase_profile(&self, profile: &mut Profile, now: OffsetDateTime) {
         let consent = profile.consent().newest_instant();
         // Newer than every earlier wipe this profile knows of, so that a
