@@ -10,6 +10,14 @@
 //! operations at randomly skewed instants and checks, after every step,
 //! that no erased datum is in the profile, in any merge of any snapshot
 //! with it (either direction), or in its saved forms read back.
+//!
+//! An erased datum is one the profile held when an erasure of its scope
+//! removed it. Data a copy had already dropped without an erasure is not
+//! erased by a later one and may come back from an older copy as it would
+//! without the erasure: a like replaced by a declaration on the same
+//! interest dated earlier (by a clock behind), or a grant that a consent
+//! join overrode. Every event of the scope found in any snapshot is
+//! covered (checked while writing this test with that stronger notion).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
