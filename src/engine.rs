@@ -503,10 +503,14 @@ impl Engine {
     }
 
     /// Adds a suppression. A bereavement on an interest subtree (or on
-    /// everything) also purges the signals stored there, and in the
-    /// subtrees of every life event it extends to, and leaves a tombstone
-    /// per subtree, so that no merge or late event brings them back.
-    /// Returns the number of purged events.
+    /// everything) also purges every signal stored there, and in the
+    /// subtrees of every life event it extends to, whatever its instant
+    /// (also one dated after `now`, by a clock ahead of this one), and
+    /// leaves a signals-only tombstone per subtree, so that no merge or late
+    /// event brings them back. The tombstone's instant is `now`, or past the
+    /// newest purged signal if that is later: see
+    /// [`erase_interest`](Self::erase_interest) for what that means for
+    /// later events. Returns the number of purged events.
     pub fn suppress(
         &self,
         profile: &mut Profile,
@@ -525,16 +529,7 @@ impl Engine {
             };
             scopes
                 .into_iter()
-                .map(|scope| {
-                    self.forget(
-                        profile,
-                        Tombstone {
-                            scope,
-                            at: now,
-                            signals_only: true,
-                        },
-                    )
-                })
+                .map(|scope| self.forget(profile, scope, true, now, None, None))
                 .sum()
         } else {
             0
@@ -543,26 +538,58 @@ impl Engine {
         purged
     }
 
-    /// Removes stored data covered by a tombstone and records it.
-    fn forget(&self, profile: &mut Profile, tomb: Tombstone) -> usize {
-        let preferences = !tomb.signals_only;
+    /// Removes every stored datum of `scope` (only the signals if
+    /// `signals_only`), whatever its instant, and records the erasure as a
+    /// tombstone covering `now`, `also` (instants of other erased data) and
+    /// the instants of the removed data (see [`erased_through`]), and
+    /// later than `after` if given: a copy that held any of them loses it
+    /// again on merge, and a late delivery of one is refused as erased.
+    /// Returns the number of removed events.
+    fn forget(
+        &self,
+        profile: &mut Profile,
+        scope: ErasedScope,
+        signals_only: bool,
+        now: OffsetDateTime,
+        also: Option<OffsetDateTime>,
+        after: Option<OffsetDateTime>,
+    ) -> usize {
         let tax = &self.taxonomy;
-        let removed = profile
-            .store_mut()
-            .remove(|e| covers(tax, &tomb, e.interest()) && e.at() <= tomb.at);
-        if preferences {
-            profile
-                .preferences_mut()
-                .retain(|p| !(covers(tax, &tomb, p.interest) && p.at <= tomb.at));
+        let inside = |interest: InterestId| match scope {
+            ErasedScope::All => true,
+            ErasedScope::Interest(root) => tax.is_within(interest, root),
+        };
+        let mut newest = also;
+        let removed = profile.store_mut().remove(|e| {
+            let gone = inside(e.interest());
+            if gone {
+                newest = newest.max(Some(e.at()));
+            }
+            gone
+        });
+        if !signals_only {
+            profile.preferences_mut().retain(|p| {
+                let gone = inside(p.interest);
+                if gone {
+                    newest = newest.max(Some(p.at));
+                }
+                !gone
+            });
         }
-        let root = match tomb.scope {
+        let root = match scope {
             ErasedScope::All => None,
             ErasedScope::Interest(i) => Some(tax.path(i).unwrap_or_default().to_owned()),
         };
-        let removed = removed
-            + profile
-                .orphans_mut()
-                .erase(root.as_deref(), tomb.at, tomb.signals_only);
+        let (orphaned, orphans_newest) = profile.orphans_mut().purge(root.as_deref(), signals_only);
+        newest = newest.max(orphans_newest);
+        let tomb = Tombstone {
+            scope,
+            at: match after.and_then(|a| a.checked_add(Duration::nanoseconds(1))) {
+                Some(a) => erased_through(now, newest).max(a),
+                None => erased_through(now, newest),
+            },
+            signals_only,
+        };
         let tombs = profile.tombstones_mut();
         // An erasure an existing tombstone already covers leaves no new one.
         let covered = tombs.iter().any(|t| {
@@ -579,8 +606,8 @@ impl Engine {
             });
             tombs.push(tomb);
         }
-        self.prepare(profile, tomb.at);
-        removed
+        self.prepare(profile, now);
+        removed + orphaned
     }
 
     /// Computes the profile's incremental aggregates for this engine at
@@ -592,10 +619,24 @@ impl Engine {
         decay::prepare(store, self.params(), ledger, now);
     }
 
-    /// Erases an interest subtree: its events, likes and dislikes. A
-    /// content-free tombstone (subtree and instant) remains so that no merge
-    /// or late event brings the data back. Suppressions are kept: they
-    /// protect the person. Returns the number of erased events.
+    /// Erases an interest subtree: its events, likes and dislikes, whatever
+    /// their instant (also those dated after `now`, by a clock ahead of
+    /// this one, and orphaned data of paths in the subtree). A content-free
+    /// tombstone (subtree and instant) remains so that no merge or late
+    /// event brings the data back. Suppressions are kept: they protect the
+    /// person. Returns the number of erased events.
+    ///
+    /// The tombstone's instant is `now` or, if an erased datum is dated
+    /// later, past the newest erased instant, so that a merge with any copy
+    /// holding erased data (a backup, another server's copy, at any clock
+    /// skew, in either direction) removes it again. It is then `now` plus
+    /// the smallest power of two nanoseconds beyond that datum: the saved
+    /// tombstone does not give the erased instant away. In that subtree,
+    /// data dated at or before the tombstone's instant is erased for good:
+    /// an event is refused as [`RefusalReason::Erased`], and a like or
+    /// dislike declared at such an instant is removed by the next merge.
+    /// So a datum dated ahead of `now` holds new data of the subtree back
+    /// until at most twice as far ahead of `now` as it was.
     pub fn erase_interest(
         &self,
         profile: &mut Profile,
@@ -604,27 +645,36 @@ impl Engine {
     ) -> usize {
         self.forget(
             profile,
-            Tombstone {
-                scope: ErasedScope::Interest(interest),
-                at: now,
-                signals_only: false,
-            },
+            ErasedScope::Interest(interest),
+            false,
+            now,
+            None,
+            None,
         )
     }
 
-    /// Erases the whole profile: events, preferences, refusal counters and
-    /// the consent history (replaced by a withdrawal of every purpose at
-    /// `now`, so no older copy can bring a grant back); the level drops to
-    /// `Off`. Suppressions are kept: they protect the person.
+    /// Erases the whole profile: events, preferences, orphaned data,
+    /// refusal counters and the consent history, whatever their instants
+    /// (the history is replaced by a withdrawal of every purpose at `now`,
+    /// so no older copy can bring a grant back); the level drops to `Off`.
+    /// Suppressions are kept: they protect the person.
+    ///
+    /// As for [`erase_interest`](Self::erase_interest), the tombstone's
+    /// instant is `now` or past the newest instant of any erased datum,
+    /// consent changes included, and after every earlier whole-profile
+    /// tombstone: a merge with any copy from before the erasure, in either
+    /// direction, drops its events, preferences, consent history and
+    /// counters, and events dated at or before that instant are refused as
+    /// [`RefusalReason::Erased`]. Consent given again after the erasure is
+    /// kept by this profile, but a merge drops the other copy's consent
+    /// changes dated at or before that instant.
     pub fn erase_profile(&self, profile: &mut Profile, now: OffsetDateTime) {
-        self.forget(
-            profile,
-            Tombstone {
-                scope: ErasedScope::All,
-                at: now,
-                signals_only: false,
-            },
-        );
+        let consent = profile.consent().newest_instant();
+        // Newer than every earlier wipe this profile knows of, so that a
+        // merge can tell which copy saw the latest (see `merge`): a copy
+        // of the consent given again since an earlier wipe must lose it.
+        let wiped = last_wipe(profile);
+        self.forget(profile, ErasedScope::All, false, now, consent, wiped);
         profile.store_mut().clear();
         profile.preferences_mut().clear();
         profile.orphans_mut().clear_data();
@@ -666,7 +716,12 @@ impl Engine {
     /// unite; per purpose the more restrictive consent wins at every
     /// instant; the lower level wins. Data covered by a tombstone of either
     /// side stays gone, so an older copy never resurrects erased data or a
-    /// withdrawn consent. The id of `profile` is kept.
+    /// withdrawn consent: a tombstone covers every datum its erasure removed,
+    /// whatever its instant (see [`erase_interest`](Self::erase_interest)),
+    /// so a copy from before an erasure, merged in either direction, brings
+    /// none of it back, and after a whole-profile erasure the consent history
+    /// and refusal counters of the copy that has not seen it are dropped up
+    /// to the tombstone's instant. The id of `profile` is kept.
     ///
     /// The result keeps the engine's limits, so it can always be stored and
     /// loaded again: if the union holds more than `max_events` events (or
@@ -677,14 +732,7 @@ impl Engine {
         let tax = &self.taxonomy;
         // The latest whole-profile erasure either side knows of: what the
         // other side holds from before it (consent history, counters) is gone.
-        let wiped = |p: &Profile| {
-            p.tombstones()
-                .iter()
-                .filter(|t| t.scope == ErasedScope::All && !t.signals_only)
-                .map(|t| t.at)
-                .max()
-        };
-        let (mine, theirs) = (wiped(profile), wiped(other));
+        let (mine, theirs) = (last_wipe(profile), last_wipe(other));
         let erased_at = mine.max(theirs);
         let mut other_consent = other.consent().clone();
         let mut other_refusals = other.refusals().clone();
@@ -1173,6 +1221,37 @@ impl TombIndex {
         std::iter::once(interest)
             .chain(tax.ancestors(interest))
             .any(|i| self.by_root.get(&i).is_some_and(|s| hit(*s)))
+    }
+}
+
+/// The instant of the latest whole-profile erasure a profile knows of.
+fn last_wipe(p: &Profile) -> Option<OffsetDateTime> {
+    p.tombstones()
+        .iter()
+        .filter(|t| t.scope == ErasedScope::All && !t.signals_only)
+        .map(|t| t.at)
+        .max()
+}
+
+/// The instant of a tombstone of an erasure at `now` whose newest erased
+/// datum is dated `newest`: `now`, or, for a datum dated later (by a clock
+/// ahead of this one), `now` plus the smallest power of two nanoseconds
+/// beyond it. So the tombstone covers every erased datum, holds new data of
+/// its scope back at most twice as far ahead of `now` as that datum was,
+/// and is not the erased datum's instant: the saved profile keeps none.
+fn erased_through(now: OffsetDateTime, newest: Option<OffsetDateTime>) -> OffsetDateTime {
+    let Some(newest) = newest.filter(|n| *n > now) else {
+        return now;
+    };
+    let gap = (newest - now).whole_nanoseconds();
+    // Instants are within 20,000 years of each other: the gap is below 2^70.
+    let step = 1i128.checked_shl(128 - gap.leading_zeros()).unwrap_or(0);
+    let (secs, nanos) = (step / 1_000_000_000, step % 1_000_000_000);
+    match (i64::try_from(secs), i32::try_from(nanos)) {
+        (Ok(secs), Ok(nanos)) if step > gap => now
+            .checked_add(Duration::new(secs, nanos))
+            .unwrap_or(newest),
+        _ => newest,
     }
 }
 

@@ -1130,15 +1130,37 @@ impl Model {
         self.prefs.push(p);
     }
 
-    /// Removes what a tombstone covers and keeps the tombstone (dropping
-    /// older ones it subsumes). Returns the number of removed events.
-    fn forget(&mut self, w: &World, tomb: Tombstone) -> usize {
+    /// Removes everything in the tombstone's scope, whatever its instant,
+    /// and keeps the tombstone (dropping older ones it subsumes), moved
+    /// past the newest removed instant if that is later than its own (by
+    /// the smallest power of two nanoseconds beyond it, as documented).
+    /// Returns the number of removed events.
+    fn forget(&mut self, w: &World, mut tomb: Tombstone) -> usize {
         let before = self.events.len();
-        self.events
-            .retain(|e| !(w.tomb_covers(&tomb, w.node(e.interest())) && e.at() <= tomb.at));
+        let inside = |k: usize| w.tomb_covers(&tomb, k);
+        let mut newest: Option<OffsetDateTime> = None;
+        for e in self.events.iter().filter(|e| inside(w.node(e.interest()))) {
+            newest = newest.max(Some(e.at()));
+        }
         if !tomb.signals_only {
-            self.prefs
-                .retain(|p| !(w.tomb_covers(&tomb, w.node(p.interest)) && p.at <= tomb.at));
+            for p in self.prefs.iter().filter(|p| inside(w.node(p.interest))) {
+                newest = newest.max(Some(p.at));
+            }
+        }
+        self.events.retain(|e| !inside(w.node(e.interest())));
+        if !tomb.signals_only {
+            self.prefs.retain(|p| !inside(w.node(p.interest)));
+        }
+        if let Some(n) = newest.filter(|n| *n > tomb.at) {
+            let gap = (n - tomb.at).whole_nanoseconds();
+            let mut step: i128 = 1;
+            while step <= gap {
+                step *= 2;
+            }
+            tomb.at = tomb
+                .at
+                .checked_add(Duration::nanoseconds_i128(step))
+                .unwrap_or(n);
         }
         let covered = self.tombs.iter().any(|t| {
             tomb.at <= t.at

@@ -786,6 +786,17 @@ impl ConsentLedger {
         out
     }
 
+    /// The newest instant of any entry stored or change received: what a
+    /// whole-profile erasure must cover so that no copy holding any of
+    /// them brings it back.
+    pub(crate) fn newest_instant(&self) -> Option<OffsetDateTime> {
+        self.entries
+            .iter()
+            .chain(self.latest_received.iter().flatten())
+            .map(|e| e.at)
+            .max()
+    }
+
     /// Drops every entry at or before `t` (a whole-profile erasure at `t`
     /// met a copy from before it).
     pub(crate) fn forget_through(&mut self, t: OffsetDateTime) {

@@ -78,11 +78,17 @@ pub enum ErasedScope {
 
 /// A content-free record that data was erased: what subtree, and up to
 /// which instant. No merge or late event can bring such data back.
+///
+/// The instant is the erasure's `now`, or later if the erasure removed data
+/// dated after it (a clock ahead of the eraser's): then it lies past the
+/// newest erased datum without being its instant (see
+/// [`crate::Engine::erase_interest`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Tombstone {
     /// The erased subtree or everything.
     pub scope: ErasedScope,
-    /// Data from at or before this instant is gone for good.
+    /// Data of the scope from at or before this instant is gone for good:
+    /// a merge removes it, recording refuses it as erased.
     #[serde(with = "crate::serde_util::instant")]
     pub at: OffsetDateTime,
     /// Only the signals (events) were purged, as by a bereavement

@@ -238,9 +238,10 @@ impl Orphans {
         self.normalize();
     }
 
-    /// Applies an erasure of the subtree at `root` (`None`: everything) up
+    /// Applies a tombstone of the subtree at `root` (`None`: everything) up
     /// to `at`: orphaned events (and, unless `signals_only`, preferences)
-    /// inside it are removed. Returns the number of removed events.
+    /// inside it from at or before `at` are removed (a merge brought in a
+    /// copy's data). Returns the number of removed events.
     pub(crate) fn erase(
         &mut self,
         root: Option<&str>,
@@ -256,6 +257,37 @@ impl Orphans {
                 .retain(|p| !(inside(&p.interest) && p.at <= at));
         }
         before - self.events.len()
+    }
+
+    /// Removes every orphaned event (and, unless `signals_only`, preference)
+    /// in the subtree at `root` (`None`: everything), whatever its instant:
+    /// an erasure. Returns the number of removed events and the newest
+    /// instant of anything removed.
+    pub(crate) fn purge(
+        &mut self,
+        root: Option<&str>,
+        signals_only: bool,
+    ) -> (usize, Option<OffsetDateTime>) {
+        let inside = |p: &str| root.is_none_or(|r| path_within(p, r));
+        let mut newest: Option<OffsetDateTime> = None;
+        let before = self.events.len();
+        self.events.retain(|e| {
+            let gone = inside(&e.interest);
+            if gone {
+                newest = newest.max(Some(crate::store::from_nanos(e.at)));
+            }
+            !gone
+        });
+        if !signals_only {
+            self.preferences.retain(|p| {
+                let gone = inside(&p.interest);
+                if gone {
+                    newest = newest.max(Some(p.at));
+                }
+                !gone
+            });
+        }
+        (before - self.events.len(), newest)
     }
 
     /// Removes data that a tombstone (own or known) covers: used after a
