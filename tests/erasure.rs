@@ -14,10 +14,12 @@
 //! An erased datum is one the profile held when an erasure of its scope
 //! removed it. Data a copy had already dropped without an erasure is not
 //! erased by a later one and may come back from an older copy as it would
-//! without the erasure: a like replaced by a declaration on the same
-//! interest dated earlier (by a clock behind), or a grant that a consent
-//! join overrode. Every event of the scope found in any snapshot is
-//! covered (checked while writing this test with that stronger notion).
+//! without the erasure: a grant that a consent join overrode. (A like
+//! replaced by a declaration on the same interest dated earlier, by a clock
+//! behind, keeps the later instant, so an erasure covers it too: see
+//! `a_replaced_like_dated_later_does_not_come_back`.) Every event of the
+//! scope found in any snapshot is covered (checked while writing this test
+//! with that stronger notion).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
@@ -29,6 +31,34 @@ use time::{Duration, OffsetDateTime};
 // ---------------------------------------------------------------------------
 // The world
 // ---------------------------------------------------------------------------
+
+/// A like declared at 08:10 by a clock ahead, a backup, the same like
+/// declared again at 08:00 by a clock behind, then the interest erased at
+/// 08:00: merging the backup either way brings no like back.
+#[test]
+fn a_replaced_like_dated_later_does_not_come_back() {
+    let w = World::new();
+    let e = &w.engine;
+    let baby = w.id("baby");
+    let mut anna = Profile::new("anna");
+    anna.like(baby, datetime!(2026-05-04 08:10 UTC));
+    let backup = anna.clone();
+    anna.like(baby, datetime!(2026-05-04 08:00 UTC));
+    assert_eq!(
+        anna.preferences()[0].at,
+        datetime!(2026-05-04 08:10 UTC),
+        "replacing keeps the later instant"
+    );
+    e.erase_interest(&mut anna, baby, datetime!(2026-05-04 08:00 UTC));
+    assert!(anna.preferences().is_empty());
+    let mut merged = anna.clone();
+    e.merge(&mut merged, &backup);
+    let mut restored = backup.clone();
+    e.merge(&mut restored, &anna);
+    for p in [&merged, &restored] {
+        assert!(p.preferences().is_empty(), "{:?}", p.preferences());
+    }
+}
 
 const PATHS: [&str; 7] = [
     "baby",

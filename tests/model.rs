@@ -1117,7 +1117,11 @@ impl Model {
         out
     }
 
-    fn declare(&mut self, w: &World, p: Preference) {
+    fn declare(&mut self, w: &World, mut p: Preference) {
+        // Replacing keeps the later instant (see `Profile::like`).
+        if let Some(old) = self.prefs.iter().find(|q| q.interest == p.interest) {
+            p.at = p.at.max(old.at);
+        }
         let k = w.node(p.interest);
         if self
             .tombs

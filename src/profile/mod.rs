@@ -452,8 +452,11 @@ impl Profile {
     pub fn preferences(&self) -> &[Preference] {
         &self.preferences
     }
-    /// Declares a like of an interest subtree at `at` (replacing an earlier
-    /// like or dislike of exactly that interest).
+    /// Declares a like of an interest subtree at `at` (replacing a like or
+    /// dislike of exactly that interest). If the one it replaces is dated
+    /// later (a clock ahead of this one), the later instant is kept: the
+    /// replaced preference's instant must stay covered by any erasure, or
+    /// merging an older copy would bring the replaced preference back.
     pub fn like(&mut self, interest: InterestId, at: OffsetDateTime) {
         self.declare(Preference {
             interest,
@@ -461,8 +464,9 @@ impl Profile {
             at,
         });
     }
-    /// Declares a dislike of an interest subtree at `at` (replacing an
-    /// earlier like or dislike of exactly that interest).
+    /// Declares a dislike of an interest subtree at `at` (replacing a like
+    /// or dislike of exactly that interest; the later of the two instants
+    /// is kept, as for [`like`](Self::like)).
     pub fn dislike(&mut self, interest: InterestId, at: OffsetDateTime) {
         self.declare(Preference {
             interest,
@@ -478,7 +482,10 @@ impl Profile {
             .position(|p| p.interest == interest)?;
         Some(self.preferences.remove(pos))
     }
-    fn declare(&mut self, p: Preference) {
+    fn declare(&mut self, mut p: Preference) {
+        if let Some(old) = self.preferences.iter().find(|q| q.interest == p.interest) {
+            p.at = p.at.max(old.at);
+        }
         self.preferences.retain(|q| q.interest != p.interest);
         self.preferences.push(p);
     }
