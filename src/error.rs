@@ -271,4 +271,17 @@ pub enum Error {
     /// See [`crate::profile::Refusal`].
     #[error(transparent)]
     Refused(#[from] crate::profile::Refusal),
+    /// See [`crate::config::ConfigError`].
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// See [`crate::limits::ProfileError`].
+    #[error(transparent)]
+    Profile(#[from] crate::limits::ProfileError),
+    /// See [`crate::export::ExportError`].
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
+    /// See [`crate::consent::tcf::TcfError`].
+    #[cfg(feature = "tcf")]
+    #[error(transparent)]
+    Tcf(#[from] crate::consent::tcf::TcfError),
 }

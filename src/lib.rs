@@ -120,7 +120,9 @@ pub use error::{
     AudienceError, Error, InvalidWeight, PolicyError, SegmentError, SegmentErrors, TaxonomyError,
 };
 pub use event::{Context, Event, Signal, Source, Weight};
-pub use explain::{Exclusion, ExclusionReason, Explanation};
+pub use explain::{
+    ConsentBasis, EventContribution, Exclusion, ExclusionReason, Explanation, InterestEvidence,
+};
 pub use export::{
     Export, ExportError, ExportProblem, KeySecret, ProblemKind, SubjectKey, SuppressionFeed,
     SuppressionList,

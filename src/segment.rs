@@ -86,6 +86,16 @@ impl Rule {
     pub fn interest(path: &str) -> Self {
         Self::Interest(path.to_owned())
     }
+    /// The person declared a like covering the interest.
+    #[must_use]
+    pub fn likes(path: &str) -> Self {
+        Self::Likes(path.to_owned())
+    }
+    /// The person declared a dislike covering the interest.
+    #[must_use]
+    pub fn dislikes(path: &str) -> Self {
+        Self::Dislikes(path.to_owned())
+    }
     /// Interest established with at least `min_score`.
     #[must_use]
     pub fn interest_at_least(path: &str, min_score: f64) -> Self {

@@ -100,7 +100,7 @@ impl Sum {
 }
 
 /// The events of one (interest, source, context), sorted by instant.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Series {
     pub(crate) interest: InterestId,
     pub(crate) class: u8,
@@ -115,6 +115,19 @@ pub(crate) struct Series {
 }
 
 impl Series {
+    /// An empty series of `interest` and source-context `class`.
+    pub(crate) fn new(interest: InterestId, class: u8) -> Self {
+        Self {
+            interest,
+            class,
+            at: Vec::new(),
+            weight: Vec::new(),
+            signal: Vec::new(),
+            head: 0,
+            sum: Sum::default(),
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.at.len()
     }
@@ -382,14 +395,7 @@ impl Store {
         let si = match self.series_index(e.interest(), class) {
             Ok(i) => i,
             Err(i) => {
-                self.series.insert(
-                    i,
-                    Series {
-                        interest: e.interest(),
-                        class,
-                        ..Series::default()
-                    },
-                );
+                self.series.insert(i, Series::new(e.interest(), class));
                 i
             }
         };

@@ -32,9 +32,10 @@ use crate::suppression::Reason;
 ///
 /// Handles are only meaningful for the taxonomy that issued them; a taxonomy
 /// built from the same paths issues the same handles.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
-)]
+///
+/// It has no `Default`: a default handle would name a real interest (the
+/// first one) by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct InterestId(pub(crate) u32);
 

@@ -314,11 +314,7 @@ impl<'a> Loader<'a> {
             return Ok(i);
         }
         self.count_interest(id)?;
-        self.series.push(Series {
-            interest: id,
-            class,
-            ..Series::default()
-        });
+        self.series.push(Series::new(id, class));
         self.series_of.insert((id, class), self.series.len() - 1);
         Ok(self.series.len() - 1)
     }
@@ -419,7 +415,7 @@ impl<'a> Loader<'a> {
             at,
             weight,
             signal,
-            ..Series::default()
+            ..Series::new(id, class)
         });
         Ok(())
     }

@@ -38,6 +38,12 @@ impl fmt::Display for ProfileId {
     }
 }
 
+impl From<String> for ProfileId {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
 impl From<&str> for ProfileId {
     fn from(s: &str) -> Self {
         Self(s.to_owned())

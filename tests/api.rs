@@ -1,0 +1,43 @@
+//! What a newcomer expects of the public API: `?` converts every error of
+//! the crate into `tactful::Error`, ids convert from owned strings, and
+//! rule helpers exist for every leaf.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use tactful::config::EngineConfig;
+use tactful::*;
+use time::macros::datetime;
+
+fn load(engine: &Engine, json: &str) -> Result<Profile, Error> {
+    Ok(engine.load_profile(json, datetime!(2026-01-01 0:00 UTC))?)
+}
+
+fn config(json: &str) -> Result<Engine, Error> {
+    Ok(EngineConfig::from_json(json)?.into_engine()?)
+}
+
+#[test]
+fn every_error_converts_into_the_umbrella_error() {
+    let engine = Engine::new(
+        Taxonomy::builder().interest("a").build().unwrap(),
+        DecayPolicy::default(),
+    );
+    assert!(matches!(load(&engine, "{"), Err(Error::Profile(_))));
+    assert!(matches!(config("{"), Err(Error::Config(_))));
+    let tcf = || -> Result<(), Error> {
+        tactful::consent::tcf::TcString::decode("not a tc string")?;
+        Ok(())
+    };
+    assert!(matches!(tcf(), Err(Error::Tcf(_))));
+    // It is an ordinary error: boxing works.
+    let boxed: Box<dyn std::error::Error> = Box::new(config("{").unwrap_err());
+    assert!(!boxed.to_string().is_empty());
+}
+
+#[test]
+fn ids_and_rules_are_built_the_obvious_way() {
+    let owned = String::from("c-1");
+    assert_eq!(ProfileId::from(owned), ProfileId::from("c-1"));
+    assert_eq!(Rule::likes("baby"), Rule::Likes("baby".into()));
+    assert_eq!(Rule::dislikes("baby"), Rule::Dislikes("baby".into()));
+    assert_eq!(Channel::ALL.len(), 7);
+}
