@@ -1083,7 +1083,7 @@ struct BitWriter {
 
 impl BitWriter {
     fn push_bit(&mut self, bit: bool) {
-        if self.len % 6 == 0 {
+        if self.len.is_multiple_of(6) {
             self.sextets.push(0);
         }
         if bit {
@@ -1157,7 +1157,7 @@ impl BitWriter {
 
     /// Pads with zeros to a multiple of 24 bits and renders base64url.
     fn into_base64(mut self) -> String {
-        while self.len % 24 != 0 {
+        while !self.len.is_multiple_of(24) {
             self.push_bit(false);
         }
         self.sextets.into_iter().map(char_of).collect()
@@ -1727,7 +1727,7 @@ mod tests {
             const ALPHABET: &[u8] =
                 b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
             let mut bits = self.0.clone();
-            while bits.len() % 6 != 0 {
+            while !bits.len().is_multiple_of(6) {
                 bits.push('0');
             }
             bits.as_bytes()
