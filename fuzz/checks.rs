@@ -775,7 +775,7 @@ pub(crate) fn check_profile_ops(data: &[u8]) {
                 let mut e = Event::new(interest, signal, at)
                     .with_source(r.pick(&SOURCES))
                     .with_context(r.pick(&CONTEXTS))
-                    .with_gift(r.u8() % 4 == 0);
+                    .with_gift(r.u8().is_multiple_of(4));
                 let weight = match r.u8() % 4 {
                     0 => None,
                     1 => Some(r.pick(&SPECIAL_WEIGHTS)),
@@ -867,7 +867,7 @@ pub(crate) fn check_profile_ops(data: &[u8]) {
                 let _ = engine.erase_interest(&mut p, r.interest(), now);
             }
             12 => {
-                if r.u8() % 4 == 0 {
+                if r.u8().is_multiple_of(4) {
                     engine.erase_profile(&mut p, now);
                 }
             }
