@@ -15,6 +15,7 @@ use crate::taxonomy::InterestId;
 /// What a message is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Target {
     /// Nothing personal (a newsletter to everyone, an order confirmation).
     Nobody,

@@ -71,6 +71,20 @@
 //!   (consent, level, suppressions, gifts, minimum evidence): never use its
 //!   numbers to target a person.
 //!
+//! ## Where to find things
+//! - Configuration files: [`config::EngineConfig`] reads taxonomy, policy,
+//!   segments, limits and the minimum audience from one JSON document,
+//!   naming the field of any error.
+//! - Consent from the outside world: [`consent::tcf`] decodes and encodes
+//!   IAB TCF v2 TC strings (feature `tcf`, on by default);
+//!   [`ConsentLedger::apply_gpc`] honours the Global Privacy Control signal.
+//! - Partners: [`export`] writes suppression lists and ad exclusion lists
+//!   under keyed pseudonyms, minimized (no special category, no time of
+//!   day), with an incremental feed.
+//! - Storage: [`Engine::save_binary`] / [`Engine::load_profile_binary`] and
+//!   the JSON forms, see [`persist`].
+//! - Limits against hostile input: [`Limits`].
+//!
 //! ## What returns an error, what can panic
 //! Invalid configuration (taxonomy paths, policies, segment rules, weights,
 //! consent windows) is rejected with a typed error when it is built. An

@@ -23,6 +23,7 @@ pub const MAX_RULE_DEPTH: usize = 32;
 /// `{"all": [{"interest_at_least": {"interest": "baby", "min_score": 2.0}}, {"not": {"dislikes": "baby/food"}}]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
 pub enum Rule {
     /// Every child holds.
     All(Vec<Rule>),

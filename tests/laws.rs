@@ -1198,6 +1198,7 @@ proptest! {
                         Target::Nobody => false,
                         Target::Interest(id) => covered(w.node(*id)),
                         Target::Segment(name) => needing.iter().any(|d| &d.name == name),
+                        other => unreachable!("the test makes no {other:?}"),
                     },
                 };
                 if must_deny {
