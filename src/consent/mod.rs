@@ -689,6 +689,10 @@ impl ConsentLedger {
     /// Grants can be refused (the ledger is full, [`ConsentError::TooManyEntries`]);
     /// they are reported in [`TcfOutcome::refused`], never dropped silently.
     ///
+    /// # Errors
+    /// [`tcf::TcfError`] if `raw` is not a valid TC string; the ledger is
+    /// then unchanged.
+    ///
     /// # Example
     /// ```
     /// use tactful::consent::tcf::{CoreSegment, Subject, TcString, VendorSet};
@@ -704,18 +708,35 @@ impl ConsentLedger {
     /// let raw = tc.encode()?;
     ///
     /// let mut ledger = ConsentLedger::default();
-    /// let first = ledger.apply_tcf(&tc, &raw, Subject::Vendor(755), now);
+    /// let first = ledger.apply_tcf_str(&raw, Subject::Vendor(755), now)?;
     /// assert_eq!(first.changed, [Purpose::Personalization, Purpose::Marketing, Purpose::Measurement, Purpose::Location]);
     /// assert!(ledger.is_granted(Purpose::Personalization, now));
     ///
     /// // The CMP sends the same string with every page view: nothing is stored.
-    /// let again = ledger.apply_tcf(&tc, &raw, Subject::Vendor(755), now + time::Duration::minutes(1));
+    /// let again = ledger.apply_tcf_str(&raw, Subject::Vendor(755), now + time::Duration::minutes(1))?;
+    /// // An invalid string is a typed error and changes nothing.
+    /// assert!(ledger.apply_tcf_str("not a tc string", Subject::Vendor(755), now).is_err());
     /// assert!(again.changed.is_empty() && again.refused.is_empty());
     /// assert_eq!(ledger.len(), 4);
     /// assert_eq!(ledger.consent_strings(), [raw.as_str()]);
     /// # Ok(())
     /// # }
     /// ```
+    #[cfg(feature = "tcf")]
+    pub fn apply_tcf_str(
+        &mut self,
+        raw: &str,
+        subject: tcf::Subject,
+        now: OffsetDateTime,
+    ) -> Result<TcfOutcome, tcf::TcfError> {
+        let tc = tcf::TcString::decode(raw)?;
+        Ok(self.apply_tcf(&tc, raw, subject, now))
+    }
+
+    /// Applies an IAB TCF v2 consent string already decoded; `raw` must be
+    /// the text it was decoded from (it is kept as the evidence). Prefer
+    /// [`apply_tcf_str`](Self::apply_tcf_str), which decodes it and so
+    /// cannot be given a mismatched pair.
     #[cfg(feature = "tcf")]
     pub fn apply_tcf(
         &mut self,
