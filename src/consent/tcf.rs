@@ -698,6 +698,31 @@ pub enum RestrictionType {
 }
 
 impl RestrictionType {
+    /// The value the TCF specification gives this type (0, 1 or 2).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::consent::tcf::RestrictionType;
+    /// assert_eq!(RestrictionType::RequireConsent.spec_value(), 1);
+    /// assert_eq!(RestrictionType::from_spec_value(2), Some(RestrictionType::RequireLegitimateInterest));
+    /// assert_eq!(RestrictionType::from_spec_value(3), None);
+    /// ```
+    #[must_use]
+    pub const fn spec_value(self) -> u8 {
+        self.bits() as u8
+    }
+
+    /// The type of a specification value; `None` for 3 (undefined) and above.
+    #[must_use]
+    pub const fn from_spec_value(value: u8) -> Option<Self> {
+        match value {
+            0 => Some(Self::NotAllowed),
+            1 => Some(Self::RequireConsent),
+            2 => Some(Self::RequireLegitimateInterest),
+            _ => None,
+        }
+    }
+
     const fn bits(self) -> u64 {
         match self {
             RestrictionType::NotAllowed => 0,
@@ -725,6 +750,35 @@ impl PublisherRestriction {
     /// Whether the restriction covers `vendor_id`.
     pub fn covers(&self, vendor_id: u16) -> bool {
         self.vendors.iter().any(|r| r.contains(vendor_id))
+    }
+
+    /// The vendor ids it covers, each once, in ascending order (the ranges
+    /// as written may overlap).
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::consent::tcf::{PublisherRestriction, RestrictionType, VendorRange};
+    /// let r = PublisherRestriction {
+    ///     purpose_id: 2,
+    ///     restriction_type: RestrictionType::NotAllowed,
+    ///     vendors: vec![
+    ///         VendorRange { start: 5, end: 7 },
+    ///         VendorRange { start: 6, end: 8 },
+    ///         VendorRange::single(1),
+    ///     ],
+    /// };
+    /// assert_eq!(r.vendor_ids().collect::<Vec<_>>(), [1, 5, 6, 7, 8]);
+    /// ```
+    pub fn vendor_ids(&self) -> impl Iterator<Item = u16> + '_ {
+        let mut ranges: Vec<VendorRange> = self.vendors.clone();
+        ranges.sort_unstable();
+        let mut next: u32 = 0;
+        ranges.into_iter().flat_map(move |r| {
+            let start = u32::from(r.start).max(next);
+            let end = u32::from(r.end);
+            next = next.max(end + 1);
+            (start..=end).filter_map(|v| u16::try_from(v).ok())
+        })
     }
 }
 
