@@ -41,3 +41,27 @@ fn ids_and_rules_are_built_the_obvious_way() {
     assert_eq!(Rule::dislikes("baby"), Rule::Dislikes("baby".into()));
     assert_eq!(Channel::ALL.len(), 7);
 }
+
+#[test]
+fn a_grant_can_say_how_long_it_lasts() {
+    let at = datetime!(2026-01-01 0:00 UTC);
+    let ui = || Evidence::Ui("banner".into());
+    let mut ledger = ConsentLedger::default();
+    for span in [time::Duration::ZERO, time::Duration::days(-1)] {
+        assert!(matches!(
+            ledger.grant_for(Purpose::Marketing, at, span, ui()),
+            Err(ConsentError::ExpiresBeforeGrant { .. })
+        ));
+    }
+    assert!(ledger.is_empty());
+    // A span past the year 9999 never ends.
+    ledger
+        .grant_for(
+            Purpose::Marketing,
+            at,
+            time::Duration::days(3_000_000),
+            ui(),
+        )
+        .unwrap();
+    assert!(ledger.is_granted(Purpose::Marketing, datetime!(9999-12-31 0:00 UTC)));
+}

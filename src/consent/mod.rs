@@ -24,7 +24,7 @@ pub mod tcf;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use thiserror::Error;
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 /// What personal data may be used for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -410,6 +410,44 @@ impl ConsentLedger {
     ) -> Result<&mut Self, ConsentError> {
         self.record_grant(purpose, at, expires, evidence)?;
         Ok(self)
+    }
+
+    /// Grants `purpose` at `at` for a span (the common "valid for 13
+    /// months"): the grant expires at `at + valid_for`. A span reaching
+    /// past the year 9999 never expires.
+    ///
+    /// # Errors
+    /// [`ConsentError::ExpiresBeforeGrant`] for a zero or negative span; as
+    /// [`grant`](Self::grant) otherwise.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::{ConsentLedger, ConsentState, Evidence, Purpose};
+    /// use time::macros::datetime;
+    /// use time::Duration;
+    ///
+    /// let mut ledger = ConsentLedger::default();
+    /// let at = datetime!(2026-01-01 0:00 UTC);
+    /// ledger.grant_for(Purpose::Marketing, at, Duration::days(395), Evidence::Ui("banner".into()))?;
+    /// assert!(ledger.is_granted(Purpose::Marketing, at + Duration::days(394)));
+    /// assert_eq!(ledger.state(Purpose::Marketing, at + Duration::days(395)), ConsentState::Expired);
+    /// # Ok::<(), tactful::ConsentError>(())
+    /// ```
+    pub fn grant_for(
+        &mut self,
+        purpose: Purpose,
+        at: OffsetDateTime,
+        valid_for: Duration,
+        evidence: Evidence,
+    ) -> Result<&mut Self, ConsentError> {
+        if !valid_for.is_positive() {
+            return Err(ConsentError::ExpiresBeforeGrant {
+                purpose,
+                at,
+                expires: at.saturating_add(valid_for),
+            });
+        }
+        self.grant(purpose, at, at.checked_add(valid_for), evidence)
     }
 
     /// Records a withdrawal at `at`. Never refused for size: saying no must
