@@ -101,6 +101,7 @@ pub mod level;
 pub mod life_event;
 pub mod limits;
 pub mod persist;
+pub mod privacy;
 pub mod profile;
 pub mod report;
 pub mod segment;
