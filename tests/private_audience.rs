@@ -91,6 +91,7 @@ fn discrete_laplace_follows_its_exact_pmf() {
             10,
             laplace_pmf(scale.to_f64()),
         );
+        eprintln!("discrete Laplace scale {scale}: chi-square {stat:.2} (df 22)");
         assert!(stat < CHI2_999_DF22, "scale {scale}: chi-square {stat}");
     }
 }
@@ -117,10 +118,12 @@ fn discrete_gaussian_follows_its_exact_pmf() {
 fn the_goodness_of_fit_test_rejects_a_wrong_scale() {
     let wrong = laplace_samples(Rational::new(11, 5).unwrap(), 31);
     let stat = chi_square(&wrong, 10, laplace_pmf(2.0));
+    eprintln!("wrong Laplace scale: chi-square {stat:.1}");
     assert!(stat > CHI2_999_DF22, "scale 2.2 passed as 2: {stat}");
 
     let wrong = gaussian_samples(Rational::new(22, 5).unwrap(), 32);
     let stat = chi_square(&wrong, 6, gaussian_pmf(4.0));
+    eprintln!("wrong Gaussian variance: chi-square {stat:.1}");
     assert!(stat > CHI2_999_DF14, "sigma^2 4.4 passed as 4: {stat}");
 }
 
@@ -297,6 +300,10 @@ fn attack(mech: Mechanism, seed: u64) -> (f64, f64, f64) {
         b_only += u32::from(guess == hikes);
     }
     let n = f64::from(TRIALS);
+    eprintln!(
+        "{:?}: differencing attacker {differencing}/{TRIALS}, B-only attacker {b_only}/{TRIALS}",
+        mech.kind()
+    );
     (f64::from(differencing) / n, f64::from(b_only) / n, n)
 }
 
