@@ -3,6 +3,8 @@
 //! `Engine::audience` it is built on (the noise is a rounding error of the
 //! cost; counting with the one gate is the work).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::hint::black_box;
 use std::time::Duration as StdDuration;
 
