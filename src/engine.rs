@@ -1088,7 +1088,7 @@ impl Engine {
     /// distinct people (by [`ProfileId`](crate::ProfileId)) that
     /// [`decide`](Self::decide) allows, plus exact noise from `mechanism`,
     /// charged to the consumer's `budget`. The minimum audience is applied
-    /// to the noisy value. See [`privacy`](crate::privacy) for the
+    /// to the noisy value. See [`privacy`] for the
     /// guarantee and its conditions.
     ///
     /// # Errors
