@@ -262,6 +262,15 @@ pub enum Error {
     /// See [`AudienceError`].
     #[error(transparent)]
     Audience(#[from] AudienceError),
+    /// See [`crate::privacy::ReleaseError`].
+    #[error(transparent)]
+    Release(#[from] crate::privacy::ReleaseError),
+    /// See [`crate::privacy::BudgetError`].
+    #[error(transparent)]
+    Budget(#[from] crate::privacy::BudgetError),
+    /// See [`crate::privacy::ParameterError`].
+    #[error(transparent)]
+    PrivacyParameter(#[from] crate::privacy::ParameterError),
     /// See [`crate::consent::ConsentError`].
     #[error(transparent)]
     Consent(#[from] crate::consent::ConsentError),

@@ -66,6 +66,10 @@
 //! - [`DecayPolicy`]: half-life, max ages, minimum evidence, cooldowns.
 //! - [`Engine`]: records, scores, segments, decides, builds audiences and
 //!   transparency reports.
+//! - [`privacy`]: audience sizes released to others with exact discrete
+//!   noise (Laplace or Gaussian) against a per-consumer privacy budget, so
+//!   differencing two audiences reveals no one
+//!   ([`Engine::private_audience_size`], [`Engine::private_breakdown`]).
 //! - [`batch`]: the raw decay kernel over event columns, for aggregate
 //!   analytics and benchmarks only. It applies none of the rules above
 //!   (consent, level, suppressions, gifts, minimum evidence): never use its
@@ -90,7 +94,9 @@
 //! consent windows) is rejected with a typed error when it is built. An
 //! event that must not be stored is refused with a [`Refusal`] naming the
 //! reason, and counted on the profile. Audiences below the minimum size are
-//! an [`AudienceError`]. Nothing in this crate panics on input data.
+//! an [`AudienceError`]. A private release beyond a consumer's budget, or
+//! whose noisy count is below the minimum, is a
+//! [`privacy::ReleaseError`]. Nothing in this crate panics on input data.
 
 #![forbid(unsafe_code)]
 // Panic freedom on input-derived data in library code (tests may index).
@@ -115,6 +121,7 @@ pub mod level;
 pub mod life_event;
 pub mod limits;
 pub mod persist;
+pub mod privacy;
 pub mod profile;
 pub mod report;
 pub mod segment;

@@ -30,6 +30,18 @@ fn assert_error<T: std::error::Error + Send + Sync + 'static>() {}
 
 #[test]
 fn every_public_type_is_debug_clone_send_sync() {
+    // Differential privacy.
+    assert_traits::<tactful::privacy::Budget>();
+    assert_traits::<tactful::privacy::Epsilon>();
+    assert_traits::<tactful::privacy::Delta>();
+    assert_traits::<tactful::privacy::PrivacyLoss>();
+    assert_traits::<tactful::privacy::Mechanism>();
+    assert_traits::<tactful::privacy::MechanismKind>();
+    assert_traits::<tactful::privacy::PrivateRelease>();
+    assert_traits::<tactful::privacy::NoisyCount>();
+    assert_traits::<tactful::privacy::Breakdown<MessageRequest>>();
+    assert_traits::<tactful::privacy::Cell<MessageRequest>>();
+    assert_traits::<tactful::privacy::Rational>();
     // Taxonomy.
     assert_traits::<Taxonomy>();
     assert_traits::<TaxonomyBuilder>();
@@ -123,6 +135,10 @@ fn every_public_type_is_debug_clone_send_sync() {
 #[test]
 fn error_types_are_std_errors_usable_across_threads() {
     assert_error::<Error>();
+    assert_error::<tactful::privacy::ReleaseError>();
+    assert_error::<tactful::privacy::BudgetError>();
+    assert_error::<tactful::privacy::ParameterError>();
+    assert_error::<tactful::privacy::SamplerError>();
     assert_error::<InvalidWeight>();
     assert_error::<TaxonomyError>();
     assert_error::<PolicyError>();
@@ -148,6 +164,16 @@ fn error_types_are_std_errors_usable_across_threads() {
 
 #[test]
 fn stored_types_are_serde() {
+    // Differential privacy: budgets are stored, releases are sent.
+    assert_serde::<tactful::privacy::Budget>();
+    assert_serde::<tactful::privacy::Epsilon>();
+    assert_serde::<tactful::privacy::Delta>();
+    assert_serde::<tactful::privacy::PrivacyLoss>();
+    assert_serde::<tactful::privacy::Mechanism>();
+    assert_serde::<tactful::privacy::PrivateRelease>();
+    assert_serde::<tactful::privacy::NoisyCount>();
+    assert_serde::<tactful::privacy::Breakdown<MessageRequest>>();
+    assert_serde::<tactful::privacy::Rational>();
     assert_serde::<Taxonomy>();
     assert_serde::<InterestId>();
     assert_serde::<Sensitivity>();
