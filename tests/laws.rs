@@ -1345,8 +1345,11 @@ proptest! {
         p.consent_mut().withdraw(purpose, when, ui()).unwrap();
         let after = w.engine.scores(&p, now);
         for (k, id) in w.ids.iter().enumerate() {
+            // Up to rounding: the incremental sums are rebuilt after a
+            // withdrawal and may differ in the last bits (documented: 1e-9
+            // relative), which must not read as an increase.
             prop_assert!(
-                after.score(*id) <= before.score(*id),
+                after.score(*id) <= before.score(*id) * (1.0 + 1e-9),
                 "{}: {} before, {} after withdrawing {purpose} at {when}",
                 PATHS[k].0, before.score(*id), after.score(*id)
             );
