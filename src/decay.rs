@@ -17,7 +17,7 @@ use crate::store::{
     context_of, diff_f64, from_nanos, oldest_usable, source_of, to_nanos, Prepared, Series, Store,
     Sum,
 };
-use crate::suppression::Scope;
+use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A positive half-life.
@@ -468,10 +468,21 @@ pub(crate) fn utc_day(t: OffsetDateTime) -> i64 {
     t.unix_timestamp().div_euclid(86_400)
 }
 
-/// Why an event is not usable: a block's reason held by the view, or one
-/// built for the event.
+/// What blocks a subtree or a purpose at a view's `now`; its
+/// [`ExclusionReason`] (with the scope in words) is built only when asked.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Block<'a> {
+    /// An active suppression, with the life event through which it reaches
+    /// the subtree, if any.
+    Suppressed(&'a Suppression, Option<&'a str>),
+    /// A declared dislike.
+    Disliked,
+}
+
+/// Why an event is not usable: a block held by the view, or a reason built
+/// for the event.
 enum Why<'v> {
-    Block(&'v ExclusionReason),
+    Block(Block<'v>),
     Other(ExclusionReason),
 }
 
@@ -485,10 +496,10 @@ pub(crate) struct View<'a> {
     pub(crate) now: OffsetDateTime,
     pub(crate) gate: ConsentGate,
     /// Subtree ranges blocked by active suppressions and dislikes.
-    pub(crate) blocks: Vec<(u32, u32, ExclusionReason)>,
+    pub(crate) blocks: Vec<(u32, u32, Block<'a>)>,
     /// Active dismissals: subtree range and instant.
     pub(crate) dismissals: Vec<(u32, u32, OffsetDateTime)>,
-    suppressed_purposes: Vec<(Purpose, ExclusionReason)>,
+    suppressed_purposes: Vec<(Purpose, &'a Suppression)>,
 }
 
 impl<'a> View<'a> {
@@ -501,28 +512,18 @@ impl<'a> View<'a> {
         let mut blocks = Vec::new();
         let mut suppressed_purposes = Vec::new();
         for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-            // Only active suppressions that block data get words (a few per
-            // read); channel scopes block messages, not data.
-            if matches!(s.scope(), Scope::Channel(_) | Scope::ChannelPurpose { .. }) {
-                continue;
-            }
-            let about = s.scope().describe(taxonomy);
-            let why = |life_event: Option<&str>| ExclusionReason::Suppressed {
-                scope: s.scope(),
-                about: about.clone(),
-                reason: s.reason(),
-                life_event: life_event.map(str::to_owned),
-            };
             match s.scope() {
-                Scope::All => blocks.push((0, u32::MAX, why(None))),
+                Scope::All => blocks.push((0, u32::MAX, Block::Suppressed(s, None))),
                 Scope::Interest(_) => {
                     // Its own subtree and those of the life events it extends to.
                     for (root, event) in s.covered_roots(taxonomy) {
-                        blocks.push((root.0, taxonomy.subtree_end(root), why(event)));
+                        let end = taxonomy.subtree_end(root);
+                        blocks.push((root.0, end, Block::Suppressed(s, event)));
                     }
                 }
-                Scope::Purpose(p) => suppressed_purposes.push((p, why(None))),
-                Scope::Channel(_) | Scope::ChannelPurpose { .. } => {}
+                Scope::Purpose(p) => suppressed_purposes.push((p, s)),
+                // Channel scopes block messages, not data.
+                _ => {}
             }
         }
         for p in profile.preferences() {
@@ -530,7 +531,7 @@ impl<'a> View<'a> {
                 blocks.push((
                     p.interest.0,
                     taxonomy.subtree_end(p.interest),
-                    ExclusionReason::Disliked,
+                    Block::Disliked,
                 ));
             }
         }
@@ -568,12 +569,25 @@ impl<'a> View<'a> {
         self.suppressed_purposes.iter().any(|p| p.0 == purpose)
     }
 
+    /// The reason of a block, with the suppression's scope in words.
+    fn reason(&self, block: Block<'_>) -> ExclusionReason {
+        match block {
+            Block::Suppressed(s, life_event) => ExclusionReason::Suppressed {
+                scope: s.scope(),
+                about: s.scope().describe(self.taxonomy),
+                reason: s.reason(),
+                life_event: life_event.map(str::to_owned),
+            },
+            Block::Disliked => ExclusionReason::Disliked,
+        }
+    }
+
     /// Why `interest` as a whole is blocked now (suppression, dislike,
     /// active dismissal), if it is.
     pub(crate) fn interest_block(&self, interest: InterestId) -> Option<ExclusionReason> {
         let i = interest.0;
         if let Some(b) = self.blocks.iter().find(|b| b.0 <= i && i < b.1) {
-            return Some(b.2.clone());
+            return Some(self.reason(b.2));
         }
         self.dismissals
             .iter()
@@ -584,12 +598,12 @@ impl<'a> View<'a> {
     /// `Ok(contribution)` if the event is usable now, else why not.
     pub(crate) fn classify(&self, e: &Event) -> Result<f64, ExclusionReason> {
         self.check(e).map_err(|why| match why {
-            Why::Block(r) => r.clone(),
+            Why::Block(b) => self.reason(b),
             Why::Other(r) => r,
         })
     }
 
-    /// [`classify`](Self::classify) without copying the reason of a block
+    /// [`classify`](Self::classify) without building the reason of a block
     /// (the scoring pass asks for every event and needs no reason).
     fn check(&self, e: &Event) -> Result<f64, Why<'_>> {
         let now = self.now;
@@ -611,7 +625,7 @@ impl<'a> View<'a> {
         }
         let i = e.interest().0;
         if let Some(b) = self.blocks.iter().find(|b| b.0 <= i && i < b.1) {
-            return Err(Why::Block(&b.2));
+            return Err(Why::Block(b.2));
         }
         if let Some(d) = self
             .dismissals
@@ -634,8 +648,8 @@ impl<'a> View<'a> {
             return Err(Why::Other(ExclusionReason::SensitiveNotObservable));
         }
         for p in purposes.iter() {
-            if let Some(b) = self.suppressed_purposes.iter().find(|b| b.0 == p) {
-                return Err(Why::Block(&b.1));
+            if let Some(&(_, s)) = self.suppressed_purposes.iter().find(|b| b.0 == p) {
+                return Err(Why::Block(Block::Suppressed(s, None)));
             }
         }
         if let Some(p) = self.gate.first_blocking(purposes, e.at()) {
