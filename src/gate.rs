@@ -36,7 +36,7 @@ pub(crate) struct Use<'a> {
 /// subtrees (its own and those of the life events it extends to) contain
 /// the interest or lie within it (a message about `baby` in general may
 /// well be about `baby/food`). The life event it reaches it through, if any.
-pub(crate) fn touches_interest<'t>(
+fn touches_interest<'t>(
     tax: &'t Taxonomy,
     s: &Suppression,
     interest: InterestId,

@@ -317,19 +317,6 @@ impl Suppression {
         }
     }
 
-    /// The name of the life event through which it covers `interest`, if it
-    /// covers it only through one (its own subtree does not contain it).
-    #[must_use]
-    pub fn life_event<'t>(&self, taxonomy: &'t Taxonomy, interest: InterestId) -> Option<&'t str> {
-        match self.scope {
-            Scope::Interest(root) if !taxonomy.is_within(interest, root) => taxonomy
-                .life_events_for(root, self.reason)
-                .find(|e| e.contains(taxonomy, interest))
-                .map(|e| e.name()),
-            _ => None,
-        }
-    }
-
     /// The roots of the interest subtrees it covers, each with the life
     /// event it reaches them through (`None` for its own subtree): empty
     /// unless the scope is an interest.

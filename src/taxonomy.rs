@@ -762,7 +762,7 @@ impl TaxonomyBuilder {
     /// let pregnancy = taxonomy.require("health/pregnancy")?;
     /// let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, datetime!(2026-03-14 0:00 UTC));
     /// assert!(loss.covers_interest(&taxonomy, pregnancy));
-    /// assert_eq!(loss.life_event(&taxonomy, pregnancy), Some("pregnancy"));
+    /// assert_eq!(loss.covered_roots(&taxonomy)[1], (pregnancy, Some("pregnancy")));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]
