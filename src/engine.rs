@@ -951,56 +951,41 @@ impl Engine {
         let view = self.view(profile, now);
         let mut deny = Vec::new();
         let tax = &self.taxonomy;
-        let one = [match request.target {
-            Target::Interest(i) => i,
-            _ => InterestId::from_index(0),
-        }];
-        let (seg, gate_use) = match &request.target {
-            Target::Nobody => (
-                None,
-                gate::Use {
-                    channel: request.channel,
-                    purposes: Purposes::EMPTY.with(request.purpose),
-                    interests: &[],
-                    positive: &[],
-                },
-            ),
-            Target::Interest(i) => {
-                if !tax.contains(*i) {
-                    deny.push(DenyReason::UnknownInterest { interest: *i });
-                }
-                let known: &[InterestId] = if tax.contains(*i) { &one } else { &[] };
-                (
-                    None,
-                    gate::Use {
-                        channel: request.channel,
-                        purposes: Purposes::EMPTY
-                            .with(request.purpose)
-                            .with(Purpose::Personalization),
-                        interests: known,
-                        positive: known,
-                    },
-                )
-            }
-            Target::Segment(name) => match self.segments.iter().find(|s| &s.def.name == name) {
-                Some(s) => (Some(s), s.use_on(request.channel, request.purpose)),
-                None => {
+        let seg = match &request.target {
+            Target::Segment(name) => {
+                let s = self.segments.iter().find(|s| &s.def.name == name);
+                if s.is_none() {
                     deny.push(DenyReason::UnknownSegment {
                         segment: name.clone(),
                     });
-                    (
-                        None,
-                        gate::Use {
-                            channel: request.channel,
-                            purposes: Purposes::EMPTY
-                                .with(request.purpose)
-                                .with(Purpose::Personalization),
-                            interests: &[],
-                            positive: &[],
-                        },
-                    )
                 }
-            },
+                s
+            }
+            Target::Interest(i) if !tax.contains(*i) => {
+                deny.push(DenyReason::UnknownInterest { interest: *i });
+                None
+            }
+            _ => None,
+        };
+        let about: &[InterestId] = match &request.target {
+            Target::Interest(i) if tax.contains(*i) => std::slice::from_ref(i),
+            _ => &[],
+        };
+        let gate_use = match seg {
+            Some(s) => s.use_on(request.channel, request.purpose),
+            None => {
+                // Anything targeted relies on personalization.
+                let mut purposes = Purposes::EMPTY.with(request.purpose);
+                if request.target != Target::Nobody {
+                    purposes = purposes.with(Purpose::Personalization);
+                }
+                gate::Use {
+                    channel: request.channel,
+                    purposes,
+                    interests: about,
+                    positive: about,
+                }
+            }
         };
         deny.extend(gate::blockers(&view, &gate_use, true));
         let scores = decay::score(&view, self.fingerprint);
