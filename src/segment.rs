@@ -453,6 +453,14 @@ pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
         Compiled::All(rs) => rs.iter().all(|r| holds(view, scores, r)),
         Compiled::Any(rs) => rs.iter().any(|r| holds(view, scores, r)),
         Compiled::Not(r) => !holds(view, scores, r),
+        leaf => leaf_holds(view, scores, leaf),
+    }
+}
+
+/// Whether a leaf of a rule holds (`false` for `All`, `Any`, `Not`): the
+/// one definition both [`holds`] and [`eval`] use.
+fn leaf_holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
+    match rule {
         Compiled::Interest(id, min) => scores.get(*id).is_some_and(|s| match s.established {
             Some(crate::decay::Establishment::DeclaredLike) => true,
             // A declared like meets any minimum, also when observed evidence
@@ -464,6 +472,8 @@ pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
             }
             None => false,
         }),
+        // A like only counts where likes may be used at all (level, consent,
+        // no suppression or dislike on the subtree).
         Compiled::Likes(id) => view.like_for(*id).is_some(),
         Compiled::Dislikes(id) => view.profile.preferences().iter().any(|p| {
             p.kind == PreferenceKind::Dislike
@@ -471,6 +481,7 @@ pub(crate) fn holds(view: &View<'_>, scores: &Scores, rule: &Compiled) -> bool {
                 && view.taxonomy.is_within(*id, p.interest)
         }),
         Compiled::LevelAtLeast(l) => view.profile.level() >= *l,
+        Compiled::All(_) | Compiled::Any(_) | Compiled::Not(_) => false,
     }
 }
 
@@ -497,31 +508,14 @@ pub(crate) fn eval(view: &View<'_>, scores: &Scores, rule: &Compiled) -> Option<
             Some(_) => None,
             None => Some(Explanation::default()),
         },
-        Compiled::Interest(id, min) => {
-            let s = scores.get(*id)?;
-            let est = s.established?;
-            let meets = est == crate::decay::Establishment::DeclaredLike
-                || meets_min(s.score, *min)
-                || view.like_for(*id).is_some();
-            meets.then(|| explain::interest(view, *id, s.score, Some(est)))
-        }
-        // A like only counts where likes may be used at all (level, consent,
-        // no suppression or dislike on the subtree).
-        Compiled::Likes(id) => view.like_for(*id).map(|_| {
-            let s = scores.get(*id).copied().unwrap_or_default();
-            explain::interest(view, *id, s.score, s.established)
-        }),
-        Compiled::Dislikes(id) => view
-            .profile
-            .preferences()
-            .iter()
-            .any(|p| {
-                p.kind == PreferenceKind::Dislike
-                    && p.at <= view.now
-                    && view.taxonomy.is_within(*id, p.interest)
+        // An interest leaf is explained by the interest's evidence.
+        Compiled::Interest(id, _) | Compiled::Likes(id) => {
+            leaf_holds(view, scores, rule).then(|| {
+                let s = scores.get(*id).copied().unwrap_or_default();
+                explain::interest(view, *id, s.score, s.established)
             })
-            .then(Explanation::default),
-        Compiled::LevelAtLeast(l) => (view.profile.level() >= *l).then(Explanation::default),
+        }
+        leaf => leaf_holds(view, scores, leaf).then(Explanation::default),
     }
 }
 
