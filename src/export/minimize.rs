@@ -255,11 +255,9 @@ fn scopes(
         Scope::Channel(c) => ExportScope::Channel(c),
         Scope::Purpose(p) => ExportScope::Purpose(p),
         Scope::ChannelPurpose { channel, purpose } => ExportScope::ChannelPurpose(channel, purpose),
-        Scope::Interest(id) => {
-            if taxonomy.path(id).is_none() {
-                return Err(ProblemKind::UnknownInterest { interest: id });
-            }
-            // Its subtree and those of the life events it extends to.
+        Scope::Interest(_) => {
+            // Its subtree (first; a handle the taxonomy lacks is the
+            // problem) and those of the life events it extends to.
             let mut out: Vec<ExportScope> = Vec::new();
             for (root, _) in stored.covered_roots(taxonomy) {
                 let path = taxonomy
