@@ -530,10 +530,12 @@ impl Engine {
                     .collect(),
                 _ => vec![ErasedScope::All],
             };
-            scopes
+            let purged = scopes
                 .into_iter()
                 .map(|scope| self.forget(profile, scope, true, now, None, None))
-                .sum()
+                .sum();
+            self.prepare(profile, now);
+            purged
         } else {
             0
         };
@@ -547,7 +549,8 @@ impl Engine {
     /// the instants of the removed data (see [`erased_through`]), and
     /// later than `after` if given: a copy that held any of them loses it
     /// again on merge, and a late delivery of one is refused as erased.
-    /// Returns the number of removed events.
+    /// Returns the number of removed events. The caller prepares the
+    /// aggregates once afterwards (a purge may forget several subtrees).
     fn forget(
         &self,
         profile: &mut Profile,
@@ -609,7 +612,6 @@ impl Engine {
             });
             tombs.push(tomb);
         }
-        self.prepare(profile, now);
         removed + orphaned
     }
 
@@ -646,14 +648,16 @@ impl Engine {
         interest: InterestId,
         now: OffsetDateTime,
     ) -> usize {
-        self.forget(
+        let erased = self.forget(
             profile,
             ErasedScope::Interest(interest),
             false,
             now,
             None,
             None,
-        )
+        );
+        self.prepare(profile, now);
+        erased
     }
 
     /// Erases the whole profile: events, preferences, orphaned data,
@@ -684,6 +688,7 @@ impl Engine {
         *profile.refusals_mut() = Default::default();
         profile.consent_mut().reset_withdrawn(now);
         profile.set_level(Level::Off);
+        self.prepare(profile, now);
     }
 
     /// Forgets what no read at `now` or later can use: events past their max
