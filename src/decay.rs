@@ -569,6 +569,23 @@ impl<'a> View<'a> {
         self.suppressed_purposes.iter().any(|p| p.0 == purpose)
     }
 
+    /// The person's own block of `interest` now: `Some(None)` for a
+    /// declared dislike, `Some(Some(at))` for a running dismissal, `None`
+    /// if nothing of theirs blocks it or a suppression does (a suppression
+    /// is reported as such, see [`interest_block`](Self::interest_block)).
+    pub(crate) fn own_block(&self, interest: InterestId) -> Option<Option<OffsetDateTime>> {
+        let i = interest.0;
+        match self.blocks.iter().find(|b| b.0 <= i && i < b.1) {
+            Some((_, _, Block::Disliked)) => Some(None),
+            Some((_, _, Block::Suppressed(..))) => None,
+            None => self
+                .dismissals
+                .iter()
+                .find(|d| d.0 <= i && i < d.1)
+                .map(|d| Some(d.2)),
+        }
+    }
+
     /// The reason of a block, with the suppression's scope in words.
     fn reason(&self, block: Block<'_>) -> ExclusionReason {
         match block {

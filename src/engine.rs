@@ -917,7 +917,7 @@ impl Engine {
     fn gate_open(&self, view: &View<'_>, seg: &Segment) -> bool {
         seg.channels
             .iter()
-            .any(|&c| gate::blockers(view, &seg.use_on(c, seg.def.purpose), false).is_empty())
+            .any(|&c| gate::is_open(view, &seg.use_on(c, seg.def.purpose)))
     }
 
     fn memberships(&self, view: &View<'_>, scores: &Scores) -> Vec<Membership> {
@@ -992,7 +992,7 @@ impl Engine {
                 }
             }
         };
-        deny.extend(gate::blockers(&view, &gate_use, true));
+        deny.extend(gate::blockers(&view, &gate_use));
         let scores = decay::score(&view, self.fingerprint);
         let mut explanation = Explanation::default();
         match (&request.target, seg) {

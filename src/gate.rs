@@ -7,10 +7,11 @@
 //! therefore [`Engine::audience`](crate::Engine::audience) all ask it, so a
 //! suppression or a missing consent wins in every answer.
 
-use crate::consent::{Purpose, Purposes};
+use time::OffsetDateTime;
+
+use crate::consent::{ConsentState, Purpose, Purposes};
 use crate::decay::View;
 use crate::decision::DenyReason;
-use crate::explain::ExclusionReason;
 use crate::level::Level;
 use crate::suppression::{Channel, Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
@@ -55,74 +56,92 @@ fn touches_interest<'t>(
     }
 }
 
-/// Every reason the use is refused at the view's `now` (the first only if
-/// `all` is false), in this order: suppressions, consent, level, the
-/// person's own blocks. Empty: the use is allowed.
-pub(crate) fn blockers(view: &View<'_>, u: &Use<'_>, all: bool) -> Vec<DenyReason> {
-    let mut deny = Vec::new();
+/// One reason a use is refused, before it is put in words.
+#[derive(Debug, Clone, Copy)]
+enum Hit<'a> {
+    /// An active suppression, and the life event through which it reaches
+    /// an interest the use relies on, if any.
+    Suppressed(&'a Suppression, Option<&'a str>),
+    NoConsent(Purpose, ConsentState),
+    LevelOff(Level),
+    Disliked(InterestId),
+    Dismissed(InterestId, OffsetDateTime),
+}
+
+/// Every reason the use is refused at the view's `now`, lazily, in this
+/// order: suppressions, consent, level, the person's own blocks.
+fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item = Hit<'v>> + 'v {
     let tax = view.taxonomy;
     let profile = view.profile;
     let now = view.now;
-    for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-        let by_message = u.purposes.iter().any(|p| s.covers_message(u.channel, p));
-        let by_interest = if by_message {
-            None
-        } else {
+    let suppressed = profile
+        .suppressions()
+        .iter()
+        .filter(move |s| s.is_active(now))
+        .filter_map(move |s| {
+            if u.purposes.iter().any(|p| s.covers_message(u.channel, p)) {
+                return Some(Hit::Suppressed(s, None));
+            }
             u.interests
                 .iter()
                 .find_map(|&i| touches_interest(tax, s, i))
-        };
-        if by_message || by_interest.is_some() {
-            deny.push(DenyReason::Suppressed {
+                .map(|event| Hit::Suppressed(s, event))
+        });
+    let consent = u
+        .purposes
+        .iter()
+        .filter(|p| p.needs_consent())
+        .filter_map(move |p| {
+            let state = profile.consent().state(p, now);
+            (!state.is_granted()).then_some(Hit::NoConsent(p, state))
+        });
+    let level = profile.level();
+    let off = (level == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service))
+        .then_some(Hit::LevelOff(level));
+    // Suppressions are named above; "not established" would be noise.
+    let own = u.positive.iter().filter_map(move |&i| {
+        view.own_block(i).map(|at| match at {
+            None => Hit::Disliked(i),
+            Some(at) => Hit::Dismissed(i, at),
+        })
+    });
+    suppressed.chain(consent).chain(off).chain(own)
+}
+
+/// Whether the use is allowed: nothing refuses it (no reason is built).
+pub(crate) fn is_open(view: &View<'_>, u: &Use<'_>) -> bool {
+    hits(view, u).next().is_none()
+}
+
+/// Every reason the use is refused at the view's `now`, in this order:
+/// suppressions, consent, level, the person's own blocks. Empty: the use
+/// is allowed.
+pub(crate) fn blockers(view: &View<'_>, u: &Use<'_>) -> Vec<DenyReason> {
+    let tax = view.taxonomy;
+    let path = |i: InterestId| tax.path(i).unwrap_or_default().to_owned();
+    hits(view, u)
+        .map(|hit| match hit {
+            Hit::Suppressed(s, life_event) => DenyReason::Suppressed {
                 scope: s.scope(),
                 about: s.scope().describe(tax),
                 reason: s.reason(),
                 until: s.ends(),
-                life_event: by_interest.flatten().map(str::to_owned),
-            });
-            if !all {
-                return deny;
-            }
-        }
-    }
-    for p in u.purposes.iter().filter(|p| p.needs_consent()) {
-        let state = profile.consent().state(p, now);
-        if !state.is_granted() {
-            deny.push(DenyReason::NoConsent { purpose: p, state });
-            if !all {
-                return deny;
-            }
-        }
-    }
-    let level = profile.level();
-    if level == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service) {
-        deny.push(DenyReason::LevelTooLow {
-            required: Level::Declared,
-            level,
-        });
-        if !all {
-            return deny;
-        }
-    }
-    for &i in u.positive {
-        let path = || tax.path(i).unwrap_or_default().to_owned();
-        let block = match view.interest_block(i) {
-            Some(ExclusionReason::Disliked) => DenyReason::Disliked {
-                interest: i,
-                path: path(),
+                life_event: life_event.map(str::to_owned),
             },
-            Some(ExclusionReason::Dismissed { at }) => DenyReason::Dismissed {
+            Hit::NoConsent(purpose, state) => DenyReason::NoConsent { purpose, state },
+            Hit::LevelOff(level) => DenyReason::LevelTooLow {
+                required: Level::Declared,
+                level,
+            },
+            Hit::Disliked(i) => DenyReason::Disliked {
                 interest: i,
-                path: path(),
+                path: path(i),
+            },
+            Hit::Dismissed(i, at) => DenyReason::Dismissed {
+                interest: i,
+                path: path(i),
                 at,
             },
-            // Suppressions are named above; "not established" would be noise.
-            _ => continue,
-        };
-        deny.push(block);
-        if !all {
-            return deny;
-        }
-    }
-    deny
+        })
+        .collect()
 }
