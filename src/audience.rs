@@ -2,8 +2,30 @@
 //! they could single out a person.
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::profile::ProfileId;
+
+/// Why an audience was not built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum AudienceError {
+    /// Fewer members than `min_audience`: the audience could single out a
+    /// person. Widen the segment or wait for more members.
+    #[error("audience of {size} is below the minimum of {min}: it could single out a person")]
+    TooSmall {
+        /// Members found.
+        size: usize,
+        /// The configured minimum.
+        min: usize,
+    },
+    /// The request names a segment the engine does not know.
+    #[error("unknown segment {0:?}")]
+    UnknownSegment(String),
+    /// An audience needs a segment or interest target.
+    #[error("an audience needs a segment or interest target")]
+    NoTarget,
+}
 
 /// The default minimum audience size.
 pub const DEFAULT_MIN_AUDIENCE: usize = 50;

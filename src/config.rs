@@ -25,42 +25,26 @@
 
 use std::num::NonZeroUsize;
 
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::decay::DecayPolicy;
 use crate::engine::Engine;
-use crate::error::{SegmentError, TaxonomyError};
 use crate::limits::Limits;
 use crate::segment::SegmentDef;
-use crate::taxonomy::{Taxonomy, TaxonomyConfig};
+use crate::segment::SegmentError;
+use crate::taxonomy::{Taxonomy, TaxonomyConfig, TaxonomyError};
 
-/// The largest configuration text accepted (4 MiB): larger input is refused
-/// before it is parsed.
-pub const MAX_CONFIG_BYTES: usize = 4 << 20;
+pub use crate::json::{parse_json, JsonError, MAX_JSON_BYTES as MAX_CONFIG_BYTES};
 
 /// Why a configuration was not loaded.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The text is larger than [`MAX_CONFIG_BYTES`].
-    #[error("configuration of {size} bytes exceeds the limit of {max} bytes")]
-    TooLarge {
-        /// Its size.
-        size: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// The text is not valid JSON of the expected shape; `path` names the
-    /// field (`segments[3].rule.all[1].min_score`).
-    #[error("{path}: {message}")]
-    Syntax {
-        /// Where.
-        path: String,
-        /// What is wrong.
-        message: String,
-    },
+    /// The text is too large, not JSON, or not of the expected shape;
+    /// the error names the field.
+    #[error(transparent)]
+    Json(#[from] JsonError),
     /// The taxonomy is invalid: a bad, too long
     /// ([`MAX_PATH_LEN`](crate::taxonomy::MAX_PATH_LEN)) or too deep
     /// ([`MAX_DEPTH`](crate::taxonomy::MAX_DEPTH)) path, a duplicate, an
@@ -70,31 +54,6 @@ pub enum ConfigError {
     /// The configuration parsed but is inconsistent; every problem at once.
     #[error("{} problem(s): {}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<SegmentError>),
-}
-
-/// Parses JSON into `T`, naming the path of the first bad field.
-///
-/// # Errors
-/// [`ConfigError::TooLarge`] or [`ConfigError::Syntax`].
-pub fn parse_json<T: DeserializeOwned>(json: &str) -> Result<T, ConfigError> {
-    if json.len() > MAX_CONFIG_BYTES {
-        return Err(ConfigError::TooLarge {
-            size: json.len(),
-            max: MAX_CONFIG_BYTES,
-        });
-    }
-    let de = &mut serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        ConfigError::Syntax {
-            path: if path == "." {
-                "(top level)".to_owned()
-            } else {
-                path
-            },
-            message: e.into_inner().to_string(),
-        }
-    })
 }
 
 /// A whole engine configuration as stored in a file.
@@ -137,7 +96,7 @@ impl EngineConfig {
     /// Parses a configuration.
     ///
     /// # Errors
-    /// [`ConfigError::TooLarge`], [`ConfigError::Syntax`] naming the field,
+    /// [`ConfigError::Json`] (too large, or naming the bad field),
     /// or [`ConfigError::Taxonomy`] (checked after the syntax).
     ///
     /// # Example
@@ -235,7 +194,7 @@ mod tests {
             r#"{"taxonomy": {"interests": [{"path": "a"}]}, "policy": {"half_life": "soon"}}"#,
         )
         .unwrap_err();
-        let ConfigError::Syntax { path, message } = err else {
+        let ConfigError::Json(JsonError::Syntax { path, message }) = err else {
             panic!("{err}")
         };
         assert_eq!(path, "policy.half_life");
@@ -288,7 +247,7 @@ mod tests {
         );
         assert!(matches!(
             EngineConfig::from_json(&json),
-            Err(ConfigError::Syntax { .. })
+            Err(ConfigError::Json(JsonError::Syntax { .. }))
         ));
     }
 
@@ -297,10 +256,10 @@ mod tests {
         let json = " ".repeat(MAX_CONFIG_BYTES + 1);
         assert_eq!(
             EngineConfig::from_json(&json).unwrap_err(),
-            ConfigError::TooLarge {
+            ConfigError::Json(JsonError::TooLarge {
                 size: MAX_CONFIG_BYTES + 1,
                 max: MAX_CONFIG_BYTES
-            }
+            })
         );
     }
 }

@@ -6,11 +6,14 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::consent::{ConsentState, Purpose};
-use crate::explain::Explanation;
+use crate::consent::{ConsentState, Purpose, Purposes};
+use crate::decay;
+use crate::explain::{self, Explanation};
+use crate::gate::{hits, Hit, Use, View};
 use crate::level::Level;
+use crate::segment::{self, Segment};
 use crate::suppression::{Channel, Reason, Scope};
-use crate::taxonomy::InterestId;
+use crate::taxonomy::{InterestId, Taxonomy};
 
 /// What a message is about.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -208,4 +211,136 @@ impl Decision {
             Self::Deny(r) => r,
         }
     }
+}
+
+/// Whether a message may be sent: see [`Engine::decide`](crate::Engine::decide).
+pub(crate) fn decide(
+    view: &View<'_>,
+    segments: &[Segment],
+    fingerprint: u64,
+    request: &MessageRequest,
+) -> Decision {
+    let mut deny = Vec::new();
+    let seg = resolve(view.taxonomy, segments, &request.target, &mut deny);
+    let about: &[InterestId] = match &request.target {
+        Target::Interest(i) if view.taxonomy.contains(*i) => std::slice::from_ref(i),
+        _ => &[],
+    };
+    let gate_use = match seg {
+        Some(s) => s.use_on(request.channel, request.purpose),
+        None => {
+            // Anything targeted relies on personalization.
+            let mut purposes = Purposes::EMPTY.with(request.purpose);
+            if request.target != Target::Nobody {
+                purposes = purposes.with(Purpose::Personalization);
+            }
+            Use {
+                channel: request.channel,
+                purposes,
+                interests: about,
+                positive: about,
+            }
+        }
+    };
+    deny.extend(blockers(view, &gate_use));
+    let mut explanation = target_holds(view, seg, fingerprint, &request.target, &mut deny);
+    if deny.is_empty() {
+        explanation.add_consents(view, gate_use.purposes);
+        Decision::Allow(explanation)
+    } else {
+        Decision::Deny(deny)
+    }
+}
+
+/// The segment a request names, if the engine knows it; an unknown segment
+/// or interest is a reason to deny.
+fn resolve<'s>(
+    tax: &Taxonomy,
+    segments: &'s [Segment],
+    target: &Target,
+    deny: &mut Vec<DenyReason>,
+) -> Option<&'s Segment> {
+    match target {
+        Target::Segment(name) => {
+            let s = segments.iter().find(|s| &s.def.name == name);
+            if s.is_none() {
+                deny.push(DenyReason::UnknownSegment {
+                    segment: name.clone(),
+                });
+            }
+            s
+        }
+        Target::Interest(i) if !tax.contains(*i) => {
+            deny.push(DenyReason::UnknownInterest { interest: *i });
+            None
+        }
+        _ => None,
+    }
+}
+
+/// The explanation of why the target holds (the interest established, the
+/// person a member), or a reason to deny.
+fn target_holds(
+    view: &View<'_>,
+    seg: Option<&Segment>,
+    fingerprint: u64,
+    target: &Target,
+    deny: &mut Vec<DenyReason>,
+) -> Explanation {
+    let tax = view.taxonomy;
+    let scores = decay::score(view, fingerprint);
+    match (target, seg) {
+        (Target::Interest(i), _) if tax.contains(*i) && !view.is_blocked(*i) => {
+            let s = scores.get(*i).copied().unwrap_or_default();
+            if s.established.is_none() {
+                deny.push(DenyReason::NotEstablished {
+                    interest: *i,
+                    path: tax.path(*i).unwrap_or_default().to_owned(),
+                });
+            } else {
+                return explain::interest(view, *i, s.score, s.established);
+            }
+        }
+        (Target::Segment(name), Some(seg)) => match segment::eval(view, &scores, &seg.rule) {
+            Some(ex) => return ex,
+            None => deny.push(DenyReason::NotMember {
+                segment: name.clone(),
+            }),
+        },
+        _ => {}
+    }
+    Explanation::default()
+}
+
+/// Every reason the use is refused at the view's `now`, in this order:
+/// suppressions, consent, level, the person's own blocks. Empty: the use
+/// is allowed.
+fn blockers(view: &View<'_>, u: &Use<'_>) -> Vec<DenyReason> {
+    let tax = view.taxonomy;
+    let path = |i: InterestId| tax.path(i).unwrap_or_default().to_owned();
+    hits(view, u)
+        .map(|hit| match hit {
+            Hit::Suppressed(s, life_event) => DenyReason::Suppressed {
+                scope: s.scope(),
+                about: s.scope().describe(tax),
+                reason: s.reason(),
+                until: s.ends(),
+                life_event: life_event.map(str::to_owned),
+            },
+            Hit::NoConsent(purpose, state) => DenyReason::NoConsent { purpose, state },
+            Hit::LevelOff(level) => DenyReason::LevelTooLow {
+                required: Level::Declared,
+                level,
+            },
+            Hit::Disliked(i) => DenyReason::Disliked {
+                interest: i,
+                path: path(i),
+            },
+            Hit::Dismissed(i, at) => DenyReason::Dismissed {
+                interest: i,
+                path: path(i),
+                at,
+            },
+        })
+        .collect()
 }

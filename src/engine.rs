@@ -3,14 +3,14 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::audience::{Audience, DEFAULT_MIN_AUDIENCE};
-use crate::consent::{Purpose, Purposes};
-use crate::decay::{self, purposes_for, DecayPolicy, Scores, View};
-use crate::decision::{Decision, DenyReason, MessageRequest, Target};
-use crate::error::{AudienceError, SegmentErrors};
+use crate::audience::{Audience, AudienceError, DEFAULT_MIN_AUDIENCE};
+use crate::consent::Purpose;
+use crate::decay::{self, DecayPolicy, Scores};
+use crate::decision::{self, Decision, MessageRequest, Target};
 use crate::event::Event;
 use crate::explain::{self, Explanation};
 use crate::gate;
+use crate::gate::View;
 use crate::level::Level;
 use crate::limits::{Limit, Limits, ProfileError};
 use crate::persist;
@@ -19,19 +19,10 @@ use crate::privacy::{
 };
 use crate::profile::{ErasedScope, Profile, Refusal, RefusalReason, Tombstone};
 use crate::report::{self, Report};
-use crate::segment::{self, Membership, Segment, SegmentDef};
+use crate::segment::{self, Membership, Segment, SegmentDef, SegmentErrors};
 use crate::store::to_nanos;
 use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
-
-/// What recording learned while checking an event.
-#[derive(Debug, Clone, Copy)]
-struct Checked {
-    /// Before this instant (Unix ns) the event's series never counts again.
-    cutoff: i64,
-    at_ns: i64,
-    now_ns: i64,
-}
 
 /// Taxonomy, decay policy and segment definitions: everything that is the
 /// same for every profile. Immutable, `Send + Sync`; share it with `Arc`.
@@ -108,8 +99,8 @@ impl Engine {
     /// # Errors
     /// As [`with_segments`](Self::with_segments), or the JSON error.
     pub fn with_segments_json(self, json: &str) -> Result<Self, SegmentErrors> {
-        let defs: Vec<SegmentDef> = crate::config::parse_json(json)
-            .map_err(|e| SegmentErrors(vec![crate::error::SegmentError::Json(e.to_string())]))?;
+        let defs: Vec<SegmentDef> = crate::json::parse_json(json)
+            .map_err(|e| SegmentErrors(vec![crate::segment::SegmentError::Json(e)]))?;
         self.with_segments(defs)
     }
 
@@ -327,10 +318,14 @@ impl Engine {
         event: Event,
         now: OffsetDateTime,
     ) -> Result<(), Refusal> {
-        let refused = match self.check(profile, &event, now).and_then(|c| {
-            self.within_limits(profile, &event)?;
-            Ok(c)
-        }) {
+        let refused = match gate::admit(
+            &self.taxonomy,
+            &self.policy,
+            &self.limits,
+            profile,
+            &event,
+            now,
+        ) {
             Ok(c) => {
                 let (store, ledger) = profile.store_and_ledger();
                 match store.insert_new_at(event, c.at_ns) {
@@ -355,153 +350,6 @@ impl Engine {
         Err(Refusal {
             reason: refused,
             event,
-        })
-    }
-
-    fn within_limits(&self, profile: &Profile, e: &Event) -> Result<(), RefusalReason> {
-        let store = profile.store();
-        let l = &self.limits;
-        if store.len() + profile.orphans().events.len() >= l.max_events {
-            return Err(RefusalReason::LimitReached {
-                limit: Limit::Events,
-                max: l.max_events,
-            });
-        }
-        // The series count bounds the interest count: only near the limit
-        // is it worth looking closer.
-        if !e.is_gift()
-            && !e.is_dismissal()
-            && store.series.len() + profile.orphans().events.len() >= l.max_interests
-            && !store.has_interest(e.interest())
-            && store.interests() + orphan_interests(profile) >= l.max_interests
-        {
-            return Err(RefusalReason::LimitReached {
-                limit: Limit::Interests,
-                max: l.max_interests,
-            });
-        }
-        Ok(())
-    }
-
-    /// Why an event must be refused, or, for evidence, the instant (Unix ns)
-    /// before which its series' events can never count again (max age, last
-    /// withdrawal of a needed purpose): the aggregates move their head there.
-    fn check(
-        &self,
-        profile: &Profile,
-        e: &Event,
-        now: OffsetDateTime,
-    ) -> Result<Checked, RefusalReason> {
-        let tax = &self.taxonomy;
-        if !tax.contains(e.interest()) {
-            return Err(RefusalReason::UnknownInterest(e.interest()));
-        }
-        let (Some(at_ns), Some(now_ns)) = (to_nanos(e.at()), to_nanos(now)) else {
-            let at = if to_nanos(e.at()).is_none() {
-                e.at()
-            } else {
-                now
-            };
-            return Err(RefusalReason::OutOfRange { at });
-        };
-        // Both fit in i64 nanoseconds, so their difference fits in i128 and,
-        // within ±292 years, in i64: compare in integers on the hot path.
-        let age_ns = i128::from(now_ns) - i128::from(at_ns);
-        let age = || Duration::nanoseconds_i128(age_ns);
-        if age_ns < 0 {
-            return Err(RefusalReason::FromFuture { ahead: -age() });
-        }
-        if let Some(t) = profile
-            .tombstones()
-            .iter()
-            .find(|t| covers(tax, t, e.interest()) && e.at() <= t.at)
-        {
-            return Err(RefusalReason::Erased { until: t.at });
-        }
-        if e.is_dismissal() {
-            let cooldown = self.policy.dismissal_cooldown();
-            if age_ns >= cooldown.whole_nanoseconds() {
-                return Err(RefusalReason::Stale {
-                    age: age(),
-                    max_age: cooldown,
-                });
-            }
-            return Ok(Checked {
-                cutoff: i64::MIN,
-                at_ns,
-                now_ns,
-            });
-        }
-        let purposes = purposes_for(tax, e);
-        for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-            if s.covers_interest(tax, e.interest()) || purposes.iter().any(|p| s.covers_purpose(p))
-            {
-                return Err(RefusalReason::Suppressed {
-                    scope: s.scope(),
-                    reason: s.reason(),
-                });
-            }
-        }
-        let max_age = self.policy.max_age_for(tax, e.interest(), e.source());
-        if age_ns > max_age.whole_nanoseconds() {
-            return Err(RefusalReason::Stale {
-                age: age(),
-                max_age,
-            });
-        }
-        let level = profile.level();
-        if !level.admits(e.source(), e.context()) {
-            return Err(RefusalReason::LevelTooLow {
-                required: Level::required_for(e.source(), e.context()),
-                level,
-            });
-        }
-        if purposes.contains(Purpose::SensitiveInterests)
-            && !self.policy.allow_sensitive_observation()
-        {
-            return Err(RefusalReason::Sensitive);
-        }
-        let ledger = profile.consent();
-        let mut cutoff = crate::store::oldest_usable(now_ns, max_age);
-        for p in purposes.iter() {
-            let (then, current, withdrawn) = ledger.scan(p, e.at(), now);
-            let usable =
-                current.is_granted() && then.is_granted() && withdrawn.is_none_or(|w| w <= e.at());
-            if !usable {
-                let state = match (current.is_granted(), then.is_granted()) {
-                    (false, _) => current,
-                    (true, false) => then,
-                    // Granted then and now, withdrawn in between: retroactive.
-                    (true, true) => crate::consent::ConsentState::Withdrawn,
-                };
-                return Err(RefusalReason::NoConsent { purpose: p, state });
-            }
-            if let Some(w) = withdrawn.and_then(to_nanos) {
-                cutoff = cutoff.max(w);
-            }
-        }
-        // Without building a view: recording must not allocate.
-        if profile.preferences().iter().any(|p| {
-            p.kind == crate::profile::PreferenceKind::Dislike
-                && p.at <= now
-                && tax.is_within(e.interest(), p.interest)
-        }) {
-            return Err(RefusalReason::Disliked);
-        }
-        let cooldown = self.policy.dismissal_cooldown();
-        if let Some(d) = profile.store().inert.iter().find(|d| {
-            d.is_dismissal()
-                && e.at() <= d.at()
-                && d.at() <= now
-                && now < d.at().saturating_add(cooldown)
-                && tax.is_within(e.interest(), d.interest())
-        }) {
-            return Err(RefusalReason::Dismissed { at: d.at() });
-        }
-        Ok(Checked {
-            cutoff,
-            at_ns,
-            now_ns,
         })
     }
 
@@ -829,7 +677,7 @@ impl Engine {
             orphans.events.retain(|e| e.at > cut);
             dropped += before - orphans.events.len();
         }
-        let interests = profile.store().interests() + orphan_interests(profile);
+        let interests = profile.store().interests() + gate::orphan_interests(profile);
         if interests > l.max_interests {
             // The interests whose newest evidence is oldest give way.
             let mut newest: Vec<(i64, InterestId)> = Vec::new();
@@ -953,74 +801,12 @@ impl Engine {
         request: &MessageRequest,
         now: OffsetDateTime,
     ) -> Decision {
-        let view = self.view(profile, now);
-        let mut deny = Vec::new();
-        let tax = &self.taxonomy;
-        let seg = match &request.target {
-            Target::Segment(name) => {
-                let s = self.segments.iter().find(|s| &s.def.name == name);
-                if s.is_none() {
-                    deny.push(DenyReason::UnknownSegment {
-                        segment: name.clone(),
-                    });
-                }
-                s
-            }
-            Target::Interest(i) if !tax.contains(*i) => {
-                deny.push(DenyReason::UnknownInterest { interest: *i });
-                None
-            }
-            _ => None,
-        };
-        let about: &[InterestId] = match &request.target {
-            Target::Interest(i) if tax.contains(*i) => std::slice::from_ref(i),
-            _ => &[],
-        };
-        let gate_use = match seg {
-            Some(s) => s.use_on(request.channel, request.purpose),
-            None => {
-                // Anything targeted relies on personalization.
-                let mut purposes = Purposes::EMPTY.with(request.purpose);
-                if request.target != Target::Nobody {
-                    purposes = purposes.with(Purpose::Personalization);
-                }
-                gate::Use {
-                    channel: request.channel,
-                    purposes,
-                    interests: about,
-                    positive: about,
-                }
-            }
-        };
-        deny.extend(gate::blockers(&view, &gate_use));
-        let scores = decay::score(&view, self.fingerprint);
-        let mut explanation = Explanation::default();
-        match (&request.target, seg) {
-            (Target::Interest(i), _) if tax.contains(*i) && !view.is_blocked(*i) => {
-                let s = scores.get(*i).copied().unwrap_or_default();
-                if s.established.is_none() {
-                    deny.push(DenyReason::NotEstablished {
-                        interest: *i,
-                        path: tax.path(*i).unwrap_or_default().to_owned(),
-                    });
-                } else {
-                    explanation = explain::interest(&view, *i, s.score, s.established);
-                }
-            }
-            (Target::Segment(name), Some(seg)) => match segment::eval(&view, &scores, &seg.rule) {
-                Some(ex) => explanation = ex,
-                None => deny.push(DenyReason::NotMember {
-                    segment: name.clone(),
-                }),
-            },
-            _ => {}
-        }
-        if deny.is_empty() {
-            explanation.add_consents(&view, gate_use.purposes);
-            Decision::Allow(explanation)
-        } else {
-            Decision::Deny(deny)
-        }
+        decision::decide(
+            &self.view(profile, now),
+            &self.segments,
+            self.fingerprint,
+            request,
+        )
     }
 
     /// The profiles a message may be sent to at `now`: those for which
@@ -1268,16 +1054,6 @@ fn orphan_lines(o: &crate::profile::Orphans) -> Vec<(String, usize)> {
 }
 
 /// Distinct paths of orphaned evidence (they count toward `max_interests`).
-fn orphan_interests(profile: &Profile) -> usize {
-    let ev = &profile.orphans().events;
-    if ev.is_empty() {
-        return 0;
-    }
-    let mut paths: Vec<&str> = ev.iter().map(|e| e.interest.as_str()).collect();
-    paths.sort_unstable();
-    paths.dedup();
-    paths.len()
-}
 
 /// Tombstones indexed by scope: "is this datum erased" in O(depth).
 struct TombIndex {
@@ -1363,13 +1139,6 @@ fn erased_through(now: OffsetDateTime, newest: Option<OffsetDateTime>) -> Offset
 fn add_suppression(list: &mut Vec<Suppression>, s: Suppression) {
     if !list.contains(&s) {
         list.push(s);
-    }
-}
-
-fn covers(tax: &Taxonomy, t: &Tombstone, interest: InterestId) -> bool {
-    match t.scope {
-        ErasedScope::All => true,
-        ErasedScope::Interest(root) => tax.is_within(interest, root),
     }
 }
 

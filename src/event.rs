@@ -5,71 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::error::InvalidWeight;
+pub use crate::quantity::{InvalidWeight, Weight};
 use crate::taxonomy::InterestId;
-
-/// A finite, non-negative weight.
-///
-/// # Example
-/// ```
-/// use tactful::Weight;
-/// assert_eq!(Weight::new(2.5)?.get(), 2.5);
-/// assert!(Weight::new(f64::NAN).is_err());
-/// assert!(Weight::new(-1.0).is_err());
-/// # Ok::<(), tactful::InvalidWeight>(())
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
-#[serde(try_from = "f64", into = "f64")]
-pub struct Weight(f64);
-
-impl Weight {
-    /// Weight 1.
-    pub const ONE: Self = Self(1.0);
-    /// Weight 0.
-    pub const ZERO: Self = Self(0.0);
-
-    /// The largest weight: sums of many events stay finite.
-    pub const MAX: f64 = 1e9;
-
-    /// A weight; rejects NaN, infinities, negative numbers and values above
-    /// [`Weight::MAX`].
-    ///
-    /// # Errors
-    /// [`InvalidWeight`] for NaN, infinite, negative or too large values.
-    pub fn new(w: f64) -> Result<Self, InvalidWeight> {
-        if w.is_finite() && (0.0..=Self::MAX).contains(&w) {
-            // Normalise -0.0 so equal weights serialize equally.
-            Ok(Self(w + 0.0))
-        } else {
-            Err(InvalidWeight(w))
-        }
-    }
-
-    /// The value.
-    #[must_use]
-    pub fn get(self) -> f64 {
-        self.0
-    }
-}
-
-impl Default for Weight {
-    fn default() -> Self {
-        Self::ONE
-    }
-}
-
-impl TryFrom<f64> for Weight {
-    type Error = InvalidWeight;
-    fn try_from(w: f64) -> Result<Self, Self::Error> {
-        Self::new(w)
-    }
-}
-
-impl From<Weight> for f64 {
-    fn from(w: Weight) -> f64 {
-        w.0
-    }
-}
 
 /// What the person did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -3,124 +3,15 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
-use crate::consent::{ConsentState, Evidence, Purpose, Purposes};
-use crate::decay::{purposes_for, Establishment, View};
+use crate::consent::{Evidence, Purpose, Purposes};
+use crate::decay::Establishment;
+use crate::gate::{purposes_for, View};
+
 use crate::event::{Context, Event, Signal, Source};
-use crate::level::Level;
-use crate::suppression::{Reason, Scope};
+pub use crate::gate::ExclusionReason;
 use crate::taxonomy::InterestId;
-
-/// Why a stored event or an interest did not count.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum ExclusionReason {
-    /// Recorded after `now`.
-    NotYet,
-    /// A dismissal is never evidence of interest.
-    DismissalIsNotEvidence,
-    /// A gift does not count toward the buyer's own interests.
-    Gift,
-    /// Past its max age.
-    TooOld {
-        /// The max age that applies.
-        max_age: Duration,
-    },
-    /// An active suppression covers it.
-    Suppressed {
-        /// Its scope.
-        scope: Scope,
-        /// Its scope in words, naming an interest by its path (see
-        /// [`Scope::describe`]): `interest baby`, `purpose partner_data`.
-        #[serde(default)]
-        about: String,
-        /// Its reason.
-        reason: Reason,
-        /// The life event through which it covers this interest, if it
-        /// covers it only through one (see [`crate::life_event`]).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        life_event: Option<String>,
-    },
-    /// The person declared a dislike covering it.
-    Disliked,
-    /// The person dismissed the interest at or after the event, within the cooldown.
-    Dismissed {
-        /// When.
-        at: OffsetDateTime,
-    },
-    /// The profile's level does not admit the source or context.
-    LevelTooLow {
-        /// Needed level.
-        required: Level,
-        /// The profile's level.
-        level: Level,
-    },
-    /// A special-category interest the policy does not allow to observe.
-    SensitiveNotObservable,
-    /// A needed purpose was not granted then, is not now, or was withdrawn in
-    /// between (`state` is then `Withdrawn`).
-    NoConsent {
-        /// The purpose.
-        purpose: Purpose,
-        /// Its state.
-        state: ConsentState,
-    },
-    /// Not enough usable evidence to establish the interest.
-    InsufficientEvidence {
-        /// Usable events.
-        events: u32,
-        /// On distinct days.
-        days: u32,
-        /// Needed events.
-        min_events: u32,
-        /// Needed days.
-        min_days: u32,
-    },
-}
-
-/// Text for the person: scopes in words, never an [`InterestId`].
-impl fmt::Display for ExclusionReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NotYet => f.write_str("recorded after now"),
-            Self::DismissalIsNotEvidence => f.write_str("a dismissal is never evidence"),
-            Self::Gift => f.write_str("a gift, not the buyer's own interest"),
-            Self::TooOld { max_age } => write!(f, "older than the max age of {max_age}"),
-            Self::Suppressed {
-                about,
-                reason,
-                life_event,
-                ..
-            } => {
-                write!(f, "suppressed ({reason}) on {about}")?;
-                match life_event {
-                    Some(e) => write!(f, " and the whole life event {e}"),
-                    None => Ok(()),
-                }
-            }
-            Self::Disliked => f.write_str("the person dislikes it"),
-            Self::Dismissed { at } => write!(f, "dismissed by the person at {at}"),
-            Self::LevelTooLow { required, level } => {
-                write!(f, "needs level {required}, the person chose {level}")
-            }
-            Self::SensitiveNotObservable => {
-                f.write_str("special category: only a declared like establishes it")
-            }
-            Self::NoConsent { purpose, state } => write!(f, "consent for {purpose} is {state}"),
-            Self::InsufficientEvidence {
-                events,
-                days,
-                min_events,
-                min_days,
-            } => write!(
-                f,
-                "{events} events on {days} days, needs {min_events} on {min_days}"
-            ),
-        }
-    }
-}
 
 /// One event's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

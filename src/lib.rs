@@ -103,6 +103,10 @@
 #![cfg_attr(not(test), warn(clippy::indexing_slicing, clippy::panic))]
 
 mod gate;
+mod json;
+mod policy;
+mod quantity;
+mod reason;
 mod serde_util;
 mod store;
 
@@ -118,7 +122,6 @@ pub mod event;
 pub mod explain;
 pub mod export;
 pub mod level;
-pub mod life_event;
 pub mod limits;
 pub mod persist;
 pub mod privacy;
@@ -127,6 +130,8 @@ pub mod report;
 pub mod segment;
 pub mod suppression;
 pub mod taxonomy;
+
+pub use taxonomy::life_event;
 
 pub use audience::Audience;
 pub use consent::{
@@ -138,7 +143,8 @@ pub use decay::{
 pub use decision::{Decision, DenyReason, MessageRequest, Target};
 pub use engine::{Engine, Merged};
 pub use error::{
-    AudienceError, Error, InvalidWeight, PolicyError, SegmentError, SegmentErrors, TaxonomyError,
+    AudienceError, Error, InvalidHalfLife, InvalidWeight, JsonError, PolicyError, SegmentError,
+    SegmentErrors, TaxonomyError,
 };
 pub use event::{Context, Event, Signal, Source, Weight};
 pub use explain::{

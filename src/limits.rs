@@ -149,6 +149,6 @@ pub enum ProfileError {
         /// Which part (`events`, `preferences`, `suppressions`, `tombstones`).
         field: &'static str,
         /// The unknown handle.
-        id: crate::InterestId,
+        id: crate::taxonomy::InterestId,
     },
 }

@@ -169,7 +169,7 @@ pub(crate) fn consent_line(
 }
 
 pub(crate) fn interest_line(
-    view: &crate::decay::View<'_>,
+    view: &crate::gate::View<'_>,
     scores: &crate::decay::Scores,
     id: InterestId,
 ) -> InterestLine {
@@ -218,7 +218,7 @@ pub(crate) fn interest_line(
     }
 }
 
-pub(crate) fn preference_lines(view: &crate::decay::View<'_>) -> Vec<PreferenceLine> {
+pub(crate) fn preference_lines(view: &crate::gate::View<'_>) -> Vec<PreferenceLine> {
     let tax = view.taxonomy;
     let path = |i: InterestId| tax.path(i).unwrap_or("<unknown>").to_owned();
     let mut out: Vec<PreferenceLine> = view

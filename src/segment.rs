@@ -4,15 +4,94 @@
 use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::consent::{Purpose, Purposes};
-use crate::decay::{Scores, View};
-use crate::error::SegmentError;
+use crate::decay::Scores;
 use crate::explain::{self, Exclusion, ExclusionReason, Explanation};
+use crate::gate::View;
+use crate::json::JsonError;
 use crate::level::Level;
 use crate::profile::PreferenceKind;
 use crate::suppression::Channel;
 use crate::taxonomy::{InterestId, Taxonomy};
+
+/// Why a segment definition could not be compiled against a taxonomy.
+///
+/// `at` names the place in the definitions, e.g.
+/// `segments[3].rule.all[1].interest_at_least.min_score`.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[non_exhaustive]
+pub enum SegmentError {
+    /// A rule names an interest path the taxonomy does not have.
+    #[error("{at}: unknown interest path {path:?} in segment {segment:?}")]
+    UnknownInterest {
+        /// The segment name.
+        segment: String,
+        /// The unknown path.
+        path: String,
+        /// Where.
+        at: String,
+    },
+    /// A minimum score is NaN, infinite or negative.
+    #[error("{at}: min_score {value} must be finite and at least 0 (segment {segment:?})")]
+    InvalidMinScore {
+        /// The segment name.
+        segment: String,
+        /// The rejected value.
+        value: f64,
+        /// Where.
+        at: String,
+    },
+    /// Two segments share a name.
+    #[error("segment {0:?} is defined twice")]
+    Duplicate(String),
+    /// A rule nests deeper than the supported limit. (Rules cannot refer to
+    /// other segments, so they cannot be cyclic; depth is the only risk.)
+    #[error("{at}: rule nests deeper than {max} levels (segment {segment:?})")]
+    TooDeep {
+        /// The segment name.
+        segment: String,
+        /// The limit.
+        max: usize,
+        /// Where.
+        at: String,
+    },
+    /// The rules of all segments together have more nodes than allowed.
+    #[error("segment rules have {nodes} nodes, more than the limit of {max}")]
+    TooManyRules {
+        /// Nodes found.
+        nodes: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// An `All` or `Any` without children.
+    #[error("{at}: empty {which} rule (segment {segment:?})")]
+    Empty {
+        /// The segment name.
+        segment: String,
+        /// `all` or `any`.
+        which: &'static str,
+        /// Where.
+        at: String,
+    },
+    /// The JSON could not be read as segment definitions.
+    #[error("segments json: {0}")]
+    Json(#[source] JsonError),
+}
+
+/// Every problem found in a set of segment definitions, reported at once.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{} problem(s) in segment definitions: {}", .0.len(), join(.0))]
+pub struct SegmentErrors(pub Vec<SegmentError>);
+
+fn join(errors: &[SegmentError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// How deep rules may nest by default (see [`crate::Limits::max_rule_depth`]).
 pub const MAX_RULE_DEPTH: usize = 32;

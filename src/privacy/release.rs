@@ -9,7 +9,7 @@ use thiserror::Error;
 use super::budget::{Budget, BudgetError};
 use super::params::{Mechanism, ParameterError, PrivacyLoss};
 use super::sample::SamplerError;
-use crate::error::AudienceError;
+use crate::audience::AudienceError;
 use crate::profile::Profile;
 
 /// Why nothing was released.

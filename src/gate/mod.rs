@@ -6,12 +6,26 @@
 //! [`Engine::segment_names`](crate::Engine::segment_names), the report) and
 //! therefore [`Engine::audience`](crate::Engine::audience) all ask it, so a
 //! suppression or a missing consent wins in every answer.
+//!
+//! It owns the three questions every path asks:
+//! - admission ([`admit`]): may this event be stored at all
+//!   ([`Engine::record`](crate::Engine::record));
+//! - usability ([`View`]): does a stored event or a declared like count
+//!   now (scoring, explanations, the report);
+//! - use ([`is_open`], [`hits`]): may the person be addressed or listed
+//!   (memberships, `decide`, audiences).
+
+mod admit;
+mod view;
+
+pub(crate) use admit::{admit, orphan_interests};
+pub use view::purposes_for;
+pub use view::ExclusionReason;
+pub(crate) use view::{purposes_of, View};
 
 use time::OffsetDateTime;
 
 use crate::consent::{ConsentState, Purpose, Purposes};
-use crate::decay::View;
-use crate::decision::DenyReason;
 use crate::level::Level;
 use crate::suppression::{Channel, Scope, Suppression};
 use crate::taxonomy::{InterestId, Taxonomy};
@@ -58,7 +72,7 @@ fn touches_interest<'t>(
 
 /// One reason a use is refused, before it is put in words.
 #[derive(Debug, Clone, Copy)]
-enum Hit<'a> {
+pub(crate) enum Hit<'a> {
     /// An active suppression, and the life event through which it reaches
     /// an interest the use relies on, if any.
     Suppressed(&'a Suppression, Option<&'a str>),
@@ -70,7 +84,7 @@ enum Hit<'a> {
 
 /// Every reason the use is refused at the view's `now`, lazily, in this
 /// order: suppressions, consent, level, the person's own blocks.
-fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item = Hit<'v>> + 'v {
+pub(crate) fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item = Hit<'v>> + 'v {
     let tax = view.taxonomy;
     let profile = view.profile;
     let now = view.now;
@@ -111,37 +125,4 @@ fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item = Hit<'v>>
 /// Whether the use is allowed: nothing refuses it (no reason is built).
 pub(crate) fn is_open(view: &View<'_>, u: &Use<'_>) -> bool {
     hits(view, u).next().is_none()
-}
-
-/// Every reason the use is refused at the view's `now`, in this order:
-/// suppressions, consent, level, the person's own blocks. Empty: the use
-/// is allowed.
-pub(crate) fn blockers(view: &View<'_>, u: &Use<'_>) -> Vec<DenyReason> {
-    let tax = view.taxonomy;
-    let path = |i: InterestId| tax.path(i).unwrap_or_default().to_owned();
-    hits(view, u)
-        .map(|hit| match hit {
-            Hit::Suppressed(s, life_event) => DenyReason::Suppressed {
-                scope: s.scope(),
-                about: s.scope().describe(tax),
-                reason: s.reason(),
-                until: s.ends(),
-                life_event: life_event.map(str::to_owned),
-            },
-            Hit::NoConsent(purpose, state) => DenyReason::NoConsent { purpose, state },
-            Hit::LevelOff(level) => DenyReason::LevelTooLow {
-                required: Level::Declared,
-                level,
-            },
-            Hit::Disliked(i) => DenyReason::Disliked {
-                interest: i,
-                path: path(i),
-            },
-            Hit::Dismissed(i, at) => DenyReason::Dismissed {
-                interest: i,
-                path: path(i),
-                at,
-            },
-        })
-        .collect()
 }

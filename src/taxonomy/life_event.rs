@@ -26,7 +26,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::suppression::Reason;
+use crate::reason::Reason;
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A named group of interest subtrees that a suppression of one of them

@@ -1,0 +1,405 @@
+//! Scores: the decayed sum of every usable event per interest and its
+//! ancestors, and whether the evidence establishes the interest.
+//!
+//! An event of weight `w` recorded at `at` contributes
+//! `w * 2^(-(now - at) / half_life)` to its interest (and every ancestor of
+//! it) while `0 <= now - at <= max_age`, and nothing afterwards. What is
+//! usable is the gate's answer (consent, level, suppressions, dislikes,
+//! dismissals, gifts); this module only adds up. Two passes give the same
+//! numbers: the reference pass over every stored event
+//! ([`Engine::scores_by_scan`](crate::Engine::scores_by_scan)) and the
+//! incremental one over aggregates kept at record time
+//! ([`Engine::scores`](crate::Engine::scores)).
+//!
+//! # Examples
+//! ```
+//! use tactful::*;
+//! use time::macros::datetime;
+//! use time::Duration;
+//!
+//! let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
+//! let hiking = taxonomy.id("outdoor/hiking").unwrap();
+//! let policy = DecayPolicy::builder().half_life(Duration::days(7)).build()?;
+//! let engine = Engine::new(taxonomy, policy);
+//!
+//! let t0 = datetime!(2026-11-01 9:00 UTC);
+//! let mut p = Profile::new("c-1");
+//! p.set_level(Level::FirstParty);
+//! p.consent_mut().grant_for(Purpose::Personalization, t0, Duration::days(395), Evidence::Ui("banner".into()))?;
+//! engine.record(&mut p, Event::new(hiking, Signal::View, t0), t0)?;
+//!
+//! // One half-life later the view counts half.
+//! let scores = engine.scores(&p, t0 + Duration::days(7));
+//! assert!((scores.get(hiking).unwrap().score - 0.5).abs() < 1e-9);
+//! assert_eq!(scores, engine.scores_by_scan(&p, t0 + Duration::days(7)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod incremental;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::consent::Purpose;
+use crate::gate::View;
+use crate::store::to_nanos;
+use crate::taxonomy::InterestId;
+
+pub use crate::gate::purposes_for;
+pub use crate::policy::{DecayPolicy, DecayPolicyBuilder, PolicyError, SignalWeights};
+pub use crate::quantity::{HalfLife, InvalidHalfLife};
+
+use incremental::score_incremental;
+pub(crate) use incremental::{after_insert, fingerprint, prepare, Params};
+
+/// How an interest came to be established.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Establishment {
+    /// From enough usable observed events on enough distinct days.
+    Observed,
+    /// The person declared a like (on this interest or an ancestor).
+    DeclaredLike,
+}
+
+/// The score and evidence of one interest (over its whole subtree) at `now`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct InterestScore {
+    /// Sum of decayed contributions of usable events in the subtree.
+    pub score: f64,
+    /// Usable events in the subtree.
+    pub events: u32,
+    /// Distinct UTC days of those events.
+    pub days: u32,
+    /// Whether and how the interest is established.
+    pub established: Option<Establishment>,
+}
+
+/// Scores of every interest of a taxonomy for one profile at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    #[serde(with = "crate::serde_util::instant")]
+    now: OffsetDateTime,
+    scores: Vec<InterestScore>,
+}
+
+impl Scores {
+    /// The instant the scores were computed for.
+    #[must_use]
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    /// The score record of an interest.
+    #[must_use]
+    pub fn get(&self, interest: InterestId) -> Option<&InterestScore> {
+        self.scores.get(interest.index())
+    }
+
+    /// The score of an interest (0 for unknown interests).
+    #[must_use]
+    pub fn score(&self, interest: InterestId) -> f64 {
+        self.get(interest).map_or(0.0, |s| s.score)
+    }
+
+    /// Whether an interest is established.
+    #[must_use]
+    pub fn is_established(&self, interest: InterestId) -> bool {
+        self.get(interest).is_some_and(|s| s.established.is_some())
+    }
+
+    /// All interests with a non-zero score or established, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (InterestId, &InterestScore)> + '_ {
+        self.scores
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.events > 0 || s.established.is_some())
+            .map(|(i, s)| (InterestId(i as u32), s))
+    }
+}
+
+/// Scores for `view`: the incremental path when the profile's aggregates
+/// were prepared by an engine with `fingerprint` for an instant at or before
+/// `now`, else the plain pass over the events. Both give the same result.
+pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
+    let prepared = view.profile.store().prepared;
+    let fast = match (prepared, to_nanos(view.now)) {
+        (Some(p), Some(now)) if p.fingerprint == fingerprint && now >= p.maintained_at => {
+            Some((p, now))
+        }
+        _ => None,
+    };
+    let mut scores = match fast {
+        Some((p, now)) => score_incremental(view, p, now),
+        None => score_plain(view),
+    };
+    establish(view, &mut scores);
+    Scores {
+        now: view.now,
+        scores,
+    }
+}
+
+/// The reference: one pass over the stored events (sorted by instant), each
+/// usable contribution added to its interest and every ancestor.
+///
+/// Nothing is allocated per event and ancestor: the (interest, day) pairs
+/// are kept once per event, and an interest's distinct days are those of
+/// the pairs in its subtree's id range.
+pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
+    let tax = view.taxonomy;
+    let mut scores = vec![InterestScore::default(); tax.len()];
+    // (interest, day) of every usable event, for the distinct-day counts.
+    let mut days: Vec<(u32, i64)> = Vec::new();
+    // Gifts and dismissals (kept aside) are never evidence: only the series.
+    for s in &view.profile.store().series {
+        for e in (0..s.len()).filter_map(|i| s.event(i)) {
+            let Ok(c) = view.check(&e) else { continue };
+            if !tax.contains(e.interest()) {
+                continue;
+            }
+            days.push((e.interest().0, utc_day(e.at())));
+            let mut node = Some(e.interest());
+            while let Some(id) = node {
+                if let Some(sc) = scores.get_mut(id.index()) {
+                    sc.score += c;
+                    sc.events += 1;
+                }
+                node = tax.parent(id);
+            }
+        }
+    }
+    days.sort_unstable();
+    days.dedup();
+    // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
+    let cap = view.policy.min_days as usize;
+    let mut buf: Vec<i64> = Vec::new();
+    for (i, sc) in scores.iter_mut().enumerate() {
+        if sc.events == 0 {
+            continue;
+        }
+        let id = InterestId(i as u32);
+        let lo = days.partition_point(|d| d.0 < id.0);
+        let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
+        buf.clear();
+        buf.extend(days.get(lo..hi).unwrap_or(&[]).iter().map(|d| d.1));
+        buf.sort_unstable();
+        buf.dedup();
+        sc.days = buf.len().min(cap) as u32;
+    }
+    scores
+}
+
+fn establish(view: &View<'_>, scores: &mut [InterestScore]) {
+    let policy = view.policy;
+    let tax = view.taxonomy;
+    let sensitive_ok = policy.allow_sensitive_observation
+        && view
+            .profile
+            .consent()
+            .is_granted(Purpose::SensitiveInterests, view.now);
+    for (i, s) in scores.iter_mut().enumerate() {
+        let id = InterestId(i as u32);
+        let observed = s.events >= policy.min_events
+            && s.days >= policy.min_days
+            && (sensitive_ok || !tax.sensitivity(id).is_special())
+            && !view.is_blocked(id);
+        s.established = if observed {
+            Some(Establishment::Observed)
+        } else if view.like_for(id).is_some() {
+            Some(Establishment::DeclaredLike)
+        } else {
+            None
+        };
+    }
+}
+
+pub(crate) fn utc_day(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp().div_euclid(86_400)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod fast_path {
+    //! The incremental path against the plain pass, over random histories.
+    use super::*;
+    use crate::consent::Evidence;
+    use crate::engine::Engine;
+    use crate::event::{Context, Event, Signal, Source};
+    use crate::level::Level;
+    use crate::profile::Profile;
+    use crate::suppression::Scope;
+    use crate::suppression::{Reason, Suppression};
+    use crate::taxonomy::SpecialCategory;
+    use crate::taxonomy::Taxonomy;
+    use proptest::prelude::*;
+    use time::macros::datetime;
+    use time::Duration;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Record {
+            interest: usize,
+            signal: usize,
+            source: usize,
+            context: usize,
+            gift: bool,
+            weight: f64,
+            lag_min: i64,
+        },
+        Advance {
+            minutes: i64,
+        },
+        Grant {
+            purpose: usize,
+            expires_h: Option<i64>,
+        },
+        Withdraw {
+            purpose: usize,
+        },
+        Suppress {
+            interest: Option<usize>,
+            purpose: usize,
+            until_h: Option<i64>,
+        },
+        Like {
+            interest: usize,
+        },
+        Dislike {
+            interest: usize,
+        },
+        Level {
+            level: usize,
+        },
+        Compact,
+        Score {
+            back_min: i64,
+        },
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            6 => (0..9usize, 0..6usize, 0..3usize, 0..3usize, prop::bool::weighted(0.1), 0.0..4.0f64, 0..(30 * 24 * 60i64))
+                .prop_map(|(interest, signal, source, context, gift, weight, lag_min)| Op::Record { interest, signal, source, context, gift, weight, lag_min }),
+            3 => (0..(5 * 24 * 60i64)).prop_map(|minutes| Op::Advance { minutes }),
+            2 => (0..8usize, prop::option::weighted(0.3, 1..(40 * 24i64))).prop_map(|(purpose, expires_h)| Op::Grant { purpose, expires_h }),
+            1 => (0..8usize).prop_map(|purpose| Op::Withdraw { purpose }),
+            1 => (prop::option::weighted(0.7, 0..9usize), 0..8usize, prop::option::of(1..(20 * 24i64)))
+                .prop_map(|(interest, purpose, until_h)| Op::Suppress { interest, purpose, until_h }),
+            1 => (0..9usize).prop_map(|interest| Op::Like { interest }),
+            1 => (0..9usize).prop_map(|interest| Op::Dislike { interest }),
+            1 => (0..4usize).prop_map(|level| Op::Level { level }),
+            1 => Just(Op::Compact),
+            3 => (0..(3 * 24 * 60i64)).prop_map(|back_min| Op::Score { back_min }),
+        ]
+    }
+
+    fn engine(allow_sensitive: bool) -> Engine {
+        let taxonomy = Taxonomy::builder()
+            .interest("a/x")
+            .interest("a/y/z")
+            .interest("b")
+            .sensitive("h/p", SpecialCategory::Health)
+            .half_life("a/y", Duration::days(3))
+            .max_age("b", Duration::days(10))
+            .build()
+            .unwrap();
+        let policy = DecayPolicy::builder()
+            .allow_sensitive_observation(allow_sensitive)
+            .dismissal_cooldown(Duration::days(4))
+            .build()
+            .unwrap();
+        Engine::new(taxonomy, policy)
+    }
+
+    fn check(engine: &Engine, profile: &Profile, now: OffsetDateTime, fast_runs: &mut u32) {
+        let view = View::new(engine.taxonomy(), engine.policy(), profile, now);
+        let fp = fingerprint(engine.taxonomy(), engine.policy());
+        let prepared = profile.store().prepared;
+        let is_fast = prepared.is_some_and(|p| {
+            p.fingerprint == fp && to_nanos(now).is_some_and(|n| n >= p.maintained_at)
+        });
+        *fast_runs += u32::from(is_fast);
+        let got = score(&view, fp);
+        let mut want = score_plain(&view);
+        establish(&view, &mut want);
+        for (i, w) in want.iter().enumerate() {
+            let g = got.get(InterestId(i as u32)).unwrap();
+            let tol = 1e-9 * w.score.abs().max(1e-12);
+            assert!(
+                (g.score - w.score).abs() <= tol,
+                "interest {i} at {now}: fast {} plain {}",
+                g.score,
+                w.score
+            );
+            assert_eq!(
+                (g.events, g.days, g.established),
+                (w.events, w.days, w.established),
+                "interest {i} at {now}"
+            );
+        }
+    }
+
+    proptest! {
+        // PROPTEST_CASES overrides, for long runs.
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+        ))]
+        #[test]
+        fn fast_path_equals_plain_pass(ops in prop::collection::vec(op(), 1..120), allow_sensitive: bool) {
+            let engine = engine(allow_sensitive);
+            let tax = engine.taxonomy().clone();
+            let ids: Vec<InterestId> = tax.iter().map(|(id, _)| id).collect();
+            let mut clock = datetime!(2026-01-01 0:00 UTC);
+            let mut p = Profile::new("p");
+            p.set_level(Level::FirstParty);
+            p.consent_mut().grant(Purpose::Personalization, clock, None, Evidence::Ui("t".into())).unwrap();
+            engine.prepare(&mut p, clock);
+            let mut fast_runs = 0;
+            for op in ops {
+                match op {
+                    Op::Record { interest, signal, source, context, gift, weight, lag_min } => {
+                        let at = clock - Duration::minutes(lag_min);
+                        let e = Event::new(ids[interest % ids.len()], Signal::ALL[signal], at)
+                            .with_source([Source::FirstParty, Source::Declared, Source::Partner][source])
+                            .with_context([Context::OnSite, Context::Location, Context::CrossSite][context])
+                            .with_gift(gift)
+                            .with_weight(weight)
+                            .unwrap();
+                        let _ = engine.record(&mut p, e, clock);
+                    }
+                    Op::Advance { minutes } => clock += Duration::minutes(minutes),
+                    Op::Grant { purpose, expires_h } => {
+                        let purpose = Purpose::ALL[purpose];
+                        let _ = p.consent_mut().grant(purpose, clock, expires_h.map(|h| clock + Duration::hours(h)), Evidence::Ui("t".into()));
+                    }
+                    Op::Withdraw { purpose } => {
+                        let _ = p.consent_mut().withdraw(Purpose::ALL[purpose], clock, Evidence::Ui("t".into()));
+                    }
+                    Op::Suppress { interest, purpose, until_h } => {
+                        let scope = match interest {
+                            Some(i) => Scope::Interest(ids[i % ids.len()]),
+                            None => Scope::Purpose(Purpose::ALL[purpose]),
+                        };
+                        let mut s = Suppression::new(scope, Reason::OptOut, clock);
+                        if let Some(h) = until_h {
+                            s = s.until(clock + Duration::hours(h)).unwrap();
+                        }
+                        engine.suppress(&mut p, s, clock);
+                    }
+                    Op::Like { interest } => p.like(ids[interest % ids.len()], clock),
+                    Op::Dislike { interest } => p.dislike(ids[interest % ids.len()], clock),
+                    Op::Level { level } => p.set_level([Level::Off, Level::Declared, Level::FirstParty, Level::Full][level]),
+                    Op::Compact => { engine.compact(&mut p, clock); }
+                    Op::Score { back_min } => {
+                        check(&engine, &p, clock, &mut fast_runs);
+                        check(&engine, &p, clock - Duration::minutes(back_min), &mut fast_runs);
+                    }
+                }
+            }
+            check(&engine, &p, clock, &mut fast_runs);
+            check(&engine, &p, clock + Duration::days(20), &mut fast_runs);
+            prop_assert!(fast_runs > 0, "the fast path never ran");
+        }
+    }
+}
