@@ -310,6 +310,16 @@ impl fmt::Display for Report {
             self.at.date()
         )?;
         writeln!(f, "Personalization level: {}", self.level)?;
+        self.fmt_consents(f)?;
+        self.fmt_interests(f)?;
+        self.fmt_told(f)?;
+        self.fmt_segments_and_records(f)
+    }
+}
+
+impl Report {
+    /// The consent of each purpose, in words.
+    fn fmt_consents(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "\nConsents:")?;
         for c in &self.consents {
             write!(f, "  {:<20} {}", c.purpose.name(), c.state)?;
@@ -332,6 +342,11 @@ impl fmt::Display for Report {
             }
             writeln!(f)?;
         }
+        Ok(())
+    }
+
+    /// Each interest with its score, evidence and when it is forgotten.
+    fn fmt_interests(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "\nInterests:")?;
         if self.interests.is_empty() {
             writeln!(f, "  none")?;
@@ -360,6 +375,11 @@ impl fmt::Display for Report {
                 date(i.forgotten_at),
             )?;
         }
+        Ok(())
+    }
+
+    /// What the person told us: preferences and suppressions.
+    fn fmt_told(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if !self.preferences.is_empty() {
             writeln!(f, "\nYou told us:")?;
             for p in &self.preferences {
@@ -390,6 +410,11 @@ impl fmt::Display for Report {
                 )?;
             }
         }
+        Ok(())
+    }
+
+    /// Segments with their reasons, then what is stored, refused, erased and orphaned.
+    fn fmt_segments_and_records(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "\nSegments:")?;
         if self.segments.is_empty() {
             writeln!(f, "  none")?;

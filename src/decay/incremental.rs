@@ -4,7 +4,7 @@
 
 use time::{Duration, OffsetDateTime};
 
-use crate::consent::Purpose;
+use crate::consent::{Purpose, Purposes};
 use crate::event::Signal;
 use crate::gate::{purposes_of, View};
 use crate::policy::DecayPolicy;
@@ -99,114 +99,24 @@ pub(super) fn score_incremental(
     now: i64,
 ) -> Vec<InterestScore> {
     let tax = view.taxonomy;
-    let policy = view.policy;
-    let store = view.profile.store();
-    let level = view.profile.level();
     let wins = windows(view);
-    let cap = policy.min_days as usize;
+    let cap = view.policy.min_days as usize;
     let mut scores = vec![InterestScore::default(); tax.len()];
     // Most recent distinct usable days per series (up to `cap`), flat.
     let mut days: Vec<(usize, i64)> = Vec::new();
-    for (si, s) in store.series.iter().enumerate() {
-        let interest = s.interest;
-        if view
-            .blocks
-            .iter()
-            .any(|b| b.0 <= interest.0 && interest.0 < b.1)
-        {
+    for (si, s) in view.profile.store().series.iter().enumerate() {
+        let Some(range) = usable_range(view, s, &wins, now) else {
             continue;
-        }
-        let (source, context) = (source_of(s.class), context_of(s.class));
-        if !level.admits(source, context) {
-            continue;
-        }
-        let purposes = purposes_of(tax, interest, source, context);
-        if purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation {
-            continue;
-        }
-        let mut since = i64::MIN;
-        let mut per_event = false;
-        let mut never = false;
-        for p in purposes.iter() {
-            match wins.get(p.index()).copied().unwrap_or(Window::Never) {
-                Window::Never => never = true,
-                Window::Since(a) => since = since.max(a),
-                Window::PerEvent => per_event = true,
-            }
-        }
-        if never {
-            continue;
-        }
-        let max_age = policy.max_age_for(tax, interest, source);
-        let oldest = oldest_usable(now, max_age);
-        let end = s.first_after(now);
-        let k = s.first_at_or_after(s.head, oldest);
-        let mut start = k.max(s.first_at_or_after(k, since));
-        if let Some(d) = dismissed_until(view, interest) {
-            start = start.max(s.first_after(d));
-        }
-        if start >= end {
-            continue;
-        }
-        let h = h_nanos(view, interest);
-        let decay_exp = diff_f64(now, prepared.landmark) / h;
-        let sw = &policy.signal_weights;
-        let mut value = 0.0;
-        let mut count = 0u32;
-        if start == k && end == s.len() && !per_event && decay_exp <= MAX_EXPONENT {
-            let mut sum = s.sum;
-            for i in s.head..k {
-                if let (Some(&at), Some(&w), Some(&sg)) =
-                    (s.at.get(i), s.weight.get(i), s.signal.get(i))
-                {
-                    sum.add(-forward(sw.get(sg) * w, at, prepared.landmark, h));
-                }
-            }
-            value = sum.get() * (-decay_exp).exp2();
-            count = (end - start) as u32;
-        } else {
-            for i in start..end {
-                let (Some(&at), Some(&w), Some(&sg)) =
-                    (s.at.get(i), s.weight.get(i), s.signal.get(i))
-                else {
-                    continue;
-                };
-                if per_event {
-                    let t = from_nanos(at);
-                    if purposes.iter().any(|p| !view.gate.allows(p, t)) {
-                        continue;
-                    }
-                    // Days of this rare path are taken here, in the same pass.
-                    let day = at.div_euclid(86_400_000_000_000);
-                    if days.last() != Some(&(si, day)) {
-                        days.push((si, day));
-                    }
-                }
-                let age = diff_f64(now, at);
-                value += sw.get(sg) * w * (-(age / h)).exp2();
-                count += 1;
-            }
-        }
+        };
+        let (value, count) = series_value(view, s, &range, prepared, now, (si, &mut days));
         if count == 0 {
             continue;
         }
-        // Most recent distinct days of the usable events, newest first
-        // (the per-event path took its days above).
-        let mut found = if per_event { cap } else { 0 };
-        let mut last_day = None;
-        for i in (start..end).rev() {
-            if found >= cap {
-                break;
-            }
-            let Some(&at) = s.at.get(i) else { continue };
-            let day = at.div_euclid(86_400_000_000_000);
-            if last_day != Some(day) {
-                last_day = Some(day);
-                days.push((si, day));
-                found += 1;
-            }
+        if !range.per_event {
+            // The per-event path took its days while summing.
+            recent_days(s, &range, cap, si, &mut days);
         }
-        let mut node = Some(interest);
+        let mut node = Some(s.interest);
         while let Some(id) = node {
             if let Some(sc) = scores.get_mut(id.index()) {
                 sc.score += value;
@@ -215,30 +125,170 @@ pub(super) fn score_incremental(
             node = tax.parent(id);
         }
     }
-    // Distinct days per interest over its subtree's series, counted up to
-    // `cap`: the union of each series' `cap` most recent days decides it.
     if !days.is_empty() {
-        let mut buf: Vec<i64> = Vec::new();
-        for (i, sc) in scores.iter_mut().enumerate() {
-            if sc.events == 0 {
-                continue;
-            }
-            let id = InterestId(i as u32);
-            let (lo, hi) = (id.0, tax.subtree_end(id));
-            let first = store.series.partition_point(|s| s.interest.0 < lo);
-            let last = store.series.partition_point(|s| s.interest.0 < hi);
-            buf.clear();
-            buf.extend(
-                days.iter()
-                    .filter(|(si, _)| (first..last).contains(si))
-                    .map(|(_, d)| *d),
-            );
-            buf.sort_unstable();
-            buf.dedup();
-            sc.days = buf.len().min(cap) as u32;
-        }
+        distinct_days(view, &days, cap, &mut scores);
     }
     scores
+}
+
+/// The events of a series that may count at `now`, and how to check them.
+struct UsableRange {
+    /// The purposes every event of the series needs.
+    purposes: Purposes,
+    /// First index past the head, max age and consent window.
+    first_fresh: usize,
+    /// First usable index (also past a dismissal).
+    start: usize,
+    /// One past the last event at or before `now`.
+    end: usize,
+    /// Consent must be checked event by event (a window not yet known).
+    per_event: bool,
+}
+
+/// Which events of series `s` may count at `now`: none if the series is
+/// blocked (suppression, dislike), below the level, an unobservable special
+/// category, or needs a purpose never granted; else the index range past
+/// its max age, consent window and any running dismissal.
+fn usable_range(
+    view: &View<'_>,
+    s: &Series,
+    wins: &[Window; Purpose::ALL.len()],
+    now: i64,
+) -> Option<UsableRange> {
+    let (tax, policy) = (view.taxonomy, view.policy);
+    let interest = s.interest;
+    if view
+        .blocks
+        .iter()
+        .any(|b| b.0 <= interest.0 && interest.0 < b.1)
+    {
+        return None;
+    }
+    let (source, context) = (source_of(s.class), context_of(s.class));
+    if !view.profile.level().admits(source, context) {
+        return None;
+    }
+    let purposes = purposes_of(tax, interest, source, context);
+    if purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation {
+        return None;
+    }
+    let mut since = i64::MIN;
+    let mut per_event = false;
+    for p in purposes.iter() {
+        match wins.get(p.index()).copied().unwrap_or(Window::Never) {
+            Window::Never => return None,
+            Window::Since(a) => since = since.max(a),
+            Window::PerEvent => per_event = true,
+        }
+    }
+    let oldest = oldest_usable(now, policy.max_age_for(tax, interest, source));
+    let end = s.first_after(now);
+    let first_fresh = s.first_at_or_after(s.head, oldest);
+    let mut start = first_fresh.max(s.first_at_or_after(first_fresh, since));
+    if let Some(d) = dismissed_until(view, interest) {
+        start = start.max(s.first_after(d));
+    }
+    (start < end).then_some(UsableRange {
+        purposes,
+        first_fresh,
+        start,
+        end,
+        per_event,
+    })
+}
+
+/// The decayed sum and count of a series' usable events at `now`: from the
+/// kept sum where the whole fresh tail counts (minus what expired since the
+/// aggregates moved), else event by event. The per-event path also notes
+/// each event's day in `days` for series `si`.
+fn series_value(
+    view: &View<'_>,
+    s: &Series,
+    r: &UsableRange,
+    prepared: Prepared,
+    now: i64,
+    (si, days): (usize, &mut Vec<(usize, i64)>),
+) -> (f64, u32) {
+    let h = h_nanos(view, s.interest);
+    let decay_exp = diff_f64(now, prepared.landmark) / h;
+    let sw = &view.policy.signal_weights;
+    if r.start == r.first_fresh && r.end == s.len() && !r.per_event && decay_exp <= MAX_EXPONENT {
+        let mut sum = s.sum;
+        for i in s.head..r.first_fresh {
+            if let (Some(&at), Some(&w), Some(&sg)) =
+                (s.at.get(i), s.weight.get(i), s.signal.get(i))
+            {
+                sum.add(-forward(sw.get(sg) * w, at, prepared.landmark, h));
+            }
+        }
+        return (sum.get() * (-decay_exp).exp2(), (r.end - r.start) as u32);
+    }
+    let (mut value, mut count) = (0.0, 0u32);
+    for i in r.start..r.end {
+        let (Some(&at), Some(&w), Some(&sg)) = (s.at.get(i), s.weight.get(i), s.signal.get(i))
+        else {
+            continue;
+        };
+        if r.per_event {
+            let t = from_nanos(at);
+            if r.purposes.iter().any(|p| !view.gate.allows(p, t)) {
+                continue;
+            }
+            let day = at.div_euclid(NANOS_PER_DAY);
+            if days.last() != Some(&(si, day)) {
+                days.push((si, day));
+            }
+        }
+        value += sw.get(sg) * w * (-(diff_f64(now, at) / h)).exp2();
+        count += 1;
+    }
+    (value, count)
+}
+
+const NANOS_PER_DAY: i64 = 86_400_000_000_000;
+
+/// The most recent distinct days of the usable events (up to `cap`),
+/// newest first, noted for series `si`.
+fn recent_days(s: &Series, r: &UsableRange, cap: usize, si: usize, days: &mut Vec<(usize, i64)>) {
+    let mut found = 0;
+    let mut last_day = None;
+    for i in (r.start..r.end).rev() {
+        if found >= cap {
+            break;
+        }
+        let Some(&at) = s.at.get(i) else { continue };
+        let day = at.div_euclid(NANOS_PER_DAY);
+        if last_day != Some(day) {
+            last_day = Some(day);
+            days.push((si, day));
+            found += 1;
+        }
+    }
+}
+
+/// Distinct days per interest over its subtree's series, counted up to
+/// `cap`: the union of each series' `cap` most recent days decides it.
+fn distinct_days(view: &View<'_>, days: &[(usize, i64)], cap: usize, scores: &mut [InterestScore]) {
+    let (tax, store) = (view.taxonomy, view.profile.store());
+    let mut buf: Vec<i64> = Vec::new();
+    for (i, sc) in scores.iter_mut().enumerate() {
+        if sc.events == 0 {
+            continue;
+        }
+        let id = InterestId(i as u32);
+        let (lo, hi) = (id.0, tax.subtree_end(id));
+        let first = store.series.partition_point(|s| s.interest.0 < lo);
+        let last = store.series.partition_point(|s| s.interest.0 < hi);
+        buf.clear();
+        buf.extend(
+            days.iter()
+                .filter(|(si, _)| (first..last).contains(si))
+                .map(|(_, d)| *d),
+        );
+        buf.sort_unstable();
+        buf.dedup();
+        sc.days = buf.len().min(cap) as u32;
+    }
 }
 
 /// `w · 2^((at − landmark)/h)`.
