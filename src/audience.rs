@@ -32,6 +32,7 @@ pub const DEFAULT_MIN_AUDIENCE: usize = 50;
 
 /// The members of an audience, and how many profiles were left out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Audience {
     /// Profiles the message may be sent to.
     pub members: Vec<ProfileId>,

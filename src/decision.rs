@@ -37,6 +37,7 @@ pub enum Target {
 /// assert_eq!(req.purpose, Purpose::Marketing);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct MessageRequest {
     /// The channel.
     pub channel: Channel,

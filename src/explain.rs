@@ -15,6 +15,7 @@ use crate::taxonomy::InterestId;
 
 /// One event's part in a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EventContribution {
     /// The event's interest (within the explained subtree).
     pub interest: InterestId,
@@ -38,6 +39,7 @@ pub struct EventContribution {
 
 /// A stored event (or an interest) that did not count, and why.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Exclusion {
     /// The interest.
     pub interest: InterestId,
@@ -53,6 +55,7 @@ pub struct Exclusion {
 
 /// The evidence behind one interest (over its subtree).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InterestEvidence {
     /// The interest.
     pub interest: InterestId,
@@ -71,6 +74,7 @@ pub struct InterestEvidence {
 
 /// A consent that allowed the use of data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConsentBasis {
     /// The purpose.
     pub purpose: Purpose,
@@ -87,6 +91,7 @@ pub struct ConsentBasis {
 /// Why a membership or decision holds: the interests and events that carried
 /// it, the consents that allowed them, and what was excluded.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Explanation {
     /// Interests that carried it.
     pub interests: Vec<InterestEvidence>,

@@ -18,6 +18,7 @@ use crate::taxonomy::{InterestId, Sensitivity};
 
 /// The state of one purpose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ConsentLine {
     /// The purpose.
     pub purpose: Purpose,
@@ -35,6 +36,7 @@ pub struct ConsentLine {
 
 /// Stored events of one source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SourceCount {
     /// The source.
     pub source: Source,
@@ -44,6 +46,7 @@ pub struct SourceCount {
 
 /// What is known about one interest (over its subtree).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InterestLine {
     /// The interest.
     pub interest: InterestId,
@@ -71,6 +74,7 @@ pub struct InterestLine {
 
 /// A declared like or dislike, or a dismissal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PreferenceLine {
     /// The interest path.
     pub path: String,
@@ -86,6 +90,7 @@ pub struct PreferenceLine {
 
 /// A suppression as the person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SuppressionLine {
     /// What it covers, readable.
     pub scope: String,
@@ -105,6 +110,7 @@ pub struct SuppressionLine {
 
 /// An erasure as the person sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ErasureLine {
     /// What was erased, readable: `everything` or `interest baby`.
     pub scope: String,
@@ -120,6 +126,7 @@ pub struct ErasureLine {
 
 /// Everything known about one person at `at`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Report {
     /// Whose.
     pub profile: ProfileId,

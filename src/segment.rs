@@ -210,6 +210,7 @@ impl Rule {
 /// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct SegmentDef {
     /// Unique name.
     pub name: String,
@@ -511,6 +512,7 @@ impl Compiler<'_> {
 
 /// A profile's membership in a segment at `now`, with the explanation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Membership {
     /// The segment's name.
     pub segment: String,

@@ -157,6 +157,7 @@ impl fmt::Display for ScopeWords {
 /// A suppression whose window is empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 #[error("suppression until {until} is not after its start {since}")]
+#[non_exhaustive]
 pub struct InvalidWindow {
     /// Start.
     pub since: OffsetDateTime,

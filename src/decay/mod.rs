@@ -64,6 +64,7 @@ pub enum Establishment {
 
 /// The score and evidence of one interest (over its whole subtree) at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct InterestScore {
     /// Sum of decayed contributions of usable events in the subtree.
     pub score: f64,

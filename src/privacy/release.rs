@@ -48,6 +48,7 @@ pub enum ReleaseError {
 /// A released audience size: the exact count of people plus noise, at
 /// least the minimum audience.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NoisyCount {
     /// The noisy count.
     pub value: u64,
@@ -60,6 +61,7 @@ pub struct NoisyCount {
 
 /// One cell of a [`Breakdown`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Cell<K> {
     /// What the cell counts.
     pub key: K,
@@ -70,6 +72,7 @@ pub struct Cell<K> {
 
 /// Noisy counts for a small set of keys, released together as one release.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Breakdown<K> {
     /// The cells, in the order of the keys given.
     pub cells: Vec<Cell<K>>,

@@ -263,6 +263,7 @@ impl RefusalReason {
 /// An event that was not stored, with the reason. The event is handed back.
 #[derive(Debug, Clone, PartialEq, Error)]
 #[error("event refused: {reason}")]
+#[non_exhaustive]
 pub struct Refusal {
     /// Why.
     pub reason: RefusalReason,

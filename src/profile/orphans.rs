@@ -28,6 +28,7 @@ pub(crate) fn path_within(path: &str, root: &str) -> bool {
 
 /// A stored event whose interest is named by path.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[non_exhaustive]
 pub struct OrphanEvent<'a> {
     /// The interest path.
     pub interest: &'a str,
@@ -73,6 +74,7 @@ impl PathEvent {
 
 /// A declared like or dislike of an orphaned interest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct OrphanPreference {
     /// The interest path.
     pub interest: String,
@@ -88,6 +90,7 @@ pub struct OrphanPreference {
 /// [`Minimization::Keep`](crate::export::Minimization::Keep)) and applies
 /// again when a taxonomy has the path.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct OrphanSuppression {
     /// The interest path (covers its subtree).
     pub interest: String,
@@ -112,6 +115,7 @@ impl OrphanSuppression {
 /// An erasure tombstone of an orphaned interest subtree. It stays in force:
 /// no merge or reload brings the erased data back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[non_exhaustive]
 pub struct OrphanTombstone<'a> {
     /// The interest path.
     pub interest: &'a str,
