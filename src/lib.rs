@@ -12,7 +12,7 @@
 //!
 //! ## Quick example
 //! ```
-//! use tactful::*;
+//! use tactful::prelude::*;
 //! use time::macros::datetime;
 //! use time::Duration;
 //!
@@ -88,6 +88,23 @@
 //! - Storage: [`Engine::save_binary`] / [`Engine::load_profile_binary`] and
 //!   the JSON forms, see [`persist`].
 //! - Limits against hostile input: [`Limits`].
+//!
+//! ## How the crate is built
+//! Modules form layers; each uses only the layers below it (no import
+//! cycle, checked in CI with `structure.py --layers`), from the bottom up:
+//!
+//! | layer | modules | what it owns |
+//! |---|---|---|
+//! | units | `json`, `quantity`, `reason` (private) | one JSON error shape, [`Weight`] and [`HalfLife`], the suppression reasons |
+//! | vocabulary | [`taxonomy`] (with [`life_event`]), [`consent`] | interests, purposes, the consent ledger, TC strings |
+//! | facts | [`event`], [`suppression`], [`level`], [`limits`], [`DecayPolicy`] | what happened, what must not be used, the dial, the bounds, the policy |
+//! | state | [`profile`], then [`persist`] | one person's data, and its stored forms |
+//! | the gate | `gate` (private) | admission (may this event be stored), usability (does it count now) and use (may this person be addressed or listed) |
+//! | answers | [`decay`], [`explain`], [`segment`], [`decision`], [`report`], [`audience`], [`export`], [`privacy`], [`batch`] | scores, reasons, memberships, decisions, reports, partner files, private counts |
+//! | gateway | [`engine`], then [`config`] and [`error`] | [`Engine`] delegates to the layers above; configuration files; the umbrella error |
+//!
+//! The layer string for the check is
+//! `serde_util,json,quantity,reason;taxonomy,consent;event,suppression;level,limits,policy,store;profile;gate,persist;decay;explain;segment;decision,report,audience,export;privacy,batch;engine;config,error`.
 //!
 //! ## What returns an error, what can panic
 //! Invalid configuration (taxonomy paths, policies, segment rules, weights,
@@ -165,3 +182,28 @@ pub use report::Report;
 pub use segment::{Membership, Rule, SegmentDef};
 pub use suppression::{Channel, Reason, Scope, Suppression};
 pub use taxonomy::{InterestId, Sensitivity, SpecialCategory, Taxonomy, TaxonomyBuilder};
+
+/// The types most programs need, without the umbrella [`enum@Error`]:
+/// `use tactful::prelude::*;` then leaves `Error` free for
+/// `std::error::Error` (`Box<dyn Error>`), which `use tactful::*` would
+/// shadow.
+///
+/// # Examples
+/// ```
+/// use std::error::Error;
+/// use tactful::prelude::*;
+///
+/// fn build() -> Result<Engine, Box<dyn Error>> {
+///     let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+///     Ok(Engine::new(taxonomy, DecayPolicy::default()))
+/// }
+/// assert!(build().is_ok());
+/// ```
+pub mod prelude {
+    pub use crate::{
+        Channel, ConsentLedger, ConsentState, Context, DecayPolicy, Decision, DenyReason, Engine,
+        Event, Evidence, Explanation, InterestId, Level, MessageRequest, Preference,
+        PreferenceKind, Profile, ProfileId, Purpose, Reason, Refusal, RefusalReason, Rule, Scope,
+        SegmentDef, Signal, Source, Suppression, Target, Taxonomy,
+    };
+}
