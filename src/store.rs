@@ -295,6 +295,9 @@ pub(crate) struct Store {
     pub(crate) inert: Vec<Event>,
     /// Stored events in all (kept so the limit check is O(1)).
     count: usize,
+    /// Dismissals among `inert` (recording checks them only if there are
+    /// any: `inert` is mostly gifts).
+    dismissals: usize,
     pub(crate) prepared: Option<Prepared>,
 }
 
@@ -335,6 +338,11 @@ fn is_inert(e: &Event) -> bool {
 }
 
 impl Store {
+    /// Whether any dismissal is stored.
+    pub(crate) fn has_dismissals(&self) -> bool {
+        self.dismissals > 0
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.count
     }
@@ -389,6 +397,7 @@ impl Store {
             };
             self.inert.insert(pos, e);
             self.count += 1;
+            self.dismissals += usize::from(e.is_dismissal());
             return Ok(None);
         }
         let class = class_of(e.source(), e.context());
@@ -446,10 +455,12 @@ impl Store {
             inert.dedup_by(|a, b| inert_cmp(a, b) == Ordering::Equal);
         }
         let count = joined.iter().map(Series::len).sum::<usize>() + inert.len();
+        let dismissals = inert.iter().filter(|e| e.is_dismissal()).count();
         Self {
             series: joined,
             inert,
             count,
+            dismissals,
             prepared: None,
         }
     }
@@ -483,6 +494,7 @@ impl Store {
         let before = self.inert.len();
         self.inert.retain(|e| !drop(e));
         removed += before - self.inert.len();
+        self.dismissals = self.inert.iter().filter(|e| e.is_dismissal()).count();
         self.count = self.count.saturating_sub(removed);
         self.prepared = None;
         removed
@@ -521,6 +533,7 @@ impl Store {
         self.series.clear();
         self.inert.clear();
         self.count = 0;
+        self.dismissals = 0;
         self.prepared = None;
     }
 }

@@ -177,7 +177,11 @@ fn own_block(
         return Err(RefusalReason::Disliked);
     }
     let cooldown = policy.dismissal_cooldown();
-    if let Some(d) = profile.store().inert.iter().find(|d| {
+    let store = profile.store();
+    if !store.has_dismissals() {
+        return Ok(());
+    }
+    if let Some(d) = store.inert.iter().find(|d| {
         d.is_dismissal()
             && e.at() <= d.at()
             && d.at() <= now
