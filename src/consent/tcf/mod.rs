@@ -1,0 +1,146 @@
+//! Strict decoder and encoder for IAB TCF v2 TC strings.
+//!
+//! A TC string is a sequence of base64url (no padding) segments joined by
+//! `.`. The first segment is always the *core* segment (it starts with the
+//! 6-bit `Version`, which must be `2`); every following segment starts with
+//! a 3-bit `SegmentType`: `1` disclosed vendors, `2` allowed vendors
+//! (TCF 2.0/2.1 only, still decoded), `3` publisher TC. Optional segments may
+//! appear in any order, but at most once each.
+//!
+//! The decoder is strict: every malformed input is reported as a
+//! [`TcfError`] that names the field and the bit offset (relative to the start
+//! of the segment) where the problem was detected, and it never panics. Field
+//! names of the core segment are bare (`cmp_id`,
+//! `vendor_consents.max_vendor_id`); fields of the other segments are
+//! prefixed with the segment name (`disclosed_vendors.num_entries`,
+//! `publisher_tc.num_custom_purposes`).
+//!
+//! [`TcString::encode`] produces the canonical string for a model, such that
+//! `TcString::decode(&tc.encode()?)? == tc` for every model that encodes,
+//! and every decoded model encodes. Encoding fails only for values the format
+//! cannot hold (a 12-bit field above 4095, a timestamp with sub-decisecond
+//! precision, ...), reported as [`TcfError::InvalidModel`]. The encoding used
+//! by each vendor section (bit field or ranges) is part of the model
+//! ([`VendorSet::encoding`]), so a string decoded from a CMP re-encodes to the
+//! same choice. Segments are zero-padded to a multiple of 24 bits, like the
+//! example strings of the specification, which therefore re-encode byte for
+//! byte.
+//!
+//! # Mapping onto tactful purposes
+//!
+//! [`TcString::purposes_for`] derives a verdict for four [`Purpose`]s. A TCF
+//! purpose *counts* for a subject when:
+//!
+//! * for [`Subject::Vendor`]: the core `PurposesConsent` bit is set, the
+//!   vendor's `VendorConsents` bit is set, and no publisher restriction of
+//!   type 0 (not allowed) or type 2 (require legitimate interest) for that
+//!   purpose covers the vendor (type 1, require consent, is compatible with
+//!   consent);
+//! * for [`Subject::Publisher`]: the publisher TC segment's
+//!   `PubPurposesConsent` bit is set, or, when that segment is absent, the
+//!   core `PurposesConsent` bit.
+//!
+//! Only consent counts. Legitimate-interest signals are never used: TCF 2.2
+//! made purposes 3 to 6 consent-only, purpose 1 is consent-only by policy,
+//! and for 7 to 9 this module conservatively ignores them as well.
+//!
+//! | tactful purpose            | requires                                      |
+//! |----------------------------|-----------------------------------------------|
+//! | [`Purpose::Personalization`] | TCF purposes 1, 5 and 6                     |
+//! | [`Purpose::Marketing`]       | TCF purposes 1, 3 and 4                     |
+//! | [`Purpose::Measurement`]     | TCF purposes 1, 7, 8 and 9                  |
+//! | [`Purpose::Location`]        | TCF purpose 1 and special feature 1 opt-in (plus the vendor consent bit for a vendor) |
+//!
+//! Purpose 1 (store and/or access information on a device) gates everything:
+//! if it does not count, every verdict is `false`. `PurposeOneTreatment` is
+//! not taken as a substitute for purpose 1 consent. The other tactful purposes
+//! have no TCF counterpart and are not returned.
+//!
+//! [`Purpose`]: crate::consent::Purpose
+//! [`Purpose::Personalization`]: crate::consent::Purpose::Personalization
+//! [`Purpose::Marketing`]: crate::consent::Purpose::Marketing
+//! [`Purpose::Measurement`]: crate::consent::Purpose::Measurement
+//! [`Purpose::Location`]: crate::consent::Purpose::Location
+//!
+//! # Example
+//!
+//! ```
+//! use tactful::Purpose;
+//! use tactful::consent::tcf::{Subject, TcString, TcfError};
+//!
+//! # fn main() -> Result<(), TcfError> {
+//! let tc = TcString::decode(
+//!     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA",
+//! )?;
+//! assert_eq!(tc.core.cmp_id, 880);
+//! assert_eq!(tc.core.consent_language.as_str(), "EN");
+//! assert!(tc.vendor_consent(4));
+//! assert_eq!(tc.vendor_disclosed(100), Some(true));
+//!
+//! // No purpose consent was given, so nothing is allowed.
+//! let verdicts = tc.purposes_for(Subject::Vendor(1));
+//! assert!(verdicts.contains(&(Purpose::Marketing, false)));
+//!
+//! // Models round-trip through the encoder.
+//! assert_eq!(TcString::decode(&tc.encode()?)?, tc);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Building a string the way a CMP would:
+//!
+//! ```
+//! use tactful::Purpose;
+//! use tactful::consent::tcf::{CoreSegment, Subject, TcString, TcfError, VendorSet};
+//! use time::macros::datetime;
+//!
+//! # fn main() -> Result<(), TcfError> {
+//! let mut core = CoreSegment::new(datetime!(2025-06-03 14:22 UTC));
+//! core.cmp_id = 880;
+//! core.purposes_consent = [1, 3, 4, 5, 6].into_iter().collect();
+//! core.vendor_consents = VendorSet::from_ids([1, 8, 755])?;
+//! let mut tc = TcString::new(core);
+//! tc.disclosed_vendors = Some(VendorSet::from_ids([1, 2, 8, 755])?);
+//!
+//! let decoded = TcString::decode(&tc.encode()?)?;
+//! assert_eq!(decoded, tc);
+//! assert_eq!(
+//!     decoded.purposes_for(Subject::Vendor(8)),
+//!     [
+//!         (Purpose::Personalization, true),
+//!         (Purpose::Marketing, true),
+//!         (Purpose::Measurement, false),
+//!         (Purpose::Location, false),
+//!     ]
+//! );
+//! # Ok(())
+//! # }
+//! ```
+
+mod bits;
+mod decode;
+mod encode;
+mod error;
+mod model;
+mod query;
+mod restriction;
+mod vendor;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod proptests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+mod testkit;
+
+pub use error::{TcfError, MAX_TC_STRING_LEN};
+pub use model::{Alpha2, CoreSegment, PublisherTc, Subject, TcString};
+pub use restriction::{PublisherRestriction, RestrictionType};
+pub use vendor::{VendorEncoding, VendorRange, VendorSet};
+
+/// `SegmentType` of the disclosed vendors segment.
+const SEGMENT_DISCLOSED: u8 = 1;
+/// `SegmentType` of the allowed vendors segment.
+const SEGMENT_ALLOWED: u8 = 2;
+/// `SegmentType` of the publisher TC segment.
+const SEGMENT_PUBLISHER_TC: u8 = 3;
