@@ -1,11 +1,11 @@
 //! Errors of the TC string decoder and encoder.
 
-/// Error returned when decoding or encoding a TC string fails.
-///
 /// The longest TC string decoded (64 KiB). Real strings are a few hundred
 /// bytes to a few KiB; anything longer is refused before decoding.
 pub const MAX_TC_STRING_LEN: usize = 64 * 1024;
 
+/// Error returned when decoding or encoding a TC string fails.
+///
 /// Bit offsets are relative to the start of the segment named by the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
