@@ -5,8 +5,9 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-use super::error::{invalid_model, TcfError};
+use super::error::{invalid_model, PaddingProblem, TcfError};
 use super::model::Alpha2;
+use super::timestamp::{datetime_of, deciseconds_of, TIMESTAMP_BITS};
 
 pub(super) fn sextet_of(c: char) -> Option<u8> {
     let v = match c {
@@ -33,14 +34,24 @@ pub(super) fn char_of(sextet: u8) -> char {
 /// Reads big-endian bit fields from a base64url segment.
 pub(super) struct BitReader {
     sextets: Vec<u8>,
+    /// Bits fields may be read from: all of them, or with `=` padding only
+    /// the whole bytes (the fill bits after them must be zero, like other
+    /// trailing bits).
+    data_bits: usize,
     pub(super) pos: usize,
 }
 
 impl BitReader {
     /// Decodes the characters of one segment; `start` is the character
     /// position of the segment in the whole input (for error messages).
+    ///
+    /// Padding is optional (RFC 4648, section 3.2): the `=` that complete
+    /// the last group of four characters are accepted, any other `=` is
+    /// [`TcfError::InvalidPadding`]. A padded segment holds whole bytes.
     pub(super) fn new(segment_text: &str, segment: usize, start: usize) -> Result<Self, TcfError> {
-        let sextets = segment_text
+        let first_pad = segment_text.find('=').unwrap_or(segment_text.len());
+        let (data, padding) = segment_text.split_at(first_pad);
+        let sextets = data
             .chars()
             .enumerate()
             .map(|(i, c)| {
@@ -51,7 +62,19 @@ impl BitReader {
                 })
             })
             .collect::<Result<Vec<u8>, TcfError>>()?;
-        Ok(BitReader { sextets, pos: 0 })
+        // Every character before the first `=` is one sextet.
+        check_padding(sextets.len(), padding, segment, start + sextets.len())?;
+        let len_bits = sextets.len() * 6;
+        let data_bits = if padding.is_empty() {
+            len_bits
+        } else {
+            len_bits / 8 * 8
+        };
+        Ok(BitReader {
+            sextets,
+            data_bits,
+            pos: 0,
+        })
     }
 
     fn len_bits(&self) -> usize {
@@ -59,7 +82,7 @@ impl BitReader {
     }
 
     fn remaining(&self) -> usize {
-        self.len_bits().saturating_sub(self.pos)
+        self.data_bits.saturating_sub(self.pos)
     }
 
     fn bit_at(&self, index: usize) -> bool {
@@ -139,13 +162,12 @@ impl BitReader {
         field: &'static str,
     ) -> Result<OffsetDateTime, TcfError> {
         let offset = self.pos;
-        let deciseconds = self.read(36, field)?;
-        OffsetDateTime::from_unix_timestamp_nanos(i128::from(deciseconds) * NANOS_PER_DECISECOND)
-            .map_err(|_| TcfError::InvalidValue {
-                field,
-                offset,
-                value: deciseconds,
-            })
+        let deciseconds = self.read(TIMESTAMP_BITS, field)?;
+        datetime_of(deciseconds, field).map_err(|_| TcfError::InvalidValue {
+            field,
+            offset,
+            value: deciseconds,
+        })
     }
 
     pub(super) fn read_alpha2(&mut self, field: &'static str) -> Result<Alpha2, TcfError> {
@@ -174,8 +196,37 @@ impl BitReader {
     }
 }
 
-pub(super) const NANOS_PER_DECISECOND: i128 = 100_000_000;
 pub(super) const SECONDS_PER_DAY: i64 = 86_400;
+
+/// Checks the `=` after the `data` base64url characters of a segment;
+/// `position` is that of the first `=` in the whole input.
+fn check_padding(
+    data: usize,
+    padding: &str,
+    segment: usize,
+    position: usize,
+) -> Result<(), TcfError> {
+    if padding.is_empty() {
+        return Ok(());
+    }
+    let count = padding.len();
+    let problem = if let Some(character) = padding.chars().find(|&c| c != '=') {
+        PaddingProblem::FollowedByData { character }
+    } else if data == 0 {
+        PaddingProblem::NoData
+    } else if count > 2 {
+        PaddingProblem::TooLong { count }
+    } else if !(data + count).is_multiple_of(4) {
+        PaddingProblem::Incomplete { data, count }
+    } else {
+        return Ok(());
+    };
+    Err(TcfError::InvalidPadding {
+        segment,
+        position,
+        problem,
+    })
+}
 
 /// Writes big-endian bit fields and renders them as base64url.
 #[derive(Default)]
@@ -247,19 +298,29 @@ impl BitWriter {
         at: OffsetDateTime,
         field: &'static str,
     ) -> Result<(), TcfError> {
-        let nanos = at.unix_timestamp_nanos();
-        if nanos % NANOS_PER_DECISECOND != 0 {
-            return Err(invalid_model(field, "not a whole number of deciseconds"));
-        }
-        let deciseconds = u64::try_from(nanos / NANOS_PER_DECISECOND)
-            .map_err(|_| invalid_model(field, "before the unix epoch"))?;
-        self.write_checked(deciseconds, 36, field)
+        let deciseconds = deciseconds_of(at, field)?;
+        self.write_checked(deciseconds, TIMESTAMP_BITS, field)
     }
 
     pub(super) fn write_alpha2(&mut self, code: Alpha2) {
         for value in code.letter_values() {
             self.write(value, 6);
         }
+    }
+
+    /// Packs the bits into whole bytes and renders them as base64url with
+    /// `=` padding, the way some CMPs write segments (tests only: the
+    /// encoder writes [`Self::into_base64`]).
+    #[cfg(test)]
+    pub(super) fn into_padded_base64(mut self) -> String {
+        while !self.len.is_multiple_of(8) {
+            self.push_bit(false);
+        }
+        let mut text: String = self.sextets.into_iter().map(char_of).collect();
+        while !text.len().is_multiple_of(4) {
+            text.push('=');
+        }
+        text
     }
 
     /// Pads with zeros to a multiple of 24 bits and renders base64url.

@@ -40,8 +40,37 @@ const ALLOWED: SectionNames = section_names!("allowed_vendors");
 impl TcString {
     /// Decodes a TC string strictly.
     ///
-    /// Trailing zero bits in a segment are accepted as padding; anything
-    /// else that does not follow the specification is an error.
+    /// Trailing zero bits in a segment are accepted as padding, and so are
+    /// `=` that complete a segment's last group of four characters;
+    /// anything else that does not follow the specification is an error.
+    ///
+    /// # Errors
+    /// A [`TcfError`] naming what is wrong and where: the character
+    /// position for text that is not base64url
+    /// ([`TcfError::InvalidCharacter`], [`TcfError::InvalidPadding`]), the
+    /// field and bit offset for bits that do not follow the specification.
+    ///
+    /// # Example
+    /// ```
+    /// use tactful::consent::tcf::{PaddingProblem, TcString, TcfError};
+    ///
+    /// let plain = TcString::decode(
+    ///     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA",
+    /// )?;
+    /// // The same consent from a CMP that writes whole bytes and pads them.
+    /// let padded = TcString::decode(
+    ///     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygA==.YAAAAAAAAAA=",
+    /// )?;
+    /// assert_eq!(padded, plain);
+    ///
+    /// // `=` after a whole group pads nothing.
+    /// let e = TcString::decode("CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA==").unwrap_err();
+    /// assert!(matches!(
+    ///     e,
+    ///     TcfError::InvalidPadding { position: 44, problem: PaddingProblem::Incomplete { .. }, .. }
+    /// ));
+    /// # Ok::<(), TcfError>(())
+    /// ```
     pub fn decode(input: &str) -> Result<TcString, TcfError> {
         if input.is_empty() {
             return Err(TcfError::Empty);
@@ -533,15 +562,7 @@ mod tests {
             e.to_string(),
             "invalid base64url character '*' at position 4 in segment 0"
         );
-        // Standard base64 characters and padding are not base64url.
-        assert!(matches!(
-            err(&format!("{SPEC_CORE}==")),
-            TcfError::InvalidCharacter {
-                character: '=',
-                position: 44,
-                ..
-            }
-        ));
+        // Standard base64 characters are not base64url.
         assert!(matches!(
             err("CQSb+4AQ"),
             TcfError::InvalidCharacter { character: '+', .. }
@@ -836,5 +857,140 @@ mod tests {
         );
         assert_eq!(TcString::decode(&tc.encode().unwrap()).unwrap(), tc);
         assert_eq!(s.parse::<TcString>().unwrap(), tc);
+    }
+
+    // -- base64url padding ---------------------------------------------------
+
+    fn padding(s: &str) -> (usize, usize, PaddingProblem) {
+        match err(s) {
+            TcfError::InvalidPadding {
+                segment,
+                position,
+                problem,
+            } => (segment, position, problem),
+            other => panic!("expected invalid padding for {s:?}, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn padding_that_completes_a_group_is_accepted() {
+        let plain = TcString::decode(SPEC_FULL).unwrap();
+        let padded = TcString::decode(SPEC_FULL_PADDED).unwrap();
+        assert_eq!(padded, plain);
+        // `xx==` and `xxx=`; the encoder writes no padding.
+        let ends: Vec<&str> = SPEC_FULL_PADDED
+            .split('.')
+            .map(|s| &s[s.len() - 3..])
+            .collect();
+        assert_eq!(ends, ["AAA", "A==", "AA="]);
+        assert_eq!(padded.encode().unwrap(), SPEC_FULL);
+        let two = SPEC_FULL_PADDED.rsplit_once('.').unwrap().0;
+        assert_eq!(
+            TcString::decode(two).unwrap(),
+            TcString::decode(SPEC_TWO_SEGMENTS).unwrap()
+        );
+
+        // Every segment of the hand-built string, packed into bytes and padded.
+        let segments = hand_built_segments();
+        let padded: Vec<String> = segments.iter().map(Bits::b64_padded).collect();
+        assert!(padded.iter().any(|s| s.ends_with("==")));
+        assert!(padded
+            .iter()
+            .any(|s| s.ends_with('=') && !s.ends_with("==")));
+        let tc = TcString::decode(&padded.join(".")).unwrap();
+        assert_eq!(tc, TcString::decode(&hand_built()).unwrap());
+        assert!(!tc.encode().unwrap().contains('='));
+    }
+
+    #[test]
+    fn a_padded_segment_holds_whole_bytes() {
+        // Publisher TC with 4 custom purposes: 65 bits, 11 characters.
+        let ptc = Bits::default()
+            .push(3, 3)
+            .flags(24, &[])
+            .flags(24, &[])
+            .push(4, 6)
+            .flags(4, &[])
+            .flags(4, &[]);
+        assert_eq!(ptc.len(), 65);
+        let unpadded = ptc.b64();
+        assert_eq!(unpadded.len(), 11);
+        assert!(TcString::decode(&format!("{SPEC_CORE}.{unpadded}")).is_ok());
+        // Padded, the 11 characters hold 8 bytes: 64 bits, one short of the
+        // last flag field (bits 61 to 64).
+        assert_eq!(
+            err(&format!("{SPEC_CORE}.{unpadded}=")),
+            TcfError::Truncated {
+                field: "publisher_tc.custom_purposes_li_transparency",
+                offset: 61
+            }
+        );
+        // The fill bits after the last byte must be zero.
+        assert_eq!(
+            err(&format!("{SPEC_CORE}.YAAAAAAAAAB=")),
+            TcfError::TrailingBits {
+                field: "publisher_tc.padding",
+                offset: 65
+            }
+        );
+    }
+
+    #[test]
+    fn misplaced_padding_is_rejected_with_position() {
+        // After a whole group: nothing to pad.
+        assert_eq!(
+            padding(&format!("{SPEC_CORE}==")),
+            (0, 44, PaddingProblem::Incomplete { data: 44, count: 2 })
+        );
+        assert_eq!(
+            err(&format!("{SPEC_CORE}=")).to_string(),
+            "invalid padding at position 44 in segment 0: \
+             1 '=' after 44 characters do not complete a group of 4"
+        );
+        // One `=` where two are needed, three where two are.
+        assert_eq!(
+            padding(&format!("{SPEC_CORE}.IDKQA4AAgAKAGQAygA=")),
+            (1, 63, PaddingProblem::Incomplete { data: 18, count: 1 })
+        );
+        assert_eq!(
+            padding(&format!("{SPEC_CORE}.IDKQA4AAgAKAGQAygA===")),
+            (1, 63, PaddingProblem::TooLong { count: 3 })
+        );
+        assert_eq!(
+            err("CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPA====").to_string(),
+            "invalid padding at position 40 in segment 0: 4 '=' where at most 2 can pad"
+        );
+        // In the middle of a segment, at a group boundary or inside a group.
+        assert_eq!(
+            padding("CQSb=4AQSbk4"),
+            (0, 4, PaddingProblem::FollowedByData { character: '4' })
+        );
+        assert_eq!(
+            padding(&format!("{SPEC_CORE}.IDKQA=AAgAKAGQAygAAA")),
+            (1, 50, PaddingProblem::FollowedByData { character: 'A' })
+        );
+        assert_eq!(
+            err("CQ=*").to_string(),
+            "invalid padding at position 2 in segment 0: '=' followed by '*'"
+        );
+        // A segment of padding only.
+        assert_eq!(padding("=="), (0, 0, PaddingProblem::NoData));
+        assert_eq!(
+            padding(&format!("{SPEC_CORE}.==.YAAAAAAAAAAA")),
+            (1, 45, PaddingProblem::NoData)
+        );
+        assert_eq!(
+            err(&format!("{SPEC_CORE}.=")).to_string(),
+            "invalid padding at position 45 in segment 1: a segment of '=' only"
+        );
+        // A bad character before the padding is reported first.
+        assert!(matches!(
+            err("CQ*b=="),
+            TcfError::InvalidCharacter {
+                position: 2,
+                character: '*',
+                ..
+            }
+        ));
     }
 }

@@ -19,27 +19,37 @@ impl TcString {
     /// restriction needing more than 4095 entries, more than 4095
     /// restrictions, or an invalid restriction range.
     pub fn encode(&self) -> Result<String, TcfError> {
+        let segments: Vec<String> = self
+            .segment_bits()?
+            .into_iter()
+            .map(BitWriter::into_base64)
+            .collect();
+        Ok(segments.join("."))
+    }
+
+    /// The bits of each segment the string has, in the order written.
+    pub(super) fn segment_bits(&self) -> Result<Vec<BitWriter>, TcfError> {
         let mut segments = vec![encode_core(&self.core)?];
         if let Some(set) = &self.disclosed_vendors {
             let mut w = BitWriter::default();
             w.write(u64::from(SEGMENT_DISCLOSED), 3);
             encode_vendor_set(&mut w, set, "disclosed_vendors")?;
-            segments.push(w.into_base64());
+            segments.push(w);
         }
         if let Some(set) = &self.allowed_vendors {
             let mut w = BitWriter::default();
             w.write(u64::from(SEGMENT_ALLOWED), 3);
             encode_vendor_set(&mut w, set, "allowed_vendors")?;
-            segments.push(w.into_base64());
+            segments.push(w);
         }
         if let Some(ptc) = &self.publisher_tc {
             segments.push(encode_publisher_tc(ptc)?);
         }
-        Ok(segments.join("."))
+        Ok(segments)
     }
 }
 
-fn encode_core(core: &CoreSegment) -> Result<String, TcfError> {
+fn encode_core(core: &CoreSegment) -> Result<BitWriter, TcfError> {
     if core.version != 2 {
         return Err(invalid_model(
             "version",
@@ -78,7 +88,7 @@ fn encode_core(core: &CoreSegment) -> Result<String, TcfError> {
         "vendor_legitimate_interests",
     )?;
     encode_publisher_restrictions(&mut w, &core.publisher_restrictions)?;
-    Ok(w.into_base64())
+    Ok(w)
 }
 
 pub(super) fn encode_range_entries(
@@ -141,7 +151,7 @@ fn encode_vendor_set(
     }
 }
 
-fn encode_publisher_tc(ptc: &PublisherTc) -> Result<String, TcfError> {
+fn encode_publisher_tc(ptc: &PublisherTc) -> Result<BitWriter, TcfError> {
     let mut w = BitWriter::default();
     w.write(u64::from(SEGMENT_PUBLISHER_TC), 3);
     w.write_flags(&ptc.purposes_consent, 24, "publisher_tc.purposes_consent")?;
@@ -165,7 +175,7 @@ fn encode_publisher_tc(ptc: &PublisherTc) -> Result<String, TcfError> {
         ptc.num_custom_purposes,
         "publisher_tc.custom_purposes_li_transparency",
     )?;
-    Ok(w.into_base64())
+    Ok(w)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
 //! Errors of the TC string decoder and encoder.
 
+use std::fmt;
+
 /// The longest TC string decoded (64 KiB). Real strings are a few hundred
 /// bytes to a few KiB; anything longer is refused before decoding.
 pub const MAX_TC_STRING_LEN: usize = 64 * 1024;
@@ -38,6 +40,20 @@ pub enum TcfError {
         position: usize,
         /// The offending character.
         character: char,
+    },
+    /// An `=` that is not base64url padding. Padding is optional; where a
+    /// segment has it, it must end the segment and complete its last group
+    /// of four characters (`xx==`, `xxx=`). Remove the `=`, or pad to a
+    /// whole group.
+    #[error("invalid padding at position {position} in segment {segment}: {problem}")]
+    InvalidPadding {
+        /// Zero-based index of the segment.
+        segment: usize,
+        /// Zero-based character position of the segment's first `=` in the
+        /// whole input.
+        position: usize,
+        /// What is wrong with it.
+        problem: PaddingProblem,
     },
     /// The segment ended before the field could be read completely.
     #[error("truncated at bit {offset} while reading {field}")]
@@ -131,6 +147,47 @@ pub enum TcfError {
         /// What is wrong with it.
         reason: String,
     },
+}
+
+/// Why `=` in a TC string is not valid padding ([`TcfError::InvalidPadding`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PaddingProblem {
+    /// Something other than `=` follows the first `=` of the segment:
+    /// padding may only end a segment.
+    FollowedByData {
+        /// The first character after the `=` that is not one.
+        character: char,
+    },
+    /// The segment is nothing but `=`.
+    NoData,
+    /// More than two `=`: base64 never needs more.
+    TooLong {
+        /// How many `=` there are.
+        count: usize,
+    },
+    /// The `=` do not complete the last group of four characters (padding
+    /// after a whole group, or one `=` where two are needed).
+    Incomplete {
+        /// Base64url characters before the padding.
+        data: usize,
+        /// How many `=` follow them.
+        count: usize,
+    },
+}
+
+impl fmt::Display for PaddingProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FollowedByData { character } => write!(f, "'=' followed by {character:?}"),
+            Self::NoData => f.write_str("a segment of '=' only"),
+            Self::TooLong { count } => write!(f, "{count} '=' where at most 2 can pad"),
+            Self::Incomplete { data, count } => write!(
+                f,
+                "{count} '=' after {data} characters do not complete a group of 4"
+            ),
+        }
+    }
 }
 
 pub(super) fn invalid_model(field: &'static str, reason: impl Into<String>) -> TcfError {

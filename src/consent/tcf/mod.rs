@@ -1,10 +1,10 @@
 //! Strict decoder and encoder for IAB TCF v2 TC strings.
 //!
-//! A TC string is a sequence of base64url (no padding) segments joined by
-//! `.`. The first segment is always the *core* segment (it starts with the
-//! 6-bit `Version`, which must be `2`); every following segment starts with
-//! a 3-bit `SegmentType`: `1` disclosed vendors, `2` allowed vendors
-//! (TCF 2.0/2.1 only, still decoded), `3` publisher TC. Optional segments may
+//! A TC string is a sequence of base64url segments joined by `.`. The
+//! first segment is always the *core* segment (it starts with the 6-bit
+//! `Version`, which must be `2`); every following segment starts with a
+//! 3-bit `SegmentType`: `1` disclosed vendors, `2` allowed vendors (TCF
+//! 2.0/2.1 only, still decoded), `3` publisher TC. Optional segments may
 //! appear in any order, but at most once each.
 //!
 //! The decoder is strict: every malformed input is reported as a
@@ -14,6 +14,17 @@
 //! `vendor_consents.max_vendor_id`); fields of the other segments are
 //! prefixed with the segment name (`disclosed_vendors.num_entries`,
 //! `publisher_tc.num_custom_purposes`).
+//!
+//! Base64url padding is optional (RFC 4648, sections 3.2 and 5), and some
+//! CMPs write it: a segment may end in the `=` that complete its last group
+//! of four characters (`xx==`, `xxx=`), and then holds whole bytes. Any
+//! other `=` is a [`TcfError::InvalidPadding`] giving its position. The
+//! encoder writes no padding.
+//!
+//! Created and LastUpdated are deciseconds since the Unix epoch in the
+//! string; the model holds them as instants ([`CoreSegment::created`]) and
+//! gives the exact stored values too ([`CoreSegment::created_deciseconds`],
+//! [`CoreSegment::from_deciseconds`]).
 //!
 //! [`TcString::encode`] produces the canonical string for a model, such that
 //! `TcString::decode(&tc.encode()?)? == tc` for every model that encodes,
@@ -124,6 +135,7 @@ mod error;
 mod model;
 mod query;
 mod restriction;
+mod timestamp;
 mod vendor;
 
 #[cfg(test)]
@@ -133,7 +145,7 @@ mod proptests;
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 mod testkit;
 
-pub use error::{TcfError, MAX_TC_STRING_LEN};
+pub use error::{PaddingProblem, TcfError, MAX_TC_STRING_LEN};
 pub use model::{Alpha2, CoreSegment, PublisherTc, Subject, TcString};
 pub use restriction::{PublisherRestriction, RestrictionType};
 pub use vendor::{VendorEncoding, VendorRange, VendorSet};

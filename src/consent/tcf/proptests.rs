@@ -167,6 +167,7 @@ proptest! {
             + usize::from(tc.disclosed_vendors.is_some())
             + usize::from(tc.allowed_vendors.is_some())
             + usize::from(tc.publisher_tc.is_some()));
+        prop_assert!(!encoded.contains('='), "the encoder writes no padding");
         let decoded = TcString::decode(&encoded).unwrap();
         prop_assert_eq!(&decoded, &tc);
         // Canonical strings re-encode identically.
@@ -202,6 +203,33 @@ proptest! {
         core.vendor_consents = set;
         let tc = TcString::new(core);
         prop_assert_eq!(TcString::decode(&tc.encode().unwrap()).unwrap(), tc);
+    }
+
+    #[test]
+    fn stored_deciseconds_round_trip_exactly(
+        created in 0..=CoreSegment::MAX_DECISECONDS,
+        last_updated in 0..=CoreSegment::MAX_DECISECONDS,
+    ) {
+        let core = CoreSegment::from_deciseconds(created, last_updated).unwrap();
+        let encoded = TcString::new(core).encode().unwrap();
+        let decoded = TcString::decode(&encoded).unwrap();
+        prop_assert_eq!(decoded.core.created_deciseconds().unwrap(), created);
+        prop_assert_eq!(decoded.core.last_updated_deciseconds().unwrap(), last_updated);
+        prop_assert_eq!(decoded.encode().unwrap(), encoded);
+    }
+
+    #[test]
+    fn byte_packed_padded_strings_decode_to_the_same_model(tc in tc_string()) {
+        // Each segment as a CMP that packs whole bytes and pads would write it.
+        let padded: Vec<String> = tc
+            .segment_bits()
+            .unwrap()
+            .into_iter()
+            .map(BitWriter::into_padded_base64)
+            .collect();
+        let padded = padded.join(".");
+        prop_assert_eq!(&TcString::decode(&padded).unwrap(), &tc);
+        prop_assert_eq!(TcString::decode(&padded).unwrap().encode().unwrap(), tc.encode().unwrap());
     }
 
     #[test]

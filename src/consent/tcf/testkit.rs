@@ -11,6 +11,10 @@ use super::TcfError;
 /// Example from the "TC String Format" section of the specification.
 pub(super) const SPEC_FULL: &str =
     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA";
+/// [`SPEC_FULL`] as a CMP that packs each segment into whole bytes and pads
+/// its base64url writes it: the same consent.
+pub(super) const SPEC_FULL_PADDED: &str =
+    "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygA==.YAAAAAAAAAA=";
 /// Example from the URL macro section of the specification.
 pub(super) const SPEC_TWO_SEGMENTS: &str =
     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA";
@@ -50,6 +54,20 @@ impl Bits {
 
     pub(super) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// Standard base64url with padding of the bits as whole bytes (the last
+    /// byte zero-filled), as a CMP that packs bytes and pads writes them.
+    pub(super) fn b64_padded(&self) -> String {
+        let mut bytes = self.clone();
+        while !bytes.len().is_multiple_of(8) {
+            bytes = bytes.flag(false);
+        }
+        let mut text = bytes.b64();
+        while !text.len().is_multiple_of(4) {
+            text.push('=');
+        }
+        text
     }
 
     pub(super) fn b64(&self) -> String {
@@ -94,6 +112,15 @@ pub(super) fn core_header() -> Bits {
 }
 
 pub(super) fn hand_built() -> String {
+    hand_built_segments()
+        .iter()
+        .map(Bits::b64)
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// The segments of [`hand_built`], as bits.
+pub(super) fn hand_built_segments() -> [Bits; 4] {
     let core = core_header()
         // vendor consents: bit field, max 10, vendors 2, 3, 10
         .push(10, 16)
@@ -143,10 +170,6 @@ pub(super) fn hand_built() -> String {
         .flags(3, &[1, 3])
         .flags(3, &[2]);
     [core, disclosed, allowed, publisher]
-        .iter()
-        .map(Bits::b64)
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 pub(super) fn set(ids: &[u8]) -> BTreeSet<u8> {
