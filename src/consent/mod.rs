@@ -9,20 +9,58 @@
 //! Global Privacy Control signal repeated on every request never grows it.
 //! Its length is bounded on every path ([`MAX_LEDGER_ENTRIES`],
 //! [`MAX_STORED_ENTRIES`]), and each distinct consent string is held once.
+//!
+//! # Examples
+//!
+//! ```
+//! use tactful::consent::{ConsentError, ConsentLedger, ConsentState, Evidence, Purpose};
+//! use time::macros::datetime;
+//! use time::Duration;
+//!
+//! let mut ledger = ConsentLedger::default();
+//! let banner = Evidence::Ui("cookie banner".into());
+//! let jan = datetime!(2026-01-10 9:00 UTC);
+//! ledger.grant(Purpose::Marketing, jan, None, banner.clone())?;
+//! assert_eq!(ledger.state(Purpose::Marketing, jan), ConsentState::Granted);
+//! // Never asked is not no: ask.
+//! assert_eq!(ledger.state(Purpose::Location, jan), ConsentState::NeverAsked);
+//!
+//! // A grant for a span reads as expired (ask again) once it lapses.
+//! ledger.grant_for(Purpose::Measurement, jan, Duration::days(30), banner)?;
+//! let mar = datetime!(2026-03-01 0:00 UTC);
+//! assert_eq!(ledger.state(Purpose::Measurement, mar), ConsentState::Expired);
+//!
+//! // Saying no; saying it again stores nothing.
+//! ledger.withdraw(Purpose::Marketing, mar, Evidence::Ui("settings".into()))?;
+//! ledger.withdraw(Purpose::Marketing, mar + Duration::days(1), Evidence::GlobalPrivacyControl)?;
+//! assert_eq!(ledger.state(Purpose::Marketing, mar), ConsentState::Withdrawn);
+//! assert_eq!(ledger.len(), 3);
+//!
+//! // A withdrawal is retroactive: after a new grant, what was recorded
+//! // before the withdrawal stays unusable.
+//! let may = datetime!(2026-05-01 0:00 UTC);
+//! ledger.grant(Purpose::Marketing, may, None, Evidence::Ui("checkout".into()))?;
+//! assert!(ledger.is_granted(Purpose::Marketing, may));
+//! assert!(!ledger.usable(Purpose::Marketing, jan, may));
+//! assert!(ledger.usable(Purpose::Marketing, may, may));
+//! # Ok::<(), ConsentError>(())
+//! ```
 
-mod append;
-mod entry;
-mod join;
-mod ledger;
+// The ledger type, its bounds and its error are here; its behaviour is
+// split by concern.
+mod append; // storing a change only where it changes something
+mod entry; // change, evidence, entry, state: the vocabulary
+mod join; // merging two ledgers, folding the oldest history
+mod ledger; // the public answers (state, usable, ...) and erasure hooks
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod proptests;
-mod purpose;
-mod signals;
-mod stored;
+mod purpose; // what data may be used for
+mod signals; // Global Privacy Control and TCF strings applied
+mod stored; // the serialized form
 #[cfg(feature = "tcf")]
 pub mod tcf;
-mod timeline;
+mod timeline; // a purpose's history as states over time; the scoring gate
 
 use thiserror::Error;
 use time::OffsetDateTime;

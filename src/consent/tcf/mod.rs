@@ -73,16 +73,19 @@
 //! [`Purpose::Measurement`]: crate::consent::Purpose::Measurement
 //! [`Purpose::Location`]: crate::consent::Purpose::Location
 //!
-//! # Example
+//! # Examples
+//!
+//! Decoding the specification's example string, and applying it to the
+//! ledger of a person who had said yes to marketing on our own site:
 //!
 //! ```
-//! use tactful::Purpose;
-//! use tactful::consent::tcf::{Subject, TcString, TcfError};
+//! use tactful::consent::tcf::{Subject, TcString};
+//! use tactful::{ConsentLedger, ConsentState, Evidence, Purpose};
+//! use time::macros::datetime;
 //!
-//! # fn main() -> Result<(), TcfError> {
-//! let tc = TcString::decode(
-//!     "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA",
-//! )?;
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let raw = "CQSbk4AQSbk4ANwAAAENAwCgAAAAAAAAAAYgACPAAAAA.IDKQA4AAgAKAGQAygAAA.YAAAAAAAAAAA";
+//! let tc = TcString::decode(raw)?;
 //! assert_eq!(tc.core.cmp_id, 880);
 //! assert_eq!(tc.core.consent_language.as_str(), "EN");
 //! assert!(tc.vendor_consent(4));
@@ -91,6 +94,15 @@
 //! // No purpose consent was given, so nothing is allowed.
 //! let verdicts = tc.purposes_for(Subject::Vendor(1));
 //! assert!(verdicts.contains(&(Purpose::Marketing, false)));
+//!
+//! let mut ledger = ConsentLedger::default();
+//! let signup = datetime!(2025-06-01 10:00 UTC);
+//! ledger.grant(Purpose::Marketing, signup, None, Evidence::Ui("newsletter".into()))?;
+//! let now = datetime!(2025-06-03 12:00 UTC);
+//! let outcome = ledger.apply_tcf_str(raw, Subject::Vendor(1), now)?;
+//! assert!(outcome.changed.contains(&Purpose::Marketing));
+//! assert_eq!(ledger.state(Purpose::Marketing, now), ConsentState::Withdrawn);
+//! assert_eq!(ledger.consent_strings(), [raw], "the string is the evidence");
 //!
 //! // Models round-trip through the encoder.
 //! assert_eq!(TcString::decode(&tc.encode()?)?, tc);
@@ -128,15 +140,15 @@
 //! # }
 //! ```
 
-mod bits;
-mod decode;
-mod encode;
-mod error;
-mod model;
-mod query;
-mod restriction;
-mod timestamp;
-mod vendor;
+mod bits; // base64url, the bit reader and writer
+mod decode; // string -> model
+mod encode; // model -> canonical string
+mod error; // TcfError and its parts
+mod model; // TcString, CoreSegment, PublisherTc, Alpha2, Subject
+mod query; // what a decoded string says, and the purpose mapping
+mod restriction; // publisher restrictions: model, decoding, encoding
+mod timestamp; // Created and LastUpdated as stored deciseconds
+mod vendor; // vendor sets and their encodings
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
