@@ -169,3 +169,15 @@ fn a_store_that_keeps_raw_deciseconds_rebuilds_the_string_byte_for_byte() {
         })
     ));
 }
+
+#[test]
+fn the_tcf_types_are_debug_clone_send_sync() {
+    fn check<T: std::fmt::Debug + Clone + Send + Sync + PartialEq>() {}
+    fn error<T: std::error::Error + Send + Sync + 'static>() {}
+    check::<TcString>();
+    check::<CoreSegment>();
+    check::<VendorSet>();
+    check::<TcfError>();
+    check::<PaddingProblem>();
+    error::<TcfError>();
+}
