@@ -85,6 +85,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Err(e) => println!("\n== A truncated string is refused\n  {e}"),
     }
 
+    // Some CMPs pad their base64url with `=`: where the padding completes a
+    // group of four characters it is the same string; a stray `=` is not.
+    let (core_text, disclosed_text) = raw.split_once('.').unwrap_or((&raw, ""));
+    // (Our last character is zero fill, so `=` can stand in for it.)
+    if let Some(data) = disclosed_text.strip_suffix('A') {
+        let padded = format!("{core_text}.{data}=");
+        println!("\n== Padding");
+        println!(
+            "  {padded}\n  decodes to the same consent: {}",
+            TcString::decode(&padded).is_ok_and(|tc| tc == decoded)
+        );
+    }
+    if let Err(e) = TcString::decode(&format!("{core_text}=.{disclosed_text}")) {
+        println!("  a stray '=' is refused: {e}");
+    }
+    println!(
+        "  created {} ({} deciseconds, as the string stores it)",
+        decoded.core.created,
+        decoded.core.created_deciseconds()?
+    );
+
     // Carla revisits the CMP and turns personalization off (purposes 5, 6).
     let revisit = week + Duration::days(1);
     let mut core = decoded.core.clone();

@@ -5,7 +5,10 @@
 
 use time::OffsetDateTime;
 
-use super::{lookup, Change, ConsentEntry, ConsentLedger, ConsentState, Evidence, Point, Purpose};
+use super::{
+    lookup, Change, ConsentEntry, ConsentLedger, ConsentState, Evidence, Point, Purpose,
+    MAX_STORED_ENTRIES, PURPOSES,
+};
 
 impl ConsentLedger {
     /// Joins the ledger of another record of the same person: for every
@@ -289,4 +292,48 @@ fn rebuild(
     }
     out.extend(base);
     out
+}
+
+impl ConsentLedger {
+    /// Keeps the ledger within [`MAX_STORED_ENTRIES`](super::MAX_STORED_ENTRIES). Never acts on a ledger
+    /// built by appends alone or by one merge of two such ledgers (see
+    /// [`MAX_STORED_ENTRIES`](super::MAX_STORED_ENTRIES)); beyond that, folds the oldest history: the
+    /// entries up to an instant `f` are replaced by one entry per purpose at
+    /// `f` restating its state there. Every answer about instants at or
+    /// after `f` is unchanged; before `f` every purpose reads as never asked,
+    /// so no data recorded before `f` can be used again (more restrictive,
+    /// never less). Returns `f`.
+    pub(super) fn fit(&mut self) -> Option<OffsetDateTime> {
+        let excess = self.entries.len().checked_sub(MAX_STORED_ENTRIES)?;
+        if excess == 0 {
+            return None;
+        }
+        let mut instants: Vec<OffsetDateTime> = self.entries.iter().map(|e| e.at).collect();
+        instants.sort_unstable();
+        // Dropping the `excess + PURPOSES` oldest entries (at least) leaves
+        // room for one restating entry per purpose.
+        let f = *instants.get(excess + PURPOSES - 1).or(instants.last())?;
+        let restated: Vec<ConsentEntry> = Purpose::ALL
+            .into_iter()
+            .filter_map(|purpose| {
+                let d = self.decisive(purpose, f)?;
+                let change = match d.change {
+                    Change::Grant { expires: Some(x) } if x <= f => {
+                        Change::Grant { expires: Some(f) }
+                    }
+                    c => c,
+                };
+                Some(ConsentEntry {
+                    purpose,
+                    change,
+                    at: f,
+                    evidence: d.evidence.clone(),
+                })
+            })
+            .collect();
+        self.entries.retain(|e| e.at > f);
+        self.entries.splice(0..0, restated);
+        self.reindex();
+        Some(f)
+    }
 }

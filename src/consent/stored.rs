@@ -148,6 +148,62 @@ impl ConsentLedger {
                 entries.len()
             ));
         }
+        let mut table = Resolver::new(&consent_strings)?;
+        let mut ledger = ConsentLedger::default();
+        for (i, e) in entries.into_iter().enumerate() {
+            let e = table.resolve(e, &format!("entries[{i}]"))?;
+            ledger.entries.push(e);
+        }
+        for (i, e) in latest_received.into_iter().enumerate() {
+            let e = table.resolve(e, &format!("latest_received[{i}]"))?;
+            ledger.place_received(e, i)?;
+        }
+        if let Some(i) = table.cited.iter().position(|c| !c) {
+            return Err(format!("consent_strings[{i}] is cited by no entry"));
+        }
+        ledger.reindex();
+        Ok(ledger)
+    }
+
+    /// Adds a stored latest change received (`latest_received[i]`) to its
+    /// purpose's list; at most one grant and one withdrawal each.
+    fn place_received(&mut self, e: ConsentEntry, i: usize) -> Result<(), String> {
+        let grant = matches!(e.change, Change::Grant { .. });
+        let Some(list) = self
+            .latest_received
+            .get_mut(e.purpose.index())
+            .filter(|_| e.purpose.needs_consent())
+        else {
+            return Err(format!(
+                "latest_received[{i}]: {} needs no consent",
+                e.purpose
+            ));
+        };
+        if list
+            .iter()
+            .any(|r| matches!(r.change, Change::Grant { .. }) == grant)
+        {
+            return Err(format!(
+                "latest_received[{i}]: a second latest {} of {}",
+                if grant { "grant" } else { "withdrawal" },
+                e.purpose
+            ));
+        }
+        list.push(e);
+        Ok(())
+    }
+}
+
+/// Resolves stored entries against the table of consent strings, noting
+/// which strings are cited.
+struct Resolver {
+    strings: Vec<Arc<str>>,
+    cited: Vec<bool>,
+}
+
+impl Resolver {
+    /// Fails if the table holds a string twice.
+    fn new(consent_strings: &[String]) -> Result<Self, String> {
         let mut seen: HashMap<&str, usize> = HashMap::new();
         for (i, s) in consent_strings.iter().enumerate() {
             if let Some(j) = seen.insert(s.as_str(), i) {
@@ -158,68 +214,36 @@ impl ConsentLedger {
             .iter()
             .map(|s| Arc::from(s.as_str()))
             .collect();
-        let mut cited = vec![false; strings.len()];
-        let mut resolve = |e: StoredEntry<String>, path: &str| -> Result<ConsentEntry, String> {
-            let evidence = match e.evidence {
-                StoredEvidence::Ui(s) => Evidence::Ui(s),
-                StoredEvidence::ConsentString(i) => {
-                    let k = usize::try_from(i).unwrap_or(usize::MAX);
-                    let s = strings.get(k).ok_or_else(|| {
-                        format!(
-                            "{path}.evidence: consent string {i} out of range ({} strings)",
-                            strings.len()
-                        )
-                    })?;
-                    if let Some(c) = cited.get_mut(k) {
-                        *c = true;
-                    }
-                    Evidence::ConsentString(Arc::clone(s))
+        let cited = vec![false; strings.len()];
+        Ok(Resolver { strings, cited })
+    }
+
+    /// The entry at `path`, its consent string index resolved.
+    fn resolve(&mut self, e: StoredEntry<String>, path: &str) -> Result<ConsentEntry, String> {
+        let evidence = match e.evidence {
+            StoredEvidence::Ui(s) => Evidence::Ui(s),
+            StoredEvidence::ConsentString(i) => {
+                let k = usize::try_from(i).unwrap_or(usize::MAX);
+                let s = self.strings.get(k).ok_or_else(|| {
+                    format!(
+                        "{path}.evidence: consent string {i} out of range ({} strings)",
+                        self.strings.len()
+                    )
+                })?;
+                if let Some(c) = self.cited.get_mut(k) {
+                    *c = true;
                 }
-                StoredEvidence::GlobalPrivacyControl => Evidence::GlobalPrivacyControl,
-                StoredEvidence::Import(s) => Evidence::Import(s),
-                StoredEvidence::System(s) => Evidence::System(s),
-            };
-            Ok(ConsentEntry {
-                purpose: e.purpose,
-                change: e.change,
-                at: e.at,
-                evidence,
-            })
-        };
-        let mut ledger = ConsentLedger::default();
-        for (i, e) in entries.into_iter().enumerate() {
-            let e = resolve(e, &format!("entries[{i}]"))?;
-            ledger.entries.push(e);
-        }
-        for (i, e) in latest_received.into_iter().enumerate() {
-            let e = resolve(e, &format!("latest_received[{i}]"))?;
-            let grant = matches!(e.change, Change::Grant { .. });
-            let Some(list) = ledger
-                .latest_received
-                .get_mut(e.purpose.index())
-                .filter(|_| e.purpose.needs_consent())
-            else {
-                return Err(format!(
-                    "latest_received[{i}]: {} needs no consent",
-                    e.purpose
-                ));
-            };
-            if list
-                .iter()
-                .any(|r| matches!(r.change, Change::Grant { .. }) == grant)
-            {
-                return Err(format!(
-                    "latest_received[{i}]: a second latest {} of {}",
-                    if grant { "grant" } else { "withdrawal" },
-                    e.purpose
-                ));
+                Evidence::ConsentString(Arc::clone(s))
             }
-            list.push(e);
-        }
-        if let Some(i) = cited.iter().position(|c| !c) {
-            return Err(format!("consent_strings[{i}] is cited by no entry"));
-        }
-        ledger.reindex();
-        Ok(ledger)
+            StoredEvidence::GlobalPrivacyControl => Evidence::GlobalPrivacyControl,
+            StoredEvidence::Import(s) => Evidence::Import(s),
+            StoredEvidence::System(s) => Evidence::System(s),
+        };
+        Ok(ConsentEntry {
+            purpose: e.purpose,
+            change: e.change,
+            at: e.at,
+            evidence,
+        })
     }
 }
