@@ -2,6 +2,7 @@
 //! processes) record into overlapping profiles of one file; afterwards
 //! every accepted event is stored exactly once and every refusal counted.
 #![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -61,7 +62,12 @@ fn setup(db: &Path, engine: &Arc<Engine>) {
                 profile.set_level(Level::FirstParty);
                 profile
                     .consent_mut()
-                    .grant(Purpose::Personalization, granted, None, Evidence::Ui("signup".into()))
+                    .grant(
+                        Purpose::Personalization,
+                        granted,
+                        None,
+                        Evidence::Ui("signup".into()),
+                    )
                     .map(drop)
             })
             .unwrap()
@@ -91,10 +97,18 @@ impl Seen {
 /// Writer `w` records its events on its own connection. Every fifth event
 /// is dated after `now` and must be refused; the instants of all writers
 /// differ, so no event is a duplicate of another.
-fn write(db: &Path, engine: &Arc<Engine>, w: usize, mut report: impl FnMut(&str, bool, OffsetDateTime)) {
+fn write(
+    db: &Path,
+    engine: &Arc<Engine>,
+    w: usize,
+    mut report: impl FnMut(&str, bool, OffsetDateTime),
+) {
     let mut store = SqliteStore::open_with(db, engine.clone(), options()).unwrap();
     let tax = engine.taxonomy();
-    let interests = [tax.require("outdoor/hiking").unwrap(), tax.require("outdoor/climbing").unwrap()];
+    let interests = [
+        tax.require("outdoor/hiking").unwrap(),
+        tax.require("outdoor/climbing").unwrap(),
+    ];
     for i in 0..PER_WRITER {
         let id = format!("p{}", (w + i) % PROFILES);
         let offset = i64::try_from(w * 1000 + i).unwrap();
@@ -129,8 +143,14 @@ fn check(db: &Path, engine: &Arc<Engine>, seen: &Seen, writers: usize) {
         total_accepted += accepted.len();
         total_refused += refused;
     }
-    assert_eq!(total_accepted + usize::try_from(total_refused).unwrap(), writers * PER_WRITER);
-    assert_eq!(usize::try_from(total_refused).unwrap(), writers * PER_WRITER / 5);
+    assert_eq!(
+        total_accepted + usize::try_from(total_refused).unwrap(),
+        writers * PER_WRITER
+    );
+    assert_eq!(
+        usize::try_from(total_refused).unwrap(),
+        writers * PER_WRITER / 5
+    );
 }
 
 #[test]
@@ -180,7 +200,11 @@ fn concurrency_child() {
     let w: usize = w.parse().unwrap();
     let engine = engine();
     write(Path::new(db), &engine, w, |id, ok, at| {
-        println!("@@ {} {id} {}", if ok { "ok" } else { "refused" }, at.unix_timestamp_nanos());
+        println!(
+            "@@ {} {id} {}",
+            if ok { "ok" } else { "refused" },
+            at.unix_timestamp_nanos()
+        );
     });
 }
 
@@ -195,7 +219,12 @@ fn three_processes_on_one_file_lose_no_update() {
     let children: Vec<_> = (0..writers)
         .map(|w| {
             Command::new(&exe)
-                .args(["--exact", "concurrency_child", "--nocapture", "--test-threads=1"])
+                .args([
+                    "--exact",
+                    "concurrency_child",
+                    "--nocapture",
+                    "--test-threads=1",
+                ])
                 .env(CHILD_ENV, format!("{w}:{}", db.display()))
                 .stdout(Stdio::piped())
                 .spawn()

@@ -5,6 +5,7 @@
 //! The moment is drawn from a seed printed at the start (run with
 //! `--nocapture` to see it); set `TACTFUL_CRASH_SEED` to replay it.
 #![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Write};
 use std::num::NonZeroU32;
@@ -79,7 +80,12 @@ fn crash_child() {
                     profile.set_level(Level::FirstParty);
                     profile
                         .consent_mut()
-                        .grant(Purpose::Personalization, granted, None, Evidence::Ui("t".into()))
+                        .grant(
+                            Purpose::Personalization,
+                            granted,
+                            None,
+                            Evidence::Ui("t".into()),
+                        )
                         .unwrap();
                 }
             })
@@ -164,7 +170,9 @@ fn a_killed_writer_leaves_an_intact_file_with_every_acknowledged_record() {
         .unwrap_or_else(|| {
             std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(1))
+                .map_or(1, |d| {
+                    u64::try_from(d.as_nanos() % u128::from(u64::MAX)).unwrap_or(1)
+                })
         })
         | 1;
     println!("crash seed {seed} (replay with TACTFUL_CRASH_SEED={seed})");
@@ -180,7 +188,10 @@ fn a_killed_writer_leaves_an_intact_file_with_every_acknowledged_record() {
     for round in 0..4u64 {
         let delay = 5 + next(&mut rng) % 400;
         let acked = run_and_kill(&db, round * ROUND, delay);
-        println!("round {round}: killed {delay} ms after the first ack, {} acked", acked.len());
+        println!(
+            "round {round}: killed {delay} ms after the first ack, {} acked",
+            acked.len()
+        );
         assert!(!acked.is_empty());
         all_acked.extend(acked);
 
@@ -202,7 +213,10 @@ fn a_killed_writer_leaves_an_intact_file_with_every_acknowledged_record() {
         for &i in &all_acked {
             assert!(has(&profile_of(i), i), "acknowledged record {i} is missing");
             if i % PAIR_EVERY == 0 {
-                assert!(has(&partner_of(i), i), "acknowledged pair {i} is half stored");
+                assert!(
+                    has(&partner_of(i), i),
+                    "acknowledged pair {i} is half stored"
+                );
             }
         }
         // Atomic: a paired transaction is stored whole or not at all, the

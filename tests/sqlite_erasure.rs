@@ -6,6 +6,7 @@
 //! them; the kept profile's patterns still are (so the scan cannot pass
 //! by finding nothing).
 #![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,19 +32,28 @@ struct Person {
 const ERASED: Person = Person {
     id: "erase-me-7Q4ZW",
     evidence: "consent-banner-A-91c3e7f2",
-    interests: [("pets/axolotl", 1.234_567_891_234_5), ("outdoor/hiking", 1.876_543_219_876_5)],
+    interests: [
+        ("pets/axolotl", 1.234_567_891_234_5),
+        ("outdoor/hiking", 1.876_543_219_876_5),
+    ],
     suppressed_since: datetime!(2026-10-17 04:37:11 UTC),
 };
 const KEPT: Person = Person {
     id: "keep-me-X2V9P",
     evidence: "consent-banner-B-55f0aa3c",
-    interests: [("pets/quokka", 1.414_213_562_373_1), ("outdoor/hiking", 1.732_050_807_568_8)],
+    interests: [
+        ("pets/quokka", 1.428_571_428_571_4),
+        ("outdoor/hiking", 1.737_373_737_373_7),
+    ],
     suppressed_since: datetime!(2026-10-19 22:14:53 UTC),
 };
 const DELETED: Person = Person {
     id: "delete-me-K8R1M",
     evidence: "consent-banner-C-d00d11e5",
-    interests: [("pets/ferret", 1.618_033_988_749_9), ("outdoor/hiking", 1.259_921_049_894_9)],
+    interests: [
+        ("pets/ferret", 1.616_161_616_161_6),
+        ("outdoor/hiking", 1.262_626_262_626_2),
+    ],
     suppressed_since: datetime!(2026-10-23 13:52:07 UTC),
 };
 
@@ -96,7 +106,10 @@ fn found_in(db: &Path, pattern: &[u8]) -> Vec<PathBuf> {
 }
 
 fn assert_found(db: &Path, what: &str, pattern: &[u8]) {
-    assert!(!found_in(db, pattern).is_empty(), "{what} should still be on disk");
+    assert!(
+        !found_in(db, pattern).is_empty(),
+        "{what} should still be on disk"
+    );
 }
 
 fn assert_gone(db: &Path, what: &str, pattern: &[u8]) {
@@ -111,7 +124,12 @@ fn write(store: &mut SqliteStore, engine: &Engine, p: &Person) {
             profile.set_level(Level::FirstParty);
             profile
                 .consent_mut()
-                .grant(Purpose::Personalization, granted, None, Evidence::Ui(p.evidence.into()))
+                .grant(
+                    Purpose::Personalization,
+                    granted,
+                    None,
+                    Evidence::Ui(p.evidence.into()),
+                )
                 .map(drop)
         })
         .unwrap()
@@ -122,11 +140,17 @@ fn write(store: &mut SqliteStore, engine: &Engine, p: &Person) {
         let interest = engine.taxonomy().require(path).unwrap();
         for h in 0..12 {
             let at = T0 - Duration::hours(i64::try_from(k * 100 + h + 1).unwrap());
-            let e = Event::new(interest, Signal::View, at).with_weight(*w).unwrap();
+            let e = Event::new(interest, Signal::View, at)
+                .with_weight(*w)
+                .unwrap();
             store.record(p.id, e, T0).unwrap().unwrap();
         }
     }
-    let s = Suppression::new(Scope::Channel(Channel::Phone), Reason::DoNotContact, p.suppressed_since);
+    let s = Suppression::new(
+        Scope::Channel(Channel::Phone),
+        Reason::DoNotContact,
+        p.suppressed_since,
+    );
     store
         .update(p.id, T0, |profile| {
             engine.suppress(profile, s, T0);
@@ -154,36 +178,63 @@ fn erased_bytes_are_in_no_file_while_kept_bytes_still_are() {
             assert_found(&db, path, path.as_bytes());
             assert_found(&db, &format!("weight {w}"), &weight_bytes(w));
         }
-        assert_found(&db, "suppression instant", &instant_text(p.suppressed_since));
+        assert_found(
+            &db,
+            "suppression instant",
+            &instant_text(p.suppressed_since),
+        );
     }
 
     let now = T0 + Duration::hours(1);
     // 1. One interest of a profile: its events go, the rest stays.
     let axolotl = engine.taxonomy().require("pets/axolotl").unwrap();
     assert_eq!(store.erase_interest(ERASED.id, axolotl, now).unwrap(), 12);
-    assert_gone(&db, "the erased interest's weights", &weight_bytes(ERASED.interests[0].1));
-    assert_found(&db, "the profile's other weights", &weight_bytes(ERASED.interests[1].1));
+    assert_gone(
+        &db,
+        "the erased interest's weights",
+        &weight_bytes(ERASED.interests[0].1),
+    );
+    assert_found(
+        &db,
+        "the profile's other weights",
+        &weight_bytes(ERASED.interests[1].1),
+    );
 
     // 2. The whole profile: events, consent evidence; its suppression and
     // id stay (they protect the person).
     assert!(store.erase_profile(ERASED.id, now).unwrap());
-    assert_eq!(store.load(ERASED.id, now).unwrap().unwrap().stored_events(), 0);
+    assert_eq!(
+        store.load(ERASED.id, now).unwrap().unwrap().stored_events(),
+        0
+    );
 
     // 3. Deleted entirely: not even the id or the suppression remains.
     assert!(store.delete_profile(DELETED.id).unwrap());
 
     let check = |db: &Path| {
         for (path, w) in ERASED.interests {
-            assert_gone(db, &format!("erased weight {w} of {path}"), &weight_bytes(w));
+            assert_gone(
+                db,
+                &format!("erased weight {w} of {path}"),
+                &weight_bytes(w),
+            );
         }
         assert_gone(db, "erased consent evidence", ERASED.evidence.as_bytes());
         assert_gone(db, "deleted id", DELETED.id.as_bytes());
         assert_gone(db, "deleted consent evidence", DELETED.evidence.as_bytes());
-        assert_gone(db, "deleted interest path", DELETED.interests[0].0.as_bytes());
+        assert_gone(
+            db,
+            "deleted interest path",
+            DELETED.interests[0].0.as_bytes(),
+        );
         for (_, w) in DELETED.interests {
             assert_gone(db, "deleted weight", &weight_bytes(w));
         }
-        assert_gone(db, "deleted suppression instant", &instant_text(DELETED.suppressed_since));
+        assert_gone(
+            db,
+            "deleted suppression instant",
+            &instant_text(DELETED.suppressed_since),
+        );
 
         assert_found(db, "kept id", KEPT.id.as_bytes());
         assert_found(db, "kept consent evidence", KEPT.evidence.as_bytes());
@@ -191,12 +242,23 @@ fn erased_bytes_are_in_no_file_while_kept_bytes_still_are() {
         for (_, w) in KEPT.interests {
             assert_found(db, "kept weight", &weight_bytes(w));
         }
-        assert_found(db, "kept suppression instant", &instant_text(KEPT.suppressed_since));
-        assert_found(db, "erased profile's suppression", &instant_text(ERASED.suppressed_since));
+        assert_found(
+            db,
+            "kept suppression instant",
+            &instant_text(KEPT.suppressed_since),
+        );
+        assert_found(
+            db,
+            "erased profile's suppression",
+            &instant_text(ERASED.suppressed_since),
+        );
     };
     // While the store is open: the log was checkpointed and truncated.
     check(&db);
-    assert_eq!(std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len()), 0);
+    assert_eq!(
+        std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len()),
+        0
+    );
     drop(store);
     // And after closing.
     check(&db);
@@ -204,7 +266,10 @@ fn erased_bytes_are_in_no_file_while_kept_bytes_still_are() {
     // The kept profile is intact.
     let store = SqliteStore::open(&db, engine).unwrap();
     store.integrity_check().unwrap();
-    assert_eq!(store.load(KEPT.id, now).unwrap().unwrap().stored_events(), 24);
+    assert_eq!(
+        store.load(KEPT.id, now).unwrap().unwrap().stored_events(),
+        24
+    );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,6 +3,7 @@
 //! held through every attempt, and partner lists and feeds built from the
 //! suppression index alone.
 #![cfg(feature = "sqlite")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
@@ -173,12 +174,17 @@ fn updates_store_what_the_engine_did_in_memory() {
 fn flip_byte(db: &Path, id: &str) -> Vec<u8> {
     let raw = Connection::open(db).unwrap();
     let mut data: Vec<u8> = raw
-        .query_row("SELECT data FROM profiles WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT data FROM profiles WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .unwrap();
     let mid = data.len() / 2;
     data[mid] ^= 0x40;
-    raw.execute("UPDATE profiles SET data = ?1 WHERE id = ?2", rusqlite::params![data, id])
-        .unwrap();
+    raw.execute(
+        "UPDATE profiles SET data = ?1 WHERE id = ?2",
+        rusqlite::params![data, id],
+    )
+    .unwrap();
     data
 }
 
@@ -222,11 +228,16 @@ fn a_damaged_row_is_reported_with_its_id_and_never_replaced() {
     ));
     let raw = Connection::open(dir.db()).unwrap();
     let still: Vec<u8> = raw
-        .query_row("SELECT data FROM profiles WHERE id = 'bob'", [], |r| r.get(0))
+        .query_row("SELECT data FROM profiles WHERE id = 'bob'", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert_eq!(still, damaged);
     // The neighbour is untouched.
-    assert_eq!(store.load("anna", now).unwrap().unwrap().stored_events(), 20);
+    assert_eq!(
+        store.load("anna", now).unwrap().unwrap().stored_events(),
+        20
+    );
 
     // A row whose fingerprint column disagrees with its bytes.
     raw.execute("UPDATE profiles SET taxonomy = 7 WHERE id = 'anna'", [])
@@ -361,10 +372,18 @@ fn a_lock_held_through_every_attempt_is_a_typed_busy_error() {
     }
     assert!(err.to_string().contains("3 attempts"), "{err}");
     // Reads are not blocked by a writer in WAL mode.
-    assert_eq!(store.load("anna", T0).unwrap().unwrap().level(), Level::FirstParty);
+    assert_eq!(
+        store.load("anna", T0).unwrap().unwrap().level(),
+        Level::FirstParty
+    );
     holder.rollback().unwrap();
-    store.update("anna", T0, |p| p.set_level(Level::Full)).unwrap();
-    assert_eq!(store.load("anna", T0).unwrap().unwrap().level(), Level::Full);
+    store
+        .update("anna", T0, |p| p.set_level(Level::Full))
+        .unwrap();
+    assert_eq!(
+        store.load("anna", T0).unwrap().unwrap().level(),
+        Level::Full
+    );
 }
 
 /// Profiles with every kind of suppression, written through the store.
@@ -374,7 +393,14 @@ fn suppressed_population(store: &mut SqliteStore, engine: &Engine) {
     let hiking = id_of(engine, "outdoor/hiking");
     let day = Duration::days(1);
     let plans: Vec<(&str, Vec<Suppression>)> = vec![
-        ("anna", vec![Suppression::new(Scope::Interest(baby), Reason::Bereavement, T0)]),
+        (
+            "anna",
+            vec![Suppression::new(
+                Scope::Interest(baby),
+                Reason::Bereavement,
+                T0,
+            )],
+        ),
         (
             "bea",
             vec![
@@ -384,13 +410,19 @@ fn suppressed_population(store: &mut SqliteStore, engine: &Engine) {
         ),
         (
             "cem",
-            vec![Suppression::new(Scope::Purpose(Purpose::Marketing), Reason::OptOut, T0)
-                .until(T0 + Duration::days(10))
-                .unwrap()],
+            vec![
+                Suppression::new(Scope::Purpose(Purpose::Marketing), Reason::OptOut, T0)
+                    .until(T0 + Duration::days(10))
+                    .unwrap(),
+            ],
         ),
         (
             "dan",
-            vec![Suppression::new(Scope::Interest(hiking), Reason::Complaint, T0 + Duration::days(20))],
+            vec![Suppression::new(
+                Scope::Interest(hiking),
+                Reason::Complaint,
+                T0 + Duration::days(20),
+            )],
         ),
         (
             "eve",
@@ -451,7 +483,11 @@ fn the_partner_list_from_the_index_equals_the_list_from_every_profile() {
     let axolotl = id_of(&before, "pets/axolotl");
     store
         .update("gus", T0, |p| {
-            before.suppress(p, Suppression::new(Scope::Interest(axolotl), Reason::OptOut, T0), T0);
+            before.suppress(
+                p,
+                Suppression::new(Scope::Interest(axolotl), Reason::OptOut, T0),
+                T0,
+            );
         })
         .unwrap();
     drop(store);
@@ -497,7 +533,11 @@ fn the_partner_list_from_the_index_equals_the_list_from_every_profile() {
     // its path when kept.
     let now = T0 + Duration::hours(1);
     let kept = store
-        .suppression_list(&secret, now, ExportOptions::default().minimization(Minimization::Keep))
+        .suppression_list(
+            &secret,
+            now,
+            ExportOptions::default().minimization(Minimization::Keep),
+        )
         .unwrap();
     assert!(kept.export.list.to_jsonl().contains("pets/axolotl"));
     assert!(!store
@@ -512,7 +552,11 @@ fn the_partner_list_from_the_index_equals_the_list_from_every_profile() {
     let baby = id_of(&engine, "baby");
     store
         .update("fay", now, |p| {
-            engine.suppress(p, Suppression::new(Scope::Interest(baby), Reason::OptOut, now), now);
+            engine.suppress(
+                p,
+                Suppression::new(Scope::Interest(baby), Reason::OptOut, now),
+                now,
+            );
         })
         .unwrap();
     let later = now + Duration::hours(1);
@@ -559,7 +603,10 @@ fn a_damaged_suppression_row_is_reported_and_stops_the_feed() {
     let err = store
         .publish_feed("partner", &secret, now, ExportOptions::default())
         .unwrap_err();
-    assert!(matches!(&err, StoreError::Profile { id, .. } if id.0 == "bea"), "{err:?}");
+    assert!(
+        matches!(&err, StoreError::Profile { id, .. } if id.0 == "bea"),
+        "{err:?}"
+    );
     assert_eq!(store.feed("partner").unwrap().current_version(), v1);
 }
 
@@ -582,18 +629,30 @@ fn the_feed_from_the_store_brings_a_partner_mirror_up_to_date() {
     };
 
     let now = T0 + Duration::days(2);
-    assert!(store.publish_feed("partner", &secret, now, options).unwrap().problems.is_empty());
+    assert!(store
+        .publish_feed("partner", &secret, now, options)
+        .unwrap()
+        .problems
+        .is_empty());
     assert!(poll(&store, &mut mirror) > 0);
     assert_eq!(mirror, list_from_profiles(&store, &secret, now, options));
 
     // Nothing changed: no new version.
     let v = store.feed("partner").unwrap().current_version();
-    assert_eq!(store.publish_feed("partner", &secret, now, options).unwrap().version, v);
+    assert_eq!(
+        store
+            .publish_feed("partner", &secret, now, options)
+            .unwrap()
+            .version,
+        v
+    );
 
     // cem's opt-out ends, dan's complaint starts, anna is deleted.
     let later = T0 + Duration::days(25);
     assert!(store.delete_profile("anna").unwrap());
-    let published = store.publish_feed("partner", &secret, later, options).unwrap();
+    let published = store
+        .publish_feed("partner", &secret, later, options)
+        .unwrap();
     assert!(published.version > v);
     let changes = store.changes_since("partner", v).unwrap();
     assert!(changes.iter().any(|c| c.kind == ChangeKind::Removed));

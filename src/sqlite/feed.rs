@@ -21,7 +21,11 @@ pub struct Published {
 }
 
 /// The feed stored under `name`, or a new one.
-pub(super) fn read(conn: &Connection, path: &Path, name: &str) -> Result<SuppressionFeed, StoreError> {
+pub(super) fn read(
+    conn: &Connection,
+    path: &Path,
+    name: &str,
+) -> Result<SuppressionFeed, StoreError> {
     let state: Option<String> = conn
         .prepare_cached("SELECT state FROM feeds WHERE name = ?1")
         .and_then(|mut s| s.query_row([name], |r| r.get(0)).optional())

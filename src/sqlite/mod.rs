@@ -169,7 +169,9 @@ impl SqliteStore {
         };
         let mut conn = Connection::open_with_flags(&path, flags).on(&path)?;
         let attempts = options.get_attempts().get();
-        retry(attempts, &path, || schema::configure(&conn, &path, &options))?;
+        retry(attempts, &path, || {
+            schema::configure(&conn, &path, &options)
+        })?;
         if options.get_read_only() {
             retry(attempts, &path, || schema::expect_current(&conn, &path))?;
         } else {

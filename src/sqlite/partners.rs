@@ -46,15 +46,7 @@ impl SqliteStore {
     ) -> Result<StoredExport, StoreError> {
         let (conn, engine, path) = (&self.conn, &*self.engine, self.path.as_path());
         retry(self.attempts(), path, || {
-            suppressions::export(
-                conn,
-                engine,
-                path,
-                secret,
-                now,
-                options,
-                &mut identifier,
-            )
+            suppressions::export(conn, engine, path, secret, now, options, &mut identifier)
         })
     }
 

@@ -59,7 +59,12 @@ pub(super) fn write_rows(
         .suppressions()
         .iter()
         .map(|s| (s.since(), s.ends()))
-        .chain(p.orphans().suppressions().iter().map(|s| (s.since, s.until)))
+        .chain(
+            p.orphans()
+                .suppressions()
+                .iter()
+                .map(|s| (s.since, s.until)),
+        )
         .collect();
     if windows.is_empty() {
         return Ok(());
@@ -161,9 +166,10 @@ fn load(
         id: ProfileId(id.to_owned()),
         source,
     };
-    let quoted = serde_json::to_string(id).map_err(|e| fail(ProfileError::Encode(e.to_string())))?;
-    let format =
-        serde_json::to_string(FORMAT_NAME).map_err(|e| fail(ProfileError::Encode(e.to_string())))?;
+    let quoted =
+        serde_json::to_string(id).map_err(|e| fail(ProfileError::Encode(e.to_string())))?;
+    let format = serde_json::to_string(FORMAT_NAME)
+        .map_err(|e| fail(ProfileError::Encode(e.to_string())))?;
     let doc = format!(
         "{{\"format\":{format},\"version\":{FORMAT_VERSION},\"id\":{quoted},\"suppressions\":[{}]}}",
         wires.join(",")

@@ -113,7 +113,10 @@ impl<'s> Transaction<'s> {
     ///
     /// # Errors
     /// As [`profile`](Self::profile).
-    pub fn existing(&mut self, id: impl Into<ProfileId>) -> Result<Option<&mut Profile>, StoreError> {
+    pub fn existing(
+        &mut self,
+        id: impl Into<ProfileId>,
+    ) -> Result<Option<&mut Profile>, StoreError> {
         let id = id.into();
         if !self.open.contains_key(&id) && !exists(self.conn, self.path, &id)? {
             return Ok(None);
