@@ -668,3 +668,14 @@ fn the_feed_from_the_store_brings_a_partner_mirror_up_to_date() {
         Err(StoreError::Feed { .. })
     ));
 }
+
+#[test]
+fn the_store_moves_between_threads_and_its_errors_are_plain_values() {
+    fn send<T: Send>() {}
+    fn value<T: std::fmt::Debug + Clone + PartialEq + Send + Sync + std::error::Error + 'static>() {
+    }
+    send::<SqliteStore>();
+    value::<StoreError>();
+    fn options<T: std::fmt::Debug + Clone + Copy + PartialEq + Send + Sync + Default>() {}
+    options::<StoreOptions>();
+}

@@ -449,3 +449,91 @@ impl SqliteStore {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn busy() -> StoreError {
+        StoreError::Busy {
+            path: PathBuf::from("x.db"),
+            attempts: 1,
+        }
+    }
+
+    #[test]
+    fn a_lock_is_tried_again_up_to_the_bound_then_counted() {
+        let mut calls = 0;
+        let r: Result<(), _> = retry(3, Path::new("x.db"), || {
+            calls += 1;
+            Err(busy())
+        });
+        assert_eq!(calls, 3);
+        assert_eq!(
+            r,
+            Err(StoreError::Busy {
+                path: PathBuf::from("x.db"),
+                attempts: 3
+            })
+        );
+    }
+
+    #[test]
+    fn a_passing_lock_is_waited_for_and_other_errors_are_not_retried() {
+        let mut calls = 0;
+        let r = retry(5, Path::new("x.db"), || {
+            calls += 1;
+            if calls < 3 {
+                Err(busy())
+            } else {
+                Ok(calls)
+            }
+        });
+        assert_eq!(r, Ok(3));
+
+        let mut calls = 0;
+        let r: Result<(), _> = retry(5, Path::new("x.db"), || {
+            calls += 1;
+            Err(StoreError::Full {
+                path: PathBuf::from("x.db"),
+            })
+        });
+        assert_eq!(calls, 1);
+        assert!(matches!(r, Err(StoreError::Full { .. })));
+    }
+
+    #[test]
+    fn sqlite_codes_become_the_variants_a_caller_acts_on() {
+        let of = |code| {
+            let e = rusqlite::Error::SqliteFailure(rusqlite::ffi::Error::new(code), None);
+            StoreError::sqlite(Path::new("p.db"), &e)
+        };
+        assert!(of(rusqlite::ffi::SQLITE_BUSY).is_busy());
+        assert!(of(rusqlite::ffi::SQLITE_LOCKED).is_busy());
+        assert!(matches!(
+            of(rusqlite::ffi::SQLITE_READONLY),
+            StoreError::ReadOnly { .. }
+        ));
+        assert!(matches!(
+            of(rusqlite::ffi::SQLITE_FULL),
+            StoreError::Full { .. }
+        ));
+        assert!(matches!(
+            of(rusqlite::ffi::SQLITE_NOTADB),
+            StoreError::Damaged { .. }
+        ));
+        let other = of(rusqlite::ffi::SQLITE_IOERR);
+        assert!(
+            matches!(other, StoreError::Sqlite { code, .. } if code == rusqlite::ffi::SQLITE_IOERR)
+        );
+        // Messages are lowercase and name the file.
+        for e in [
+            of(rusqlite::ffi::SQLITE_READONLY),
+            of(rusqlite::ffi::SQLITE_FULL),
+            other,
+        ] {
+            let msg = e.to_string();
+            assert!(msg.starts_with("database p.db"), "{msg}");
+        }
+    }
+}
