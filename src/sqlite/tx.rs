@@ -1,7 +1,7 @@
 //! One write transaction: profiles read, changed through the engine and
 //! written back, with their suppression rows, before one commit.
 
-use std::collections::BTreeMap;
+use std::collections::btree_map::{BTreeMap, Entry};
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
@@ -87,25 +87,22 @@ impl<'s> Transaction<'s> {
     /// [`StoreError::Profile`] if the stored row cannot be read (it is
     /// never replaced by an empty profile); SQLite errors.
     pub fn profile(&mut self, id: impl Into<ProfileId>) -> Result<&mut Profile, StoreError> {
-        let id = id.into();
-        if !self.open.contains_key(&id) {
-            let (profile, written) = match read(self.conn, self.engine, self.path, &id, self.now)? {
-                Some(p) => {
-                    let written = Suppressions::of(&p);
-                    (p, written)
-                }
-                None => (Profile::new(id.clone()), Suppressions::default()),
-            };
-            self.open.insert(id.clone(), Open { profile, written });
+        match self.open.entry(id.into()) {
+            Entry::Occupied(open) => Ok(&mut open.into_mut().profile),
+            Entry::Vacant(slot) => {
+                let open = match read(self.conn, self.engine, self.path, slot.key(), self.now)? {
+                    Some(profile) => Open {
+                        written: Suppressions::of(&profile),
+                        profile,
+                    },
+                    None => Open {
+                        profile: Profile::new(slot.key().clone()),
+                        written: Suppressions::default(),
+                    },
+                };
+                Ok(&mut slot.insert(open).profile)
+            }
         }
-        self.open
-            .get_mut(&id)
-            .map(|o| &mut o.profile)
-            .ok_or_else(|| StoreError::Sqlite {
-                path: self.path.to_owned(),
-                code: 0,
-                message: format!("profile {:?} vanished from the transaction", id.0),
-            })
     }
 
     /// The profile `id` if the database has it (see
