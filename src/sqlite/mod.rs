@@ -22,7 +22,10 @@
 //!   ([`SqliteStore::erase_interest`], [`SqliteStore::erase_profile`],
 //!   [`SqliteStore::delete_profile`]) checkpoints the write-ahead log into
 //!   the database and truncates it after the commit: the erased bytes are
-//!   in neither file.
+//!   in neither file. What the engine keeps on purpose stays: the
+//!   suppressions, and the content-free tombstone (subtree path and
+//!   instant) that stops a merge or a late event from bringing the data
+//!   back.
 //! - **Partners from the store**: each suppression is also a row of an
 //!   indexed table, written in the same transaction as its profile, so
 //!   [`SqliteStore::suppression_list`] and [`SqliteStore::publish_feed`]
@@ -161,7 +164,9 @@ impl SqliteStore {
         options: StoreOptions,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_owned();
-        let base = OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        // A plain file path: no URI interpretation of a name that starts
+        // with `file:`.
+        let base = OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let flags = if options.get_read_only() {
             base | OpenFlags::SQLITE_OPEN_READ_ONLY
         } else {
