@@ -273,3 +273,56 @@ fn erased_bytes_are_in_no_file_while_kept_bytes_still_are() {
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn an_erasure_behind_a_reader_is_committed_and_says_the_log_still_holds_it() {
+    use std::num::NonZeroU32;
+    use std::time::Duration as StdDuration;
+    use tactful::sqlite::{StoreError, StoreOptions};
+
+    let dir = std::env::temp_dir().join(format!(
+        "tactful-sqlite-erasure-reader-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("profiles.db");
+    let engine = engine();
+    let options = StoreOptions::default()
+        .busy_timeout(StdDuration::from_millis(20))
+        .attempts(NonZeroU32::new(2).unwrap());
+    let mut store = SqliteStore::open_with(&db, engine.clone(), options).unwrap();
+    write(&mut store, &engine, &ERASED);
+    write(&mut store, &engine, &KEPT);
+
+    // Another connection reads an older snapshot and keeps it open.
+    let reader = rusqlite::Connection::open(&db).unwrap();
+    reader.execute_batch("BEGIN").unwrap();
+    let n: i64 = reader
+        .query_row("SELECT count(*) FROM profiles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 2);
+
+    let now = T0 + Duration::hours(1);
+    let err = store.erase_profile(ERASED.id, now).unwrap_err();
+    assert!(
+        matches!(err, StoreError::CheckpointIncomplete { .. }),
+        "{err:?}"
+    );
+    // The erasure is committed all the same.
+    assert_eq!(
+        store.load(ERASED.id, now).unwrap().unwrap().stored_events(),
+        0
+    );
+
+    // As the error says: the bytes are still in the files.
+    assert_found(&db, "erased evidence behind the reader", ERASED.evidence.as_bytes());
+
+    reader.execute_batch("COMMIT").unwrap();
+    drop(reader);
+    store.checkpoint().unwrap();
+    assert_gone(&db, "erased consent evidence", ERASED.evidence.as_bytes());
+    assert_found(&db, "kept consent evidence", KEPT.evidence.as_bytes());
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
