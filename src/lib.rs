@@ -87,6 +87,9 @@
 //!   day), with an incremental feed.
 //! - Storage: [`Engine::save_binary`] / [`Engine::load_profile_binary`] and
 //!   the JSON forms, see [`persist`].
+//! - An embedded store: `sqlite::SqliteStore` keeps profiles in a SQLite
+//!   file without lost updates, with erasure that reaches the disk and
+//!   partner exports from an index (feature `sqlite`).
 //! - Limits against hostile input: [`Limits`].
 //!
 //! ## How the crate is built
@@ -145,6 +148,8 @@ pub mod privacy;
 pub mod profile;
 pub mod report;
 pub mod segment;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub mod suppression;
 pub mod taxonomy;
 
