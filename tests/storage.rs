@@ -657,7 +657,7 @@ fn rich_profile() -> (Engine, Profile) {
     // A tombstone from before any event: it erases nothing but is stored.
     v1.erase_interest(&mut p, id("travel/city"), T0 - Duration::days(40));
     let now = T0 + Duration::days(20);
-    let mut rec = |p: &mut Profile, e: Event| {
+    let rec = |p: &mut Profile, e: Event| {
         let _ = v1.record(p, e, now);
     };
     for d in 0..4 {
