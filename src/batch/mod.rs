@@ -57,7 +57,10 @@
 //! * With the `rayon` cargo feature the passes run on a rayon thread pool
 //!   (the global one, or a local one with a caller-chosen number of threads).
 //!
-//! # Example
+//! # Examples
+//!
+//! Columns of unix seconds, scored at one instant with the default
+//! half-life (14 days) and maximum age (56 days):
 //!
 //! ```
 //! use tactful::batch::{BatchParams, EventColumns, RawDecayKernel};
@@ -77,6 +80,30 @@
 //! let (profile, interest, score, count) = result.iter().next().ok_or("no pair")?;
 //! assert_eq!((profile, interest, count), (1, 7, 2));
 //! assert!((score - 3.4969).abs() < 1e-3); // 2 + 1.5 * 2^(-1 h / 14 days)
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The instant, half-life and maximum age as the crate's types (the raw
+//! seconds setters stay for the benchmark and for columnar callers):
+//!
+//! ```
+//! use tactful::batch::{BatchParams, EventColumns, RawDecayKernel};
+//! use tactful::HalfLife;
+//! use time::{macros::datetime, Duration};
+//!
+//! let now = datetime!(2026-03-01 12:00 UTC);
+//! let ts = [now, now - Duration::days(7), now - Duration::days(40)].map(|t| t.unix_timestamp());
+//! let events = EventColumns::new(&[5, 5, 5], &[1, 1, 1], &ts, &[1.0, 1.0, 1.0])?;
+//! let params = BatchParams::at(now)
+//!     .half_life(HalfLife::new(Duration::days(7))?)
+//!     .max_age(Duration::days(30)) // the event 40 days back does not count
+//!     .min_score(1.0)
+//!     .build()?;
+//! let mut kernel = RawDecayKernel::new();
+//! let result = kernel.score(&events, &params);
+//! let (_, _, score, count) = result.iter().next().ok_or("no pair")?;
+//! assert_eq!(count, 2);
+//! assert!((score - 1.5).abs() < 1e-12); // 1 + 2^(-7 days / 7 days)
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
