@@ -117,7 +117,8 @@ pub const DAY_SECS: i64 = 86_400;
 /// crate, this module never reads the clock. Scoring real events with it
 /// treats everything after that instant as lying in the future (left out)
 /// and everything more than 56 days before it as older than the default max
-/// age. Pass the instant you mean with [`BatchParamsBuilder::now`].
+/// age. Pass the instant you mean with [`BatchParams::at`] (or, in unix
+/// seconds, [`BatchParamsBuilder::now`]).
 pub const BENCH_NOW: i64 = 1_700_000_000;
 /// The former name of [`BENCH_NOW`], which read like a clock default.
 #[deprecated(
