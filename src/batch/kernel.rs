@@ -40,7 +40,7 @@ pub enum Strategy {
 /// suppressions (do-not-contact and bereavement included), gifts, dismissals,
 /// declared dislikes, minimum evidence (events on distinct days), erasure
 /// tombstones and special-category rules; every row it is handed counts (see
-/// the [module docs](self) for the full list). **Never use its numbers to
+/// the [module docs](crate::batch) for the full list). **Never use its numbers to
 /// target, segment or address a person**: they are for aggregate analytics
 /// and for benchmarking the decay kernel only. The exact path is
 /// [`Engine::record`](crate::Engine::record) and
