@@ -7,19 +7,23 @@
 //! says so on stderr before it runs, so that stdout stays one JSON line.
 //!
 //! ```text
-//! cargo run --release --example batch_score -- events.csv [--now N] [--half-life-days 14]
+//! cargo run --release --example batch_score -- events.csv [--now N | --at RFC3339] [--half-life-days 14]
 //!     [--max-age-days 56] [--min-score 3.0] [--min-count 2] [--runs 3] [--threads N]
 //!     [--strategy auto|partitioned|direct|sort]
 //! ```
 //!
-//! `--now` defaults to `BENCH_NOW` (1700000000, the fixed instant of
-//! `peers.py generate`), not the current time.
+//! `--now` (unix seconds) defaults to `BENCH_NOW` (1700000000, the fixed
+//! instant of `peers.py generate`), not the current time; `--at` gives the
+//! instant as an RFC 3339 date-time instead (`2026-03-01T12:00:00Z`).
 //!
 //! The CSV has the header `profile,interest,ts,weight`. Only the scoring is
 //! timed (column validation plus scoring, best of `--runs`), never the file read.
 
 use std::process::ExitCode;
 use std::time::Instant;
+
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 use tactful::batch::{
     BatchError, BatchParams, EventColumns, RawDecayKernel, Strategy, BENCH_NOW, DAY_SECS,
@@ -35,6 +39,7 @@ const WARNING: &str = "warning: raw decay kernel (tactful::batch::RawDecayKernel
 struct Args {
     csv: String,
     now: i64,
+    at: Option<OffsetDateTime>,
     half_life_days: f64,
     max_age_days: f64,
     min_score: f64,
@@ -48,6 +53,7 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         csv: String::new(),
         now: BENCH_NOW,
+        at: None,
         half_life_days: 14.0,
         max_age_days: 56.0,
         min_score: 3.0,
@@ -65,6 +71,12 @@ fn parse_args() -> Result<Args, String> {
         }
         match a.as_str() {
             "--now" => args.now = num("--now", value("--now")?)?,
+            "--at" => {
+                let v = value(&a)?;
+                let at = OffsetDateTime::parse(&v, &Rfc3339)
+                    .map_err(|e| format!("bad value for --at: {v:?} ({e})"))?;
+                args.at = Some(at);
+            }
             "--half-life-days" => args.half_life_days = num(&a, value(&a)?)?,
             "--max-age-days" => args.max_age_days = num(&a, value(&a)?)?,
             "--min-score" => args.min_score = num(&a, value(&a)?)?,
@@ -81,7 +93,7 @@ fn parse_args() -> Result<Args, String> {
                 }
             }
             "-h" | "--help" => {
-                return Err(format!("usage: batch_score EVENTS.csv [--now N] [--half-life-days D] [--max-age-days D] [--min-score S] [--min-count C] [--runs R] [--threads T] [--strategy auto|partitioned|direct|sort]\n{WARNING}"))
+                return Err(format!("usage: batch_score EVENTS.csv [--now N | --at RFC3339] [--half-life-days D] [--max-age-days D] [--min-score S] [--min-count C] [--runs R] [--threads T] [--strategy auto|partitioned|direct|sort]\n{WARNING}"))
             }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             s if args.csv.is_empty() => args.csv = s.to_string(),
@@ -189,8 +201,11 @@ fn run() -> Result<String, String> {
     let data = std::fs::read(&args.csv).map_err(|e| format!("cannot read {}: {e}", args.csv))?;
     let cols = parse_csv(&data).map_err(|e| format!("{}: {e}", args.csv))?;
     drop(data);
-    let params = BatchParams::builder()
-        .now(args.now)
+    let start = match args.at {
+        Some(at) => BatchParams::at(at),
+        None => BatchParams::builder().now(args.now),
+    };
+    let params = start
         .half_life_days(args.half_life_days)
         .max_age_secs((args.max_age_days * DAY_SECS as f64).round() as i64)
         .min_score(args.min_score)

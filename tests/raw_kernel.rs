@@ -76,10 +76,10 @@ fn raw(engine: &Engine, events: &[Event]) -> (f64, u32, bool) {
     let ts: Vec<i64> = events.iter().map(|e| e.at().unix_timestamp()).collect();
     let weights: Vec<f32> = events.iter().map(|e| policy.weight_of(e) as f32).collect();
     let cols = EventColumns::new(&profiles, &interests, &ts, &weights).expect("valid columns");
-    let params = BatchParams::builder()
-        .now(now().unix_timestamp())
-        .half_life_secs(policy.half_life().get().as_seconds_f64())
-        .max_age_secs(policy.max_age().whole_seconds())
+    // The engine's own half-life and max age, as its types.
+    let params = BatchParams::at(now())
+        .half_life(policy.half_life())
+        .max_age(policy.max_age())
         .min_score(0.5)
         .min_count(policy.min_events())
         .build()

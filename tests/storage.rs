@@ -617,3 +617,180 @@ proptest! {
         }
     }
 }
+
+/// A profile that uses every part of the binary form: consent grants and a
+/// withdrawal, a grant with an expiry, refusal counts, likes and dislikes,
+/// every suppression scope with and without an end, tombstones, evidence of
+/// several classes with whole-second, millisecond and nanosecond instants,
+/// weights other than 1, gifts and dismissals, and orphans of each kind
+/// (data of an interest the saving taxonomy no longer has).
+fn rich_profile() -> (Engine, Profile) {
+    let v1 = engine(&["baby/food", "garden/roses", "outdoor/hiking", "travel/city"]);
+    let tax = v1.taxonomy();
+    let id = |path: &str| tax.require(path).unwrap();
+    let mut p = Profile::new("rich-7");
+    p.set_level(Level::Full);
+    for purpose in [
+        Purpose::Personalization,
+        Purpose::Marketing,
+        Purpose::Location,
+        Purpose::CrossSite,
+        Purpose::PartnerData,
+    ] {
+        let until = (purpose == Purpose::Location).then(|| T0 + Duration::days(400));
+        p.consent_mut()
+            .grant(
+                purpose,
+                T0 - Duration::days(30),
+                until,
+                Evidence::Ui("signup".into()),
+            )
+            .unwrap();
+    }
+    p.consent_mut()
+        .withdraw(
+            Purpose::Measurement,
+            T0 - Duration::days(29),
+            Evidence::Ui("settings".into()),
+        )
+        .unwrap();
+    // A tombstone from before any event: it erases nothing but is stored.
+    v1.erase_interest(&mut p, id("travel/city"), T0 - Duration::days(40));
+    let now = T0 + Duration::days(20);
+    let rec = |p: &mut Profile, e: Event| {
+        let _ = v1.record(p, e, now);
+    };
+    for d in 0..4 {
+        let at = T0 + Duration::days(d);
+        rec(&mut p, Event::new(id("outdoor/hiking"), Signal::View, at));
+        rec(
+            &mut p,
+            Event::new(
+                id("garden/roses"),
+                Signal::Click,
+                at + Duration::milliseconds(250),
+            )
+            .with_weight(1.5)
+            .unwrap(),
+        );
+        rec(
+            &mut p,
+            Event::new(
+                id("travel/city"),
+                Signal::Search,
+                at + Duration::nanoseconds(7),
+            )
+            .with_source(Source::Partner)
+            .with_context(Context::CrossSite),
+        );
+    }
+    rec(
+        &mut p,
+        Event::new(id("travel/city"), Signal::AddToCart, T0 + Duration::days(9))
+            .with_context(Context::Location),
+    );
+    rec(
+        &mut p,
+        Event::new(
+            id("garden/roses"),
+            Signal::Purchase,
+            T0 + Duration::days(10),
+        )
+        .with_gift(true),
+    );
+    rec(
+        &mut p,
+        Event::new(
+            id("outdoor/hiking"),
+            Signal::Dismissal,
+            T0 + Duration::days(11),
+        ),
+    );
+    // Refused: from the future and older than the max age.
+    rec(
+        &mut p,
+        Event::new(id("outdoor/hiking"), Signal::View, now + Duration::days(3)),
+    );
+    rec(
+        &mut p,
+        Event::new(id("outdoor/hiking"), Signal::View, T0 - Duration::days(300)),
+    );
+    p.like(id("garden/roses"), T0 + Duration::days(1));
+    p.dislike(id("travel"), T0 + Duration::days(2));
+    p.like(id("baby/food"), T0 + Duration::days(3));
+    let s = |scope, reason, days| Suppression::new(scope, reason, T0 + Duration::days(days));
+    for sup in [
+        s(Scope::Interest(id("baby")), Reason::Bereavement, 12),
+        s(Scope::Channel(Channel::Post), Reason::OptOut, 13),
+        s(Scope::Purpose(Purpose::Marketing), Reason::Complaint, 14)
+            .until(T0 + Duration::days(60))
+            .unwrap(),
+        s(
+            Scope::ChannelPurpose {
+                channel: Channel::Email,
+                purpose: Purpose::Marketing,
+            },
+            Reason::Legal,
+            15,
+        ),
+        s(Scope::Interest(id("travel/city")), Reason::DoNotContact, 16)
+            .until(T0 + Duration::days(90))
+            .unwrap(),
+    ] {
+        v1.suppress(&mut p, sup, now);
+    }
+    v1.erase_interest(&mut p, id("baby"), T0 + Duration::days(17));
+    rec(
+        &mut p,
+        Event::new(id("outdoor/hiking"), Signal::Click, T0 + Duration::days(18))
+            .with_weight(0.25)
+            .unwrap(),
+    );
+    // Saved with v1, loaded by v2 without `travel`: its data are orphans,
+    // written back by v2 after the known interests.
+    let v2 = engine(&["baby/food", "garden/roses", "outdoor/hiking"]);
+    let p = v2
+        .load_profile_binary(&v1.save_binary(&p).unwrap(), now)
+        .unwrap();
+    assert!(!p.orphans().is_empty());
+    (v2, p)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The binary form of [`rich_profile`], byte for byte, as written on
+/// 2026-12-02 (format version 2). A stored profile means the same thing
+/// forever, and a refactoring of the writer must not change a byte.
+const RICH_PROFILE_BINARY: &str = concat!(
+    "54435446020000002d325b91438e97ac06726963682d37030006020000a0cce3970d000000067369676e7570",
+    "030000a0cce3970d000000067369676e7570040001a0e09abb0d0000a0cce3970d000000067369676e757005",
+    "0000a0cce3970d000000067369676e7570070000a0cce3970d000000067369676e75700101a092ee970d0000",
+    "000873657474696e6773060101a092ee970d0000000873657474696e6773020000a0cce3970d000000067369",
+    "676e7570030000a0cce3970d000000067369676e7570040001a0e09abb0d0000a0cce3970d00000006736967",
+    "6e7570050000a0cce3970d000000067369676e7570070000a0cce3970d000000067369676e75700203010401",
+    "020c67617264656e2f726f73657300a0c6aa9a0d00000674726176656c01a08cb59a0d000005030462616279",
+    "00a0c89e9b0d000000010301a08ea99b0d000000020303a0d4b39b0d000001a0e8989f0d000004000304a09a",
+    "be9b0d000000030b74726176656c2f6369747902a0e0c89b0d000001a09cd5a10d000003010462616279a0f8",
+    "f29b0d000001010462616279a0a6d39b0d000000010b74726176656c2f63697479a090fa960d000000030c67",
+    "617264656e2f726f7365730e6f7574646f6f722f68696b696e670b74726176656c2f636974790400000407b2",
+    "9980c1a80a0300d68300d68300d6830202020201000000000000f83f000000000000f83f000000000000f83f",
+    "000000000000f83f01000509a080a09a0d0380510180510180510180c613000000000201000000000000f03f",
+    "000000000000f03f000000000000f03f000000000000f03f000000000000d03f020804008e80e59ae481d698",
+    "310600004f91944e00004f91944e00004f91944e010101010002010109a0f6fe9a0d00030002008004808095",
+    "ec99f5de9b31000100058080f89492a52700f709aa51",
+);
+
+/// Known answer: the bytes of a rich profile do not change, and they load
+/// back to the same profile.
+#[test]
+fn the_binary_form_of_a_rich_profile_is_pinned() {
+    let (e, p) = rich_profile();
+    let bin = e.save_binary(&p).unwrap();
+    assert_eq!(hex(&bin), RICH_PROFILE_BINARY);
+    let now = T0 + Duration::days(20);
+    let back = e.load_profile_binary(&bin, now).unwrap();
+    assert_eq!(back, p);
+    assert_eq!(hex(&e.save_binary(&back).unwrap()), RICH_PROFILE_BINARY);
+}

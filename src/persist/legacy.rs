@@ -112,7 +112,9 @@ struct OldTombstone {
     signals_only: bool,
 }
 
-/// Reads a 0.1 profile whose ids belong to `written_with`.
+/// Reads a 0.1 profile whose ids belong to `written_with`: the size limit
+/// before parsing, then one step per part of the profile, the event count
+/// checked against the limit before any event is taken in.
 pub(crate) fn decode(
     tax: &Taxonomy,
     written_with: &Taxonomy,
@@ -132,20 +134,41 @@ pub(crate) fn decode(
             path: e.path().to_string(),
             message: e.into_inner().to_string(),
         })?;
-    let path = |field: &'static str, n: u32| -> Result<String, ProfileError> {
-        written_with
+    let ids = OldIds(written_with);
+    let mut l = Loader::new(tax, limits);
+    l.id = Some(old.id);
+    l.level = old.level;
+    l.consent = ledger(old.consent)?;
+    l.refusals = old.refusals;
+    preferences(&mut l, &ids, old.preferences)?;
+    suppressions(&mut l, &ids, old.suppressions)?;
+    tombstones(&mut l, &ids, old.tombstones)?;
+    events(&mut l, &ids, old.events)?;
+    l.finish()
+}
+
+/// The taxonomy a 0.1 profile was written with: it turns the stored ids
+/// into paths.
+struct OldIds<'t>(&'t Taxonomy);
+
+impl OldIds<'_> {
+    /// The path of stored id `n`, or the error naming the part that holds it.
+    fn path(&self, field: &'static str, n: u32) -> Result<String, ProfileError> {
+        self.0
             .path(InterestId(n))
             .map(str::to_owned)
             .ok_or(ProfileError::UnknownInterest {
                 field,
                 id: InterestId(n),
             })
-    };
-    let mut l = Loader::new(tax, limits);
-    l.id = Some(old.id);
-    l.level = old.level;
-    l.consent = match old.consent {
-        OldLedger::Current(ledger) => *ledger,
+    }
+}
+
+/// Consent: the current ledger as is, or 0.1's list of entries replayed
+/// into a bounded ledger.
+fn ledger(old: OldLedger) -> Result<ConsentLedger, ProfileError> {
+    match old {
+        OldLedger::Current(ledger) => Ok(*ledger),
         OldLedger::Entries(entries) => {
             let mut ledger = ConsentLedger::default();
             for entry in entries {
@@ -153,23 +176,37 @@ pub(crate) fn decode(
                     .record(entry)
                     .map_err(|e| ProfileError::Invalid(format!("consent: {e}")))?;
             }
-            ledger
+            Ok(ledger)
         }
-    };
-    l.refusals = old.refusals;
-    for p in old.preferences {
+    }
+}
+
+fn preferences(
+    l: &mut Loader<'_>,
+    ids: &OldIds<'_>,
+    old: Vec<OldPreference>,
+) -> Result<(), ProfileError> {
+    for p in old {
         l.preference(WirePreference {
-            interest: path("preferences", p.interest)?,
+            interest: ids.path("preferences", p.interest)?,
             kind: p.kind,
             at: p.at,
         });
     }
-    for s in old.suppressions {
+    Ok(())
+}
+
+fn suppressions(
+    l: &mut Loader<'_>,
+    ids: &OldIds<'_>,
+    old: Vec<OldSuppression>,
+) -> Result<(), ProfileError> {
+    for s in old {
         let scope = match s.scope {
             OldScope::All => WireScope::All,
             OldScope::Channel(c) => WireScope::Channel(c),
             OldScope::Purpose(p) => WireScope::Purpose(p),
-            OldScope::Interest(n) => WireScope::Interest(path("suppressions", n)?),
+            OldScope::Interest(n) => WireScope::Interest(ids.path("suppressions", n)?),
         };
         l.suppression(WireSuppression {
             scope,
@@ -178,10 +215,18 @@ pub(crate) fn decode(
             until: s.until,
         })?;
     }
-    for t in old.tombstones {
+    Ok(())
+}
+
+fn tombstones(
+    l: &mut Loader<'_>,
+    ids: &OldIds<'_>,
+    old: Vec<OldTombstone>,
+) -> Result<(), ProfileError> {
+    for t in old {
         let scope = match t.scope {
             OldErased::All => WireErased::All,
-            OldErased::Interest(n) => WireErased::Interest(path("tombstones", n)?),
+            OldErased::Interest(n) => WireErased::Interest(ids.path("tombstones", n)?),
         };
         l.tombstone(WireTombstone {
             scope,
@@ -189,9 +234,14 @@ pub(crate) fn decode(
             signals_only: t.signals_only,
         });
     }
-    l.count_events(old.events.len())?;
-    for e in old.events {
-        let p = path("events", e.interest)?;
+    Ok(())
+}
+
+/// Events, counted against the limit before the first is taken in.
+fn events(l: &mut Loader<'_>, ids: &OldIds<'_>, old: Vec<OldEvent>) -> Result<(), ProfileError> {
+    l.count_events(old.len())?;
+    for e in old {
+        let p = ids.path("events", e.interest)?;
         let at = event_nanos(e.at)?;
         l.event(
             &p,
@@ -202,5 +252,5 @@ pub(crate) fn decode(
             e.weight,
         )?;
     }
-    l.finish()
+    Ok(())
 }

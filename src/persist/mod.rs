@@ -14,6 +14,45 @@
 //!
 //! Limits are checked while reading, before the cost of what they bound is
 //! paid; loading costs O(n log n) in the events, in any order.
+//!
+//! The forms are written and read through the [`Engine`](crate::Engine):
+//! [`save_json`](crate::Engine::save_json) and
+//! [`load_profile`](crate::Engine::load_profile),
+//! [`save_binary`](crate::Engine::save_binary) and
+//! [`load_profile_binary`](crate::Engine::load_profile_binary), and
+//! [`load_legacy_profile`](crate::Engine::load_legacy_profile) for 0.1's.
+//!
+//! # Examples
+//!
+//! A profile saved in both forms loads back equal from each:
+//!
+//! ```
+//! use tactful::persist::{BINARY_MAGIC, FORMAT_NAME};
+//! use tactful::*;
+//! use time::macros::datetime;
+//!
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//! let engine = Engine::new(
+//!     Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?,
+//!     DecayPolicy::default(),
+//! );
+//! let hiking = engine.taxonomy().require("outdoor/hiking")?;
+//! let baby = engine.taxonomy().require("baby")?;
+//! let mut p = Profile::new("c-1");
+//! p.set_level(Level::FirstParty);
+//! p.consent_mut().grant(Purpose::Personalization, now, None, Evidence::Ui("banner".into()))?;
+//! engine.record(&mut p, Event::new(hiking, Signal::View, now), now)?;
+//! engine.suppress(&mut p, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//!
+//! let json = engine.save_json(&p)?;
+//! assert!(json.contains(FORMAT_NAME) && json.contains("outdoor/hiking"));
+//! let bytes = engine.save_binary(&p)?;
+//! assert_eq!(bytes[..4], BINARY_MAGIC);
+//!
+//! assert_eq!(engine.load_profile(&json, now)?, p);
+//! assert_eq!(engine.load_profile_binary(&bytes, now)?, p);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 mod binary;
 mod json;
