@@ -316,7 +316,11 @@ fn an_erasure_behind_a_reader_is_committed_and_says_the_log_still_holds_it() {
     );
 
     // As the error says: the bytes are still in the files.
-    assert_found(&db, "erased evidence behind the reader", ERASED.evidence.as_bytes());
+    assert_found(
+        &db,
+        "erased evidence behind the reader",
+        ERASED.evidence.as_bytes(),
+    );
 
     reader.execute_batch("COMMIT").unwrap();
     drop(reader);

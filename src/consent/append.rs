@@ -211,12 +211,29 @@ impl ConsentLedger {
         if let (true, Some(slot)) = (newest, self.latest.get_mut(e.purpose.index())) {
             *slot = Some(i);
         }
+        if e.change == Change::Withdraw {
+            let later = self
+                .last_withdrawal_entry(e.purpose)
+                .is_none_or(|w| !le(e.at, w.at));
+            if let (true, Some(slot)) = (later, self.last_withdrawal.get_mut(e.purpose.index())) {
+                *slot = Some(i);
+            }
+        }
         self.entries.push(e);
     }
 
     /// The purpose's latest entry: the one that decides from its instant on.
     pub(super) fn latest_entry(&self, purpose: Purpose) -> Option<&ConsentEntry> {
         self.latest
+            .get(purpose.index())
+            .copied()
+            .flatten()
+            .and_then(|i| self.entries.get(i))
+    }
+
+    /// The purpose's latest withdrawal.
+    pub(super) fn last_withdrawal_entry(&self, purpose: Purpose) -> Option<&ConsentEntry> {
+        self.last_withdrawal
             .get(purpose.index())
             .copied()
             .flatten()
@@ -239,7 +256,18 @@ impl ConsentLedger {
     /// or replaced.
     pub(super) fn reindex(&mut self) {
         let mut latest: [Option<usize>; PURPOSES] = [None; PURPOSES];
+        let mut withdrawal: [Option<usize>; PURPOSES] = [None; PURPOSES];
         for (i, e) in self.entries.iter().enumerate() {
+            if let (Change::Withdraw, Some(slot)) =
+                (e.change, withdrawal.get_mut(e.purpose.index()))
+            {
+                let later = slot
+                    .and_then(|j| self.entries.get(j))
+                    .is_none_or(|w| !le(e.at, w.at));
+                if later {
+                    *slot = Some(i);
+                }
+            }
             if let Some(slot) = latest.get_mut(e.purpose.index()) {
                 let newer = slot
                     .and_then(|j| self.entries.get(j))
@@ -250,6 +278,7 @@ impl ConsentLedger {
             }
         }
         self.latest = latest;
+        self.last_withdrawal = withdrawal;
     }
 
     /// Every evidence the ledger holds: the entries', then the latest

@@ -177,6 +177,10 @@ pub struct ConsentLedger {
     /// `at`, the last appended among equal ones): the entry that decides
     /// every instant from its own on. Derived from `entries`.
     latest: [Option<usize>; PURPOSES],
+    /// Per purpose, the index in `entries` of its latest withdrawal
+    /// (greatest `at`). Derived from `entries`, beside `latest`, so that
+    /// recording an event need not scan the ledger.
+    last_withdrawal: [Option<usize>; PURPOSES],
 }
 
 /// `a <= b`, cheaply when both carry the same offset (the common case: all

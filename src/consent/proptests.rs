@@ -150,6 +150,34 @@ proptest! {
         }
     }
 
+    /// Recording's shortcut (`scan_fast`, from the kept indexes of the
+    /// latest entry and the latest withdrawal) answers exactly as the scan
+    /// of every entry, after signals in any order, merges and erasures.
+    #[test]
+    fn the_recording_shortcut_is_the_scan(
+        signals in proptest::collection::vec(signal(), 0..24),
+        others in proptest::collection::vec(signal(), 0..8),
+        forget in proptest::option::of(0i64..48),
+    ) {
+        let (mut ledger, _) = apply(&signals, false);
+        let (other, _) = apply(&others, true);
+        ledger.merge(&other);
+        if let Some(h) = forget {
+            ledger.forget_through(hour(h));
+        }
+        let probes = probes();
+        for p in PURPOSES {
+            for &at in &probes {
+                for &now in probes.iter().filter(|&&now| now >= at) {
+                    prop_assert_eq!(
+                        ledger.scan_fast(p, at, now), ledger.scan(p, at, now),
+                        "{} recorded at {}, used at {}", p, at, now
+                    );
+                }
+            }
+        }
+    }
+
     /// Signals in any order (late ones included): from the latest signal on,
     /// the state is that of the full history (the latest grant and
     /// withdrawal received are re-stored when a late change would otherwise

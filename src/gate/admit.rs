@@ -142,7 +142,7 @@ fn consent_cutoff(
 ) -> Result<i64, RefusalReason> {
     let ledger = profile.consent();
     for p in purposes.iter() {
-        let (then, current, withdrawn) = ledger.scan(p, e.at(), now);
+        let (then, current, withdrawn) = ledger.scan_fast(p, e.at(), now);
         let usable =
             current.is_granted() && then.is_granted() && withdrawn.is_none_or(|w| w <= e.at());
         if !usable {
