@@ -2,7 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::list::{Rfc3339Utc, SuppressionEntry, SuppressionList};
+use super::entry::{Rfc3339Utc, SuppressionEntry};
+use super::list::SuppressionList;
 use super::ExportError;
 
 /// The header line's fields.

@@ -119,18 +119,23 @@
 
 mod ad;
 mod csv;
+mod entry;
 mod feed;
+mod jsonl;
 mod key;
 mod list;
 mod minimize;
 mod problem;
+mod scope;
 
 pub use ad::AdExclusionList;
+pub use entry::{EntryError, SuppressionEntry};
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
-pub use list::{EntryError, ExportScope, SuppressionEntry, SuppressionList};
+pub use list::SuppressionList;
 pub use minimize::{ExportOptions, Minimization};
 pub use problem::{Export, ExportProblem, ProblemKind};
+pub use scope::ExportScope;
 
 use thiserror::Error;
 
