@@ -123,6 +123,7 @@ mod entry;
 mod feed;
 mod jsonl;
 mod key;
+mod limits;
 mod list;
 mod minimize;
 mod problem;
@@ -132,6 +133,7 @@ pub use ad::AdExclusionList;
 pub use entry::{EntryError, SuppressionEntry};
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
+pub use limits::{ListFormat, ReadLimit, ReadLimits};
 pub use list::SuppressionList;
 pub use minimize::{ExportOptions, Minimization};
 pub use problem::{Export, ExportProblem, ProblemKind};
@@ -178,5 +180,25 @@ pub enum ExportError {
         column: usize,
         /// What is wrong, with the offending value.
         message: String,
+    },
+    /// A list being read exceeds one of its [`ReadLimits`]; reading
+    /// stopped there, before the rest was paid for.
+    #[error("{format} {}exceeds {limit} of {max}: {actual}", limits::location(*.line, *.column))]
+    LimitExceeded {
+        /// The format being read.
+        format: ListFormat,
+        /// Which limit.
+        limit: ReadLimit,
+        /// 1-based line of the record where it was hit; `None` for
+        /// [`ReadLimit::Bytes`], checked on the whole input before reading.
+        line: Option<usize>,
+        /// For [`ReadLimit::FieldBytes`], the field's 1-based column
+        /// (1 = `subject` ... 5 = `until`, in both formats).
+        column: Option<usize>,
+        /// The input's bytes, the number of the first row past the limit,
+        /// or the field's bytes.
+        actual: usize,
+        /// The limit.
+        max: usize,
     },
 }
