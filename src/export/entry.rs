@@ -168,6 +168,20 @@ impl SuppressionEntry {
         since: &str,
         until: &str,
     ) -> Result<Self, (usize, EntryError)> {
+        let until = (!until.is_empty()).then_some(until);
+        Self::from_text_at(subject, scope, target, since, until)
+    }
+
+    /// Like [`from_fields_at`](Self::from_fields_at), with `until` absent
+    /// rather than empty when open-ended (as in JSON, where an empty
+    /// `until` is an invalid instant).
+    pub(super) fn from_text_at(
+        subject: &str,
+        scope: &str,
+        target: &str,
+        since: &str,
+        until: Option<&str>,
+    ) -> Result<Self, (usize, EntryError)> {
         let subject: SubjectKey = subject.parse().map_err(|e| (1, EntryError::from(e)))?;
         let scope = match ExportScope::from_parts(scope, target) {
             Ok(s) => s,
@@ -175,11 +189,9 @@ impl SuppressionEntry {
             Err(e) => return Err((3, e)),
         };
         let since = parse_instant("since", since).map_err(|e| (4, e))?;
-        let until = if until.is_empty() {
-            None
-        } else {
-            Some(parse_instant("until", until).map_err(|e| (5, e))?)
-        };
+        let until = until
+            .map(|u| parse_instant("until", u).map_err(|e| (5, e)))
+            .transpose()?;
         Self::new(subject, scope, since, until).map_err(|e| {
             let column = match e {
                 EntryError::OutOfRange(t) if Some(t) == until => 5,
