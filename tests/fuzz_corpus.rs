@@ -410,9 +410,9 @@ fn write_export_seeds() {
     fs::create_dir_all(&csv_dir).unwrap();
     fs::create_dir_all(&jsonl_dir).unwrap();
     for (name, list) in partner::writer_lists() {
-        fs::write(csv_dir.join(format!("writer_{name}.csv")), list.to_csv()).unwrap();
+        fs::write(csv_dir.join(format!("writer_{name}")), list.to_csv()).unwrap();
         fs::write(
-            jsonl_dir.join(format!("writer_{name}.jsonl")),
+            jsonl_dir.join(format!("writer_{name}")),
             list.to_jsonl(),
         )
         .unwrap();
@@ -439,31 +439,31 @@ fn nasty_csv() -> Vec<(&'static str, Vec<u8>)> {
     let mut invalid_utf8 = format!("{HEADER}{s},interest,caf").into_bytes();
     invalid_utf8.extend_from_slice(b"\xc3(,2026-03-01T00:00:00Z,\n");
     vec![
-        text("empty.csv", String::new()),
-        text("header_only.csv", HEADER.to_owned()),
+        text("empty", String::new()),
+        text("header_only", HEADER.to_owned()),
         text(
-            "bom_crlf_blank_offsets.csv",
+            "bom_crlf_blank_offsets",
             format!(
                 "\u{feff}subject,scope,target,since,until\r\n\r\n\"{s}\",\"purpose\",marketing,2026-03-01T01:00:00+01:00,\"2026-04-01T00:00:00.25-02:30\"\r\n\n{s},channel_purpose,email/marketing,0000-01-01T00:00:00Z,9999-12-31T23:59:59.999999999Z\r\n"
             ),
         ),
         text(
-            "quoted_paths.csv",
+            "quoted_paths",
             format!("{HEADER}{s},interest,\"a,b/\"\"c\"\"/d\r\ne\",2026-03-01T00:00:00Z,\n{s},interest,ünï/cødé/日本,2026-03-01T00:00:00Z,\n\"{s}\",\"all\",\"\",\"2026-03-01T00:00:00Z\",\"\"\n"),
         ),
-        text("no_final_newline.csv", format!("{HEADER}{}", row.trim_end())),
-        text("unterminated_quote.csv", format!("{HEADER}{row}{s},interest,\"open\n{row}")),
-        text("junk_after_quote.csv", format!("{HEADER}{s},\"all\"x,,2026-03-01T00:00:00Z,\n")),
-        text("quote_in_bare_field.csv", format!("{HEADER}{s},interest,ba\"by,2026-03-01T00:00:00Z,\n")),
-        text("lone_cr.csv", format!("{HEADER}{}\r{row}", row.trim_end())),
-        ("invalid_utf8.csv", invalid_utf8),
-        text("ragged_short.csv", format!("{HEADER}{row}{s},all\n")),
-        text("ragged_long.csv", format!("{HEADER}{s},all,,2026-03-01T00:00:00Z,,extra\n")),
-        text("long_field.csv", format!("{HEADER}{s},interest,{},2026-03-01T00:00:00Z,\n", "x".repeat(5000))),
-        text("many_rows.csv", format!("{HEADER}{}", row.repeat(6))),
-        text("wrong_header.csv", format!("subject;scope;target;since;until\n{row}")),
+        text("no_final_newline", format!("{HEADER}{}", row.trim_end())),
+        text("unterminated_quote", format!("{HEADER}{row}{s},interest,\"open\n{row}")),
+        text("junk_after_quote", format!("{HEADER}{s},\"all\"x,,2026-03-01T00:00:00Z,\n")),
+        text("quote_in_bare_field", format!("{HEADER}{s},interest,ba\"by,2026-03-01T00:00:00Z,\n")),
+        text("lone_cr", format!("{HEADER}{}\r{row}", row.trim_end())),
+        ("invalid_utf8", invalid_utf8),
+        text("ragged_short", format!("{HEADER}{row}{s},all\n")),
+        text("ragged_long", format!("{HEADER}{s},all,,2026-03-01T00:00:00Z,,extra\n")),
+        text("long_field", format!("{HEADER}{s},interest,{},2026-03-01T00:00:00Z,\n", "x".repeat(5000))),
+        text("many_rows", format!("{HEADER}{}", row.repeat(6))),
+        text("wrong_header", format!("subject;scope;target;since;until\n{row}")),
         text(
-            "bad_values.csv",
+            "bad_values",
             format!("{HEADER}{s},channel,fax,2026-03-01T00:00:00Z,\n{s},all,,2026-03-01T00:00:00Z,2026-02-01T00:00:00Z\n"),
         ),
     ]
@@ -481,9 +481,9 @@ fn nasty_jsonl() -> Vec<(&'static str, Vec<u8>)> {
     let mut invalid_utf8 = rec("").into_bytes();
     invalid_utf8.extend_from_slice(b"{\"subject\":\"\xe2\x82\"}\n");
     vec![
-        text("empty.jsonl", String::new()),
+        text("empty", String::new()),
         text(
-            "crlf_blank_unknown_fields.jsonl",
+            "crlf_blank_unknown_fields",
             format!(
                 "\r\n{}  \n{}",
                 rec(",\"note\":{\"x\":[1,2,{}]}").replace('\n', "\r\n"),
@@ -491,38 +491,38 @@ fn nasty_jsonl() -> Vec<(&'static str, Vec<u8>)> {
             ),
         ),
         text(
-            "escapes.jsonl",
+            "escapes",
             rec("").replace(
                 "\"all\"",
                 "\"interest\",\"target\":\"a \\\"q\\\"/\\u00fcn\\n\\t\\\\ \\ud83d\\ude00\"",
             ),
         ),
         text(
-            "offsets.jsonl",
+            "offsets",
             rec(",\"until\":\"2026-03-03T00:00:00.5+05:45\"").replace("00:00Z\"", "00:00-23:59\""),
         ),
         text(
-            "array_form.jsonl",
+            "array_form",
             format!("[\"{s}\",\"purpose\",\"marketing\",\"2026-03-01T00:00:00Z\",null]\n"),
         ),
-        ("invalid_utf8.jsonl", invalid_utf8),
-        text("not_json.jsonl", format!("{}{{\"subject\":", rec(""))),
+        ("invalid_utf8", invalid_utf8),
+        text("not_json", format!("{}{{\"subject\":", rec(""))),
         text(
-            "deep_unknown_field.jsonl",
+            "deep_unknown_field",
             rec(&format!(",\"x\":{}{}", "[".repeat(5000), "]".repeat(5000))),
         ),
-        text("duplicate_field.jsonl", rec(",\"scope\":\"all\"")),
-        text("empty_until.jsonl", rec(",\"until\":\"\"")),
+        text("duplicate_field", rec(",\"scope\":\"all\"")),
+        text("empty_until", rec(",\"until\":\"\"")),
         text(
-            "long_field.jsonl",
+            "long_field",
             rec("").replace(
                 "\"all\"",
                 &format!("\"interest\",\"target\":\"{}\"", "y".repeat(5000)),
             ),
         ),
-        text("many_rows.jsonl", rec("").repeat(6)),
+        text("many_rows", rec("").repeat(6)),
         text(
-            "bad_values.jsonl",
+            "bad_values",
             rec(",\"until\":\"2026-02-01T00:00:00Z\"").replace(&s, "xyz"),
         ),
     ]
@@ -535,10 +535,10 @@ fn nasty_seeds_are_read_or_refused_as_named() {
     use tactful::export::{ExportError, ReadLimits};
     let limits = ReadLimits::default().max_rows(5);
     let csv_ok = [
-        "header_only.csv",
-        "bom_crlf_blank_offsets.csv",
-        "quoted_paths.csv",
-        "no_final_newline.csv",
+        "header_only",
+        "bom_crlf_blank_offsets",
+        "quoted_paths",
+        "no_final_newline",
     ];
     for (name, bytes) in nasty_csv() {
         let result = SuppressionList::from_csv_with(&bytes, limits);
@@ -555,12 +555,12 @@ fn nasty_seeds_are_read_or_refused_as_named() {
         export_checks::check_suppression_csv(&bytes);
     }
     let jsonl_ok = [
-        "empty.jsonl",
-        "crlf_blank_unknown_fields.jsonl",
-        "escapes.jsonl",
-        "offsets.jsonl",
-        "array_form.jsonl",
-        "deep_unknown_field.jsonl",
+        "empty",
+        "crlf_blank_unknown_fields",
+        "escapes",
+        "offsets",
+        "array_form",
+        "deep_unknown_field",
     ];
     for (name, bytes) in nasty_jsonl() {
         let result = SuppressionList::from_jsonl_with(&bytes, limits);
