@@ -1585,7 +1585,8 @@ fn exact_limits(text: &str, list: &SuppressionList) -> ReadLimits {
 #[test]
 fn what_the_operator_writes_the_partner_reads_for_every_option_within_exact_limits() {
     type Read = fn(&str, ReadLimits) -> Result<SuppressionList, ExportError>;
-    let formats: [(ListFormat, fn(&SuppressionList) -> String, Read); 2] = [
+    type Write = fn(&SuppressionList) -> String;
+    let formats: [(ListFormat, Write, Read); 2] = [
         (ListFormat::Csv, SuppressionList::to_csv, |t, l| {
             SuppressionList::from_csv_with(t, l)
         }),
