@@ -47,7 +47,7 @@ impl SuppressionList {
     /// The same as [`from_profiles_with`](Self::from_profiles_with) with
     /// `ExportOptions::default()`: a suppression of an interest in a
     /// special category (or of an orphaned interest) is exported as a
-    /// suppression of everything ([`ExportScope::All`]), and every window
+    /// suppression of everything ([`ExportScope::All`](super::ExportScope::All)), and every window
     /// is widened to whole UTC days. See there for everything else.
     ///
     /// # Example
@@ -104,7 +104,7 @@ impl SuppressionList {
     ///   ([`Taxonomy::sensitivity`] is special, declared or inherited from
     ///   an ancestor), or of an orphaned interest the taxonomy cannot
     ///   classify, is exported as [`ExportOptions::get_minimization`] says:
-    ///   by default as [`ExportScope::All`]; see [`Minimization`] for the
+    ///   by default as [`ExportScope::All`](super::ExportScope::All); see [`Minimization`] for the
     ///   alternatives. Ordinary interests, channels and purposes are
     ///   exported as they are;
     /// - by default every window is widened to whole UTC days
@@ -122,7 +122,7 @@ impl SuppressionList {
     ///   interest that `taxonomy` does not know. That suppression is left
     ///   out, the profile's others are exported.
     /// - [`ProblemKind::InvalidEntry`]: an active suppression has an
-    ///   instant outside the years 0 to 9999 ([`EntryError::OutOfRange`]).
+    ///   instant outside the years 0 to 9999 ([`EntryError::OutOfRange`](super::EntryError::OutOfRange)).
     ///   That suppression is left out, the profile's others are exported.
     /// - [`ProblemKind::EmptyIdentifier`]: the identifier is empty after
     ///   trimming and the profile has at least one suppression to export.
@@ -292,7 +292,7 @@ impl SuppressionList {
     /// Whether a message to `subject` on `channel` for `purpose`, about
     /// `interest_path` if it is about an interest, must not be sent at
     /// `now`: some entry of the subject is active at `now` and
-    /// [covers](ExportScope::covers) it.
+    /// [covers](super::ExportScope::covers) it.
     ///
     /// # Example
     /// ```
