@@ -126,7 +126,6 @@ impl SuppressionList {
     pub fn from_csv_with(input: impl AsRef<[u8]>, limits: ReadLimits) -> Result<Self, ExportError> {
         let input = input.as_ref();
         limits.check_bytes(ListFormat::Csv, input.len())?;
-        let input = input.strip_prefix(BOM).unwrap_or(input);
         let mut records = Records::new(input, limits);
         let Some((line, header)) = records.next_record()? else {
             return Err(csv_error(1, 1, "missing header line".to_owned()));
@@ -233,7 +232,8 @@ impl<'a> Records<'a> {
             record: ::csv::ByteRecord::new(),
             raw: Raw {
                 input,
-                pos: 0,
+                // The csv crate skips a leading byte-order mark itself.
+                pos: if input.starts_with(BOM) { BOM.len() } else { 0 },
                 line: 1,
             },
             limits,
