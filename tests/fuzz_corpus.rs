@@ -411,11 +411,7 @@ fn write_export_seeds() {
     fs::create_dir_all(&jsonl_dir).unwrap();
     for (name, list) in partner::writer_lists() {
         fs::write(csv_dir.join(format!("writer_{name}")), list.to_csv()).unwrap();
-        fs::write(
-            jsonl_dir.join(format!("writer_{name}")),
-            list.to_jsonl(),
-        )
-        .unwrap();
+        fs::write(jsonl_dir.join(format!("writer_{name}")), list.to_jsonl()).unwrap();
     }
     for (name, bytes) in nasty_csv() {
         fs::write(csv_dir.join(name), bytes).unwrap();

@@ -565,6 +565,12 @@ mod tests {
         let e = list.entries().first().unwrap();
         assert_eq!(e.scope(), &ExportScope::Purpose(crate::Purpose::Marketing));
         assert_eq!(e.since(), datetime!(2026-03-01 0:00 UTC));
+        // One mark is skipped, not two; a mark elsewhere is text.
+        let twice = format!("\u{feff}{input}");
+        assert_eq!(csv_error(&twice).1, 1);
+        assert!(csv_error(&twice).2.contains("\\u{feff}subject"));
+        let (line, _, message) = csv_error(&input.replace("\r\n", "\r\n\u{feff}"));
+        assert_eq!(line, 2, "{message}");
     }
 
     fn limit_error(input: &[u8], limits: ReadLimits) -> (ReadLimit, Option<usize>, Option<usize>) {
