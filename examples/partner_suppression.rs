@@ -6,7 +6,7 @@
 //! Run with `cargo run --example partner_suppression`.
 
 use tactful::export::{
-    Export, ExportOptions, KeySecret, Minimization, SubjectKey, SuppressionList,
+    Export, ExportOptions, KeySecret, Minimization, ReadLimits, SubjectKey, SuppressionList,
 };
 use tactful::{
     Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, SpecialCategory, Suppression,
@@ -94,7 +94,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // The partner plans a baby-food sample mailing by post.
     let partner_secret = KeySecret::new(b"operator+partner secret, 2026-Q4")?;
-    let received = SuppressionList::from_jsonl(&jsonl)?;
+    // The file comes from outside: the partner reads the bytes within
+    // limits fit for the files it expects, and a file past them is
+    // refused before it costs memory.
+    let limits = ReadLimits::default()
+        .max_bytes(64 << 20)
+        .max_rows(100_000)
+        .max_field_bytes(512);
+    let received = SuppressionList::from_jsonl_with(jsonl.as_bytes(), limits)?;
+    let flood = jsonl.repeat(3);
+    if let Err(refused) = SuppressionList::from_jsonl_with(flood.as_bytes(), limits.max_rows(2)) {
+        println!("partner: a file with too many rows is refused: {refused}");
+    }
     println!();
     for address in ["  anna.schmidt@EXAMPLE.org", "ben@example.org"] {
         let key = SubjectKey::derive(&partner_secret, address);

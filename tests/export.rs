@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use proptest::prelude::*;
 use tactful::export::{
     AdExclusionList, ChangeKind, EntryError, Export, ExportError, ExportOptions, ExportProblem,
-    ExportScope, FeedChange, FeedError, KeySecret, Minimization, ProblemKind, SubjectKey,
-    SuppressionEntry, SuppressionFeed, SuppressionList,
+    ExportScope, FeedChange, FeedError, KeySecret, ListFormat, Minimization, ProblemKind,
+    ReadLimit, ReadLimits, SubjectKey, SuppressionEntry, SuppressionFeed, SuppressionList,
 };
 use tactful::{
     Channel, DecayPolicy, Engine, InterestId, Profile, ProfileId, Purpose, Reason, Scope,
@@ -1516,6 +1516,208 @@ fn jsonl_and_csv_errors_name_the_line() {
     );
 }
 
+// ---- The partner reads files from outside ---------------------------------
+
+/// Everyone in [`sensitive_engine`]'s shop with a suppression of every
+/// kind, exported with `options`.
+fn exported_with(options: ExportOptions) -> SuppressionList {
+    let engine = sensitive_engine();
+    let anna = bereaved(&engine, "health/pregnancy/loss");
+    let mut ben = bereaved(&engine, "religion/holidays");
+    let until = TOLD + Duration::days(40);
+    for scope in [
+        interest(&engine, "garden/tools"),
+        Scope::Channel(Channel::Sms),
+        Scope::Purpose(Purpose::PartnerData),
+        Scope::ChannelPurpose {
+            channel: Channel::Email,
+            purpose: Purpose::Marketing,
+        },
+        Scope::All,
+    ] {
+        let s = Suppression::new(scope, Reason::DoNotContact, TOLD)
+            .until(until)
+            .unwrap();
+        engine.suppress(&mut ben, s, TOLD);
+    }
+    complete(SuppressionList::from_profiles_with(
+        engine.taxonomy(),
+        [(&anna, "anna@example.org"), (&ben, "ben@example.org")],
+        &secret(),
+        TOLD + Duration::days(1),
+        options,
+    ))
+}
+
+fn every_option() -> Vec<ExportOptions> {
+    let mut all = Vec::new();
+    for m in [
+        Minimization::WholeProfile,
+        Minimization::NearestOrdinaryAncestor,
+        Minimization::Keep,
+    ] {
+        for round in [true, false] {
+            all.push(
+                ExportOptions::default()
+                    .minimization(m)
+                    .round_to_days(round),
+            );
+        }
+    }
+    all
+}
+
+/// The limits a file needs exactly: its size, its entries, its longest
+/// field (the subject's 64 hex digits at least).
+fn exact_limits(text: &str, list: &SuppressionList) -> ReadLimits {
+    let longest = list
+        .iter()
+        .map(|e| e.scope().target().len())
+        .chain([64, 30])
+        .max()
+        .unwrap();
+    ReadLimits::default()
+        .max_bytes(text.len())
+        .max_rows(list.len())
+        .max_field_bytes(longest)
+}
+
+#[test]
+fn what_the_operator_writes_the_partner_reads_for_every_option_within_exact_limits() {
+    type Read = fn(&str, ReadLimits) -> Result<SuppressionList, ExportError>;
+    type Write = fn(&SuppressionList) -> String;
+    let formats: [(ListFormat, Write, Read); 2] = [
+        (ListFormat::Csv, SuppressionList::to_csv, |t, l| {
+            SuppressionList::from_csv_with(t, l)
+        }),
+        (ListFormat::Jsonl, SuppressionList::to_jsonl, |t, l| {
+            SuppressionList::from_jsonl_with(t, l)
+        }),
+    ];
+    for options in every_option() {
+        let list = exported_with(options);
+        assert!(list.len() >= 4, "{options:?}: {list:?}");
+        for (format, write, read) in formats {
+            let text = write(&list);
+            let exact = exact_limits(&text, &list);
+            assert_eq!(read(&text, exact).unwrap(), list, "{format} {options:?}");
+            // One less of any limit is refused, naming that limit.
+            let tighter = [
+                (exact.max_bytes(text.len() - 1), ReadLimit::Bytes),
+                (exact.max_rows(list.len() - 1), ReadLimit::Rows),
+                (
+                    exact.max_field_bytes(exact.get_max_field_bytes() - 1),
+                    ReadLimit::FieldBytes,
+                ),
+            ];
+            for (limits, which) in tighter {
+                match read(&text, limits) {
+                    Err(ExportError::LimitExceeded {
+                        format: f, limit, ..
+                    }) => {
+                        assert_eq!((f, limit), (format, which), "{options:?}");
+                    }
+                    other => panic!("{format} {options:?} {which}: {other:?}"),
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_partner_refuses_a_broken_or_oversized_file_with_a_typed_error() {
+    let s = "ab".repeat(32);
+    let header = "subject,scope,target,since,until\n";
+    let row = format!("{s},all,,2026-03-01T00:00:00Z,\n");
+    let small = ReadLimits::default()
+        .max_bytes(4096)
+        .max_rows(2)
+        .max_field_bytes(100);
+    let csv = |text: &[u8]| {
+        SuppressionList::from_csv_with(text, small)
+            .unwrap_err()
+            .to_string()
+    };
+    let mut not_utf8 = format!("{header}{s},interest,x").into_bytes();
+    not_utf8.extend_from_slice(b"\xfe,2026-03-01T00:00:00Z,\n");
+    let cases: [(Vec<u8>, &str); 8] = [
+        (
+            format!("{header}{}", row.repeat(3)).into(),
+            "csv line 4: exceeds max_rows of 2: 3",
+        ),
+        (
+            format!(
+                "{header}{s},interest,{},2026-03-01T00:00:00Z,\n",
+                "p".repeat(101)
+            )
+            .into(),
+            "csv line 2, column 3 (target): exceeds max_field_bytes of 100: 101",
+        ),
+        (
+            format!("{header}{}", row.repeat(100)).into(),
+            "csv input exceeds max_bytes of 4096: 9233",
+        ),
+        (
+            format!("{header}{s},all,,2026-03-01T00:00:00Z\n").into(),
+            "csv line 2, column 5: missing field \"until\"",
+        ),
+        (
+            format!("{header}{s},\"all\"l,,2026-03-01T00:00:00Z,\n").into(),
+            "csv line 2, column 2: unexpected 'l' after closing quote",
+        ),
+        (
+            format!("{header}{s},all,\"\n").into(),
+            "csv line 2, column 3: unterminated quoted field",
+        ),
+        (
+            format!("{header}{s},all,a\"b,2026-03-01T00:00:00Z,\n").into(),
+            "csv line 2, column 3: quote inside unquoted field \"a\"",
+        ),
+        (not_utf8, "csv line 2, column 3: field is not utf-8"),
+    ];
+    for (text, expected) in cases {
+        let message = csv(&text);
+        assert!(message.starts_with(expected), "{message}");
+    }
+
+    let rec =
+        format!("{{\"subject\":\"{s}\",\"scope\":\"all\",\"since\":\"2026-03-01T00:00:00Z\"}}\n");
+    let jsonl = |text: &[u8]| {
+        SuppressionList::from_jsonl_with(text, small)
+            .unwrap_err()
+            .to_string()
+    };
+    let mut not_utf8 = rec.clone().into_bytes();
+    not_utf8.extend_from_slice(b"{\"subject\":\"\xc0\"}\n");
+    let cases: [(Vec<u8>, &str); 5] = [
+        (
+            rec.repeat(3).into(),
+            "jsonl line 3: exceeds max_rows of 2: 3",
+        ),
+        (
+            rec.replace(
+                "\"all\"",
+                &format!("\"interest\",\"target\":\"{}\"", "p".repeat(101)),
+            )
+            .into(),
+            "jsonl line 1, column 3 (target): exceeds max_field_bytes of 100: 101",
+        ),
+        (
+            rec.repeat(100).into(),
+            "jsonl input exceeds max_bytes of 4096: 12400",
+        ),
+        (
+            format!("{rec}{{\"subject\":\"{s}\",\"scope\":\"all\"}}\n").into(),
+            "jsonl line 2, column ",
+        ),
+        (not_utf8, "jsonl line 2, column 13: line is not utf-8"),
+    ];
+    for (text, expected) in cases {
+        let message = jsonl(&text);
+        assert!(message.starts_with(expected), "{message}");
+    }
+}
+
 #[test]
 fn a_partner_polls_the_feed_and_stays_in_sync() {
     let engine = engine();
@@ -1613,6 +1815,9 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     traits::<ProblemKind>();
     traits::<ExportOptions>();
     traits::<Minimization>();
+    traits::<ReadLimits>();
+    traits::<ReadLimit>();
+    traits::<ListFormat>();
     serde::<SubjectKey>();
     serde::<ExportScope>();
     serde::<SuppressionEntry>();
@@ -1622,6 +1827,9 @@ fn export_types_are_send_sync_debug_clone_and_serde() {
     serde::<AdExclusionList>();
     serde::<ExportOptions>();
     serde::<Minimization>();
+    serde::<ReadLimits>();
+    serde::<ReadLimit>();
+    serde::<ListFormat>();
     error::<ExportError>();
     error::<EntryError>();
     error::<FeedError>();

@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::list::{SuppressionEntry, SuppressionList};
+use super::entry::SuppressionEntry;
+use super::list::SuppressionList;
 
 /// Whether an entry appeared or disappeared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, Time, UtcOffset};
 
-use super::list::ExportScope;
 use super::problem::ProblemKind;
+use super::scope::ExportScope;
 use crate::profile::Profile;
 use crate::suppression::{Scope, Suppression};
 use crate::taxonomy::Taxonomy;

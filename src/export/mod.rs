@@ -21,7 +21,8 @@
 //!   party without the secret can neither test an address list against the
 //!   export nor link it to other exports made with other secrets.
 //! - Formats: JSON Lines ([`SuppressionList::to_jsonl`]) and CSV
-//!   ([`SuppressionList::to_csv`]), both read back losslessly.
+//!   ([`SuppressionList::to_csv`]), both read back losslessly, within
+//!   [`ReadLimits`] for files from outside.
 //! - [`SuppressionFeed`]: versioned added/removed changes so partners can
 //!   poll instead of re-downloading everything.
 //! - [`AdExclusionList`]: the unkeyed format ad platforms require.
@@ -86,9 +87,26 @@
 //! files from different senders link up. Use it only where a platform
 //! demands it; share suppressions with partners in the keyed form.
 //!
-//! ## Example
+//! ## Reading a partner file
+//! A partner reads files that come from outside, so the readers check as
+//! they go: [`SuppressionList::from_csv`] and
+//! [`SuppressionList::from_jsonl`] within the default [`ReadLimits`],
+//! [`SuppressionList::from_csv_with`] and
+//! [`SuppressionList::from_jsonl_with`] from bytes within limits of your
+//! own. The input's size is checked before anything is parsed, the number
+//! of rows before each row is converted, each field's length before it
+//! is kept; past a limit the read stops with
+//! [`ExportError::LimitExceeded`] naming the limit, the line and the
+//! field. CSV is split by the `csv` crate and then checked strictly
+//! against RFC 4180 (a stray or unclosed quote is an error, not a guess);
+//! text that is not UTF-8 is refused naming the line and column.
+//!
+//! # Examples
+//! The operator writes the suppression list of a profile under a key
+//! agreed with the partner; the partner reads it back, within limits, and
+//! asks about the people it is about to contact.
 //! ```
-//! use tactful::export::Export;
+//! use tactful::export::{Export, ReadLimits};
 //! use tactful::*;
 //! use time::macros::datetime;
 //!
@@ -108,29 +126,43 @@
 //! }
 //! assert!(problems.is_empty());
 //! let jsonl = list.to_jsonl();
-//! assert!(!jsonl.contains("bereavement"));
+//! let csv = list.to_csv();
+//! assert!(!jsonl.contains("bereavement") && !csv.contains("bereavement"));
 //!
-//! // Partner: import, derive the key from its own copy of the address, check.
-//! let received = SuppressionList::from_jsonl(&jsonl)?;
+//! // Partner: read the file as bytes, within limits fit for its size.
+//! let limits = ReadLimits::default().max_bytes(1 << 20).max_rows(10_000);
+//! let received = SuppressionList::from_jsonl_with(jsonl.as_bytes(), limits)?;
+//! assert_eq!(SuppressionList::from_csv_with(csv.as_bytes(), limits)?, received);
+//!
+//! // It derives the key from its own copy of the address, and checks.
 //! let key = SubjectKey::derive(&secret, " anna@example.org");
 //! assert!(received.is_suppressed(&key, Channel::Post, Purpose::Marketing, Some("baby/food"), now));
+//! let ben = SubjectKey::derive(&secret, "ben@example.org");
+//! assert!(!received.is_suppressed(&ben, Channel::Post, Purpose::Marketing, Some("baby/food"), now));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
 mod ad;
 mod csv;
+mod entry;
 mod feed;
+mod jsonl;
 mod key;
+mod limits;
 mod list;
 mod minimize;
 mod problem;
+mod scope;
 
 pub use ad::AdExclusionList;
+pub use entry::{EntryError, SuppressionEntry};
 pub use feed::{ChangeKind, FeedChange, FeedError, SuppressionFeed};
 pub use key::{normalize, InvalidSubjectKey, KeySecret, SecretTooShort, SubjectKey};
-pub use list::{EntryError, ExportScope, SuppressionEntry, SuppressionList};
+pub use limits::{ListFormat, ReadLimit, ReadLimits};
+pub use list::SuppressionList;
 pub use minimize::{ExportOptions, Minimization};
 pub use problem::{Export, ExportProblem, ProblemKind};
+pub use scope::ExportScope;
 
 use thiserror::Error;
 
@@ -173,5 +205,25 @@ pub enum ExportError {
         column: usize,
         /// What is wrong, with the offending value.
         message: String,
+    },
+    /// A list being read exceeds one of its [`ReadLimits`]; reading
+    /// stopped there, before the rest was paid for.
+    #[error("{format} {}exceeds {limit} of {max}: {actual}", limits::location(*.line, *.column))]
+    LimitExceeded {
+        /// The format being read.
+        format: ListFormat,
+        /// Which limit.
+        limit: ReadLimit,
+        /// 1-based line of the record where it was hit; `None` for
+        /// [`ReadLimit::Bytes`], checked on the whole input before reading.
+        line: Option<usize>,
+        /// For [`ReadLimit::FieldBytes`], the field's 1-based column
+        /// (1 = `subject` ... 5 = `until`, in both formats).
+        column: Option<usize>,
+        /// The input's bytes, the number of the first row past the limit,
+        /// or the field's bytes.
+        actual: usize,
+        /// The limit.
+        max: usize,
     },
 }

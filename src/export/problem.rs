@@ -5,7 +5,8 @@ use std::fmt;
 
 use thiserror::Error;
 
-use super::list::{EntryError, ExportScope};
+use super::entry::EntryError;
+use super::scope::ExportScope;
 use crate::profile::{Profile, ProfileId};
 use crate::taxonomy::InterestId;
 
