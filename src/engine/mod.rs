@@ -1,5 +1,29 @@
 //! The [`Engine`]: taxonomy, policy and segments, and every operation on a
 //! profile that needs them.
+//!
+//! # Examples
+//! One engine serves every profile, on any thread:
+//! ```
+//! use std::sync::Arc;
+//! use tactful::prelude::*;
+//! use time::macros::datetime;
+//!
+//! let engine = Arc::new(Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default()));
+//! let food = engine.taxonomy().require("baby/food")?;
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//! let worker = std::thread::spawn({
+//!     let engine = Arc::clone(&engine);
+//!     move || -> Result<usize, tactful::Error> {
+//!         let mut anna = Profile::new("anna");
+//!         anna.set_level(Level::FirstParty);
+//!         anna.consent_mut().grant(Purpose::Personalization, now, None, Evidence::Ui("signup".into()))?;
+//!         engine.record(&mut anna, Event::new(food, Signal::View, now), now)?;
+//!         Ok(anna.stored_events())
+//!     }
+//! });
+//! assert_eq!(worker.join().map_err(|_| "worker panicked")??, 1);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use time::{Duration, OffsetDateTime};
 
