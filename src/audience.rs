@@ -1,5 +1,26 @@
 //! Audiences: the profiles a message may reach, refused when so small that
 //! they could single out a person.
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use tactful::AudienceError;
+//! use time::macros::datetime;
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default())
+//!     .with_segments(vec![SegmentDef::new("young-parents", Rule::interest("baby"))])?;
+//! let people = [Profile::new("anna"), Profile::new("ben")];
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//!
+//! // A newsletter to everyone is not an audience: it needs a target.
+//! let newsletter = MessageRequest::new(Channel::Email, Purpose::Marketing);
+//! assert_eq!(engine.audience(&people, &newsletter, now), Err(AudienceError::NoTarget));
+//! // Too few members could single out a person.
+//! let parents = newsletter.about(Target::Segment("young-parents".into()));
+//! let err = engine.audience(&people, &parents, now).unwrap_err();
+//! assert_eq!(err.to_string(), "audience of 0 is below the minimum of 50: it could single out a person");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

@@ -1,5 +1,30 @@
 //! Message decisions: may this message go out on this channel, for this
 //! purpose, about this segment or interest?
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use time::macros::datetime;
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+//! let anna = Profile::new("anna"); // level Off, no consent given
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//!
+//! // A receipt is a service message: it needs no consent.
+//! let receipt = MessageRequest::new(Channel::Email, Purpose::Service);
+//! assert!(engine.decide(&anna, &receipt, now).is_allowed());
+//! // A newsletter is marketing: denied, with every reason.
+//! let newsletter = MessageRequest::new(Channel::Email, Purpose::Marketing);
+//! let decision = engine.decide(&anna, &newsletter, now);
+//! assert!(decision.reasons().contains(&DenyReason::NoConsent {
+//!     purpose: Purpose::Marketing,
+//!     state: ConsentState::NeverAsked,
+//! }));
+//! for reason in decision.reasons() {
+//!     println!("{reason}"); // "consent for marketing is never asked", ...
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

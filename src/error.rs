@@ -3,6 +3,25 @@
 //! Refusing an event is not an error of the library but an answer about the
 //! data; it lives in [`crate::profile::Refusal`]. The types here are about
 //! invalid input: configuration that cannot be built, values out of range.
+//!
+//! # Examples
+//! The leaf errors convert into [`enum@Error`], so one `?` serves them all:
+//! ```
+//! use tactful::{Engine, Error, DecayPolicy, Event, Signal, Taxonomy, TaxonomyError};
+//! use time::macros::datetime;
+//!
+//! fn build(path: &str) -> Result<Engine, Error> {
+//!     let taxonomy = Taxonomy::builder().interest(path).build()?; // a TaxonomyError
+//!     let food = taxonomy.require("baby/food")?;
+//!     let heavy = Event::new(food, Signal::View, datetime!(2026-11-01 9:00 UTC)).with_weight(2.0)?; // an InvalidWeight
+//!     assert_eq!(heavy.weight().get(), 2.0);
+//!     Ok(Engine::new(taxonomy, DecayPolicy::default()))
+//! }
+//! assert!(build("baby/food").is_ok());
+//! let err = build("baby//food").unwrap_err();
+//! assert!(matches!(err, Error::Taxonomy(TaxonomyError::InvalidPath(_))));
+//! assert!(err.to_string().starts_with(r#"invalid interest path "baby//food""#));
+//! ```
 
 use thiserror::Error;
 

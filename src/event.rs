@@ -1,4 +1,24 @@
 //! Events: one observed or declared signal about an interest at an instant.
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use time::macros::datetime;
+//!
+//! let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
+//! let hiking = taxonomy.require("outdoor/hiking")?;
+//! let at = datetime!(2026-11-01 9:00 UTC);
+//!
+//! // A partner's cross-site signal, weighted down.
+//! let seen = Event::new(hiking, Signal::AddToCart, at)
+//!     .with_source(Source::Partner)
+//!     .with_context(Context::CrossSite)
+//!     .with_weight(0.5)?;
+//! assert_eq!((seen.source(), seen.weight().get()), (Source::Partner, 0.5));
+//! // Weights are finite and positive: anything else is an error, not a panic.
+//! assert!(Event::new(hiking, Signal::View, at).with_weight(f64::NAN).is_err());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

@@ -1,4 +1,30 @@
 //! Explanations: why a membership or a decision holds, and what was left out.
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use tactful::ExclusionReason;
+//! use time::{macros::datetime, Duration};
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+//! let food = engine.taxonomy().require("baby/food")?;
+//! let t0 = datetime!(2026-11-01 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! anna.set_level(Level::FirstParty);
+//! anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+//! for day in 0..3 {
+//!     let at = t0 + Duration::days(day);
+//!     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+//! }
+//! // Anna turns the dial down: her observed views are left out, each with the reason.
+//! anna.set_level(Level::Declared);
+//! let why = engine.explain(&anna, food, t0 + Duration::days(3));
+//! assert_eq!(why.interests[0].established, None);
+//! let level = why.excluded.iter().filter(|x| matches!(x.reason, ExclusionReason::LevelTooLow { .. }));
+//! assert_eq!(level.count(), 3);
+//! println!("{why}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

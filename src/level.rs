@@ -1,4 +1,29 @@
 //! The personalization level dial, chosen by the person.
+//!
+//! # Examples
+//! The level applies to every read at once, and lowering it deletes nothing:
+//! ```
+//! use tactful::prelude::*;
+//! use time::{macros::datetime, Duration};
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+//! let food = engine.taxonomy().require("baby/food")?;
+//! let t0 = datetime!(2026-11-01 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! anna.set_level(Level::FirstParty);
+//! anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+//! for day in 0..3 {
+//!     let at = t0 + Duration::days(day);
+//!     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+//! }
+//! let now = t0 + Duration::days(3);
+//! assert!(engine.scores(&anna, now).is_established(food));
+//! anna.set_level(Level::Declared); // observed events stop counting
+//! assert!(!engine.scores(&anna, now).is_established(food));
+//! anna.set_level(Level::FirstParty); // and count again
+//! assert!(engine.scores(&anna, now).is_established(food));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

@@ -25,6 +25,31 @@
 //! | taxonomy path length | [`MAX_PATH_LEN`](crate::taxonomy::MAX_PATH_LEN) (512 bytes) | [`TaxonomyBuilder::build`](crate::taxonomy::TaxonomyBuilder::build), [`Taxonomy::from_json`](crate::Taxonomy::from_json) and [`EngineConfig::from_json`](crate::config::EngineConfig::from_json) before building ([`TaxonomyError::PathTooLong`](crate::TaxonomyError::PathTooLong)) |
 //! | taxonomy depth | [`MAX_DEPTH`](crate::taxonomy::MAX_DEPTH) (32 levels) | the same ([`TaxonomyError::TooDeep`](crate::TaxonomyError::TooDeep)); with both, a taxonomy's memory is linear in its configuration ([`Taxonomy::heap_bytes`](crate::Taxonomy::heap_bytes)) |
 //! | TC string length | [`MAX_TC_STRING_LEN`](crate::consent::tcf::MAX_TC_STRING_LEN) (64 KiB) | [`TcString::decode`](crate::consent::tcf::TcString::decode) |
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use tactful::{Limit, Limits, ProfileError};
+//! use time::{macros::datetime, Duration};
+//!
+//! let limits = Limits { max_events: 2, max_profile_bytes: 1024, ..Limits::default() };
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default())
+//!     .with_limits(limits);
+//! let food = engine.taxonomy().require("baby/food")?;
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! anna.set_level(Level::FirstParty);
+//! anna.consent_mut().grant(Purpose::Personalization, now - Duration::days(1), None, Evidence::Ui("signup".into()))?;
+//! for h in 0..2 {
+//!     engine.record(&mut anna, Event::new(food, Signal::View, now - Duration::hours(h)), now)?;
+//! }
+//! let third = engine.record(&mut anna, Event::new(food, Signal::View, now - Duration::hours(2)), now);
+//! assert_eq!(third.unwrap_err().reason, RefusalReason::LimitReached { limit: Limit::Events, max: 2 });
+//! // Oversized input is refused before it is parsed.
+//! let huge = " ".repeat(2048);
+//! assert!(matches!(engine.load_profile(&huge, now), Err(ProfileError::TooLarge { limit: Limit::ProfileBytes, .. })));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

@@ -1,6 +1,26 @@
 //! The transparency report: what is known about a person, from which source,
 //! under which consent, which segments and why, and when each piece expires
 //! or will be forgotten.
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use time::macros::datetime;
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+//! let baby = engine.taxonomy().require("baby")?;
+//! let now = datetime!(2026-11-04 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//!
+//! let report = engine.report(&anna, now);
+//! assert_eq!(report.suppressions.len(), 1);
+//! let text = report.to_string();
+//! assert!(text.contains("interest baby (bereavement) since 2026-11-04, in force"));
+//! assert!(text.contains("Erased: the signals of interest baby up to 2026-11-04"));
+//! println!("{text}");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

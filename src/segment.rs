@@ -1,5 +1,35 @@
 //! Segments: serde-configurable rules over established interests and
 //! declared preferences, evaluated into memberships with explanations.
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use time::{macros::datetime, Duration};
+//!
+//! // Parents, unless they said they do not want toy offers; in code or in JSON.
+//! let rule = Rule::all([Rule::interest_at_least("baby", 2.0), Rule::negate(Rule::dislikes("baby/toys"))]);
+//! let json = r#"{"all": [{"interest_at_least": {"interest": "baby", "min_score": 2.0}},
+//!                        {"not": {"dislikes": "baby/toys"}}]}"#;
+//! assert_eq!(serde_json::from_str::<Rule>(json)?, rule);
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("baby/toys").build()?, DecayPolicy::default())
+//!     .with_segments(vec![SegmentDef::new("young-parents", rule).for_purpose(Purpose::Personalization)])?;
+//! let (food, toys) = (engine.taxonomy().require("baby/food")?, engine.taxonomy().require("baby/toys")?);
+//! # let t0 = datetime!(2026-11-01 9:00 UTC);
+//! # let mut anna = Profile::new("anna");
+//! # anna.set_level(Level::FirstParty);
+//! # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+//! # for day in 0..3 { // three views of baby food on three days
+//! #     let at = t0 + Duration::days(day);
+//! #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+//! # }
+//! # let now = t0 + Duration::days(3);
+//! // After three views of baby food on three days:
+//! assert_eq!(engine.segment_names(&anna, now), ["young-parents"]);
+//! anna.dislike(toys, now);
+//! assert!(engine.segment_names(&anna, now).is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::HashSet;
 

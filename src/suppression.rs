@@ -1,4 +1,29 @@
 //! Suppressions: "do not use / do not contact", which win over everything.
+//!
+//! # Examples
+//! "No marketing e-mails" closes that one door and no other:
+//! ```
+//! use tactful::prelude::*;
+//! use time::{macros::datetime, Duration};
+//!
+//! let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//! let mut anna = Profile::new("anna");
+//! anna.set_level(Level::FirstParty);
+//! anna.consent_mut().grant(Purpose::Marketing, now, None, Evidence::Ui("signup".into()))?;
+//!
+//! let scope = Scope::ChannelPurpose { channel: Channel::Email, purpose: Purpose::Marketing };
+//! let for_a_month = Suppression::new(scope, Reason::OptOut, now).until(now + Duration::days(30))?;
+//! engine.suppress(&mut anna, for_a_month, now);
+//!
+//! let mail = MessageRequest::new(Channel::Email, Purpose::Marketing);
+//! assert!(!engine.decide(&anna, &mail, now).is_allowed());
+//! assert!(engine.decide(&anna, &MessageRequest::new(Channel::Push, Purpose::Marketing), now).is_allowed());
+//! assert!(engine.decide(&anna, &MessageRequest::new(Channel::Email, Purpose::Service), now).is_allowed());
+//! // After the window, mail is open again.
+//! assert!(engine.decide(&anna, &mail, now + Duration::days(31)).is_allowed());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 

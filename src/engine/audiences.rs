@@ -12,6 +12,39 @@ impl Engine {
     /// allowed (so no audience can single out a person);
     /// [`AudienceError::NoTarget`] for an untargeted request;
     /// [`AudienceError::UnknownSegment`].
+    ///
+    /// # Examples
+    /// ```
+    /// use std::num::NonZeroUsize;
+    /// use tactful::prelude::*;
+    /// use tactful::AudienceError;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let person = |id: &str| -> Result<Profile, Box<dyn std::error::Error>> {
+    /// #     let mut p = Profile::new(id);
+    /// #     p.set_level(Level::FirstParty);
+    /// #     p.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// #     for day in 0..3 {
+    /// #         let at = t0 + Duration::days(day);
+    /// #         engine.record(&mut p, Event::new(food, Signal::View, at), at)?;
+    /// #     }
+    /// #     Ok(p)
+    /// # };
+    /// # let now = t0 + Duration::days(3);
+    ///
+    /// // Three people interested in baby food (three views each), and dora.
+    /// let people = vec![person("anna")?, person("ben")?, person("cleo")?, Profile::new("dora")];
+    /// let tips = MessageRequest::new(Channel::InApp, Purpose::Personalization).about(Target::Interest(food));
+    /// // Three could be singled out: below the default minimum of 50.
+    /// assert_eq!(engine.audience(&people, &tips, now), Err(AudienceError::TooSmall { size: 3, min: 50 }));
+    ///
+    /// let engine = engine.with_min_audience(NonZeroUsize::new(3).ok_or("zero")?);
+    /// let audience = engine.audience(&people, &tips, now)?;
+    /// assert_eq!((audience.len(), audience.left_out), (3, 1)); // dora gave no consent
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn audience<'p>(
         &self,
         profiles: impl IntoIterator<Item = &'p Profile>,
@@ -123,6 +156,44 @@ impl Engine {
     /// As [`private_audience_size`](Self::private_audience_size), plus
     /// [`ReleaseError::NoCells`] and [`ReleaseError::Parameter`] for more
     /// than 1024 requests; withheld cells are not errors.
+    ///
+    /// # Examples
+    /// ```
+    /// use rand::SeedableRng;
+    /// use std::num::NonZeroUsize;
+    /// use tactful::prelude::*;
+    /// use tactful::privacy::{Budget, Delta, Epsilon, Mechanism};
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default())
+    /// #     .with_min_audience(NonZeroUsize::new(10).ok_or("zero")?);
+    /// # let (food, hiking) = (engine.taxonomy().require("baby/food")?, engine.taxonomy().require("outdoor/hiking")?);
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let person = |id: &str| -> Result<Profile, Box<dyn std::error::Error>> {
+    /// #     let mut p = Profile::new(id);
+    /// #     p.set_level(Level::FirstParty);
+    /// #     p.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// #     for day in 0..3 {
+    /// #         let at = t0 + Duration::days(day);
+    /// #         engine.record(&mut p, Event::new(food, Signal::View, at), at)?;
+    /// #     }
+    /// #     Ok(p)
+    /// # };
+    /// # let now = t0 + Duration::days(3);
+    ///
+    /// // 40 people interested in baby food (min audience 10), none in hiking.
+    /// let people = (0..40).map(|i| person(&format!("p{i}"))).collect::<Result<Vec<_>, _>>()?;
+    /// let cells = [food, hiking].map(|i| MessageRequest::new(Channel::InApp, Purpose::Personalization).about(Target::Interest(i)));
+    /// let mut budget = Budget::new("dashboard", Epsilon::new(2.0)?, Delta::ZERO);
+    /// let mut rng = rand::rngs::StdRng::seed_from_u64(7); // production: the OS generator
+    /// let mech = Mechanism::laplace(Epsilon::new(1.0)?)?;
+    ///
+    /// let breakdown = engine.private_breakdown(&people, &cells, now, mech, &mut budget, &mut rng)?;
+    /// assert_eq!(breakdown.contributions, 2); // noise scaled to two cells per person
+    /// assert!(breakdown.cells[0].count.is_some_and(|n| (25..55).contains(&n)));
+    /// assert_eq!(breakdown.cells[1].count, None); // below the minimum: withheld
+    /// assert_eq!(budget.remaining().epsilon, Epsilon::new(1.0)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[allow(clippy::too_many_arguments)]
     pub fn private_breakdown<'p, R: rand::CryptoRng + ?Sized>(
         &self,

@@ -14,6 +14,33 @@ impl Engine {
     /// newest purged signal if that is later: see
     /// [`erase_interest`](Self::erase_interest) for what that means for
     /// later events. Returns the number of purged events.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default())
+    /// #     .with_segments(vec![SegmentDef::new("young-parents", Rule::interest_at_least("baby", 2.0))
+    /// #         .for_purpose(Purpose::Personalization)])?;
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// assert_eq!(engine.segment_names(&anna, now), ["young-parents"]);
+    /// // A reported loss: the three stored signals of `baby` are purged.
+    /// let baby = engine.taxonomy().require("baby")?;
+    /// let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, now);
+    /// assert_eq!(engine.suppress(&mut anna, loss, now), 3);
+    /// assert_eq!(anna.stored_events(), 0);
+    /// assert!(engine.segments(&anna, now).is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn suppress(
         &self,
         profile: &mut Profile,
@@ -119,6 +146,29 @@ impl Engine {
     /// `now`, so that reads at `now` or later cost O(interests) instead of a
     /// pass over the events. Recording does this by itself; call it after
     /// reading a profile back from storage if you will score it many times.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// let later = now + Duration::days(7);
+    /// let before = engine.scores(&anna, later); // one pass over the events
+    /// engine.prepare(&mut anna, later); // reads at `later` or after are now O(interests)
+    /// let after = engine.scores(&anna, later);
+    /// assert!((after.score(food) - before.score(food)).abs() <= 1e-9 * before.score(food));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn prepare(&self, profile: &mut Profile, now: OffsetDateTime) {
         let (store, ledger) = profile.store_and_ledger();
         decay::prepare(store, self.params(), ledger, now);
@@ -142,6 +192,34 @@ impl Engine {
     /// dislike declared at such an instant is removed by the next merge.
     /// So a datum dated ahead of `now` holds new data of the subtree back
     /// until at most twice as far ahead of `now` as it was.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// assert_eq!(engine.erase_interest(&mut anna, food, now), 3);
+    /// assert_eq!(anna.stored_events(), 0);
+    ///
+    /// // A late delivery of an event from before the erasure is refused as erased.
+    /// let late = Event::new(food, Signal::View, now - Duration::hours(1));
+    /// let refusal = engine.record(&mut anna, late, now + Duration::minutes(5)).unwrap_err();
+    /// assert!(matches!(refusal.reason, RefusalReason::Erased { .. }));
+    /// // New events are stored again.
+    /// let next = now + Duration::minutes(10);
+    /// engine.record(&mut anna, Event::new(food, Signal::View, next), next)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn erase_interest(
         &self,
         profile: &mut Profile,
@@ -175,6 +253,31 @@ impl Engine {
     /// [`RefusalReason::Erased`]. Consent given again after the erasure is
     /// kept by this profile, but a merge drops the other copy's consent
     /// changes dated at or before that instant.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// let no_post = Suppression::new(Scope::Channel(Channel::Post), Reason::DoNotContact, now);
+    /// engine.suppress(&mut anna, no_post, now);
+    ///
+    /// engine.erase_profile(&mut anna, now);
+    /// assert_eq!((anna.stored_events(), anna.level()), (0, Level::Off));
+    /// assert_eq!(anna.consent().state(Purpose::Personalization, now), ConsentState::Withdrawn);
+    /// assert_eq!(anna.suppressions().len(), 1); // it protects her: kept
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn erase_profile(&self, profile: &mut Profile, now: OffsetDateTime) {
         let consent = profile.consent().newest_instant();
         // Newer than every earlier wipe this profile knows of, so that a
@@ -195,6 +298,33 @@ impl Engine {
     /// age, dismissals past their cooldown, suppressions that have ended.
     /// Never changes a score at `now` or later. Returns the number of
     /// removed events.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// let recent = t0 + Duration::days(40);
+    /// engine.record(&mut anna, Event::new(food, Signal::View, recent), recent)?;
+    ///
+    /// // At day 60 the first three views are past the default max age of 56 days.
+    /// let later = t0 + Duration::days(60);
+    /// let before = engine.scores(&anna, later).score(food);
+    /// assert_eq!(engine.compact(&mut anna, later), 3);
+    /// assert_eq!(anna.stored_events(), 1);
+    /// assert!((engine.scores(&anna, later).score(food) - before).abs() <= 1e-9 * before);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn compact(&self, profile: &mut Profile, now: OffsetDateTime) -> usize {
         let tax = &self.taxonomy;
         let policy = &self.policy;
@@ -236,6 +366,31 @@ impl Engine {
     /// events of more than `max_interests` interests), the oldest events
     /// give way, and [`Merged::dropped_events`] says how many. Costs
     /// O(n log n) in the events and linear in the tombstones.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # let hiking = engine.taxonomy().require("outdoor/hiking")?;
+    /// // Two copies of one person, each with an event the other lacks.
+    /// let mut phone = anna.clone();
+    /// let mut laptop = anna;
+    /// engine.record(&mut phone, Event::new(food, Signal::View, t0), t0)?;
+    /// engine.record(&mut laptop, Event::new(hiking, Signal::View, t0), t0)?;
+    ///
+    /// let merged = engine.merge(&mut phone, &laptop);
+    /// assert_eq!(merged.dropped_events, 0);
+    /// engine.merge(&mut laptop, &phone);
+    /// assert_eq!(phone.stored_events(), 2);
+    /// assert_eq!(phone, laptop); // the copies converge
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn merge(&self, profile: &mut Profile, other: &Profile) -> Merged {
         let tax = &self.taxonomy;
         // The latest whole-profile erasure either side knows of: what the

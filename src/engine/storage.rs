@@ -85,6 +85,33 @@ impl Engine {
     /// A [`ProfileError`] naming the limit or the field;
     /// [`ProfileError::Legacy`] for a 0.1 profile (see
     /// [`load_legacy_profile`](Self::load_legacy_profile)).
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// use tactful::ProfileError;
+    ///
+    /// let json = engine.save_json(&anna)?;
+    /// assert_eq!(engine.load_profile(&json, now)?, anna);
+    ///
+    /// // A bad value is reported with its field.
+    /// let bad = json.replace(r#""level":"first_party""#, r#""level":"loud""#);
+    /// let Err(ProfileError::Syntax { path, .. }) = engine.load_profile(&bad, now) else { panic!() };
+    /// assert_eq!(path, "level");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_profile(&self, json: &str, now: OffsetDateTime) -> Result<Profile, ProfileError> {
         self.within_bytes(json.len())?;
         let mut profile = persist::decode_json(&self.taxonomy, &self.limits, json)?;
@@ -101,6 +128,32 @@ impl Engine {
     ///
     /// # Errors
     /// A [`ProfileError`]: [`ProfileError::Corrupt`] for damaged input.
+    ///
+    /// # Examples
+    /// ```
+    /// # use tactful::prelude::*;
+    /// # use time::{macros::datetime, Duration};
+    /// # let engine = Engine::new(Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?, DecayPolicy::default());
+    /// # let food = engine.taxonomy().require("baby/food")?;
+    /// # let t0 = datetime!(2026-11-01 9:00 UTC);
+    /// # let mut anna = Profile::new("anna");
+    /// # anna.set_level(Level::FirstParty);
+    /// # anna.consent_mut().grant(Purpose::Personalization, t0, None, Evidence::Ui("signup".into()))?;
+    /// # for day in 0..3 { // three views of baby food on three days
+    /// #     let at = t0 + Duration::days(day);
+    /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
+    /// # }
+    /// # let now = t0 + Duration::days(3);
+    /// use tactful::ProfileError;
+    ///
+    /// let mut bytes = engine.save_binary(&anna)?;
+    /// assert_eq!(engine.load_profile_binary(&bytes, now)?, anna);
+    ///
+    /// // One flipped bit fails the checksum.
+    /// bytes[10] ^= 1;
+    /// assert!(matches!(engine.load_profile_binary(&bytes, now), Err(ProfileError::Corrupt(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_profile_binary(
         &self,
         bytes: &[u8],
@@ -123,6 +176,28 @@ impl Engine {
     /// # Errors
     /// A [`ProfileError`]; [`ProfileError::UnknownInterest`] for a position
     /// `written_with` does not have.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::prelude::*;
+    /// use tactful::ProfileError;
+    /// use time::macros::datetime;
+    ///
+    /// // 0.1 named interests by position: here 3 is `outdoor/hiking` in the old taxonomy.
+    /// let old = Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?;
+    /// let legacy = r#"{"id": "anna", "level": "first_party",
+    ///     "events": [{"interest": 3, "signal": "view", "at": "2026-03-01T09:00:00Z"}]}"#;
+    ///
+    /// let engine = Engine::new(
+    ///     Taxonomy::builder().interest("apparel/shoes").interest("baby/food").interest("outdoor/hiking").build()?,
+    ///     DecayPolicy::default(),
+    /// );
+    /// let now = datetime!(2026-03-06 0:00 UTC);
+    /// assert_eq!(engine.load_profile(legacy, now).unwrap_err(), ProfileError::Legacy);
+    /// let anna = engine.load_legacy_profile(legacy, &old, now)?;
+    /// assert_eq!(engine.taxonomy().path(anna.events()[0].interest()), Some("outdoor/hiking"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn load_legacy_profile(
         &self,
         json: &str,

@@ -7,6 +7,26 @@
 //! position in one taxonomy and never leaves memory. Everything that needs
 //! the taxonomy or the policy (recording, scoring, merging, erasing) goes
 //! through [`crate::Engine`].
+//!
+//! # Examples
+//! ```
+//! use tactful::prelude::*;
+//! use time::{macros::datetime, Duration};
+//!
+//! let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
+//! let hiking = taxonomy.require("outdoor/hiking")?;
+//! let now = datetime!(2026-11-01 9:00 UTC);
+//!
+//! let mut anna = Profile::new("anna");
+//! assert_eq!((anna.level(), anna.stored_events()), (Level::Off, 0)); // nothing until she chooses
+//! anna.like(hiking, now);
+//! anna.dislike(hiking, now + Duration::hours(1)); // replaces the like
+//! assert_eq!(anna.preferences().len(), 1);
+//! assert_eq!(anna.preferences()[0].kind, PreferenceKind::Dislike);
+//! assert!(anna.clear_preference(hiking).is_some());
+//! assert!(anna.preferences().is_empty());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::collections::BTreeMap;
 use std::fmt;

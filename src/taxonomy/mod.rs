@@ -15,6 +15,23 @@
 //! taxonomy stores each given path's text once (an interest's path is a
 //! prefix of the text of the path that created it), so its memory is linear
 //! in the size of its configuration.
+//!
+//! # Examples
+//! ```
+//! use tactful::Taxonomy;
+//!
+//! let taxonomy = Taxonomy::builder()
+//!     .interest("baby/food")
+//!     .interest("baby/toys")
+//!     .renamed_from("baby/toys", "kids/toys")
+//!     .build()?;
+//! let (baby, toys) = (taxonomy.require("baby")?, taxonomy.require("baby/toys")?);
+//! assert!(taxonomy.is_within(toys, baby)); // a node covers its subtree
+//! assert_eq!(taxonomy.subtree(baby).count(), 3);
+//! assert_eq!(taxonomy.resolve("kids/toys"), Some(toys)); // a path stored before the rename
+//! assert_eq!(taxonomy.require("outdoor").unwrap_err().to_string(), r#"unknown interest path "outdoor""#);
+//! # Ok::<(), tactful::TaxonomyError>(())
+//! ```
 
 mod builder;
 mod error;
