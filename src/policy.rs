@@ -223,7 +223,7 @@ impl DecayPolicy {
         self.dismissal_cooldown
     }
     /// Whether special-category interests may be established from observed
-    /// events (the profile must also grant [`Purpose::SensitiveInterests`]).
+    /// events (the profile must also grant [`Purpose::SensitiveInterests`](crate::consent::Purpose::SensitiveInterests)).
     #[must_use]
     pub fn allow_sensitive_observation(&self) -> bool {
         self.allow_sensitive_observation
@@ -380,7 +380,7 @@ impl DecayPolicyBuilder {
         self
     }
     /// Allow establishing special-category interests from observed events
-    /// for profiles that granted [`Purpose::SensitiveInterests`].
+    /// for profiles that granted [`Purpose::SensitiveInterests`](crate::consent::Purpose::SensitiveInterests).
     #[must_use]
     pub fn allow_sensitive_observation(mut self, allow: bool) -> Self {
         self.allow_sensitive_observation = allow;
