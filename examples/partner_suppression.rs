@@ -9,8 +9,8 @@ use tactful::export::{
     Export, ExportOptions, KeySecret, Minimization, ReadLimits, SubjectKey, SuppressionList,
 };
 use tactful::{
-    Channel, DecayPolicy, Engine, Profile, Purpose, Reason, Scope, SpecialCategory, Suppression,
-    Taxonomy,
+    Channel, DecayPolicy, Engine, Profile, Purpose, Scope, SpecialCategory, Suppression,
+    SuppressionReason, Taxonomy,
 };
 use time::macros::datetime;
 
@@ -31,7 +31,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let baby = engine.taxonomy().require("baby")?;
     engine.suppress(
         &mut anna,
-        Suppression::new(Scope::Interest(baby), Reason::Bereavement, reported),
+        Suppression::new(
+            Scope::Interest(baby),
+            SuppressionReason::Bereavement,
+            reported,
+        ),
         reported,
     );
     println!("operator: customer-4711 reported a loss; everything under \"baby\" is suppressed");
@@ -44,7 +48,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut ben = Profile::new("customer-4712");
     engine.suppress(
         &mut ben,
-        Suppression::new(Scope::Channel(Channel::Phone), Reason::OptOut, reported),
+        Suppression::new(
+            Scope::Channel(Channel::Phone),
+            SuppressionReason::OptOut,
+            reported,
+        ),
         reported,
     );
 

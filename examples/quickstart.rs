@@ -8,8 +8,9 @@
 //! bereavement wins over every score, consent and partner feed.
 
 use tactful::{
-    Channel, DecayPolicy, Engine, Event, Evidence, Level, MessageRequest, Profile, Purpose, Reason,
-    Rule, Scope, SegmentDef, Signal, Source, SpecialCategory, Suppression, Target, Taxonomy,
+    Channel, DecayPolicy, Engine, Event, Evidence, Level, MessageRequest, Profile, Purpose, Rule,
+    Scope, SegmentDef, Signal, Source, SpecialCategory, Suppression, SuppressionReason, Target,
+    Taxonomy,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -118,7 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("\n== {}: Anna reports a pregnancy loss\n", loss.date());
     let purged = engine.suppress(
         &mut anna,
-        Suppression::new(Scope::Interest(baby), Reason::Bereavement, loss),
+        Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, loss),
         loss,
     );
     println!("  Everything under \"baby\" is suppressed from now on, with no end date.");

@@ -12,8 +12,8 @@ use std::sync::Arc;
 use tactful::export::{ExportOptions, KeySecret, SubjectKey};
 use tactful::sqlite::SqliteStore;
 use tactful::{
-    Channel, DecayPolicy, Engine, Event, Evidence, Level, MessageRequest, Purpose, Reason, Rule,
-    Scope, SegmentDef, Signal, SpecialCategory, Suppression, Target, Taxonomy,
+    Channel, DecayPolicy, Engine, Event, Evidence, Level, MessageRequest, Purpose, Rule, Scope,
+    SegmentDef, Signal, SpecialCategory, Suppression, SuppressionReason, Target, Taxonomy,
 };
 use time::macros::datetime;
 use time::Duration;
@@ -100,7 +100,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let purged = store.update("anna", loss, |anna| {
         engine.suppress(
             anna,
-            Suppression::new(Scope::Interest(baby), Reason::Bereavement, loss),
+            Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, loss),
             loss,
         )
     })?;

@@ -17,8 +17,8 @@
 
 use tactful::{
     Channel, DecayPolicy, Engine, Event, Evidence, InterestId, Level, MessageRequest, Profile,
-    Purpose, Reason, Rule, Scope, SegmentDef, Signal, Source, SpecialCategory, Suppression, Target,
-    Taxonomy,
+    Purpose, Rule, Scope, SegmentDef, Signal, Source, SpecialCategory, Suppression,
+    SuppressionReason, Target, Taxonomy,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -111,7 +111,7 @@ fn life_event(engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
     let loss = datetime!(2026-03-14 16:20 UTC);
     let purged = engine.suppress(
         &mut mara,
-        Suppression::new(Scope::Interest(baby), Reason::Bereavement, loss),
+        Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, loss),
         loss,
     );
     println!(
@@ -171,7 +171,7 @@ fn combined_scope(engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
     };
     engine.suppress(
         &mut kim,
-        Suppression::new(no_mail, Reason::OptOut, now),
+        Suppression::new(no_mail, SuppressionReason::OptOut, now),
         now,
     );
     println!("Kim asks for no more marketing e-mails.");
@@ -188,7 +188,7 @@ fn combined_scope(engine: &Engine) -> Result<(), Box<dyn std::error::Error>> {
     let later = now + Duration::days(1);
     engine.suppress(
         &mut kim,
-        Suppression::new(Scope::All, Reason::DoNotContact, later),
+        Suppression::new(Scope::All, SuppressionReason::DoNotContact, later),
         later,
     );
     let names = engine.segment_names(&kim, later);

@@ -724,13 +724,13 @@ const CHANNELS: [Channel; 7] = [
     Channel::InApp,
     Channel::Ads,
 ];
-const REASONS: [Reason; 6] = [
-    Reason::Bereavement,
-    Reason::OptOut,
-    Reason::DoNotContact,
-    Reason::Complaint,
-    Reason::Legal,
-    Reason::Other,
+const REASONS: [SuppressionReason; 6] = [
+    SuppressionReason::Bereavement,
+    SuppressionReason::OptOut,
+    SuppressionReason::DoNotContact,
+    SuppressionReason::Complaint,
+    SuppressionReason::Legal,
+    SuppressionReason::Other,
 ];
 const SPECIAL_WEIGHTS: [f64; 14] = [
     f64::NAN,

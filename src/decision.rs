@@ -37,7 +37,7 @@ use crate::explain::{self, Explanation};
 use crate::gate::{hits, Hit, Use, View};
 use crate::level::Level;
 use crate::segment::{self, Segment};
-use crate::suppression::{Channel, Reason, Scope};
+use crate::suppression::{Channel, Scope, SuppressionReason};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// What a message is about.
@@ -104,7 +104,7 @@ pub enum DenyReason {
         #[serde(default)]
         about: String,
         /// Its reason.
-        reason: Reason,
+        reason: SuppressionReason,
         /// Its end, if any.
         #[serde(default, with = "crate::serde_util::instant::option")]
         until: Option<OffsetDateTime>,

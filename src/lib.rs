@@ -42,7 +42,7 @@
 //!
 //! // After a reported loss: suppressed, signals purged, messages denied.
 //! let baby = engine.taxonomy().id("baby").unwrap();
-//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
 //! assert!(engine.segments(&anna, now).is_empty());
 //! let req = MessageRequest::new(Channel::Post, Purpose::Marketing).about(Target::Interest(food));
 //! assert!(!engine.decide(&anna, &req, now).is_allowed());
@@ -186,7 +186,9 @@ pub use profile::{
 };
 pub use report::Report;
 pub use segment::{Membership, Rule, SegmentDef};
-pub use suppression::{Channel, Reason, Scope, Suppression};
+#[allow(deprecated)]
+pub use suppression::Reason;
+pub use suppression::{Channel, Scope, Suppression, SuppressionReason};
 pub use taxonomy::{InterestId, Sensitivity, SpecialCategory, Taxonomy, TaxonomyBuilder};
 
 /// The types most programs need, without the umbrella [`enum@Error`]:
@@ -209,7 +211,7 @@ pub mod prelude {
     pub use crate::{
         Channel, ConsentLedger, ConsentState, Context, DecayPolicy, Decision, DenyReason, Engine,
         Event, Evidence, Explanation, InterestId, Level, MessageRequest, Preference,
-        PreferenceKind, Profile, ProfileId, Purpose, Reason, Refusal, RefusalReason, Rule, Scope,
-        SegmentDef, Signal, Source, Suppression, Target, Taxonomy,
+        PreferenceKind, Profile, ProfileId, Purpose, Refusal, RefusalReason, Rule, Scope,
+        SegmentDef, Signal, Source, Suppression, SuppressionReason, Target, Taxonomy,
     };
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
-pub enum Reason {
+pub enum SuppressionReason {
     /// A death or loss (a reported pregnancy loss). On an interest subtree it
     /// also purges the signals already stored there.
     Bereavement,
@@ -26,7 +26,7 @@ pub enum Reason {
     Other,
 }
 
-impl fmt::Display for Reason {
+impl fmt::Display for SuppressionReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Self::Bereavement => "bereavement",

@@ -11,7 +11,7 @@
 //! let baby = engine.taxonomy().require("baby")?;
 //! let now = datetime!(2026-11-04 9:00 UTC);
 //! let mut anna = Profile::new("anna");
-//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
 //!
 //! let report = engine.report(&anna, now);
 //! assert_eq!(report.suppressions.len(), 1);
@@ -33,7 +33,7 @@ use crate::event::Source;
 use crate::level::Level;
 use crate::profile::{ErasedScope, PreferenceKind, ProfileId, RefusalCounts, Tombstone};
 use crate::segment::Membership;
-use crate::suppression::{Reason, Scope};
+use crate::suppression::{Scope, SuppressionReason};
 use crate::taxonomy::{InterestId, Sensitivity};
 
 /// The state of one purpose.
@@ -117,7 +117,7 @@ pub struct SuppressionLine {
     /// The scope.
     pub raw_scope: Scope,
     /// Why.
-    pub reason: Reason,
+    pub reason: SuppressionReason,
     /// Since.
     #[serde(with = "crate::serde_util::instant")]
     pub since: OffsetDateTime,

@@ -13,7 +13,7 @@
 //! anna.consent_mut().grant(Purpose::Marketing, now, None, Evidence::Ui("signup".into()))?;
 //!
 //! let scope = Scope::ChannelPurpose { channel: Channel::Email, purpose: Purpose::Marketing };
-//! let for_a_month = Suppression::new(scope, Reason::OptOut, now).until(now + Duration::days(30))?;
+//! let for_a_month = Suppression::new(scope, SuppressionReason::OptOut, now).until(now + Duration::days(30))?;
 //! engine.suppress(&mut anna, for_a_month, now);
 //!
 //! let mail = MessageRequest::new(Channel::Email, Purpose::Marketing);
@@ -32,7 +32,14 @@ use thiserror::Error;
 use time::OffsetDateTime;
 
 use crate::consent::Purpose;
-pub use crate::reason::Reason;
+pub use crate::reason::SuppressionReason;
+
+/// The 0.1 name of [`SuppressionReason`].
+#[deprecated(
+    since = "0.2.0",
+    note = "renamed `SuppressionReason`, beside `RefusalReason`, `DenyReason` and `ExclusionReason`"
+)]
+pub type Reason = SuppressionReason;
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A channel a message can be sent on.
@@ -195,12 +202,12 @@ pub struct InvalidWindow {
 ///
 /// # Example
 /// ```
-/// use tactful::{Reason, Scope, Suppression, Taxonomy};
+/// use tactful::{SuppressionReason, Scope, Suppression, Taxonomy};
 /// use time::macros::datetime;
 ///
 /// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
 /// let baby = taxonomy.id("baby").unwrap();
-/// let s = Suppression::new(Scope::Interest(baby), Reason::Bereavement, datetime!(2026-03-01 0:00 UTC));
+/// let s = Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, datetime!(2026-03-01 0:00 UTC));
 /// assert!(s.is_active(datetime!(2026-10-01 0:00 UTC)));
 /// assert!(s.covers_interest(&taxonomy, taxonomy.id("baby/food").unwrap()));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -209,7 +216,7 @@ pub struct InvalidWindow {
 #[serde(try_from = "SuppressionRepr")]
 pub struct Suppression {
     scope: Scope,
-    reason: Reason,
+    reason: SuppressionReason,
     #[serde(with = "crate::serde_util::instant")]
     since: OffsetDateTime,
     #[serde(default, with = "crate::serde_util::instant::option")]
@@ -220,7 +227,7 @@ pub struct Suppression {
 #[derive(Deserialize)]
 struct SuppressionRepr {
     scope: Scope,
-    reason: Reason,
+    reason: SuppressionReason,
     #[serde(with = "crate::serde_util::instant")]
     since: OffsetDateTime,
     #[serde(default, with = "crate::serde_util::instant::option")]
@@ -242,7 +249,7 @@ impl TryFrom<SuppressionRepr> for Suppression {
 impl Suppression {
     /// An open-ended suppression starting at `since`.
     #[must_use]
-    pub fn new(scope: Scope, reason: Reason, since: OffsetDateTime) -> Self {
+    pub fn new(scope: Scope, reason: SuppressionReason, since: OffsetDateTime) -> Self {
         Self {
             scope,
             reason,
@@ -273,7 +280,7 @@ impl Suppression {
     }
     /// Why it exists.
     #[must_use]
-    pub fn reason(&self) -> Reason {
+    pub fn reason(&self) -> SuppressionReason {
         self.reason
     }
     /// Start (inclusive).
@@ -369,7 +376,8 @@ impl Suppression {
     /// subtree (that subtree's signals) or on everything (all signals).
     #[must_use]
     pub fn purges(&self) -> bool {
-        self.reason == Reason::Bereavement && matches!(self.scope, Scope::Interest(_) | Scope::All)
+        self.reason == SuppressionReason::Bereavement
+            && matches!(self.scope, Scope::Interest(_) | Scope::All)
     }
 }
 
@@ -382,7 +390,7 @@ mod tests {
     #[test]
     fn an_empty_window_is_refused_when_built_and_when_read() {
         let since = datetime!(2026-03-01 0:00 UTC);
-        let s = Suppression::new(Scope::All, Reason::OptOut, since);
+        let s = Suppression::new(Scope::All, SuppressionReason::OptOut, since);
         assert!(s.until(since).is_err());
         let json = r#"{"scope":"all","reason":"opt_out","since":"2026-03-01T00:00:00Z","until":"2026-02-01T00:00:00Z"}"#;
         let err = serde_json::from_str::<Suppression>(json).unwrap_err();

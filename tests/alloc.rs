@@ -70,7 +70,11 @@ fn recording_an_event_into_a_series_with_room_does_not_allocate() {
         .unwrap();
     engine.suppress(
         &mut p,
-        Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, start),
+        Suppression::new(
+            Scope::Channel(Channel::Sms),
+            SuppressionReason::OptOut,
+            start,
+        ),
         start,
     );
     p.dislike(coffee, start);

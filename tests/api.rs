@@ -65,3 +65,11 @@ fn a_grant_can_say_how_long_it_lasts() {
         .unwrap();
     assert!(ledger.is_granted(Purpose::Marketing, datetime!(9999-12-31 0:00 UTC)));
 }
+
+/// 0.1's name for the suppression reason still compiles, deprecated.
+#[test]
+#[allow(deprecated)]
+fn the_old_reason_name_is_an_alias() {
+    let old: tactful::Reason = tactful::SuppressionReason::OptOut;
+    assert_eq!(old, tactful::suppression::SuppressionReason::OptOut);
+}

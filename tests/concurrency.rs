@@ -230,7 +230,11 @@ fn build(engine: &Engine, i: usize) -> Profile {
                 2 => Scope::Purpose(g.pick(&[Purpose::Marketing, Purpose::Personalization])),
                 _ => Scope::Interest(tax.id("baby").unwrap()),
             };
-            let reason = g.pick(&[Reason::Bereavement, Reason::OptOut, Reason::Complaint]);
+            let reason = g.pick(&[
+                SuppressionReason::Bereavement,
+                SuppressionReason::OptOut,
+                SuppressionReason::Complaint,
+            ]);
             let mut s = Suppression::new(scope, reason, clock);
             if g.chance(50) {
                 s = s.until(clock + Duration::days(7)).unwrap();

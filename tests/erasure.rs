@@ -436,7 +436,7 @@ fn a_bereavement_purges_signals_dated_after_it() {
     e.record(&mut p, view(toys, later), later).unwrap();
     let backup = p.clone();
     let now = datetime!(2026-03-02 08:00 UTC);
-    let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, now);
+    let loss = Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now);
     assert_eq!(e.suppress(&mut p, loss, now), 2);
     let tomb = p.tombstones()[0];
     assert!(tomb.signals_only && tomb.at > later, "{tomb:?}");
@@ -777,7 +777,7 @@ impl Run {
             Op::Bereavement { node, skew } => {
                 let now = self.at(skew);
                 let scope = node.map_or(Scope::All, |k| Scope::Interest(self.w.ids[k]));
-                let s = Suppression::new(scope, Reason::Bereavement, now)
+                let s = Suppression::new(scope, SuppressionReason::Bereavement, now)
                     .until(now + Duration::hours(1))
                     .unwrap();
                 self.erase(

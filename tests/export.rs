@@ -14,8 +14,8 @@ use tactful::export::{
     ReadLimit, ReadLimits, SubjectKey, SuppressionEntry, SuppressionFeed, SuppressionList,
 };
 use tactful::{
-    Channel, DecayPolicy, Engine, InterestId, Profile, ProfileId, Purpose, Reason, Scope,
-    SpecialCategory, Suppression, Taxonomy,
+    Channel, DecayPolicy, Engine, InterestId, Profile, ProfileId, Purpose, Scope, SpecialCategory,
+    Suppression, SuppressionReason, Taxonomy,
 };
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -82,7 +82,11 @@ fn a_bereavement_reaches_the_partner_who_then_refuses_the_baby_food_samples() {
     let mut anna = Profile::new("customer-4711");
     engine.suppress(
         &mut anna,
-        Suppression::new(interest(&engine, "baby"), Reason::Bereavement, reported),
+        Suppression::new(
+            interest(&engine, "baby"),
+            SuppressionReason::Bereavement,
+            reported,
+        ),
         reported,
     );
     let ben = Profile::new("customer-4712");
@@ -148,19 +152,23 @@ fn only_suppressions_active_at_now_are_exported() {
     let mut p = Profile::new("p");
     let ended = Suppression::new(
         Scope::Channel(Channel::Sms),
-        Reason::OptOut,
+        SuppressionReason::OptOut,
         now - Duration::days(30),
     )
     .until(now)
     .unwrap();
     let future = Suppression::new(
         Scope::Channel(Channel::Push),
-        Reason::OptOut,
+        SuppressionReason::OptOut,
         now + Duration::SECOND,
     );
-    let running = Suppression::new(Scope::Channel(Channel::Email), Reason::OptOut, now)
-        .until(now + Duration::days(30))
-        .unwrap();
+    let running = Suppression::new(
+        Scope::Channel(Channel::Email),
+        SuppressionReason::OptOut,
+        now,
+    )
+    .until(now + Duration::days(30))
+    .unwrap();
     for s in [ended, future, running] {
         engine.suppress(&mut p, s, now - Duration::days(60));
     }
@@ -193,14 +201,14 @@ fn only_suppressions_active_at_now_are_exported() {
     ));
 }
 
-fn every_reason() -> [Reason; 6] {
+fn every_reason() -> [SuppressionReason; 6] {
     [
-        Reason::Bereavement,
-        Reason::OptOut,
-        Reason::DoNotContact,
-        Reason::Complaint,
-        Reason::Legal,
-        Reason::Other,
+        SuppressionReason::Bereavement,
+        SuppressionReason::OptOut,
+        SuppressionReason::DoNotContact,
+        SuppressionReason::Complaint,
+        SuppressionReason::Legal,
+        SuppressionReason::Other,
     ]
 }
 
@@ -264,12 +272,20 @@ fn the_same_suppression_for_two_reasons_is_one_entry() {
     let mut p = Profile::new("p");
     engine.suppress(
         &mut p,
-        Suppression::new(Scope::Channel(Channel::Phone), Reason::Complaint, since),
+        Suppression::new(
+            Scope::Channel(Channel::Phone),
+            SuppressionReason::Complaint,
+            since,
+        ),
         since,
     );
     engine.suppress(
         &mut p,
-        Suppression::new(Scope::Channel(Channel::Phone), Reason::DoNotContact, since),
+        Suppression::new(
+            Scope::Channel(Channel::Phone),
+            SuppressionReason::DoNotContact,
+            since,
+        ),
         since,
     );
     // The same person under two profile records (not yet merged).
@@ -291,7 +307,7 @@ fn export_problems_and_errors_are_typed() {
     let garden_tools = interest(&engine, "garden/tools");
     engine.suppress(
         &mut p,
-        Suppression::new(garden_tools, Reason::OptOut, since),
+        Suppression::new(garden_tools, SuppressionReason::OptOut, since),
         since,
     );
     let Scope::Interest(garden_tools) = garden_tools else {
@@ -341,7 +357,7 @@ fn export_problems_and_errors_are_typed() {
     let ancient = datetime!(0000-01-01 0:00 +01:00);
     engine.suppress(
         &mut r,
-        Suppression::new(Scope::All, Reason::Legal, ancient),
+        Suppression::new(Scope::All, SuppressionReason::Legal, ancient),
         since,
     );
     let export =
@@ -406,7 +422,7 @@ fn bereaved(engine: &Engine, path: &str) -> Profile {
     let mut anna = Profile::new("anna");
     engine.suppress(
         &mut anna,
-        Suppression::new(interest(engine, path), Reason::Bereavement, TOLD),
+        Suppression::new(interest(engine, path), SuppressionReason::Bereavement, TOLD),
         TOLD,
     );
     anna
@@ -463,9 +479,13 @@ fn a_sensitive_suppression_leaves_no_trace_of_its_category_or_hour_in_any_format
     // A second one, ending at a time of day too.
     engine.suppress(
         &mut anna,
-        Suppression::new(interest(&engine, "religion"), Reason::Bereavement, TOLD)
-            .until(datetime!(2026-12-01 09:45 UTC))
-            .unwrap(),
+        Suppression::new(
+            interest(&engine, "religion"),
+            SuppressionReason::Bereavement,
+            TOLD,
+        )
+        .until(datetime!(2026-12-01 09:45 UTC))
+        .unwrap(),
         TOLD,
     );
     let people = [(&anna, "anna@example.org")];
@@ -693,7 +713,7 @@ fn orphaned_suppressions_are_coarsened_like_special_ones_unless_kept() {
     for path in ["health/pregnancy/loss", "grief"] {
         old.suppress(
             &mut anna,
-            Suppression::new(interest(&old, path), Reason::Bereavement, TOLD),
+            Suppression::new(interest(&old, path), SuppressionReason::Bereavement, TOLD),
             TOLD,
         );
     }
@@ -738,7 +758,11 @@ fn orphaned_suppressions_are_coarsened_like_special_ones_unless_kept() {
     let mut ben = Profile::new("ben");
     old.suppress(
         &mut ben,
-        Suppression::new(interest(&old, "garden/roses"), Reason::Complaint, TOLD),
+        Suppression::new(
+            interest(&old, "garden/roses"),
+            SuppressionReason::Complaint,
+            TOLD,
+        ),
         TOLD,
     );
     let ben = engine
@@ -772,7 +796,7 @@ fn special_suppressions_coarsened_alike_are_one_entry() {
     ] {
         engine.suppress(
             &mut anna,
-            Suppression::new(scope, Reason::Other, later),
+            Suppression::new(scope, SuppressionReason::Other, later),
             later,
         );
     }
@@ -794,9 +818,13 @@ fn rounding_to_days_can_be_turned_off() {
     let since = datetime!(2026-03-14 16:20:30.5 +02:00);
     engine.suppress(
         &mut p,
-        Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, since)
-            .until(datetime!(2026-11-01 09:45 UTC))
-            .unwrap(),
+        Suppression::new(
+            Scope::Channel(Channel::Sms),
+            SuppressionReason::OptOut,
+            since,
+        )
+        .until(datetime!(2026-11-01 09:45 UTC))
+        .unwrap(),
         since,
     );
     let export = |options: ExportOptions| {
@@ -893,7 +921,7 @@ proptest! {
         prop_assume!(until.is_none_or(|u| u <= datetime!(9999-12-31 23:59:59.999_999_999 UTC)));
         let engine = sensitive_engine();
         let mut p = Profile::new("p");
-        let s = Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, since);
+        let s = Suppression::new(Scope::Channel(Channel::Sms), SuppressionReason::OptOut, since);
         let s = match until {
             Some(u) => s.until(u).unwrap(),
             None => s,
@@ -960,7 +988,7 @@ proptest! {
         for (i, (scope, since, len)) in suppressions.iter().enumerate() {
             // Hours and odd minutes, so rounding has something to do.
             let since = now + Duration::hours(*since) + Duration::minutes(7 * i as i64);
-            let s = Suppression::new(*scope, Reason::Bereavement, since);
+            let s = Suppression::new(*scope, SuppressionReason::Bereavement, since);
             let s = match len {
                 Some(len) => s.until(since + Duration::hours(*len)).unwrap(),
                 None => s,
@@ -1061,7 +1089,7 @@ fn a_channel_purpose_suppression_round_trips_through_every_format() {
                 channel: Channel::Email,
                 purpose: Purpose::Marketing,
             },
-            Reason::OptOut,
+            SuppressionReason::OptOut,
             since,
         ),
         since,
@@ -1144,7 +1172,11 @@ fn composed_and_decomposed_spellings_of_one_address_give_one_key() {
     let mut jose = Profile::new("jose");
     engine.suppress(
         &mut jose,
-        Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, now),
+        Suppression::new(
+            Scope::Channel(Channel::Post),
+            SuppressionReason::OptOut,
+            now,
+        ),
         now,
     );
     let list = complete(SuppressionList::from_profiles(
@@ -1240,26 +1272,38 @@ fn odd_batch() -> OddBatch {
     let anna = suppressed(
         "anna",
         vec![
-            Suppression::new(interest(&engine, "baby"), Reason::Bereavement, since),
-            Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, since),
+            Suppression::new(
+                interest(&engine, "baby"),
+                SuppressionReason::Bereavement,
+                since,
+            ),
+            Suppression::new(
+                Scope::Channel(Channel::Post),
+                SuppressionReason::OptOut,
+                since,
+            ),
         ],
     );
     let ben = suppressed(
         "ben",
         vec![Suppression::new(
             Scope::Channel(Channel::Ads),
-            Reason::OptOut,
+            SuppressionReason::OptOut,
             since,
         )],
     );
     let carl = suppressed(
         "carl",
         vec![
-            Suppression::new(Scope::Interest(garden_tools), Reason::Complaint, since),
-            Suppression::new(Scope::All, Reason::Legal, ancient),
+            Suppression::new(
+                Scope::Interest(garden_tools),
+                SuppressionReason::Complaint,
+                since,
+            ),
+            Suppression::new(Scope::All, SuppressionReason::Legal, ancient),
             Suppression::new(
                 Scope::Purpose(Purpose::Marketing),
-                Reason::Bereavement,
+                SuppressionReason::Bereavement,
                 since,
             ),
         ],
@@ -1448,7 +1492,7 @@ fn the_ad_platform_format_is_a_bare_hash_per_line() {
         let mut p = Profile::new(name);
         engine.suppress(
             &mut p,
-            Suppression::new(scope, Reason::OptOut, since),
+            Suppression::new(scope, SuppressionReason::OptOut, since),
             since,
         );
         people.push((p, format!("{name}@example.org")));
@@ -1535,7 +1579,7 @@ fn exported_with(options: ExportOptions) -> SuppressionList {
         },
         Scope::All,
     ] {
-        let s = Suppression::new(scope, Reason::DoNotContact, TOLD)
+        let s = Suppression::new(scope, SuppressionReason::DoNotContact, TOLD)
             .until(until)
             .unwrap();
         engine.suppress(&mut ben, s, TOLD);
@@ -1747,7 +1791,11 @@ fn a_partner_polls_the_feed_and_stays_in_sync() {
     // Day 0: anna's loss.
     engine.suppress(
         &mut anna,
-        Suppression::new(interest(&engine, "baby"), Reason::Bereavement, t0),
+        Suppression::new(
+            interest(&engine, "baby"),
+            SuppressionReason::Bereavement,
+            t0,
+        ),
         t0,
     );
     assert_eq!(feed.update(&export(&anna, &ben, t0)), 1);
@@ -1757,7 +1805,7 @@ fn a_partner_polls_the_feed_and_stays_in_sync() {
 
     // Day 10: ben opts out of SMS for 30 days.
     let t1 = t0 + Duration::days(10);
-    let sms = Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, t1)
+    let sms = Suppression::new(Scope::Channel(Channel::Sms), SuppressionReason::OptOut, t1)
         .until(t1 + Duration::days(30))
         .unwrap();
     engine.suppress(&mut ben, sms, t1);
@@ -2330,7 +2378,7 @@ fn a_bereavement_is_exported_for_its_whole_life_event() {
     let mut ben = Profile::new("ben");
     special.suppress(
         &mut ben,
-        Suppression::new(interest(&special, "baby"), Reason::OptOut, TOLD),
+        Suppression::new(interest(&special, "baby"), SuppressionReason::OptOut, TOLD),
         TOLD,
     );
     assert_eq!(

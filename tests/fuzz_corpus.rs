@@ -227,9 +227,13 @@ fn write_stored_form_seeds() {
     edge.like(hiking, first);
     engine.suppress(
         &mut edge,
-        Suppression::new(Scope::Channel(Channel::Sms), Reason::Legal, first)
-            .until(last)
-            .unwrap(),
+        Suppression::new(
+            Scope::Channel(Channel::Sms),
+            SuppressionReason::Legal,
+            first,
+        )
+        .until(last)
+        .unwrap(),
         now,
     );
     engine.erase_interest(
@@ -282,40 +286,45 @@ mod partner {
         suppress(
             &mut anna,
             scope("health/pregnancy/loss"),
-            Reason::Bereavement,
+            SuppressionReason::Bereavement,
             None,
         );
-        suppress(&mut anna, scope("baby/food"), Reason::Complaint, Some(end));
+        suppress(
+            &mut anna,
+            scope("baby/food"),
+            SuppressionReason::Complaint,
+            Some(end),
+        );
         suppress(
             &mut anna,
             Scope::Channel(Channel::Post),
-            Reason::DoNotContact,
+            SuppressionReason::DoNotContact,
             None,
         );
         let mut ben = Profile::new("ben");
         suppress(
             &mut ben,
             scope("religion/holidays"),
-            Reason::Legal,
+            SuppressionReason::Legal,
             Some(end),
         );
         suppress(
             &mut ben,
             Scope::Purpose(Purpose::Marketing),
-            Reason::DoNotContact,
+            SuppressionReason::DoNotContact,
             None,
         );
         let cp = Scope::ChannelPurpose {
             channel: Channel::Email,
             purpose: Purpose::Marketing,
         };
-        suppress(&mut ben, cp, Reason::DoNotContact, Some(end));
+        suppress(&mut ben, cp, SuppressionReason::DoNotContact, Some(end));
         let mut cleo = Profile::new("cleo");
-        suppress(&mut cleo, Scope::All, Reason::Legal, None);
+        suppress(&mut cleo, Scope::All, SuppressionReason::Legal, None);
         suppress(
             &mut cleo,
             scope("garden, \"tools\"/a\nb"),
-            Reason::Complaint,
+            SuppressionReason::Complaint,
             None,
         );
         vec![

@@ -120,7 +120,11 @@ fn a_pregnancy_loss_covers_the_whole_life_event() {
     let loss = datetime!(2026-03-14 16:20 UTC);
     let purged = e.suppress(
         &mut mara,
-        Suppression::new(Scope::Interest(f.baby), Reason::Bereavement, loss),
+        Suppression::new(
+            Scope::Interest(f.baby),
+            SuppressionReason::Bereavement,
+            loss,
+        ),
         loss,
     );
     assert_eq!(purged, 6, "baby and parenting signals are purged alike");
@@ -137,7 +141,7 @@ fn a_pregnancy_loss_covers_the_whole_life_event() {
             matches!(
                 refusal.reason,
                 RefusalReason::Suppressed {
-                    reason: Reason::Bereavement,
+                    reason: SuppressionReason::Bereavement,
                     ..
                 }
             ),
@@ -185,7 +189,7 @@ fn a_pregnancy_loss_covers_the_whole_life_event() {
                 let want = DenyReason::Suppressed {
                     scope: Scope::Interest(f.baby),
                     about: "interest baby".into(),
-                    reason: Reason::Bereavement,
+                    reason: SuppressionReason::Bereavement,
                     until: None,
                     life_event: through_event.then(|| "pregnancy".to_owned()),
                 };
@@ -212,7 +216,7 @@ fn a_pregnancy_loss_covers_the_whole_life_event() {
 /// group only where the declaration says so.
 #[test]
 fn other_reasons_cover_a_life_event_only_when_it_opts_them_in() {
-    let build = |also: &[Reason]| {
+    let build = |also: &[SuppressionReason]| {
         Taxonomy::builder()
             .interest("baby/food")
             .interest("parenting/books")
@@ -221,25 +225,25 @@ fn other_reasons_cover_a_life_event_only_when_it_opts_them_in() {
             .unwrap()
     };
     let since = datetime!(2026-03-01 0:00 UTC);
-    for (also, covers) in [(&[][..], false), (&[Reason::OptOut][..], true)] {
+    for (also, covers) in [(&[][..], false), (&[SuppressionReason::OptOut][..], true)] {
         let t = build(also);
         let opt_out = Suppression::new(
             Scope::Interest(t.require("baby").unwrap()),
-            Reason::OptOut,
+            SuppressionReason::OptOut,
             since,
         );
         let books = t.require("parenting/books").unwrap();
         assert_eq!(opt_out.covers_interest(&t, books), covers, "{also:?}");
         let loss = Suppression::new(
             Scope::Interest(t.require("baby").unwrap()),
-            Reason::Bereavement,
+            SuppressionReason::Bereavement,
             since,
         );
         assert!(loss.covers_interest(&t, books));
         // A suppression of a parent of a member touches the group too.
         let wide = Suppression::new(
             Scope::Interest(t.require("parenting").unwrap()),
-            Reason::Bereavement,
+            SuppressionReason::Bereavement,
             since,
         );
         assert!(wide.covers_interest(&t, t.require("baby/food").unwrap()));
@@ -266,8 +270,8 @@ fn life_events_are_read_from_config_and_refused_when_invalid() {
     let event = &t.life_events()[0];
     assert_eq!(event.name(), "pregnancy");
     assert_eq!(event.roots().len(), 3);
-    assert!(event.covers_reason(Reason::OptOut));
-    assert!(!event.covers_reason(Reason::Complaint));
+    assert!(event.covers_reason(SuppressionReason::OptOut));
+    assert!(!event.covers_reason(SuppressionReason::Complaint));
     let defs: Vec<&SegmentDef> = engine.segment_defs().collect();
     assert_eq!(defs[0].purpose, Purpose::Marketing);
     assert!(defs[0].channels.is_empty());
@@ -369,7 +373,7 @@ fn rules_without_interest_evidence_still_need_the_gate() {
     let mut dnc = ida.clone();
     e.suppress(
         &mut dnc,
-        Suppression::new(Scope::All, Reason::DoNotContact, now),
+        Suppression::new(Scope::All, SuppressionReason::DoNotContact, now),
         now,
     );
     for answer in all_answers(&e, &dnc, now) {
@@ -423,7 +427,11 @@ fn rules_without_interest_evidence_still_need_the_gate() {
     let mut no_mail = ida;
     e.suppress(
         &mut no_mail,
-        Suppression::new(Scope::Channel(Channel::Email), Reason::OptOut, now),
+        Suppression::new(
+            Scope::Channel(Channel::Email),
+            SuppressionReason::OptOut,
+            now,
+        ),
         now,
     );
     for answer in all_answers(&e, &no_mail, now) {
@@ -452,7 +460,7 @@ fn suppressing_an_interest_never_makes_a_member_of_its_negation() {
     assert!(!e.segment_names(&ole, now).contains(&"not-hikers"));
     e.suppress(
         &mut ole,
-        Suppression::new(Scope::Interest(hiking), Reason::OptOut, now),
+        Suppression::new(Scope::Interest(hiking), SuppressionReason::OptOut, now),
         now,
     );
     assert!(!e.segment_names(&ole, now).contains(&"not-hikers"));
@@ -490,7 +498,11 @@ fn no_marketing_emails_leaves_other_channels_and_purposes_open() {
         channel: Channel::Email,
         purpose: Purpose::Marketing,
     };
-    e.suppress(&mut kim, Suppression::new(scope, Reason::OptOut, now), now);
+    e.suppress(
+        &mut kim,
+        Suppression::new(scope, SuppressionReason::OptOut, now),
+        now,
+    );
     let ask = |c, p| e.decide(&kim, &MessageRequest::new(c, p), now);
     assert!(!ask(Channel::Email, Purpose::Marketing).is_allowed());
     assert_eq!(
@@ -498,7 +510,7 @@ fn no_marketing_emails_leaves_other_channels_and_purposes_open() {
         [DenyReason::Suppressed {
             scope,
             about: "marketing on channel email".into(),
-            reason: Reason::OptOut,
+            reason: SuppressionReason::OptOut,
             until: None,
             life_event: None
         }]
@@ -510,7 +522,8 @@ fn no_marketing_emails_leaves_other_channels_and_purposes_open() {
     assert!(e.scores(&kim, now).is_established(hiking));
 
     // It is stored, reloaded and reported in words.
-    let json = serde_json::to_string(&Suppression::new(scope, Reason::OptOut, now)).unwrap();
+    let json =
+        serde_json::to_string(&Suppression::new(scope, SuppressionReason::OptOut, now)).unwrap();
     assert!(
         json.contains(r#""channel_purpose":{"channel":"email","purpose":"marketing"}"#),
         "{json}"

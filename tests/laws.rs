@@ -470,7 +470,7 @@ enum ScopeSpec {
 #[derive(Debug, Clone, Copy)]
 struct SupSpec {
     scope: ScopeSpec,
-    reason: Reason,
+    reason: SuppressionReason,
     since: OffsetDateTime,
     until: Option<Duration>,
 }
@@ -736,14 +736,14 @@ fn ev_spec() -> impl Strategy<Value = EvSpec> {
         )
 }
 
-fn reason() -> impl Strategy<Value = Reason> {
+fn reason() -> impl Strategy<Value = SuppressionReason> {
     prop_oneof![
-        1 => Just(Reason::Bereavement),
-        2 => Just(Reason::OptOut),
-        1 => Just(Reason::DoNotContact),
-        1 => Just(Reason::Complaint),
-        1 => Just(Reason::Legal),
-        1 => Just(Reason::Other),
+        1 => Just(SuppressionReason::Bereavement),
+        2 => Just(SuppressionReason::OptOut),
+        1 => Just(SuppressionReason::DoNotContact),
+        1 => Just(SuppressionReason::Complaint),
+        1 => Just(SuppressionReason::Legal),
+        1 => Just(SuppressionReason::Other),
     ]
 }
 

@@ -257,7 +257,7 @@ fn protective_data_loads_in_any_number() {
             1 => Scope::Purpose(Purpose::Marketing),
             _ => Scope::Interest(ids[(k % 4) as usize]),
         };
-        let s = Suppression::new(scope, Reason::OptOut, since)
+        let s = Suppression::new(scope, SuppressionReason::OptOut, since)
             .until(since + Duration::hours(1))
             .unwrap();
         e.suppress(&mut p, s, since);

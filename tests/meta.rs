@@ -66,7 +66,7 @@ fn every_public_type_is_debug_clone_send_sync() {
     assert_traits::<Level>();
     assert_traits::<Suppression>();
     assert_traits::<Scope>();
-    assert_traits::<Reason>();
+    assert_traits::<SuppressionReason>();
     assert_traits::<Channel>();
     // Profile.
     assert_traits::<Profile>();
@@ -192,7 +192,7 @@ fn stored_types_are_serde() {
     assert_serde::<Level>();
     assert_serde::<Suppression>();
     assert_serde::<Scope>();
-    assert_serde::<Reason>();
+    assert_serde::<SuppressionReason>();
     assert_serde::<Channel>();
     assert_serde::<ProfileId>();
     assert_serde::<Preference>();
@@ -306,7 +306,7 @@ fn the_profile_round_trips_through_both_stored_forms() {
         &mut p,
         Suppression::new(
             Scope::Interest(baby),
-            Reason::Bereavement,
+            SuppressionReason::Bereavement,
             t + time::Duration::days(1),
         ),
         t + time::Duration::days(1),

@@ -77,13 +77,13 @@ const CHANNELS: [Channel; 7] = [
     Channel::InApp,
     Channel::Ads,
 ];
-const REASONS: [Reason; 6] = [
-    Reason::Bereavement,
-    Reason::OptOut,
-    Reason::DoNotContact,
-    Reason::Complaint,
-    Reason::Legal,
-    Reason::Other,
+const REASONS: [SuppressionReason; 6] = [
+    SuppressionReason::Bereavement,
+    SuppressionReason::OptOut,
+    SuppressionReason::DoNotContact,
+    SuppressionReason::Complaint,
+    SuppressionReason::Legal,
+    SuppressionReason::Other,
 ];
 const SIGNALS: [Signal; 5] = [
     Signal::View,
@@ -503,7 +503,8 @@ impl World {
         let r = self.node(r);
         let mut out = vec![(r, None)];
         let (name, group) = LIFE_EVENT;
-        if s.reason() == Reason::Bereavement && group.iter().any(|&g| within(r, g) || within(g, r))
+        if s.reason() == SuppressionReason::Bereavement
+            && group.iter().any(|&g| within(r, g) || within(g, r))
         {
             for g in group {
                 if !out.iter().any(|&(o, _)| within(g, o)) {
@@ -553,7 +554,7 @@ impl World {
                     return Some(None);
                 }
                 let (name, group) = LIFE_EVENT;
-                let extends = s.reason() == Reason::Bereavement
+                let extends = s.reason() == SuppressionReason::Bereavement
                     && group.iter().any(|&g| within(r, g) || within(g, r));
                 (extends && group.iter().any(|&g| within(k, g) || within(g, k)))
                     .then_some(Some(name))
@@ -1185,7 +1186,7 @@ impl Model {
     fn suppress(&mut self, w: &World, s: Suppression, now: OffsetDateTime) -> usize {
         let purged = match (s.reason(), s.scope()) {
             // Its subtree and the life event's, one tombstone each.
-            (Reason::Bereavement, Scope::Interest(_)) => w
+            (SuppressionReason::Bereavement, Scope::Interest(_)) => w
                 .sup_roots(&s)
                 .into_iter()
                 .map(|(k, _)| {
@@ -1199,7 +1200,7 @@ impl Model {
                     )
                 })
                 .sum(),
-            (Reason::Bereavement, Scope::All) => self.forget(
+            (SuppressionReason::Bereavement, Scope::All) => self.forget(
                 w,
                 Tombstone {
                     scope: ErasedScope::All,

@@ -157,7 +157,7 @@ fn the_raw_kernel_scores_events_the_engine_refuses_or_leaves_out() {
     let mut p = consented();
     engine.suppress(
         &mut p,
-        Suppression::new(Scope::All, Reason::DoNotContact, T0),
+        Suppression::new(Scope::All, SuppressionReason::DoNotContact, T0),
         T0,
     );
     let refused = record_all(&engine, &mut p, &events);
@@ -165,7 +165,7 @@ fn the_raw_kernel_scores_events_the_engine_refuses_or_leaves_out() {
     assert!(refused.iter().all(|r| matches!(
         r,
         RefusalReason::Suppressed {
-            reason: Reason::DoNotContact,
+            reason: SuppressionReason::DoNotContact,
             ..
         }
     )));
@@ -175,7 +175,7 @@ fn the_raw_kernel_scores_events_the_engine_refuses_or_leaves_out() {
     assert!(record_all(&engine, &mut p, &events).is_empty());
     let purged = engine.suppress(
         &mut p,
-        Suppression::new(Scope::Interest(baby), Reason::Bereavement, later),
+        Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, later),
         later,
     );
     assert_eq!(purged, 3);

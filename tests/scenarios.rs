@@ -304,7 +304,11 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
     let loss = datetime!(2026-03-01 10:30 UTC);
     let purged = e.suppress(
         &mut mara,
-        Suppression::new(Scope::Interest(w.baby), Reason::Bereavement, loss),
+        Suppression::new(
+            Scope::Interest(w.baby),
+            SuppressionReason::Bereavement,
+            loss,
+        ),
         loss,
     );
     assert_eq!(purged, 4, "all four baby signals are purged");
@@ -321,7 +325,7 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
     let bereavement = DenyReason::Suppressed {
         scope: Scope::Interest(w.baby),
         about: "interest baby".into(),
-        reason: Reason::Bereavement,
+        reason: SuppressionReason::Bereavement,
         until: None,
         life_event: None,
     };
@@ -356,7 +360,7 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
         refused(e, &mut mara, partner, october),
         RefusalReason::Suppressed {
             scope: Scope::Interest(w.baby),
-            reason: Reason::Bereavement,
+            reason: SuppressionReason::Bereavement,
         }
     );
     assert_eq!(mara.refusals().get(RefusalKind::Suppressed), 1);
@@ -365,7 +369,7 @@ fn a_reported_pregnancy_loss_stops_baby_messages_everywhere_even_from_partners()
     assert!(matches!(
         refused(e, &mut mara, own, october),
         RefusalReason::Suppressed {
-            reason: Reason::Bereavement,
+            reason: SuppressionReason::Bereavement,
             ..
         }
     ));
@@ -876,7 +880,11 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
     let opt_out = datetime!(2026-09-10 08:00 UTC);
     let purged = e.suppress(
         &mut lena,
-        Suppression::new(Scope::Purpose(Purpose::Marketing), Reason::OptOut, opt_out),
+        Suppression::new(
+            Scope::Purpose(Purpose::Marketing),
+            SuppressionReason::OptOut,
+            opt_out,
+        ),
         opt_out,
     );
     assert_eq!(purged, 0, "an opt-out purges nothing");
@@ -890,7 +898,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
         &[DenyReason::Suppressed {
             scope: Scope::Purpose(Purpose::Marketing),
             about: "purpose marketing".into(),
-            reason: Reason::OptOut,
+            reason: SuppressionReason::OptOut,
             until: None,
             life_event: None,
         }]
@@ -899,7 +907,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
     let dnc = datetime!(2026-09-15 08:00 UTC);
     e.suppress(
         &mut lena,
-        Suppression::new(Scope::All, Reason::DoNotContact, dnc),
+        Suppression::new(Scope::All, SuppressionReason::DoNotContact, dnc),
         dnc,
     );
     for channel in CHANNELS {
@@ -908,7 +916,7 @@ fn a_marketing_opt_out_does_not_block_service_but_a_total_suppression_does() {
             d.reasons().contains(&DenyReason::Suppressed {
                 scope: Scope::All,
                 about: "everything".into(),
-                reason: Reason::DoNotContact,
+                reason: SuppressionReason::DoNotContact,
                 until: None,
                 life_event: None,
             }),
@@ -960,7 +968,7 @@ fn an_audience_of_three_is_refused_and_suppressed_people_are_left_out() {
         &mut bereaved,
         Suppression::new(
             Scope::Interest(w.baby),
-            Reason::Bereavement,
+            SuppressionReason::Bereavement,
             datetime!(2026-10-04 22:00 UTC),
         ),
         datetime!(2026-10-04 22:00 UTC),
@@ -1613,9 +1621,13 @@ fn compaction_forgets_old_events_without_changing_scores() {
         Event::new(w.outdoor, Signal::Dismissal, dismissed),
         dismissed,
     );
-    let ended = Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, start)
-        .until(start + Duration::days(10))
-        .unwrap();
+    let ended = Suppression::new(
+        Scope::Channel(Channel::Sms),
+        SuppressionReason::OptOut,
+        start,
+    )
+    .until(start + Duration::days(10))
+    .unwrap();
     e.suppress(&mut uwe, ended, start);
 
     let now = start + Duration::days(120);
@@ -1694,14 +1706,18 @@ fn merging_two_records_unites_events_and_keeps_the_stricter_consent() {
         .unwrap();
     e.suppress(
         &mut app,
-        Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, withdrew),
+        Suppression::new(
+            Scope::Channel(Channel::Sms),
+            SuppressionReason::OptOut,
+            withdrew,
+        ),
         withdrew,
     );
     e.suppress(
         &mut web,
         Suppression::new(
             Scope::Channel(Channel::Phone),
-            Reason::DoNotContact,
+            SuppressionReason::DoNotContact,
             withdrew,
         ),
         withdrew,
@@ -1743,8 +1759,8 @@ fn merging_two_records_unites_events_and_keeps_the_stricter_consent() {
                 state: ConsentState::Withdrawn,
             }));
         for (channel, reason) in [
-            (Channel::Sms, Reason::OptOut),
-            (Channel::Phone, Reason::DoNotContact),
+            (Channel::Sms, SuppressionReason::OptOut),
+            (Channel::Phone, SuppressionReason::DoNotContact),
         ] {
             let req = MessageRequest::new(channel, Purpose::Service);
             assert!(e
@@ -1972,9 +1988,13 @@ fn a_pause_and_a_consent_expiry_survive_the_binary_form() {
         .grant(Purpose::Personalization, start, Some(year), ui("settings"))
         .unwrap();
     let pause_ends = start + Duration::weeks(4);
-    let pause = Suppression::new(Scope::Channel(Channel::Email), Reason::OptOut, start)
-        .until(pause_ends)
-        .unwrap();
+    let pause = Suppression::new(
+        Scope::Channel(Channel::Email),
+        SuppressionReason::OptOut,
+        start,
+    )
+    .until(pause_ends)
+    .unwrap();
     e.suppress(&mut nora, pause, start);
 
     let morning = start + Duration::hours(24);

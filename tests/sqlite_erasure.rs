@@ -148,7 +148,7 @@ fn write(store: &mut SqliteStore, engine: &Engine, p: &Person) {
     }
     let s = Suppression::new(
         Scope::Channel(Channel::Phone),
-        Reason::DoNotContact,
+        SuppressionReason::DoNotContact,
         p.suppressed_since,
     );
     store

@@ -397,30 +397,40 @@ fn suppressed_population(store: &mut SqliteStore, engine: &Engine) {
             "anna",
             vec![Suppression::new(
                 Scope::Interest(baby),
-                Reason::Bereavement,
+                SuppressionReason::Bereavement,
                 T0,
             )],
         ),
         (
             "bea",
             vec![
-                Suppression::new(Scope::Interest(pregnancy), Reason::Bereavement, T0 + day),
-                Suppression::new(Scope::Channel(Channel::Phone), Reason::DoNotContact, T0),
+                Suppression::new(
+                    Scope::Interest(pregnancy),
+                    SuppressionReason::Bereavement,
+                    T0 + day,
+                ),
+                Suppression::new(
+                    Scope::Channel(Channel::Phone),
+                    SuppressionReason::DoNotContact,
+                    T0,
+                ),
             ],
         ),
         (
             "cem",
-            vec![
-                Suppression::new(Scope::Purpose(Purpose::Marketing), Reason::OptOut, T0)
-                    .until(T0 + Duration::days(10))
-                    .unwrap(),
-            ],
+            vec![Suppression::new(
+                Scope::Purpose(Purpose::Marketing),
+                SuppressionReason::OptOut,
+                T0,
+            )
+            .until(T0 + Duration::days(10))
+            .unwrap()],
         ),
         (
             "dan",
             vec![Suppression::new(
                 Scope::Interest(hiking),
-                Reason::Complaint,
+                SuppressionReason::Complaint,
                 T0 + Duration::days(20),
             )],
         ),
@@ -431,7 +441,7 @@ fn suppressed_population(store: &mut SqliteStore, engine: &Engine) {
                     channel: Channel::Email,
                     purpose: Purpose::Marketing,
                 },
-                Reason::OptOut,
+                SuppressionReason::OptOut,
                 T0 + Duration::hours(3),
             )],
         ),
@@ -485,7 +495,7 @@ fn the_partner_list_from_the_index_equals_the_list_from_every_profile() {
         .update("gus", T0, |p| {
             before.suppress(
                 p,
-                Suppression::new(Scope::Interest(axolotl), Reason::OptOut, T0),
+                Suppression::new(Scope::Interest(axolotl), SuppressionReason::OptOut, T0),
                 T0,
             );
         })
@@ -554,7 +564,7 @@ fn the_partner_list_from_the_index_equals_the_list_from_every_profile() {
         .update("fay", now, |p| {
             engine.suppress(
                 p,
-                Suppression::new(Scope::Interest(baby), Reason::OptOut, now),
+                Suppression::new(Scope::Interest(baby), SuppressionReason::OptOut, now),
                 now,
             );
         })

@@ -69,7 +69,7 @@ fn an_unrelated_config_edit_keeps_a_bereavement_on_baby() {
     let baby = v1.taxonomy().require("baby").unwrap();
     v1.suppress(
         &mut anna,
-        Suppression::new(Scope::Interest(baby), Reason::Bereavement, loss),
+        Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, loss),
         loss,
     );
     // `apparel` sorts before `baby`: every position after it moves.
@@ -93,7 +93,7 @@ fn an_unrelated_config_edit_keeps_a_bereavement_on_baby() {
             mailing.reasons().iter().any(|r| matches!(
                 r,
                 DenyReason::Suppressed {
-                    reason: Reason::Bereavement,
+                    reason: SuppressionReason::Bereavement,
                     ..
                 }
             )),
@@ -133,7 +133,7 @@ fn a_removed_interest_is_kept_as_orphans_and_comes_back() {
     let at = T0 + Duration::days(4);
     v1.suppress(
         &mut p,
-        Suppression::new(Scope::Interest(garden), Reason::OptOut, at),
+        Suppression::new(Scope::Interest(garden), SuppressionReason::OptOut, at),
         at,
     );
     p.like(v1.taxonomy().require("garden/roses").unwrap(), at);
@@ -209,7 +209,7 @@ fn a_declared_rename_migrates_the_data() {
     let at = T0 + Duration::days(3);
     v1.suppress(
         &mut p,
-        Suppression::new(Scope::Interest(baby), Reason::DoNotContact, at),
+        Suppression::new(Scope::Interest(baby), SuppressionReason::DoNotContact, at),
         at,
     );
     let tax = Taxonomy::from_json(
@@ -289,7 +289,7 @@ fn instants_anywhere_in_the_range_round_trip() {
         ),
         (datetime!(2026-01-01 0:00:00.000000001 +01:30), None),
     ] {
-        let mut s = Suppression::new(Scope::Interest(a), Reason::Other, since);
+        let mut s = Suppression::new(Scope::Interest(a), SuppressionReason::Other, since);
         if let Some(u) = until {
             s = s.until(u).unwrap();
         }
@@ -568,7 +568,7 @@ proptest! {
                 }
                 Op::Suppress(k, d) => {
                     let at = T0 + Duration::days(d);
-                    v1.suppress(&mut p, Suppression::new(Scope::Interest(id(&v1, k)), Reason::OptOut, at), at);
+                    v1.suppress(&mut p, Suppression::new(Scope::Interest(id(&v1, k)), SuppressionReason::OptOut, at), at);
                 }
                 Op::Like(k, d) => p.like(id(&v1, k), T0 + Duration::days(d)),
                 Op::Dislike(k, d) => p.dislike(id(&v1, k), T0 + Duration::days(d)),
@@ -720,22 +720,34 @@ fn rich_profile() -> (Engine, Profile) {
     p.like(id("baby/food"), T0 + Duration::days(3));
     let s = |scope, reason, days| Suppression::new(scope, reason, T0 + Duration::days(days));
     for sup in [
-        s(Scope::Interest(id("baby")), Reason::Bereavement, 12),
-        s(Scope::Channel(Channel::Post), Reason::OptOut, 13),
-        s(Scope::Purpose(Purpose::Marketing), Reason::Complaint, 14)
-            .until(T0 + Duration::days(60))
-            .unwrap(),
+        s(
+            Scope::Interest(id("baby")),
+            SuppressionReason::Bereavement,
+            12,
+        ),
+        s(Scope::Channel(Channel::Post), SuppressionReason::OptOut, 13),
+        s(
+            Scope::Purpose(Purpose::Marketing),
+            SuppressionReason::Complaint,
+            14,
+        )
+        .until(T0 + Duration::days(60))
+        .unwrap(),
         s(
             Scope::ChannelPurpose {
                 channel: Channel::Email,
                 purpose: Purpose::Marketing,
             },
-            Reason::Legal,
+            SuppressionReason::Legal,
             15,
         ),
-        s(Scope::Interest(id("travel/city")), Reason::DoNotContact, 16)
-            .until(T0 + Duration::days(90))
-            .unwrap(),
+        s(
+            Scope::Interest(id("travel/city")),
+            SuppressionReason::DoNotContact,
+            16,
+        )
+        .until(T0 + Duration::days(90))
+        .unwrap(),
     ] {
         v1.suppress(&mut p, sup, now);
     }

@@ -219,19 +219,27 @@ fn world() -> World {
     // Suppressions of every scope kind.
     let t = T0 + Duration::days(7);
     for s in [
-        Suppression::new(Scope::Channel(Channel::Sms), Reason::OptOut, t),
+        Suppression::new(Scope::Channel(Channel::Sms), SuppressionReason::OptOut, t),
         Suppression::new(
             Scope::ChannelPurpose {
                 channel: Channel::Email,
                 purpose: Purpose::Marketing,
             },
-            Reason::OptOut,
+            SuppressionReason::OptOut,
             t,
         ),
-        Suppression::new(Scope::Purpose(Purpose::Location), Reason::OptOut, t),
-        Suppression::new(Scope::Interest(id("travel/city")), Reason::Complaint, t)
-            .until(t + Duration::days(300))
-            .unwrap(),
+        Suppression::new(
+            Scope::Purpose(Purpose::Location),
+            SuppressionReason::OptOut,
+            t,
+        ),
+        Suppression::new(
+            Scope::Interest(id("travel/city")),
+            SuppressionReason::Complaint,
+            t,
+        )
+        .until(t + Duration::days(300))
+        .unwrap(),
     ] {
         e.suppress(&mut rosa, s, t);
     }
@@ -259,7 +267,7 @@ fn world() -> World {
     let dnc = T0 + Duration::days(10);
     e.suppress(
         &mut rosa,
-        Suppression::new(Scope::All, Reason::DoNotContact, dnc)
+        Suppression::new(Scope::All, SuppressionReason::DoNotContact, dnc)
             .until(dnc + Duration::days(2))
             .unwrap(),
         dnc,
@@ -270,7 +278,11 @@ fn world() -> World {
     let loss = T0 + Duration::days(14);
     e.suppress(
         &mut rosa,
-        Suppression::new(Scope::Interest(id("baby")), Reason::Bereavement, loss),
+        Suppression::new(
+            Scope::Interest(id("baby")),
+            SuppressionReason::Bereavement,
+            loss,
+        ),
         loss,
     );
     let now = loss + Duration::days(1);

@@ -230,7 +230,7 @@ mod fast_path {
     use crate::level::Level;
     use crate::profile::Profile;
     use crate::suppression::Scope;
-    use crate::suppression::{Reason, Suppression};
+    use crate::suppression::{Suppression, SuppressionReason};
     use crate::taxonomy::SpecialCategory;
     use crate::taxonomy::Taxonomy;
     use proptest::prelude::*;
@@ -382,7 +382,7 @@ mod fast_path {
                             Some(i) => Scope::Interest(ids[i % ids.len()]),
                             None => Scope::Purpose(Purpose::ALL[purpose]),
                         };
-                        let mut s = Suppression::new(scope, Reason::OptOut, clock);
+                        let mut s = Suppression::new(scope, SuppressionReason::OptOut, clock);
                         if let Some(h) = until_h {
                             s = s.until(clock + Duration::hours(h)).unwrap();
                         }

@@ -35,7 +35,7 @@ impl Engine {
     /// assert_eq!(engine.segment_names(&anna, now), ["young-parents"]);
     /// // A reported loss: the three stored signals of `baby` are purged.
     /// let baby = engine.taxonomy().require("baby")?;
-    /// let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, now);
+    /// let loss = Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now);
     /// assert_eq!(engine.suppress(&mut anna, loss, now), 3);
     /// assert_eq!(anna.stored_events(), 0);
     /// assert!(engine.segments(&anna, now).is_empty());
@@ -269,7 +269,7 @@ impl Engine {
     /// #     engine.record(&mut anna, Event::new(food, Signal::View, at), at)?;
     /// # }
     /// # let now = t0 + Duration::days(3);
-    /// let no_post = Suppression::new(Scope::Channel(Channel::Post), Reason::DoNotContact, now);
+    /// let no_post = Suppression::new(Scope::Channel(Channel::Post), SuppressionReason::DoNotContact, now);
     /// engine.suppress(&mut anna, no_post, now);
     ///
     /// engine.erase_profile(&mut anna, now);

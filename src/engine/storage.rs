@@ -23,7 +23,7 @@ impl Engine {
     /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
     /// let mut anna = Profile::new("anna");
     /// let baby = engine.taxonomy().require("baby")?;
-    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
     ///
     /// let json = engine.save_json(&anna)?;
     /// assert!(json.contains(r#""interest":"baby""#)); // a path, not a position

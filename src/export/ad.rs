@@ -129,7 +129,7 @@ impl AdExclusionList {
     /// let engine = Engine::new(taxonomy, DecayPolicy::default());
     /// let mut anna = Profile::new("anna");
     /// let baby = engine.taxonomy().require("baby")?;
-    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
     /// let ben = Profile::new("ben");
     ///
     /// let people = [(&anna, "anna@example.org"), (&ben, "ben@example.org")];
@@ -198,7 +198,7 @@ impl AdExclusionList {
     /// let now = datetime!(2026-11-01 9:00 UTC);
     /// let mut anna = Profile::new("anna");
     /// let pregnancy = engine.taxonomy().require("health/pregnancy")?;
-    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), Reason::Bereavement, now), now);
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), SuppressionReason::Bereavement, now), now);
     /// let people = [(&anna, "anna@example.org")];
     ///
     /// // By default Anna is excluded from the garden campaign too, so the

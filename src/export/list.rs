@@ -53,13 +53,13 @@ impl SuppressionList {
     /// # Example
     /// ```
     /// use tactful::export::{KeySecret, SubjectKey, SuppressionList};
-    /// use tactful::{Channel, Profile, Purpose, Reason, Scope, Suppression, Taxonomy};
+    /// use tactful::{Channel, Profile, Purpose, SuppressionReason, Scope, Suppression, Taxonomy};
     /// use time::macros::datetime;
     ///
     /// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
     /// let t = datetime!(2026-03-01 0:00 UTC);
     /// let mut anna = Profile::new("anna");
-    /// let s = Suppression::new(Scope::Channel(Channel::Phone), Reason::DoNotContact, t);
+    /// let s = Suppression::new(Scope::Channel(Channel::Phone), SuppressionReason::DoNotContact, t);
     /// # // Profiles are changed through the engine; tests use it directly.
     /// # let engine = tactful::Engine::new(taxonomy.clone(), tactful::DecayPolicy::default());
     /// engine.suppress(&mut anna, s, t);
@@ -150,7 +150,7 @@ impl SuppressionList {
     /// let told = datetime!(2026-03-14 16:20 UTC);
     /// let mut anna = Profile::new("anna");
     /// let pregnancy = engine.taxonomy().require("health/pregnancy")?;
-    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), Reason::Bereavement, told), told);
+    /// engine.suppress(&mut anna, Suppression::new(Scope::Interest(pregnancy), SuppressionReason::Bereavement, told), told);
     /// let secret = KeySecret::new([42u8; 32])?;
     /// let people = [(&anna, "anna@example.org")];
     /// let now = datetime!(2026-10-01 2:00 UTC);

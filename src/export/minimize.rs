@@ -452,7 +452,7 @@ mod tests {
                 scopes(
                     Stored::Suppression(Suppression::new(
                         stored,
-                        crate::suppression::Reason::OptOut,
+                        crate::suppression::SuppressionReason::OptOut,
                         OffsetDateTime::UNIX_EPOCH
                     )),
                     &t,

@@ -9,7 +9,7 @@
 //! - [`SuppressionList`]: one [`SuppressionEntry`] per suppression active at
 //!   `now`, with a pseudonymous [`SubjectKey`], the [`ExportScope`] (all, a
 //!   channel, a purpose, a channel for a purpose or an interest path),
-//!   `since` and `until`. The [`Reason`](crate::Reason) is **never**
+//!   `since` and `until`. The [`SuppressionReason`](crate::SuppressionReason) is **never**
 //!   exported, in no type and no format: "bereavement" is itself sensitive.
 //! - [`ExportOptions`] and [`Minimization`]: what an entry may reveal. By
 //!   default a suppression of a special-category interest leaves as a
@@ -115,7 +115,7 @@
 //! let mut anna = Profile::new("anna");
 //! let baby = taxonomy.require("baby")?;
 //! let engine = Engine::new(taxonomy, DecayPolicy::default());
-//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//! engine.suppress(&mut anna, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
 //!
 //! // Operator: export with the secret agreed with the partner.
 //! let secret = KeySecret::new(b"shared-with-partner-out-of-band")?;

@@ -34,7 +34,7 @@ use crate::taxonomy::InterestId;
 /// let mut anna = Profile::new("anna");
 /// let mut ben = Profile::new("ben");
 /// for p in [&mut anna, &mut ben] {
-///     engine.suppress(p, Suppression::new(Scope::Channel(Channel::Post), Reason::OptOut, now), now);
+///     engine.suppress(p, Suppression::new(Scope::Channel(Channel::Post), SuppressionReason::OptOut, now), now);
 /// }
 ///
 /// let secret = KeySecret::new([42u8; 32])?;

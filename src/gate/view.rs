@@ -11,7 +11,7 @@ use crate::event::{Context, Event, Source};
 use crate::level::Level;
 use crate::policy::{decayed, DecayPolicy};
 use crate::profile::{PreferenceKind, Profile};
-use crate::suppression::{Reason, Scope, Suppression};
+use crate::suppression::{Scope, Suppression, SuppressionReason};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// Why a stored event or an interest did not count.
@@ -39,7 +39,7 @@ pub enum ExclusionReason {
         #[serde(default)]
         about: String,
         /// Its reason.
-        reason: Reason,
+        reason: SuppressionReason,
         /// The life event through which it covers this interest, if it
         /// covers it only through one (see [`crate::life_event`]).
         #[serde(default, skip_serializing_if = "Option::is_none")]

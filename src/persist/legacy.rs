@@ -15,7 +15,7 @@ use crate::level::Level;
 use crate::limits::{Limit, Limits, ProfileError};
 use crate::profile::{PreferenceKind, Profile, ProfileId, RefusalCounts};
 use crate::store::class_of;
-use crate::suppression::{Channel, Reason};
+use crate::suppression::{Channel, SuppressionReason};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 #[derive(Deserialize)]
@@ -73,7 +73,7 @@ enum OldScope {
 #[derive(Deserialize)]
 struct OldSuppression {
     scope: OldScope,
-    reason: Reason,
+    reason: SuppressionReason,
     #[serde(with = "crate::serde_util::instant")]
     since: OffsetDateTime,
     #[serde(default, with = "crate::serde_util::instant::option")]

@@ -42,7 +42,7 @@
 //! p.set_level(Level::FirstParty);
 //! p.consent_mut().grant(Purpose::Personalization, now, None, Evidence::Ui("banner".into()))?;
 //! engine.record(&mut p, Event::new(hiking, Signal::View, now), now)?;
-//! engine.suppress(&mut p, Suppression::new(Scope::Interest(baby), Reason::Bereavement, now), now);
+//! engine.suppress(&mut p, Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, now), now);
 //!
 //! let json = engine.save_json(&p)?;
 //! assert!(json.contains(FORMAT_NAME) && json.contains("outdoor/hiking"));
@@ -72,7 +72,7 @@ use crate::profile::{
     Preference, PreferenceKind, Profile, ProfileId, RefusalCounts, Tombstone,
 };
 use crate::store::{context_of, source_of, to_nanos, Series, Store};
-use crate::suppression::{Channel, Reason, Scope, Suppression};
+use crate::suppression::{Channel, Scope, Suppression, SuppressionReason};
 use crate::taxonomy::{InterestId, Taxonomy};
 
 pub(crate) use binary::{decode as decode_binary, encode as encode_binary};
@@ -108,7 +108,7 @@ pub(crate) enum WireScope {
 #[serde(deny_unknown_fields)]
 pub(crate) struct WireSuppression {
     scope: WireScope,
-    reason: Reason,
+    reason: SuppressionReason,
     #[serde(with = "crate::serde_util::instant")]
     since: OffsetDateTime,
     #[serde(default, with = "crate::serde_util::instant::option")]

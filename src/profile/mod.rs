@@ -44,7 +44,7 @@ use crate::consent::{ConsentLedger, ConsentState, Purpose};
 use crate::event::Event;
 use crate::level::Level;
 use crate::store::Store;
-use crate::suppression::{Reason, Scope, Suppression};
+use crate::suppression::{Scope, Suppression, SuppressionReason};
 use crate::taxonomy::InterestId;
 
 /// The caller's identifier of a person.
@@ -203,7 +203,7 @@ pub enum RefusalReason {
         /// Its scope.
         scope: Scope,
         /// Its reason.
-        reason: Reason,
+        reason: SuppressionReason,
     },
     /// Older than its max age.
     #[error("{age} old, older than the max age of {max_age}")]

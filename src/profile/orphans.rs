@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use crate::event::{Context, Signal, Source, Weight};
 use crate::profile::PreferenceKind;
-use crate::suppression::Reason;
+use crate::suppression::SuppressionReason;
 
 /// Whether `path` is `root` or lies in its subtree, by path alone
 /// (`baby/food` is within `baby`; `baby-x` is not).
@@ -95,7 +95,7 @@ pub struct OrphanSuppression {
     /// The interest path (covers its subtree).
     pub interest: String,
     /// Why it exists.
-    pub reason: Reason,
+    pub reason: SuppressionReason,
     /// Start.
     #[serde(with = "crate::serde_util::instant")]
     pub since: OffsetDateTime,

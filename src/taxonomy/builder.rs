@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use time::Duration;
 
 use crate::quantity::HalfLife;
-use crate::reason::Reason;
+use crate::reason::SuppressionReason;
 
 use super::life_event::LifeEvent;
 use super::*;
@@ -24,7 +24,7 @@ pub struct TaxonomyBuilder {
     /// Former name to current path.
     renames: BTreeMap<String, String>,
     /// Life events: name to (paths, reasons besides bereavement).
-    life_events: BTreeMap<String, (Vec<String>, Vec<Reason>)>,
+    life_events: BTreeMap<String, (Vec<String>, Vec<SuppressionReason>)>,
     errors: Vec<TaxonomyError>,
 }
 
@@ -169,7 +169,7 @@ impl TaxonomyBuilder {
     ///     .build()?;
     /// let baby = taxonomy.require("baby")?;
     /// let pregnancy = taxonomy.require("health/pregnancy")?;
-    /// let loss = Suppression::new(Scope::Interest(baby), Reason::Bereavement, datetime!(2026-03-14 0:00 UTC));
+    /// let loss = Suppression::new(Scope::Interest(baby), SuppressionReason::Bereavement, datetime!(2026-03-14 0:00 UTC));
     /// assert!(loss.covers_interest(&taxonomy, pregnancy));
     /// assert_eq!(loss.covered_roots(&taxonomy)[1], (pregnancy, Some("pregnancy")));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -188,7 +188,7 @@ impl TaxonomyBuilder {
         mut self,
         name: &str,
         paths: impl IntoIterator<Item = &'p str>,
-        also_for: impl IntoIterator<Item = Reason>,
+        also_for: impl IntoIterator<Item = SuppressionReason>,
     ) -> Self {
         let invalid = |problem: &str| TaxonomyError::InvalidLifeEvent {
             name: name.to_owned(),
@@ -212,9 +212,9 @@ impl TaxonomyBuilder {
             self.errors.push(invalid("it groups no interests"));
             return self;
         }
-        let mut also: Vec<Reason> = also_for
+        let mut also: Vec<SuppressionReason> = also_for
             .into_iter()
-            .filter(|r| *r != Reason::Bereavement)
+            .filter(|r| *r != SuppressionReason::Bereavement)
             .collect();
         also.sort_unstable();
         also.dedup();

@@ -11,7 +11,7 @@
 //! the taxonomy's JSON:
 //!
 //! ```
-//! use tactful::{Reason, Taxonomy};
+//! use tactful::{SuppressionReason, Taxonomy};
 //!
 //! let taxonomy = Taxonomy::from_json(r#"{
 //!     "interests": [{"path": "baby/food"}, {"path": "health/pregnancy"}, {"path": "parenting"}],
@@ -19,14 +19,14 @@
 //! }"#)?;
 //! let pregnancy = &taxonomy.life_events()[0];
 //! assert_eq!(pregnancy.name(), "pregnancy");
-//! assert!(pregnancy.covers_reason(Reason::Bereavement));
-//! assert!(!pregnancy.covers_reason(Reason::OptOut));
+//! assert!(pregnancy.covers_reason(SuppressionReason::Bereavement));
+//! assert!(!pregnancy.covers_reason(SuppressionReason::OptOut));
 //! # Ok::<(), tactful::TaxonomyError>(())
 //! ```
 
 use serde::{Deserialize, Serialize};
 
-use crate::reason::Reason;
+use crate::reason::SuppressionReason;
 use crate::taxonomy::{InterestId, Taxonomy};
 
 /// A named group of interest subtrees that a suppression of one of them
@@ -37,7 +37,7 @@ pub struct LifeEvent {
     /// The subtrees' roots, sorted, without one inside another.
     pub(crate) roots: Vec<InterestId>,
     /// Reasons besides bereavement that cover the whole group, sorted.
-    pub(crate) also: Vec<Reason>,
+    pub(crate) also: Vec<SuppressionReason>,
 }
 
 impl LifeEvent {
@@ -54,16 +54,16 @@ impl LifeEvent {
     }
 
     /// Whether a suppression with this reason on one of its subtrees
-    /// covers all of them: always for [`Reason::Bereavement`], for other
+    /// covers all of them: always for [`SuppressionReason::Bereavement`], for other
     /// reasons where the declaration opts them in.
     #[must_use]
-    pub fn covers_reason(&self, reason: Reason) -> bool {
-        reason == Reason::Bereavement || self.also.contains(&reason)
+    pub fn covers_reason(&self, reason: SuppressionReason) -> bool {
+        reason == SuppressionReason::Bereavement || self.also.contains(&reason)
     }
 
     /// The reasons besides bereavement that cover the whole group.
     #[must_use]
-    pub fn also_for(&self) -> &[Reason] {
+    pub fn also_for(&self) -> &[SuppressionReason] {
         &self.also
     }
 
@@ -91,5 +91,5 @@ pub(crate) struct LifeEventConfig {
     pub(crate) interests: Vec<String>,
     /// Reasons besides bereavement that cover the whole group.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub(crate) also_for: Vec<Reason>,
+    pub(crate) also_for: Vec<SuppressionReason>,
 }

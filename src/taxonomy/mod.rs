@@ -46,7 +46,7 @@ use serde::{Deserialize, Serialize};
 use time::Duration;
 
 use crate::quantity::HalfLife;
-use crate::reason::Reason;
+use crate::reason::SuppressionReason;
 
 pub use builder::TaxonomyBuilder;
 use builder::{fingerprint_of, DEFAULT_SPEC};
@@ -409,7 +409,7 @@ impl Taxonomy {
                     size_of::<LifeEvent>()
                         + e.name.capacity()
                         + e.roots.capacity() * size_of::<InterestId>()
-                        + e.also.capacity() * size_of::<Reason>()
+                        + e.also.capacity() * size_of::<SuppressionReason>()
                 })
                 .sum::<usize>()
     }
@@ -426,7 +426,7 @@ impl Taxonomy {
     pub fn life_events_for(
         &self,
         root: InterestId,
-        reason: Reason,
+        reason: SuppressionReason,
     ) -> impl Iterator<Item = &LifeEvent> + '_ {
         self.life_events
             .iter()
