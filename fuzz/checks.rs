@@ -857,7 +857,8 @@ pub(crate) fn check_profile_ops(data: &[u8]) {
                 p.dislike(i, at);
             }
             8 => {
-                let _ = p.clear_preference(r.interest());
+                let (i, at) = (r.interest(), r.instant(now));
+                let _ = p.clear_preference(i, at);
             }
             9 => p.set_level(r.pick(&LEVELS)),
             10 => {

@@ -257,6 +257,7 @@ pub(crate) fn preference_lines(view: &crate::gate::View<'_>) -> Vec<PreferenceLi
             kind: match p.kind {
                 PreferenceKind::Like => "like".into(),
                 PreferenceKind::Dislike => "dislike".into(),
+                PreferenceKind::Cleared => "no longer like or dislike".into(),
             },
             at: p.at,
             until: None,

@@ -1259,6 +1259,13 @@ impl Model {
                 self.prefs.push(*p);
             }
         }
+        // Per interest the newest statement wins (the greater kind on a tie).
+        let stated = self.prefs.clone();
+        self.prefs.retain(|p| {
+            !stated
+                .iter()
+                .any(|q| q.interest == p.interest && (q.at, q.kind) > (p.at, p.kind))
+        });
         self.prefs.retain(|p| {
             !tombs
                 .iter()
@@ -1360,7 +1367,8 @@ enum Op {
     /// A like declared at the clock, or at the instant given.
     Like(usize, Option<OffsetDateTime>),
     Dislike(usize, Option<OffsetDateTime>),
-    ClearPreference(usize),
+    /// A preference cleared at the clock, or at the instant given.
+    ClearPreference(usize, Option<OffsetDateTime>),
     Level(usize),
     Compact,
     /// An erasure at the clock, or at the instant given.
@@ -1524,7 +1532,7 @@ fn op() -> impl Strategy<Value = Op> {
             }),
         2 => (0..N, odd()).prop_map(|(k, at)| Op::Like(k, at)),
         1 => (0..N, odd()).prop_map(|(k, at)| Op::Dislike(k, at)),
-        1 => (0..N).prop_map(Op::ClearPreference),
+        1 => (0..N, odd()).prop_map(|(k, at)| Op::ClearPreference(k, at)),
         1 => prop_oneof![1 => Just(0usize), 1 => Just(1), 3 => Just(2), 3 => Just(3)].prop_map(Op::Level),
         1 => Just(Op::Compact),
         1 => (0..N, odd()).prop_map(|(k, at)| Op::Erase(k, at)),
@@ -2355,10 +2363,23 @@ impl Run {
                     },
                 );
             }
-            Op::ClearPreference(k) => {
-                let got = self.real.clear_preference(w.ids[k]);
-                let pos = self.m.prefs.iter().position(|p| p.interest == w.ids[k]);
-                let want = pos.map(|i| self.m.prefs.remove(i));
+            Op::ClearPreference(k, at) => {
+                let at = at.unwrap_or(now);
+                let got = self.real.clear_preference(w.ids[k], at);
+                let want = self
+                    .m
+                    .prefs
+                    .iter()
+                    .find(|p| p.interest == w.ids[k] && p.kind != PreferenceKind::Cleared)
+                    .copied();
+                self.m.declare(
+                    w,
+                    Preference {
+                        interest: w.ids[k],
+                        kind: PreferenceKind::Cleared,
+                        at,
+                    },
+                );
                 prop_assert_eq!(got, want);
             }
             Op::Level(l) => {

@@ -424,6 +424,17 @@ impl Engine {
             .remove(|e| tombs.covers(tax, e.interest(), e.at(), true));
         union_into(profile.suppressions_mut(), other.suppressions());
         union_into(profile.preferences_mut(), other.preferences());
+        // Per interest the newest statement wins (the greater kind on a
+        // tie), whichever copy holds it: a cleared or changed preference is
+        // not brought back by an older copy.
+        let mut newest = std::collections::HashMap::new();
+        for p in profile.preferences() {
+            let n = newest.entry(p.interest).or_insert((p.at, p.kind));
+            *n = (*n).max((p.at, p.kind));
+        }
+        profile
+            .preferences_mut()
+            .retain(|p| newest.get(&p.interest).is_none_or(|n| (p.at, p.kind) >= *n));
         profile
             .preferences_mut()
             .retain(|p| !tombs.covers(tax, p.interest, p.at, false));

@@ -23,8 +23,8 @@
 //! anna.dislike(hiking, now + Duration::hours(1)); // replaces the like
 //! assert_eq!(anna.preferences().len(), 1);
 //! assert_eq!(anna.preferences()[0].kind, PreferenceKind::Dislike);
-//! assert!(anna.clear_preference(hiking).is_some());
-//! assert!(anna.preferences().is_empty());
+//! assert!(anna.clear_preference(hiking, now + Duration::hours(2)).is_some());
+//! assert_eq!(anna.preferences()[0].kind, PreferenceKind::Cleared); // kept as a record
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -70,14 +70,20 @@ impl From<&str> for ProfileId {
     }
 }
 
-/// Like or dislike.
+/// Like, dislike, or neither any more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PreferenceKind {
     /// Establishes the interest subtree without observed evidence.
     Like,
     /// Blocks the interest subtree, whatever was observed.
     Dislike,
+    /// No preference: a like or dislike the person took back at `at`
+    /// ([`Profile::clear_preference`]). It counts for nothing but is kept,
+    /// so that merging an older copy does not bring the old preference
+    /// back.
+    Cleared,
 }
 
 /// A preference the person declared about an interest subtree.
@@ -501,13 +507,47 @@ impl Profile {
             at,
         });
     }
-    /// Removes the declared preference on exactly `interest`; returns it.
-    pub fn clear_preference(&mut self, interest: InterestId) -> Option<Preference> {
-        let pos = self
+    /// Takes back the like or dislike of exactly `interest` at `at`, and
+    /// returns it (`None` if there was none). A
+    /// [`PreferenceKind::Cleared`] record replaces it (the later of the two
+    /// instants is kept, as for [`like`](Self::like)), so that a merge with
+    /// an older copy still holding the like does not bring it back: per
+    /// interest, the newest statement wins.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::prelude::*;
+    /// use time::macros::datetime;
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("outdoor/hiking").build()?;
+    /// let hiking = taxonomy.id("outdoor/hiking").unwrap();
+    /// let engine = Engine::new(taxonomy, DecayPolicy::default());
+    /// let mut phone = Profile::new("anna");
+    /// phone.like(hiking, datetime!(2026-03-01 9:00 UTC));
+    /// let laptop = phone.clone(); // a copy taken before she changed her mind
+    ///
+    /// let gone = phone.clear_preference(hiking, datetime!(2026-03-02 9:00 UTC));
+    /// assert_eq!(gone.map(|p| p.kind), Some(PreferenceKind::Like));
+    /// engine.merge(&mut phone, &laptop);
+    /// assert_eq!(phone.preferences()[0].kind, PreferenceKind::Cleared);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn clear_preference(
+        &mut self,
+        interest: InterestId,
+        at: OffsetDateTime,
+    ) -> Option<Preference> {
+        let stated = self
             .preferences
             .iter()
-            .position(|p| p.interest == interest)?;
-        Some(self.preferences.remove(pos))
+            .find(|p| p.interest == interest && p.kind != PreferenceKind::Cleared)
+            .copied();
+        self.declare(Preference {
+            interest,
+            kind: PreferenceKind::Cleared,
+            at,
+        });
+        stated
     }
     fn declare(&mut self, mut p: Preference) {
         if let Some(old) = self.preferences.iter().find(|q| q.interest == p.interest) {
