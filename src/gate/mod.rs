@@ -106,7 +106,7 @@ pub(crate) fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item
         .iter()
         .filter(|p| p.needs_consent())
         .filter_map(move |p| {
-            let state = profile.consent().state(p, now);
+            let state = view.consent_now(p);
             (!state.is_granted()).then_some(Hit::NoConsent(p, state))
         });
     let level = profile.level();

@@ -184,6 +184,10 @@ pub(crate) struct View<'a> {
     /// Active dismissals: subtree range and instant.
     pub(crate) dismissals: Vec<(u32, u32, OffsetDateTime)>,
     suppressed_purposes: Vec<(Purpose, &'a Suppression)>,
+    /// Each purpose's consent state at `now` (by [`Purpose::index`]): the
+    /// gate asks it per segment and channel.
+    /// Built on first use: scoring alone never asks.
+    consent_now: std::cell::OnceCell<[ConsentState; Purpose::ALL.len()]>,
 }
 
 impl<'a> View<'a> {
@@ -233,6 +237,7 @@ impl<'a> View<'a> {
             profile,
             now,
             gate: ConsentGate::new(profile.consent(), now),
+            consent_now: std::cell::OnceCell::new(),
             blocks,
             dismissals,
             suppressed_purposes,
@@ -246,6 +251,15 @@ impl<'a> View<'a> {
         let i = interest.0;
         self.blocks.iter().any(|b| b.0 <= i && i < b.1)
             || self.dismissals.iter().any(|d| d.0 <= i && i < d.1)
+    }
+
+    /// The consent state of `purpose` at `now`.
+    pub(crate) fn consent_now(&self, purpose: Purpose) -> ConsentState {
+        self.consent_now
+            .get_or_init(|| Purpose::ALL.map(|p| self.profile.consent().state(p, self.now)))
+            .get(purpose.index())
+            .copied()
+            .unwrap_or(ConsentState::NeverAsked)
     }
 
     /// Whether `purpose` is blocked now by a purpose suppression.
