@@ -92,6 +92,17 @@
 //!   partner exports from an index (feature `sqlite`).
 //! - Limits against hostile input: [`Limits`].
 //!
+//! ## Crate features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `tcf` | yes | [`consent::tcf`]: IAB TCF v2 TC strings, decoded and encoded without dependencies, applied to a ledger ([`ConsentLedger::apply_tcf_str`]) |
+//! | `rayon` | no | `batch::RawDecayKernel::with_threads`: the raw kernel over several threads |
+//! | `sqlite` | no | `sqlite::SqliteStore`: profiles in SQLite (bundled), transactions without lost updates, erasure that reaches the disk, partner lists from an index |
+//!
+//! The core needs none of them and does no I/O. On docs.rs every
+//! feature-gated item carries a badge naming its feature.
+//!
 //! ## How the crate is built
 //! Modules form layers; each uses only the layers below it (no import
 //! cycle, no back-edge, no file over 800 lines and no function over 80;
@@ -120,6 +131,8 @@
 //! [`privacy::ReleaseError`]. Nothing in this crate panics on input data.
 
 #![forbid(unsafe_code)]
+// Feature badges on docs.rs (nightly rustdoc there; ignored elsewhere).
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Panic freedom on input-derived data in library code (tests may index).
 #![cfg_attr(not(test), warn(clippy::indexing_slicing, clippy::panic))]
 
