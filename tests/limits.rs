@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "tcf")]
 use tactful::consent::tcf::{TcString, TcfError, MAX_TC_STRING_LEN};
 use tactful::consent::MAX_LEDGER_ENTRIES;
 use tactful::*;
@@ -276,6 +277,7 @@ fn protective_data_loads_in_any_number() {
 }
 
 #[test]
+#[cfg(feature = "tcf")]
 fn tc_strings_beyond_the_limit_are_refused_before_decoding() {
     let long = "C".repeat(MAX_TC_STRING_LEN + 1);
     assert_eq!(
