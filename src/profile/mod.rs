@@ -508,7 +508,8 @@ impl Profile {
         });
     }
     /// Takes back the like or dislike of exactly `interest` at `at`, and
-    /// returns it (`None` if there was none). A
+    /// returns it (`None` if there was none; the record is kept all the
+    /// same, as a statement that holds against any copy). A
     /// [`PreferenceKind::Cleared`] record replaces it (the later of the two
     /// instants is kept, as for [`like`](Self::like)), so that a merge with
     /// an older copy still holding the like does not bring it back: per
