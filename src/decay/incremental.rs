@@ -103,8 +103,9 @@ pub(super) fn score_incremental(
     let cap = view.policy.min_days as usize;
     let mut scores = vec![InterestScore::default(); tax.len()];
     // Most recent distinct usable days per series (up to `cap`), flat.
-    let mut days: Vec<(usize, i64)> = Vec::new();
-    for (si, s) in view.profile.store().series.iter().enumerate() {
+    let series = &view.profile.store().series;
+    let mut days: Vec<(usize, i64)> = Vec::with_capacity(series.len().saturating_mul(cap));
+    for (si, s) in series.iter().enumerate() {
         let Some(range) = usable_range(view, s, &wins, now) else {
             continue;
         };
@@ -270,7 +271,7 @@ fn recent_days(s: &Series, r: &UsableRange, cap: usize, si: usize, days: &mut Ve
 /// `cap`: the union of each series' `cap` most recent days decides it.
 fn distinct_days(view: &View<'_>, days: &[(usize, i64)], cap: usize, scores: &mut [InterestScore]) {
     let (tax, store) = (view.taxonomy, view.profile.store());
-    let mut buf: Vec<i64> = Vec::new();
+    let mut buf: Vec<i64> = Vec::with_capacity(days.len());
     for (i, sc) in scores.iter_mut().enumerate() {
         if sc.events == 0 {
             continue;

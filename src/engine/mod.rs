@@ -531,11 +531,16 @@ impl Engine {
     pub fn segment_names(&self, profile: &Profile, now: OffsetDateTime) -> Vec<&str> {
         let view = self.view(profile, now);
         let scores = decay::score(&view, self.fingerprint);
-        self.segments
-            .iter()
-            .filter(|seg| self.gate_open(&view, seg) && segment::holds(&view, &scores, &seg.rule))
-            .map(|seg| seg.def.name.as_str())
-            .collect()
+        let mut names = Vec::with_capacity(self.segments.len());
+        names.extend(
+            self.segments
+                .iter()
+                .filter(|seg| {
+                    self.gate_open(&view, seg) && segment::holds(&view, &scores, &seg.rule)
+                })
+                .map(|seg| seg.def.name.as_str()),
+        );
+        names
     }
 
     /// The segments `profile` is a member of at `now`, each with its

@@ -122,7 +122,39 @@ pub(crate) fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item
     suppressed.chain(consent).chain(off).chain(own)
 }
 
-/// Whether the use is allowed: nothing refuses it (no reason is built).
+/// Whether the use is allowed: nothing refuses it. The same questions as
+/// [`hits`], in the same order, asked directly (memberships ask this for
+/// every segment and channel, and the chained iterator cost a third of
+/// the answer); debug builds check that both agree on every call.
 pub(crate) fn is_open(view: &View<'_>, u: &Use<'_>) -> bool {
-    hits(view, u).next().is_none()
+    let open = nothing_refuses(view, u);
+    debug_assert_eq!(
+        open,
+        hits(view, u).next().is_none(),
+        "is_open and hits disagree"
+    );
+    open
+}
+
+fn nothing_refuses(view: &View<'_>, u: &Use<'_>) -> bool {
+    let (tax, profile, now) = (view.taxonomy, view.profile, view.now);
+    for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
+        if u.purposes.iter().any(|p| s.covers_message(u.channel, p))
+            || u.interests
+                .iter()
+                .any(|&i| touches_interest(tax, s, i).is_some())
+        {
+            return false;
+        }
+    }
+    if u.purposes
+        .iter()
+        .any(|p| p.needs_consent() && !view.consent_now(p).is_granted())
+    {
+        return false;
+    }
+    if profile.level() == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service) {
+        return false;
+    }
+    u.positive.iter().all(|&i| view.own_block(i).is_none())
 }
