@@ -27,6 +27,7 @@
 //! ```
 
 use std::fmt;
+use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -34,7 +35,7 @@ use time::OffsetDateTime;
 use crate::consent::{ConsentState, Purpose, Purposes};
 use crate::decay;
 use crate::explain::{self, Explanation};
-use crate::gate::{hits, Hit, Use, View};
+use crate::gate::{visit_hits, Hit, Use, View};
 use crate::level::Level;
 use crate::segment::{self, Segment};
 use crate::suppression::{Channel, Scope, SuppressionReason};
@@ -314,9 +315,11 @@ fn target_holds(
     deny: &mut Vec<DenyReason>,
 ) -> Explanation {
     let tax = view.taxonomy;
-    let scores = decay::score(view, fingerprint);
+    // Scored only for a target that needs it (not for `Nobody`, an unknown
+    // or blocked interest, or an unknown segment).
     match (target, seg) {
         (Target::Interest(i), _) if tax.contains(*i) && !view.is_blocked(*i) => {
+            let scores = decay::score(view, fingerprint);
             let s = scores.get(*i).copied().unwrap_or_default();
             if s.established.is_none() {
                 deny.push(DenyReason::NotEstablished {
@@ -327,12 +330,14 @@ fn target_holds(
                 return explain::interest(view, *i, s.score, s.established);
             }
         }
-        (Target::Segment(name), Some(seg)) => match segment::eval(view, &scores, &seg.rule) {
-            Some(ex) => return ex,
-            None => deny.push(DenyReason::NotMember {
-                segment: name.clone(),
-            }),
-        },
+        (Target::Segment(name), Some(seg)) => {
+            match segment::eval(view, &decay::score(view, fingerprint), &seg.rule) {
+                Some(ex) => return ex,
+                None => deny.push(DenyReason::NotMember {
+                    segment: name.clone(),
+                }),
+            }
+        }
         _ => {}
     }
     Explanation::default()
@@ -344,8 +349,9 @@ fn target_holds(
 fn blockers(view: &View<'_>, u: &Use<'_>) -> Vec<DenyReason> {
     let tax = view.taxonomy;
     let path = |i: InterestId| tax.path(i).unwrap_or_default().to_owned();
-    hits(view, u)
-        .map(|hit| match hit {
+    let mut out = Vec::new();
+    let _ = visit_hits(view, u, |hit| {
+        out.push(match hit {
             Hit::Suppressed(s, life_event) => DenyReason::Suppressed {
                 scope: s.scope(),
                 about: s.scope().describe(tax),
@@ -367,6 +373,8 @@ fn blockers(view: &View<'_>, u: &Use<'_>) -> Vec<DenyReason> {
                 path: path(i),
                 at,
             },
-        })
-        .collect()
+        });
+        ControlFlow::Continue(())
+    });
+    out
 }

@@ -12,7 +12,7 @@
 //!   ([`Engine::record`](crate::Engine::record));
 //! - usability ([`View`]): does a stored event or a declared like count
 //!   now (scoring, explanations, the report);
-//! - use ([`is_open`], [`hits`]): may the person be addressed or listed
+//! - use ([`is_open`], [`visit_hits`]): may the person be addressed or listed
 //!   (memberships, `decide`, audiences).
 
 mod admit;
@@ -22,6 +22,8 @@ pub(crate) use admit::{admit, orphan_interests};
 pub use view::purposes_for;
 pub use view::ExclusionReason;
 pub(crate) use view::{purposes_of, View};
+
+use std::ops::ControlFlow;
 
 use time::OffsetDateTime;
 
@@ -82,79 +84,50 @@ pub(crate) enum Hit<'a> {
     Dismissed(InterestId, OffsetDateTime),
 }
 
-/// Every reason the use is refused at the view's `now`, lazily, in this
-/// order: suppressions, consent, level, the person's own blocks.
-pub(crate) fn hits<'v>(view: &'v View<'_>, u: &'v Use<'_>) -> impl Iterator<Item = Hit<'v>> + 'v {
-    let tax = view.taxonomy;
-    let profile = view.profile;
-    let now = view.now;
-    let suppressed = profile
-        .suppressions()
-        .iter()
-        .filter(move |s| s.is_active(now))
-        .filter_map(move |s| {
-            if u.purposes.iter().any(|p| s.covers_message(u.channel, p)) {
-                return Some(Hit::Suppressed(s, None));
-            }
-            u.interests
-                .iter()
-                .find_map(|&i| touches_interest(tax, s, i))
-                .map(|event| Hit::Suppressed(s, event))
-        });
-    let consent = u
-        .purposes
-        .iter()
-        .filter(|p| p.needs_consent())
-        .filter_map(move |p| {
-            let state = view.consent_now(p);
-            (!state.is_granted()).then_some(Hit::NoConsent(p, state))
-        });
-    let level = profile.level();
-    let off = (level == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service))
-        .then_some(Hit::LevelOff(level));
-    // Suppressions are named above; "not established" would be noise.
-    let own = u.positive.iter().filter_map(move |&i| {
-        view.own_block(i).map(|at| match at {
-            None => Hit::Disliked(i),
-            Some(at) => Hit::Dismissed(i, at),
-        })
-    });
-    suppressed.chain(consent).chain(off).chain(own)
-}
-
-/// Whether the use is allowed: nothing refuses it. The same questions as
-/// [`hits`], in the same order, asked directly (memberships ask this for
-/// every segment and channel, and the chained iterator cost a third of
-/// the answer); debug builds check that both agree on every call.
-pub(crate) fn is_open(view: &View<'_>, u: &Use<'_>) -> bool {
-    let open = nothing_refuses(view, u);
-    debug_assert_eq!(
-        open,
-        hits(view, u).next().is_none(),
-        "is_open and hits disagree"
-    );
-    open
-}
-
-fn nothing_refuses(view: &View<'_>, u: &Use<'_>) -> bool {
+/// Hands every reason the use is refused at the view's `now` to `f`, in
+/// this order: suppressions, consent, level, the person's own blocks; stops
+/// as soon as `f` breaks. Plain loops rather than a chain of lazy
+/// iterators: memberships ask it for every segment and channel, and the
+/// chain cost a third of the answer.
+pub(crate) fn visit_hits<'v>(
+    view: &'v View<'_>,
+    u: &Use<'_>,
+    mut f: impl FnMut(Hit<'v>) -> ControlFlow<()>,
+) -> ControlFlow<()> {
     let (tax, profile, now) = (view.taxonomy, view.profile, view.now);
     for s in profile.suppressions().iter().filter(|s| s.is_active(now)) {
-        if u.purposes.iter().any(|p| s.covers_message(u.channel, p))
-            || u.interests
-                .iter()
-                .any(|&i| touches_interest(tax, s, i).is_some())
+        if u.purposes.iter().any(|p| s.covers_message(u.channel, p)) {
+            f(Hit::Suppressed(s, None))?;
+        } else if let Some(event) = u
+            .interests
+            .iter()
+            .find_map(|&i| touches_interest(tax, s, i))
         {
-            return false;
+            f(Hit::Suppressed(s, event))?;
         }
     }
-    if u.purposes
-        .iter()
-        .any(|p| p.needs_consent() && !view.consent_now(p).is_granted())
-    {
-        return false;
+    for p in u.purposes.iter().filter(|p| p.needs_consent()) {
+        let state = view.consent_now(p);
+        if !state.is_granted() {
+            f(Hit::NoConsent(p, state))?;
+        }
     }
-    if profile.level() == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service) {
-        return false;
+    let level = profile.level();
+    if level == Level::Off && u.purposes.iter().any(|p| p != Purpose::Service) {
+        f(Hit::LevelOff(level))?;
     }
-    u.positive.iter().all(|&i| view.own_block(i).is_none())
+    // Suppressions are named above; "not established" would be noise.
+    for &i in u.positive {
+        match view.own_block(i) {
+            Some(None) => f(Hit::Disliked(i))?,
+            Some(Some(at)) => f(Hit::Dismissed(i, at))?,
+            None => {}
+        }
+    }
+    ControlFlow::Continue(())
+}
+
+/// Whether the use is allowed: nothing refuses it (no reason is built).
+pub(crate) fn is_open(view: &View<'_>, u: &Use<'_>) -> bool {
+    visit_hits(view, u, |_| ControlFlow::Break(())).is_continue()
 }
