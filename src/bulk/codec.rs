@@ -142,7 +142,10 @@ impl Engine {
             return Err(BulkError::Decode(corrupt("not a tactful partial profile")));
         }
         let fp = r.bytes(8).map_err(BulkError::Decode)?;
-        let found = u64::from_le_bytes(fp.try_into().map_err(|_| BulkError::Decode(corrupt("fingerprint")))?);
+        let found = u64::from_le_bytes(
+            fp.try_into()
+                .map_err(|_| BulkError::Decode(corrupt("fingerprint")))?,
+        );
         let expected = self.taxonomy().fingerprint();
         if found != expected {
             return Err(BulkError::OtherTaxonomy { expected, found });
@@ -165,12 +168,14 @@ fn read_body(r: &mut Reader<'_>) -> Result<PartialProfile, ProfileError> {
     let n = r.count(2)?;
     p.consents.reserve_exact(n);
     for _ in 0..n {
-        p.consents.push(read_postcard_framed::<ConsentEntry>(r, "consent change")?);
+        p.consents
+            .push(read_postcard_framed::<ConsentEntry>(r, "consent change")?);
     }
     let n = r.count(2)?;
     p.suppressions.reserve_exact(n);
     for _ in 0..n {
-        p.suppressions.push(read_postcard_framed::<Suppression>(r, "suppression")?);
+        p.suppressions
+            .push(read_postcard_framed::<Suppression>(r, "suppression")?);
     }
     let n = r.count(ERASURE_MIN_BYTES)?;
     p.erasures.reserve_exact(n);
@@ -194,7 +199,9 @@ fn read_body(r: &mut Reader<'_>) -> Result<PartialProfile, ProfileError> {
 
 fn read_u32(r: &mut Reader<'_>) -> Result<u32, ProfileError> {
     let b = r.bytes(4)?;
-    Ok(u32::from_le_bytes(b.try_into().map_err(|_| corrupt("u32"))?))
+    Ok(u32::from_le_bytes(
+        b.try_into().map_err(|_| corrupt("u32"))?,
+    ))
 }
 
 fn read_event(r: &mut Reader<'_>) -> Result<Event, ProfileError> {

@@ -73,7 +73,9 @@ pub enum BulkError {
         found: ProfileId,
     },
     /// A partial profile written under another taxonomy.
-    #[error("partial profile written under taxonomy {found:#018x}, this engine's is {expected:#018x}")]
+    #[error(
+        "partial profile written under taxonomy {found:#018x}, this engine's is {expected:#018x}"
+    )]
     OtherTaxonomy {
         /// This engine's taxonomy fingerprint.
         expected: u64,

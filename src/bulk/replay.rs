@@ -134,9 +134,12 @@ pub(crate) fn cmp_facts(a: &Fact<'_>, b: &Fact<'_>) -> Ordering {
             (Fact::Consent(x), Fact::Consent(y)) => (x.purpose, change_key(x.change))
                 .cmp(&(y.purpose, change_key(y.change)))
                 .then_with(|| evidence_key(&x.evidence).cmp(&evidence_key(&y.evidence))),
-            (Fact::Suppression(x), Fact::Suppression(y)) => (x.scope(), x.reason(), x.ends())
-                .cmp(&(y.scope(), y.reason(), y.ends())),
-            (Fact::Erasure(x), Fact::Erasure(y)) => erased_key(x.scope()).cmp(&erased_key(y.scope())),
+            (Fact::Suppression(x), Fact::Suppression(y)) => {
+                (x.scope(), x.reason(), x.ends()).cmp(&(y.scope(), y.reason(), y.ends()))
+            }
+            (Fact::Erasure(x), Fact::Erasure(y)) => {
+                erased_key(x.scope()).cmp(&erased_key(y.scope()))
+            }
             (Fact::Event(x), Fact::Event(y)) => event_key(x).cmp(&event_key(y)),
             _ => Ordering::Equal,
         })
@@ -226,14 +229,16 @@ impl Engine {
     fn apply(&self, profile: &mut Profile, fact: Fact<'_>, now: OffsetDateTime) -> Option<Refused> {
         let tax = self.taxonomy();
         match fact {
-            Fact::Consent(c) => profile
-                .consent_mut()
-                .record(c.clone())
-                .err()
-                .map(|error| Refused::Consent {
-                    change: c.clone(),
-                    error,
-                }),
+            Fact::Consent(c) => {
+                profile
+                    .consent_mut()
+                    .record(c.clone())
+                    .err()
+                    .map(|error| Refused::Consent {
+                        change: c.clone(),
+                        error,
+                    })
+            }
             Fact::Suppression(s) => match s.scope() {
                 Scope::Interest(i) if !tax.contains(i) => Some(Refused::Suppression {
                     suppression: *s,

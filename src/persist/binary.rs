@@ -393,7 +393,10 @@ impl<'b> Reader<'b> {
         Ok(n)
     }
 
-    pub(crate) fn postcard<T: serde::de::DeserializeOwned>(&mut self, what: &str) -> Result<T, ProfileError> {
+    pub(crate) fn postcard<T: serde::de::DeserializeOwned>(
+        &mut self,
+        what: &str,
+    ) -> Result<T, ProfileError> {
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let (v, after) = postcard::take_from_bytes::<T>(rest)
             .map_err(|e| ProfileError::Corrupt(format!("{what}: {e}")))?;
