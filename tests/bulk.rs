@@ -44,7 +44,7 @@ fn engine() -> Engine {
         .unwrap();
     Engine::new(taxonomy, policy)
         .with_segments(vec![
-            SegmentDef::new("parents", Rule::interest_at_least("baby", 1.0))
+            SegmentDef::new("parents", Rule::interest_at_least("baby", 1.1))
                 .for_purpose(Purpose::Personalization),
             SegmentDef::new("hikers", Rule::interest("outdoor")),
         ])
@@ -248,7 +248,8 @@ proptest! {
     #[test]
     fn any_split_and_merge_tree_finishes_to_the_same_profile(
         rows in prop::collection::vec(row(), 0..60),
-        parts_of in prop::collection::vec(0..4usize, 60),
+        again in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        parts_of in prop::collection::vec(0..4usize, 66),
         picks in prop::collection::vec((0..8usize, 0..8usize, any::<bool>()), 8),
         shuffle in any::<u64>(),
         level in 0..3usize,
@@ -256,6 +257,11 @@ proptest! {
     ) {
         let engine = engine();
         let now = at(now_minute + 60 * 24);
+        let mut rows = rows;
+        if !rows.is_empty() {
+            let twice: Vec<Row> = again.iter().map(|i| rows[i.index(rows.len())].clone()).collect();
+            rows.extend(twice);
+        }
         let mut whole = PartialProfile::new("anna");
         for r in &rows {
             push(&engine, &mut whole, r);
@@ -336,6 +342,47 @@ proptest! {
         prop_assert_eq!(engine.save_binary(&live).unwrap(), engine.save_binary(&done.profile).unwrap());
         prop_assert_eq!(refused, done.refused.len());
         prop_assert_eq!(engine.scores_by_scan(&live, now), engine.scores_by_scan(&done.profile, now));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// The summary (the fast path when the rows allow it) is what finishing
+    /// gives: scores bit for bit, segments, refusal counts, refused rows.
+    #[test]
+    fn summaries_equal_finishing(
+        rows in prop::collection::vec(row(), 0..80),
+        again in prop::collection::vec(any::<prop::sample::Index>(), 0..8),
+        simple: bool,
+        level in 0..3usize,
+        now_minute in minute(),
+    ) {
+        let engine = engine();
+        let now = at(now_minute + 60 * 24);
+        let mut whole = PartialProfile::new("anna");
+        // Some rows given twice: a duplicate is refused, once.
+        let twice: Vec<&Row> = if rows.is_empty() { vec![] } else { again.iter().map(|i| &rows[i.index(rows.len())]).collect() };
+        for r in rows.iter().chain(twice) {
+            // The usual warehouse case: no erasure, no dismissal, no purge.
+            let skip = simple && match r {
+                Row::Erase { .. } => true,
+                Row::Event { signal, .. } => Signal::ALL[*signal] == Signal::Dismissal,
+                Row::Suppress { reason, scope, .. } => *reason == 0 && (*scope == 0 || *scope >= 4),
+                _ => false,
+            };
+            if !skip {
+                push(&engine, &mut whole, r);
+            }
+        }
+        let summary = engine.summarize(&base(level), &whole, now).unwrap();
+        let done = engine.finish(base(level), &whole, now).unwrap();
+        prop_assert_eq!(&summary.scores, &engine.scores_by_scan(&done.profile, now));
+        prop_assert_eq!(&summary.segments, &engine.segment_names(&done.profile, now));
+        prop_assert_eq!(&summary.refusals, done.profile.refusals());
+        prop_assert_eq!(summary.refused_rows, done.refused.len());
     }
 }
 

@@ -49,6 +49,7 @@
 //! ```
 
 mod codec;
+mod fast;
 mod partial;
 mod replay;
 
@@ -57,6 +58,7 @@ use thiserror::Error;
 use crate::limits::ProfileError;
 use crate::profile::ProfileId;
 
+pub use fast::Summary;
 pub use partial::{ConsentAction, ConsentChange, Erasure, PartialProfile};
 pub use replay::{Finished, Refused};
 

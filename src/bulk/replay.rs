@@ -226,7 +226,12 @@ impl Engine {
     }
 
     /// Applies one row at its own instant; the refusal, if any.
-    fn apply(&self, profile: &mut Profile, fact: Fact<'_>, now: OffsetDateTime) -> Option<Refused> {
+    pub(crate) fn apply(
+        &self,
+        profile: &mut Profile,
+        fact: Fact<'_>,
+        now: OffsetDateTime,
+    ) -> Option<Refused> {
         let tax = self.taxonomy();
         match fact {
             Fact::Consent(c) => {

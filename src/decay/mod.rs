@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::consent::Purpose;
+use crate::event::Event;
 use crate::gate::View;
 use crate::store::to_nanos;
 use crate::taxonomy::InterestId;
@@ -148,26 +149,48 @@ pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
 /// are kept once per event, and an interest's distinct days are those of
 /// the pairs in its subtree's id range.
 pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
+    // Gifts and dismissals (kept aside) are never evidence: only the series.
+    let events = view
+        .profile
+        .store()
+        .series
+        .iter()
+        .flat_map(|s| (0..s.len()).filter_map(|i| s.event(i)));
+    score_events(view, events)
+}
+
+/// Scores and establishment for `view` from `events`, given in the store's
+/// order (series by interest and class, each by instant, weight, signal):
+/// the plain pass over events that need not sit in a store. The order fixes
+/// the floating-point sums, so the same events in the same order give the
+/// same bits as [`score_plain`] over a store holding them.
+pub(crate) fn scores_from_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Scores {
+    let mut scores = score_events(view, events);
+    establish(view, &mut scores);
+    Scores {
+        now: view.now,
+        scores,
+    }
+}
+
+fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<InterestScore> {
     let tax = view.taxonomy;
     let mut scores = vec![InterestScore::default(); tax.len()];
     // (interest, day) of every usable event, for the distinct-day counts.
     let mut days: Vec<(u32, i64)> = Vec::new();
-    // Gifts and dismissals (kept aside) are never evidence: only the series.
-    for s in &view.profile.store().series {
-        for e in (0..s.len()).filter_map(|i| s.event(i)) {
-            let Ok(c) = view.check(&e) else { continue };
-            if !tax.contains(e.interest()) {
-                continue;
+    for e in events {
+        let Ok(c) = view.check(&e) else { continue };
+        if !tax.contains(e.interest()) {
+            continue;
+        }
+        days.push((e.interest().0, utc_day(e.at())));
+        let mut node = Some(e.interest());
+        while let Some(id) = node {
+            if let Some(sc) = scores.get_mut(id.index()) {
+                sc.score += c;
+                sc.events += 1;
             }
-            days.push((e.interest().0, utc_day(e.at())));
-            let mut node = Some(e.interest());
-            while let Some(id) = node {
-                if let Some(sc) = scores.get_mut(id.index()) {
-                    sc.score += c;
-                    sc.events += 1;
-                }
-                node = tax.parent(id);
-            }
+            node = tax.parent(id);
         }
     }
     days.sort_unstable();
