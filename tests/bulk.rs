@@ -313,7 +313,7 @@ proptest! {
             let (t, rank) = if let Some(c) = one.consents().first() { (c.at, 0) }
                 else if let Some(s) = one.suppressions().first() { (s.since(), 1) }
                 else if let Some(e) = one.erasures().first() { (e.at(), 2) }
-                else { (one.events()[0].at(), 3) };
+                else { (one.events().next().unwrap().at(), 3) };
             singles.push((t, rank, one));
         }
         singles.sort_by_key(|s| (s.0, s.1));
@@ -335,7 +335,7 @@ proptest! {
                     ErasedScope::Interest(i) => { engine.erase_interest(&mut live, i, e.at()); }
                 }
             } else {
-                let e = one.events()[0];
+                let e = one.events().next().unwrap();
                 refused += usize::from(engine.record(&mut live, e, (*t).min(now)).is_err());
             }
         }

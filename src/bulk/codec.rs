@@ -5,9 +5,10 @@
 //! "TPP" 1            magic and version
 //! u64 LE             taxonomy fingerprint (interests are the engine's ids)
 //! varint + bytes     profile id
-//! varint n, n × 26   events: interest u32, seconds i64, nanoseconds u32,
-//!                    weight f64 (all LE), signal, class (source × 3 + context),
-//!                    flags (bit 0: gift)
+//! varint n, n × 23   events: interest u32, Unix nanoseconds i64, weight f64
+//!                    (all LE), signal, class (source × 3 + context), gift (0/1)
+//! varint n, n × 27   events with instants outside i64 nanoseconds: the same
+//!                    with seconds i64 and nanoseconds u32 for the instant
 //! varint n, n × (varint + postcard)   consent changes
 //! varint n, n × (varint + postcard)   suppressions
 //! varint n, n × (kind u8 [+ u32], i64, u32)   erasures (0: profile, 1: interest)
@@ -20,19 +21,20 @@ use time::OffsetDateTime;
 
 use crate::consent::ConsentEntry;
 use crate::engine::Engine;
-use crate::event::{Event, Weight};
+use crate::event::{Event, Signal, Weight};
 use crate::limits::ProfileError;
 use crate::persist::binary::{corrupt, put_str, put_varint, signal_code, signal_of, Reader};
 use crate::profile::{ErasedScope, ProfileId};
-use crate::store::{class_of, context_of, source_of};
+use crate::store::class_of;
 use crate::suppression::Suppression;
 use crate::taxonomy::InterestId;
 
-use super::partial::{Erasure, PartialProfile};
+use super::partial::{Erasure, EventRow, PartialProfile};
 use super::BulkError;
 
 const MAGIC: &[u8; 4] = b"TPP\x01";
-const EVENT_BYTES: usize = 26;
+const ROW_BYTES: usize = 23;
+const WIDE_BYTES: usize = 27;
 const ERASURE_MIN_BYTES: usize = 13;
 
 fn put_instant(out: &mut Vec<u8>, t: OffsetDateTime) {
@@ -94,12 +96,19 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encode_partial(&self, partial: &PartialProfile, out: &mut Vec<u8>) {
-        out.reserve(32 + partial.id.0.len() + partial.events.len() * EVENT_BYTES);
+        out.reserve(32 + partial.id.0.len() + partial.rows.len() * ROW_BYTES);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.taxonomy().fingerprint().to_le_bytes());
         put_str(out, &partial.id.0);
-        put_varint(out, partial.events.len() as u64);
-        for e in &partial.events {
+        put_varint(out, partial.rows.len() as u64);
+        for r in &partial.rows {
+            out.extend_from_slice(&r.interest.0.to_le_bytes());
+            out.extend_from_slice(&r.at.to_le_bytes());
+            out.extend_from_slice(&r.weight.get().to_le_bytes());
+            out.extend_from_slice(&[signal_code(r.signal), r.class, u8::from(r.gift)]);
+        }
+        put_varint(out, partial.wide.len() as u64);
+        for e in &partial.wide {
             out.extend_from_slice(&e.interest().0.to_le_bytes());
             put_instant(out, e.at());
             out.extend_from_slice(&e.weight().get().to_le_bytes());
@@ -160,10 +169,15 @@ fn read_body(r: &mut Reader<'_>) -> Result<PartialProfile, ProfileError> {
         .map_err(|_| corrupt("profile id is not UTF-8"))?
         .to_owned();
     let mut p = PartialProfile::new(ProfileId(id));
-    let n = r.count(EVENT_BYTES)?;
-    p.events.reserve_exact(n);
+    let n = r.count(ROW_BYTES)?;
+    p.rows.reserve_exact(n);
     for _ in 0..n {
-        p.events.push(read_event(r)?);
+        p.rows.push(read_row(r)?);
+    }
+    let n = r.count(WIDE_BYTES)?;
+    p.wide.reserve_exact(n);
+    for _ in 0..n {
+        p.wide.push(read_event(r)?);
     }
     let n = r.count(2)?;
     p.consents.reserve_exact(n);
@@ -204,9 +218,7 @@ fn read_u32(r: &mut Reader<'_>) -> Result<u32, ProfileError> {
     ))
 }
 
-fn read_event(r: &mut Reader<'_>) -> Result<Event, ProfileError> {
-    let interest = InterestId(read_u32(r)?);
-    let at = read_instant(r)?;
+fn read_tail(r: &mut Reader<'_>) -> Result<(Weight, Signal, u8, bool), ProfileError> {
     let w = f64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("weight"))?);
     let weight = Weight::new(w).map_err(|e| ProfileError::Invalid(e.to_string()))?;
     let signal = signal_of(r.byte()?).ok_or_else(|| corrupt("signal"))?;
@@ -219,9 +231,34 @@ fn read_event(r: &mut Reader<'_>) -> Result<Event, ProfileError> {
         1 => true,
         _ => return Err(corrupt("event flags")),
     };
-    Ok(Event::new(interest, signal, at)
-        .with_source(source_of(class))
-        .with_context(context_of(class))
-        .with_gift(gift)
-        .with_valid_weight(weight))
+    Ok((weight, signal, class, gift))
+}
+
+fn read_row(r: &mut Reader<'_>) -> Result<EventRow, ProfileError> {
+    let interest = InterestId(read_u32(r)?);
+    let at = i64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("instant"))?);
+    let (weight, signal, class, gift) = read_tail(r)?;
+    Ok(EventRow {
+        at,
+        weight,
+        interest,
+        signal,
+        class,
+        gift,
+    })
+}
+
+fn read_event(r: &mut Reader<'_>) -> Result<Event, ProfileError> {
+    let interest = InterestId(read_u32(r)?);
+    let at = read_instant(r)?;
+    let (weight, signal, class, gift) = read_tail(r)?;
+    Ok(EventRow {
+        at: 0,
+        weight,
+        interest,
+        signal,
+        class,
+        gift,
+    }
+    .event_at(at))
 }

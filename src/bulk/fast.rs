@@ -14,14 +14,19 @@
 
 use time::OffsetDateTime;
 
-use crate::decay::{self, Scores};
+use crate::consent::{NanosGate, Purpose, Purposes, Steps};
+use crate::decay::{self, Scores, Tally};
 use crate::engine::Engine;
-use crate::event::Event;
-use crate::gate;
-use crate::profile::{Profile, RefusalCounts, RefusalReason};
-use crate::store::{class_of, to_nanos};
+use crate::event::{Context, Signal, Source};
+use crate::gate::{purposes_of, View};
+use crate::level::Level;
+use crate::policy::DecayPolicy;
+use crate::profile::{PreferenceKind, Profile, RefusalCounts, RefusalKind};
+use crate::store::{context_of, source_of, to_nanos};
+use crate::suppression::Suppression;
+use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::partial::PartialProfile;
+use super::partial::{EventRow, PartialProfile};
 use super::replay::{cmp_facts, Fact, Finished};
 use super::BulkError;
 
@@ -52,21 +57,17 @@ struct StoreKey {
     series: u64,
     at: i64,
     weight: u64,
-    signal: crate::event::Signal,
+    signal: Signal,
     row: u32,
 }
 
 impl StoreKey {
-    fn of(e: &Event, row: u32) -> Self {
-        let series = (u64::from(e.interest().0) << 8)
-            | (u64::from(class_of(e.source(), e.context())) << 1)
-            | u64::from(e.is_gift());
+    fn of(r: &EventRow, row: u32) -> Self {
         Self {
-            series,
-            // Out-of-range instants are refused before any duplicate check.
-            at: to_nanos(e.at()).unwrap_or(i64::MIN),
-            weight: e.weight().get().to_bits(),
-            signal: e.signal(),
+            series: (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift),
+            at: r.at,
+            weight: r.weight.get().to_bits(),
+            signal: r.signal,
             row,
         }
     }
@@ -74,6 +75,139 @@ impl StoreKey {
     fn same_event(&self, other: &Self) -> bool {
         (self.series, self.at, self.weight, self.signal)
             == (other.series, other.at, other.weight, other.signal)
+    }
+}
+
+/// What one (interest, source and context) needs, computed once per run of
+/// its events.
+#[derive(Debug, Clone, Copy)]
+struct SeriesFacts {
+    interest: InterestId,
+    source: Source,
+    context: Context,
+    known: bool,
+    purposes: Purposes,
+    max_age: i128,
+    half_life: f64,
+    blocked_now: bool,
+}
+
+/// A person's consent, suppressions, dislikes and level as integers, for
+/// admitting events at their own instants and using them at `now`.
+struct Person<'p> {
+    profile: &'p Profile,
+    level: Level,
+    now: i64,
+    /// Per purpose: granted at an instant (admission), built when first asked.
+    granted: [Option<Steps>; Purpose::ALL.len()],
+    /// Per purpose: usable now for data recorded at an instant.
+    gate: NanosGate,
+    /// Suppressions with their windows in ns.
+    suppressions: Vec<(&'p Suppression, i64, i64)>,
+    /// Dislikes: since (ns) and subtree.
+    dislikes: Vec<(i64, InterestId)>,
+}
+
+impl<'p> Person<'p> {
+    fn new(profile: &'p Profile, view: &View<'_>, now: i64) -> Option<Self> {
+        let mut suppressions = Vec::with_capacity(profile.suppressions().len());
+        for s in profile.suppressions() {
+            let until = match s.ends() {
+                Some(u) => to_nanos(u)?,
+                None => i64::MAX,
+            };
+            suppressions.push((s, to_nanos(s.since())?, until));
+        }
+        let mut dislikes = Vec::new();
+        for p in profile.preferences().iter().filter(|p| p.kind == PreferenceKind::Dislike) {
+            dislikes.push((to_nanos(p.at)?, p.interest));
+        }
+        Some(Self {
+            profile,
+            level: profile.level(),
+            now,
+            granted: Default::default(),
+            gate: view.gate.in_nanos()?,
+            suppressions,
+            dislikes,
+        })
+    }
+
+    fn granted_at(&mut self, purpose: Purpose, at: i64) -> Option<bool> {
+        let slot = self.granted.get_mut(purpose.index())?;
+        if slot.is_none() {
+            *slot = Some(self.profile.consent().granted_steps(purpose)?);
+        }
+        slot.as_ref().map(|s| s.granted(at))
+    }
+
+    /// `gate::admit` for an event at its own instant (or `now` if later),
+    /// for a person whose events are independent: the refusal kind, if any.
+    fn admit(&mut self, tax: &Taxonomy, policy: &DecayPolicy, f: &SeriesFacts, at: i64) -> Option<Result<(), RefusalKind>> {
+        if !f.known {
+            return Some(Err(RefusalKind::Invalid));
+        }
+        if at > self.now {
+            return Some(Err(RefusalKind::FromFuture));
+        }
+        // Recorded at its own instant: age zero, never stale.
+        if self.suppressions.iter().any(|&(s, since, until)| {
+            since <= at
+                && at < until
+                && (s.covers_interest(tax, f.interest) || f.purposes.iter().any(|p| s.covers_purpose(p)))
+        }) {
+            return Some(Err(RefusalKind::Suppressed));
+        }
+        if !self.level.admits(f.source, f.context) {
+            return Some(Err(RefusalKind::Level));
+        }
+        if f.purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation() {
+            return Some(Err(RefusalKind::Sensitive));
+        }
+        for p in f.purposes.iter() {
+            if !self.granted_at(p, at)? {
+                return Some(Err(RefusalKind::NoConsent));
+            }
+        }
+        if self.dislikes.iter().any(|&(since, root)| since <= at && tax.is_within(f.interest, root)) {
+            return Some(Err(RefusalKind::Disliked));
+        }
+        Some(Ok(()))
+    }
+
+    /// `View::check` at `now` for an admitted, non-gift event: its
+    /// contribution if usable.
+    fn usable(&self, policy: &DecayPolicy, f: &SeriesFacts, r: &EventRow) -> Option<f64> {
+        let age = i128::from(self.now) - i128::from(r.at);
+        if age < 0 || age > f.max_age || f.blocked_now || !self.level.admits(f.source, f.context) {
+            return None;
+        }
+        if f.purposes.iter().any(|p| !self.gate.allows(p, r.at)) {
+            return None;
+        }
+        // As `time::Duration::as_seconds_f64` of the age, bit for bit.
+        let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
+        let w = policy.signal_weights().get(r.signal) * r.weight.get();
+        Some(w * (-(secs / f.half_life)).exp2())
+    }
+}
+
+fn series_facts(tax: &Taxonomy, policy: &DecayPolicy, view: &View<'_>, r: &EventRow) -> SeriesFacts {
+    let (source, context) = (source_of(r.class), context_of(r.class));
+    let known = tax.contains(r.interest);
+    let purposes = purposes_of(tax, r.interest, source, context);
+    SeriesFacts {
+        interest: r.interest,
+        source,
+        context,
+        known,
+        purposes,
+        max_age: policy.max_age_for(tax, r.interest, source).whole_nanoseconds(),
+        half_life: policy.half_life_for(tax, r.interest).seconds(),
+        blocked_now: !known
+            || view.is_blocked(r.interest)
+            || purposes.iter().any(|p| view.is_purpose_blocked(p))
+            || (purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation()),
     }
 }
 
@@ -157,10 +291,11 @@ impl Engine {
         base.stored_events() == 0
             && base.tombstones().is_empty()
             && base.orphans().is_empty()
+            && partial.wide.is_empty()
             && partial.erasures.is_empty()
             && partial.suppressions.iter().all(|s| !s.purges())
-            && partial.events.len() <= self.limits().max_events
-            && partial.events.iter().all(|e| !e.is_dismissal())
+            && partial.rows.len() <= self.limits().max_events
+            && partial.rows.iter().all(|r| r.signal != Signal::Dismissal)
     }
 
     fn summarize_fast(
@@ -172,21 +307,21 @@ impl Engine {
         if !self.events_are_independent(base, partial) {
             return None;
         }
-        let mut keys: Vec<StoreKey> = Vec::with_capacity(partial.events.len());
-        for (row, e) in partial.events.iter().enumerate() {
-            keys.push(StoreKey::of(e, u32::try_from(row).ok()?));
+        let now_ns = to_nanos(now)?;
+        let mut keys: Vec<StoreKey> = Vec::with_capacity(partial.rows.len());
+        for (row, r) in partial.rows.iter().enumerate() {
+            keys.push(StoreKey::of(r, u32::try_from(row).ok()?));
         }
         keys.sort_unstable();
         // The interest limit is out of reach if the rows name few enough.
-        let series_interests = keys
-            .iter()
-            .filter(|k| k.series & 1 == 0)
-            .map(|k| k.series >> 8)
-            .fold((0usize, None), |(n, last), i| {
-                (n + usize::from(last != Some(i)), Some(i))
-            })
-            .0;
-        if series_interests > self.limits().max_interests {
+        let mut interests = 0usize;
+        let mut last_interest = None;
+        for k in keys.iter().filter(|k| k.series & 1 == 0) {
+            let i = k.series >> 8;
+            interests += usize::from(last_interest != Some(i));
+            last_interest = Some(i);
+        }
+        if interests > self.limits().max_interests {
             return None;
         }
 
@@ -203,38 +338,43 @@ impl Engine {
             refused_rows += usize::from(self.apply(&mut profile, f, now).is_some());
         }
 
-        let mut admitted: Vec<Event> = Vec::with_capacity(keys.len());
+        let (tax, policy) = (self.taxonomy(), self.policy());
+        let mut refusals = profile.refusals().clone();
+        let view = self.view(&profile, now);
+        let mut person = Person::new(&profile, &view, now_ns)?;
+        let mut tally = Tally::new(tax);
+        let mut facts: Option<(u64, SeriesFacts)> = None;
         let mut last: Option<StoreKey> = None;
         for k in &keys {
-            let e = partial.events.get(k.row as usize)?;
-            let at = if e.at() > now { now } else { e.at() };
-            let verdict = match gate::admit(
-                self.taxonomy(),
-                self.policy(),
-                self.limits(),
-                &profile,
-                e,
-                at,
-            ) {
-                Ok(_) if last.is_some_and(|l| l.same_event(k)) => Err(RefusalReason::Duplicate),
-                Ok(_) => Ok(()),
-                Err(r) => Err(r),
+            let r = partial.rows.get(k.row as usize)?;
+            let f = match facts {
+                Some((series, f)) if series == k.series => f,
+                _ => {
+                    let f = series_facts(tax, policy, &view, r);
+                    facts = Some((k.series, f));
+                    f
+                }
             };
-            match verdict {
+            match person.admit(tax, policy, &f, r.at)? {
+                Ok(()) if last.is_some_and(|l| l.same_event(k)) => {
+                    refused_rows += 1;
+                    refusals.bump(RefusalKind::Duplicate);
+                }
                 Ok(()) => {
                     last = Some(*k);
-                    if !e.is_gift() {
-                        admitted.push(*e);
+                    if !r.gift {
+                        if let Some(c) = person.usable(policy, &f, r) {
+                            tally.add(tax, r.interest, c, r.at.div_euclid(1_000_000_000).div_euclid(86_400));
+                        }
                     }
                 }
-                Err(reason) => {
+                Err(kind) => {
                     refused_rows += 1;
-                    profile.refusals_mut().bump(reason.kind());
+                    refusals.bump(kind);
                 }
             }
         }
-        let view = self.view(&profile, now);
-        let scores = decay::scores_from_events(&view, admitted.into_iter());
+        let scores = tally.finish(&view);
         let segments = self
             .segment_names_with(&view, &scores)
             .into_iter()
@@ -243,7 +383,7 @@ impl Engine {
         Some(Summary {
             scores,
             segments,
-            refusals: profile.refusals().clone(),
+            refusals,
             refused_rows,
         })
     }

@@ -50,8 +50,10 @@
 
 mod codec;
 mod fast;
+mod many;
 mod partial;
 mod replay;
+mod rows;
 
 use thiserror::Error;
 
@@ -59,8 +61,9 @@ use crate::limits::ProfileError;
 use crate::profile::ProfileId;
 
 pub use fast::Summary;
-pub use partial::{ConsentAction, ConsentChange, Erasure, PartialProfile};
+pub use partial::{ConsentAction, ConsentChange, Erasure, EventRow, PartialProfile};
 pub use replay::{Finished, Refused};
+pub use rows::{EventRows, Rows, TimeUnit};
 
 /// Why rows could not be merged, read or finished.
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -87,4 +90,43 @@ pub enum BulkError {
     /// Malformed bytes.
     #[error("unreadable partial profile: {0}")]
     Decode(ProfileError),
+    /// Columns of different lengths.
+    #[error("column {column} has {len} rows, the person column {rows}")]
+    Columns {
+        /// The column.
+        column: &'static str,
+        /// Its length.
+        len: usize,
+        /// The person column's length.
+        rows: usize,
+    },
+    /// A row that cannot be an event.
+    #[error("event row {row}: {problem}")]
+    InvalidRow {
+        /// The row.
+        row: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A row of a person the call was not given.
+    #[error("{what} row {row} names person {person}, but {people} people were given")]
+    UnknownPerson {
+        /// The kind of row.
+        what: &'static str,
+        /// The row.
+        row: usize,
+        /// Its person index.
+        person: u32,
+        /// How many people the call was given.
+        people: usize,
+    },
+    /// More event rows than one call takes (2^32 - 1).
+    #[error("{rows} event rows in one call; at most 4294967295")]
+    TooManyRows {
+        /// How many were given.
+        rows: usize,
+    },
+    /// A worker thread panicked (a bug: please report it).
+    #[error("a bulk worker thread panicked")]
+    WorkerPanicked,
 }

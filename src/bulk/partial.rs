@@ -6,8 +6,9 @@
 use time::OffsetDateTime;
 
 use crate::consent::{Change, ConsentEntry, Evidence, Purpose};
-use crate::event::Event;
+use crate::event::{Context, Event, Signal, Source, Weight};
 use crate::profile::{ErasedScope, ProfileId};
+use crate::store::{class_of, context_of, from_nanos, source_of, to_nanos};
 use crate::suppression::Suppression;
 use crate::taxonomy::InterestId;
 
@@ -55,6 +56,118 @@ impl ConsentEntry {
             at,
             evidence,
         }
+    }
+}
+
+/// An event row in its compact form, its instant in Unix nanoseconds: what
+/// a query engine builds from its columns without calendar arithmetic.
+/// Converts to and from [`Event`] (for instants between the years 1678 and
+/// 2261, which fit).
+///
+/// # Examples
+/// ```
+/// use tactful::bulk::EventRow;
+/// use tactful::prelude::*;
+/// use time::macros::datetime;
+///
+/// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+/// let food = taxonomy.require("baby/food")?;
+/// let row = EventRow::new(food, Signal::Purchase, 1_700_000_000_000_000_000).with_gift(true);
+/// let event = row.event();
+/// assert_eq!(event.at(), datetime!(2023-11-14 22:13:20 UTC));
+/// assert_eq!(EventRow::from_event(&event), Some(row));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EventRow {
+    pub(crate) at: i64,
+    pub(crate) weight: Weight,
+    pub(crate) interest: InterestId,
+    pub(crate) signal: Signal,
+    pub(crate) class: u8,
+    pub(crate) gift: bool,
+}
+
+impl EventRow {
+    /// A first-party, on-site event of weight 1 at `at_unix_nanos`.
+    #[must_use]
+    pub fn new(interest: InterestId, signal: Signal, at_unix_nanos: i64) -> Self {
+        Self {
+            at: at_unix_nanos,
+            weight: Weight::ONE,
+            interest,
+            signal,
+            class: class_of(Source::FirstParty, Context::OnSite),
+            gift: false,
+        }
+    }
+
+    /// Sets the weight.
+    #[must_use]
+    pub fn with_weight(mut self, weight: Weight) -> Self {
+        self.weight = weight;
+        self
+    }
+
+    /// Sets the source.
+    #[must_use]
+    pub fn with_source(mut self, source: Source) -> Self {
+        self.class = class_of(source, context_of(self.class));
+        self
+    }
+
+    /// Sets the context.
+    #[must_use]
+    pub fn with_context(mut self, context: Context) -> Self {
+        self.class = class_of(source_of(self.class), context);
+        self
+    }
+
+    /// Marks the event as made for someone else.
+    #[must_use]
+    pub fn with_gift(mut self, gift: bool) -> Self {
+        self.gift = gift;
+        self
+    }
+
+    /// The instant, Unix nanoseconds.
+    #[must_use]
+    pub fn at_unix_nanos(&self) -> i64 {
+        self.at
+    }
+
+    /// The interest.
+    #[must_use]
+    pub fn interest(&self) -> InterestId {
+        self.interest
+    }
+
+    /// As an [`Event`].
+    #[must_use]
+    pub fn event(&self) -> Event {
+        self.event_at(from_nanos(self.at))
+    }
+
+    /// As an [`Event`] at `at`.
+    pub(crate) fn event_at(&self, at: OffsetDateTime) -> Event {
+        Event::new(self.interest, self.signal, at)
+            .with_source(source_of(self.class))
+            .with_context(context_of(self.class))
+            .with_gift(self.gift)
+            .with_valid_weight(self.weight)
+    }
+
+    /// The row of an event whose instant fits Unix nanoseconds in an `i64`.
+    #[must_use]
+    pub fn from_event(e: &Event) -> Option<Self> {
+        Some(Self {
+            at: to_nanos(e.at())?,
+            weight: e.weight(),
+            interest: e.interest(),
+            signal: e.signal(),
+            class: class_of(e.source(), e.context()),
+            gift: e.is_gift(),
+        })
     }
 }
 
@@ -139,7 +252,10 @@ impl Erasure {
 #[derive(Debug, Clone, PartialEq)]
 pub struct PartialProfile {
     pub(crate) id: ProfileId,
-    pub(crate) events: Vec<Event>,
+    /// Events whose instants fit Unix nanoseconds.
+    pub(crate) rows: Vec<EventRow>,
+    /// The others (refused as out of range when finished).
+    pub(crate) wide: Vec<Event>,
     pub(crate) consents: Vec<ConsentEntry>,
     pub(crate) suppressions: Vec<Suppression>,
     pub(crate) erasures: Vec<Erasure>,
@@ -151,7 +267,8 @@ impl PartialProfile {
     pub fn new(id: impl Into<ProfileId>) -> Self {
         Self {
             id: id.into(),
-            events: Vec::new(),
+            rows: Vec::new(),
+            wide: Vec::new(),
             consents: Vec::new(),
             suppressions: Vec::new(),
             erasures: Vec::new(),
@@ -166,7 +283,20 @@ impl PartialProfile {
 
     /// Adds an event row.
     pub fn push_event(&mut self, event: Event) {
-        self.events.push(event);
+        match EventRow::from_event(&event) {
+            Some(row) => self.rows.push(row),
+            None => self.wide.push(event),
+        }
+    }
+
+    /// Adds an event row in its compact form.
+    pub fn push_row(&mut self, row: EventRow) {
+        self.rows.push(row);
+    }
+
+    /// Reserves room for `additional` more event rows.
+    pub fn reserve_events(&mut self, additional: usize) {
+        self.rows.reserve(additional);
     }
 
     /// Adds a consent change row.
@@ -184,10 +314,16 @@ impl PartialProfile {
         self.erasures.push(erasure);
     }
 
-    /// The event rows, in the order they were added.
+    /// The event rows, in the order they were added (those with instants
+    /// outside the years 1678 to 2261 last).
+    pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
+        self.rows.iter().map(EventRow::event).chain(self.wide.iter().copied())
+    }
+
+    /// The number of event rows.
     #[must_use]
-    pub fn events(&self) -> &[Event] {
-        &self.events
+    pub fn event_count(&self) -> usize {
+        self.rows.len() + self.wide.len()
     }
 
     /// The consent change rows, in the order they were added.
@@ -229,7 +365,8 @@ impl PartialProfile {
             *self = other;
             return Ok(());
         }
-        self.events.extend(other.events);
+        self.rows.extend(other.rows);
+        self.wide.extend(other.wide);
         self.consents.extend(other.consents);
         self.suppressions.extend(other.suppressions);
         self.erasures.extend(other.erasures);
@@ -239,7 +376,7 @@ impl PartialProfile {
     /// The number of rows.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.events.len() + self.consents.len() + self.suppressions.len() + self.erasures.len()
+        self.event_count() + self.consents.len() + self.suppressions.len() + self.erasures.len()
     }
 
     /// Whether there is no row.
@@ -263,7 +400,8 @@ impl PartialProfile {
             })
             .sum();
         self.id.0.capacity()
-            + self.events.capacity() * size_of::<Event>()
+            + self.rows.capacity() * size_of::<EventRow>()
+            + self.wide.capacity() * size_of::<Event>()
             + self.consents.capacity() * size_of::<ConsentEntry>()
             + evidence
             + self.suppressions.capacity() * size_of::<Suppression>()

@@ -64,7 +64,7 @@ pub(crate) enum Fact<'a> {
     Consent(&'a ConsentEntry),
     Suppression(&'a Suppression),
     Erasure(&'a Erasure),
-    Event(&'a Event),
+    Event(Event),
 }
 
 impl Fact<'_> {
@@ -151,7 +151,7 @@ pub(crate) fn sorted_facts(p: &PartialProfile) -> Vec<Fact<'_>> {
     facts.extend(p.consents.iter().map(Fact::Consent));
     facts.extend(p.suppressions.iter().map(Fact::Suppression));
     facts.extend(p.erasures.iter().map(Fact::Erasure));
-    facts.extend(p.events.iter().map(Fact::Event));
+    facts.extend(p.events().map(Fact::Event));
     facts.sort_by(cmp_facts);
     facts
 }
@@ -270,7 +270,7 @@ impl Engine {
             },
             Fact::Event(e) => {
                 let at = if e.at() > now { now } else { e.at() };
-                self.record(profile, *e, at).err().map(Refused::Event)
+                self.record(profile, e, at).err().map(Refused::Event)
             }
         }
     }
