@@ -53,7 +53,15 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
         let all: Vec<_> = (0..n)
             .map(|p| {
                 let at = workload::now() - time::Duration::days(365);
-                (p, tactful::bulk::ConsentChange::grant(Purpose::Personalization, at, None, Evidence::Import("all".into())))
+                (
+                    p,
+                    tactful::bulk::ConsentChange::grant(
+                        Purpose::Personalization,
+                        at,
+                        None,
+                        Evidence::Import("all".into()),
+                    ),
+                )
             })
             .collect();
         (all, Vec::new())
@@ -67,17 +75,47 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
         let interest: Vec<InterestId> = cols
             .interests
             .iter()
-            .map(|&k| ids.get(usize::from(k)).copied().ok_or("interest key past 255"))
+            .map(|&k| {
+                ids.get(usize::from(k))
+                    .copied()
+                    .ok_or("interest key past 255")
+            })
             .collect::<Result<_, _>>()?;
         let weight: Vec<f64> = cols.weights.iter().map(|&w| f64::from(w)).collect();
-        let events = EventRows::new(&cols.profiles, &interest, &cols.ts, TimeUnit::Seconds, &weight)?;
-        let rows = Rows { consents: &consents, suppressions: &suppressions, ..Rows::events(events) };
+        let events = EventRows::new(
+            &cols.profiles,
+            &interest,
+            &cols.ts,
+            TimeUnit::Seconds,
+            &weight,
+        )?;
+        let rows = Rows {
+            consents: &consents,
+            suppressions: &suppressions,
+            ..Rows::events(events)
+        };
+        let columns = t0.elapsed().as_secs_f64();
         out = engine.summarize_all(&people, rows, now, threads)?;
+        eprintln!(
+            "bulk_score: columns {columns:.3} s, summarize_all {:.3} s",
+            t0.elapsed().as_secs_f64() - columns
+        );
         best = best.min(t0.elapsed().as_secs_f64());
     }
     let leaves: Vec<InterestId> = ids.clone();
-    let sum: f64 = out.iter().map(|s| leaves.iter().map(|&i| s.scores.score(i)).sum::<f64>()).sum();
-    let established: usize = out.iter().map(|s| leaves.iter().filter(|&&i| s.scores.is_established(i)).count()).sum();
+    let sum: f64 = out
+        .iter()
+        .map(|s| leaves.iter().map(|&i| s.scores.score(i)).sum::<f64>())
+        .sum();
+    let established: usize = out
+        .iter()
+        .map(|s| {
+            leaves
+                .iter()
+                .filter(|&&i| s.scores.is_established(i))
+                .count()
+        })
+        .sum();
     let members: usize = out.iter().map(|s| s.segments.len()).sum();
     let refused: usize = out.iter().map(|s| s.refused_rows).sum();
     let events = cols.profiles.len();

@@ -9,7 +9,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use proptest::prelude::*;
-use tactful::bulk::{BulkError, ConsentChange, Erasure, PartialProfile, Refused};
+use std::num::NonZeroUsize;
+
+use tactful::bulk::{
+    BulkError, ConsentChange, Erasure, EventRows, InterestScores, PartialProfile, Refused, Rows,
+    TimeUnit,
+};
 use tactful::profile::ErasedScope;
 use tactful::*;
 use time::macros::datetime;
@@ -379,11 +384,156 @@ proptest! {
         }
         let summary = engine.summarize(&base(level), &whole, now).unwrap();
         let done = engine.finish(base(level), &whole, now).unwrap();
-        prop_assert_eq!(&summary.scores, &engine.scores_by_scan(&done.profile, now));
+        prop_assert_eq!(&summary.scores, &InterestScores::from(&engine.scores_by_scan(&done.profile, now)));
         prop_assert_eq!(&summary.segments, &engine.segment_names(&done.profile, now));
         prop_assert_eq!(&summary.refusals, done.profile.refusals());
         prop_assert_eq!(summary.refused_rows, done.refused.len());
     }
+}
+
+/// Many people at once, on any number of threads, from columns in any
+/// order: each person's summary is what summarizing their rows alone gives,
+/// and each finished profile what finishing them gives.
+#[test]
+fn many_people_on_any_number_of_threads() {
+    let engine = engine();
+    let tax = engine.taxonomy();
+    let ids: Vec<InterestId> = PATHS.iter().map(|p| tax.require(p).unwrap()).collect();
+    let people = 37u32;
+    let bases: Vec<Profile> = (0..people)
+        .map(|p| {
+            let mut b = Profile::new(format!("p{p}"));
+            b.set_level([Level::Declared, Level::FirstParty, Level::Full][p as usize % 3]);
+            b
+        })
+        .collect();
+    // Rows of everyone, interleaved: person p gets events on a few days,
+    // most consent, some withdraw, some are suppressed, one is erased.
+    let (mut person, mut interest, mut at, mut weight, mut signal) =
+        (vec![], vec![], vec![], vec![], vec![]);
+    let mut consents = vec![];
+    let mut suppressions = vec![];
+    let mut erasures = vec![];
+    let t0 = T0.unix_timestamp();
+    for k in 0..2000u32 {
+        let p = (k * 7919) % people;
+        person.push(p);
+        interest.push(ids[(k as usize * 31) % ids.len()]);
+        at.push(t0 + i64::from(k % 240) * 3600);
+        weight.push(f64::from(k % 4) * 0.5);
+        signal.push(Signal::ALL[(k as usize) % 5]);
+    }
+    for p in 0..people {
+        if p % 5 != 0 {
+            consents.push((
+                p,
+                ConsentChange::grant(Purpose::Personalization, T0, None, Evidence::Ui("x".into())),
+            ));
+        }
+        if p % 7 == 3 {
+            consents.push((
+                p,
+                ConsentChange::withdraw(
+                    Purpose::Personalization,
+                    T0 + Duration::days(4),
+                    Evidence::Ui("x".into()),
+                ),
+            ));
+        }
+        if p % 6 == 1 {
+            suppressions.push((
+                p,
+                Suppression::new(
+                    Scope::Interest(ids[p as usize % 5]),
+                    SuppressionReason::OptOut,
+                    T0 + Duration::days(2),
+                ),
+            ));
+        }
+        if p % 11 == 2 {
+            suppressions.push((
+                p,
+                Suppression::new(
+                    Scope::Interest(ids[0]),
+                    SuppressionReason::Bereavement,
+                    T0 + Duration::days(3),
+                ),
+            ));
+        }
+    }
+    erasures.push((4, Erasure::interest(ids[3], T0 + Duration::days(5))));
+    let events = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)
+        .unwrap()
+        .with_signals(&signal)
+        .unwrap();
+    let rows = Rows {
+        events,
+        consents: &consents,
+        suppressions: &suppressions,
+        erasures: &erasures,
+    };
+    let now = T0 + Duration::days(12);
+    let ids_of: Vec<ProfileId> = bases.iter().map(|b| b.id().clone()).collect();
+    let partials = engine.partials(&ids_of, rows).unwrap();
+    let want: Vec<_> = bases
+        .iter()
+        .zip(&partials)
+        .map(|(b, p)| engine.summarize(b, p, now).unwrap())
+        .collect();
+    assert!(
+        want.iter().any(|s| !s.segments.is_empty()),
+        "the data should make members"
+    );
+    assert!(want.iter().any(|s| s.refused_rows > 0), "and refusals");
+    for threads in [1, 2, 3, 8] {
+        let t = NonZeroUsize::new(threads).unwrap();
+        let got = engine.summarize_all(&bases, rows, now, t).unwrap();
+        assert_eq!(got, want, "{threads} threads");
+        let done = engine.finish_all(bases.clone(), rows, now, t).unwrap();
+        for ((d, p), b) in done.iter().zip(&partials).zip(&bases) {
+            let one = engine.finish(b.clone(), p, now).unwrap();
+            assert_eq!(
+                engine.save_binary(&d.profile).unwrap(),
+                engine.save_binary(&one.profile).unwrap()
+            );
+            assert_eq!(d.refused, one.refused);
+        }
+    }
+    // A row of a person past the list is refused with an error naming it.
+    let bad = [(
+        people,
+        ConsentChange::grant(Purpose::Personalization, T0, None, Evidence::Ui("x".into())),
+    )];
+    let err = engine
+        .summarize_all(
+            &bases,
+            Rows {
+                consents: &bad,
+                ..rows
+            },
+            now,
+            NonZeroUsize::MIN,
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, BulkError::UnknownPerson { person: 37, .. }),
+        "{err}"
+    );
+    let short = [1.0];
+    assert!(matches!(
+        EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &short),
+        Err(BulkError::Columns {
+            column: "weight",
+            ..
+        })
+    ));
+    let mut nan = weight.clone();
+    nan[5] = f64::NAN;
+    let events = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &nan).unwrap();
+    let err = engine
+        .summarize_all(&bases, Rows::events(events), now, NonZeroUsize::MIN)
+        .unwrap_err();
+    assert!(matches!(err, BulkError::InvalidRow { row: 5, .. }), "{err}");
 }
 
 /// Parts of two people do not merge, and nothing is added.

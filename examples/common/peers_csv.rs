@@ -86,4 +86,3 @@ pub(crate) fn parse_csv(data: &[u8]) -> Result<Columns, String> {
     }
     Ok(c)
 }
-

@@ -39,8 +39,11 @@ pub(crate) fn engine() -> Result<Engine, Box<dyn std::error::Error>> {
         .build()?;
     let segments = (0..16)
         .map(|j| {
-            SegmentDef::new(&format!("likes-c{j:02}"), Rule::interest_at_least(&format!("c{j:02}"), 3.0))
-                .for_purpose(Purpose::Personalization)
+            SegmentDef::new(
+                &format!("likes-c{j:02}"),
+                Rule::interest_at_least(&format!("c{j:02}"), 3.0),
+            )
+            .for_purpose(Purpose::Personalization)
         })
         .collect();
     Ok(Engine::new(b.build()?, policy).with_segments(segments)?)
@@ -49,7 +52,11 @@ pub(crate) fn engine() -> Result<Engine, Box<dyn std::error::Error>> {
 /// Interest ids by key.
 pub(crate) fn interests(engine: &Engine) -> Result<Vec<InterestId>, Box<dyn std::error::Error>> {
     (0..256u32)
-        .map(|k| Ok(engine.taxonomy().require(&format!("c{:02}/i{k:03}", k / 16))?))
+        .map(|k| {
+            Ok(engine
+                .taxonomy()
+                .require(&format!("c{:02}/i{k:03}", k / 16))?)
+        })
         .collect()
 }
 
@@ -71,25 +78,53 @@ pub(crate) fn consents(n: u32) -> Vec<(u32, ConsentChange)> {
     let mut out = Vec::with_capacity(n as usize + n as usize / 10);
     for p in 0..n {
         let expires = (p % 20 == 1).then(|| now - Duration::days(30));
-        out.push((p, ConsentChange::grant(Purpose::Personalization, now - Duration::days(150), expires, ev())));
+        out.push((
+            p,
+            ConsentChange::grant(
+                Purpose::Personalization,
+                now - Duration::days(150),
+                expires,
+                ev(),
+            ),
+        ));
         if p % 10 == 3 {
-            out.push((p, ConsentChange::withdraw(Purpose::Personalization, now - Duration::days(10), ev())));
+            out.push((
+                p,
+                ConsentChange::withdraw(Purpose::Personalization, now - Duration::days(10), ev()),
+            ));
         }
     }
     out
 }
 
 /// The suppressions of `n` people.
-pub(crate) fn suppressions(engine: &Engine, n: u32) -> Result<Vec<(u32, Suppression)>, Box<dyn std::error::Error>> {
+pub(crate) fn suppressions(
+    engine: &Engine,
+    n: u32,
+) -> Result<Vec<(u32, Suppression)>, Box<dyn std::error::Error>> {
     let now = now();
     let mut out = Vec::new();
     for p in 0..n {
         let category = engine.taxonomy().require(&format!("c{:02}", p % 16))?;
         if p % 25 == 5 {
-            out.push((p, Suppression::new(Scope::Interest(category), SuppressionReason::OptOut, now - Duration::days(40))));
+            out.push((
+                p,
+                Suppression::new(
+                    Scope::Interest(category),
+                    SuppressionReason::OptOut,
+                    now - Duration::days(40),
+                ),
+            ));
         }
         if p % 100 == 7 {
-            out.push((p, Suppression::new(Scope::Interest(category), SuppressionReason::Bereavement, now - Duration::days(60))));
+            out.push((
+                p,
+                Suppression::new(
+                    Scope::Interest(category),
+                    SuppressionReason::Bereavement,
+                    now - Duration::days(60),
+                ),
+            ));
         }
     }
     Ok(out)

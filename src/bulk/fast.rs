@@ -15,7 +15,7 @@
 use time::OffsetDateTime;
 
 use crate::consent::{NanosGate, Purpose, Purposes, Steps};
-use crate::decay::{self, Scores, Tally};
+use crate::decay::{self, InterestScore, Scores, Tally};
 use crate::engine::Engine;
 use crate::event::{Context, Signal, Source};
 use crate::gate::{purposes_of, View};
@@ -30,14 +30,85 @@ use super::partial::{EventRow, PartialProfile};
 use super::replay::{cmp_facts, Fact, Finished};
 use super::BulkError;
 
+/// The scores of the interests with evidence or established, in id order:
+/// what [`Scores::iter`] lists, without a slot for every interest of the
+/// taxonomy (a bulk run keeps one per person).
+///
+/// # Examples
+/// ```
+/// use tactful::bulk::InterestScores;
+/// use tactful::prelude::*;
+/// use time::macros::datetime;
+///
+/// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+/// let food = engine.taxonomy().require("baby/food")?;
+/// let scores = InterestScores::from(&engine.scores(&Profile::new("anna"), datetime!(2026-11-01 9:00 UTC)));
+/// assert!(scores.is_empty());
+/// assert_eq!(scores.score(food), 0.0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InterestScores {
+    entries: Vec<(InterestId, InterestScore)>,
+}
+
+impl InterestScores {
+    /// The score record of an interest, if it has evidence or is established.
+    #[must_use]
+    pub fn get(&self, interest: InterestId) -> Option<&InterestScore> {
+        self.entries
+            .binary_search_by_key(&interest, |e| e.0)
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|e| &e.1)
+    }
+
+    /// The score of an interest (0 without evidence).
+    #[must_use]
+    pub fn score(&self, interest: InterestId) -> f64 {
+        self.get(interest).map_or(0.0, |s| s.score)
+    }
+
+    /// Whether an interest is established.
+    #[must_use]
+    pub fn is_established(&self, interest: InterestId) -> bool {
+        self.get(interest).is_some_and(|s| s.established.is_some())
+    }
+
+    /// The interests with evidence or established, in id order.
+    pub fn iter(&self) -> impl Iterator<Item = (InterestId, &InterestScore)> + '_ {
+        self.entries.iter().map(|e| (e.0, &e.1))
+    }
+
+    /// How many interests have evidence or are established.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no interest has evidence or is established.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl From<&Scores> for InterestScores {
+    fn from(scores: &Scores) -> Self {
+        Self {
+            entries: scores.iter().map(|(i, s)| (i, *s)).collect(),
+        }
+    }
+}
+
 /// What a person's rows come to at `now`: scores, segment memberships and
 /// refusals, as [`Engine::summarize`] computes them.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct Summary {
-    /// Every interest's score, equal to
-    /// [`Engine::scores_by_scan`] of the finished profile (bit for bit).
-    pub scores: Scores,
+    /// The scores of the interests with evidence or established: those of
+    /// [`Engine::scores_by_scan`] on the finished profile, bit for bit.
+    pub scores: InterestScores,
     /// The segments the person is a member of (the one gate applied), in
     /// the engine's order, from these scores.
     pub segments: Vec<String>,
@@ -52,30 +123,13 @@ pub struct Summary {
 /// The store order of an event (series by interest and class, gifts kept
 /// aside, then instant, weight, signal): duplicates are neighbours and the
 /// admitted events come out in the order the plain pass sums them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct StoreKey {
-    series: u64,
-    at: i64,
-    weight: u64,
-    signal: Signal,
-    row: u32,
-}
-
-impl StoreKey {
-    fn of(r: &EventRow, row: u32) -> Self {
-        Self {
-            series: (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift),
-            at: r.at,
-            weight: r.weight.get().to_bits(),
-            signal: r.signal,
-            row,
-        }
-    }
-
-    fn same_event(&self, other: &Self) -> bool {
-        (self.series, self.at, self.weight, self.signal)
-            == (other.series, other.at, other.weight, other.signal)
-    }
+fn store_key(r: &EventRow) -> (u64, i64, u64, Signal) {
+    (
+        (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift),
+        r.at,
+        r.weight.get().to_bits(),
+        r.signal,
+    )
 }
 
 /// What one (interest, source and context) needs, computed once per run of
@@ -119,7 +173,11 @@ impl<'p> Person<'p> {
             suppressions.push((s, to_nanos(s.since())?, until));
         }
         let mut dislikes = Vec::new();
-        for p in profile.preferences().iter().filter(|p| p.kind == PreferenceKind::Dislike) {
+        for p in profile
+            .preferences()
+            .iter()
+            .filter(|p| p.kind == PreferenceKind::Dislike)
+        {
             dislikes.push((to_nanos(p.at)?, p.interest));
         }
         Some(Self {
@@ -143,7 +201,13 @@ impl<'p> Person<'p> {
 
     /// `gate::admit` for an event at its own instant (or `now` if later),
     /// for a person whose events are independent: the refusal kind, if any.
-    fn admit(&mut self, tax: &Taxonomy, policy: &DecayPolicy, f: &SeriesFacts, at: i64) -> Option<Result<(), RefusalKind>> {
+    fn admit(
+        &mut self,
+        tax: &Taxonomy,
+        policy: &DecayPolicy,
+        f: &SeriesFacts,
+        at: i64,
+    ) -> Option<Result<(), RefusalKind>> {
         if !f.known {
             return Some(Err(RefusalKind::Invalid));
         }
@@ -154,14 +218,16 @@ impl<'p> Person<'p> {
         if self.suppressions.iter().any(|&(s, since, until)| {
             since <= at
                 && at < until
-                && (s.covers_interest(tax, f.interest) || f.purposes.iter().any(|p| s.covers_purpose(p)))
+                && (s.covers_interest(tax, f.interest)
+                    || f.purposes.iter().any(|p| s.covers_purpose(p)))
         }) {
             return Some(Err(RefusalKind::Suppressed));
         }
         if !self.level.admits(f.source, f.context) {
             return Some(Err(RefusalKind::Level));
         }
-        if f.purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation() {
+        if f.purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation()
+        {
             return Some(Err(RefusalKind::Sensitive));
         }
         for p in f.purposes.iter() {
@@ -169,7 +235,11 @@ impl<'p> Person<'p> {
                 return Some(Err(RefusalKind::NoConsent));
             }
         }
-        if self.dislikes.iter().any(|&(since, root)| since <= at && tax.is_within(f.interest, root)) {
+        if self
+            .dislikes
+            .iter()
+            .any(|&(since, root)| since <= at && tax.is_within(f.interest, root))
+        {
             return Some(Err(RefusalKind::Disliked));
         }
         Some(Ok(()))
@@ -192,7 +262,12 @@ impl<'p> Person<'p> {
     }
 }
 
-fn series_facts(tax: &Taxonomy, policy: &DecayPolicy, view: &View<'_>, r: &EventRow) -> SeriesFacts {
+fn series_facts(
+    tax: &Taxonomy,
+    policy: &DecayPolicy,
+    view: &View<'_>,
+    r: &EventRow,
+) -> SeriesFacts {
     let (source, context) = (source_of(r.class), context_of(r.class));
     let known = tax.contains(r.interest);
     let purposes = purposes_of(tax, r.interest, source, context);
@@ -202,12 +277,15 @@ fn series_facts(tax: &Taxonomy, policy: &DecayPolicy, view: &View<'_>, r: &Event
         context,
         known,
         purposes,
-        max_age: policy.max_age_for(tax, r.interest, source).whole_nanoseconds(),
+        max_age: policy
+            .max_age_for(tax, r.interest, source)
+            .whole_nanoseconds(),
         half_life: policy.half_life_for(tax, r.interest).seconds(),
         blocked_now: !known
             || view.is_blocked(r.interest)
             || purposes.iter().any(|p| view.is_purpose_blocked(p))
-            || (purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation()),
+            || (purposes.contains(Purpose::SensitiveInterests)
+                && !policy.allow_sensitive_observation()),
     }
 }
 
@@ -261,7 +339,12 @@ impl Engine {
                 found: partial.id().clone(),
             });
         }
-        if let Some(s) = self.summarize_fast(base, partial, now) {
+        let mut rows = partial.rows.clone();
+        let others = partial.other_facts();
+        let mut tally = Tally::new(self.taxonomy());
+        if let Some(s) =
+            self.summarize_rows(base, &mut rows, &partial.wide, others, now, &mut tally)
+        {
             return Ok(s);
         }
         let done = self.finish(base.clone(), partial, now)?;
@@ -278,48 +361,47 @@ impl Engine {
             .map(str::to_owned)
             .collect();
         Summary {
-            scores,
+            scores: InterestScores::from(&scores),
             segments,
             refusals: done.profile.refusals().clone(),
             refused_rows: done.refused.len(),
         }
     }
 
-    /// Whether no event's outcome can depend on another event or on the
-    /// base's stored data: then events are admitted independently.
-    fn events_are_independent(&self, base: &Profile, partial: &PartialProfile) -> bool {
-        base.stored_events() == 0
-            && base.tombstones().is_empty()
-            && base.orphans().is_empty()
-            && partial.wide.is_empty()
-            && partial.erasures.is_empty()
-            && partial.suppressions.iter().all(|s| !s.purges())
-            && partial.rows.len() <= self.limits().max_events
-            && partial.rows.iter().all(|r| r.signal != Signal::Dismissal)
-    }
-
-    fn summarize_fast(
+    /// The summary of one person's rows when no event's outcome can depend
+    /// on another event or on the base's stored data (see the module docs);
+    /// `None` otherwise, for the caller to finish. `rows` are reordered.
+    pub(crate) fn summarize_rows(
         &self,
         base: &Profile,
-        partial: &PartialProfile,
+        rows: &mut [EventRow],
+        wide: &[crate::event::Event],
+        mut others: Vec<Fact<'_>>,
         now: OffsetDateTime,
+        tally: &mut Tally,
     ) -> Option<Summary> {
-        if !self.events_are_independent(base, partial) {
+        let independent = base.stored_events() == 0
+            && base.tombstones().is_empty()
+            && base.orphans().is_empty()
+            && wide.is_empty()
+            && rows.len() <= self.limits().max_events
+            && others.iter().all(|f| match f {
+                Fact::Consent(_) => true,
+                Fact::Suppression(s) => !s.purges(),
+                Fact::Erasure(_) | Fact::Event(_) => false,
+            })
+            && rows.iter().all(|r| r.signal != Signal::Dismissal);
+        if !independent {
             return None;
         }
         let now_ns = to_nanos(now)?;
-        let mut keys: Vec<StoreKey> = Vec::with_capacity(partial.rows.len());
-        for (row, r) in partial.rows.iter().enumerate() {
-            keys.push(StoreKey::of(r, u32::try_from(row).ok()?));
-        }
-        keys.sort_unstable();
+        rows.sort_unstable_by_key(store_key);
         // The interest limit is out of reach if the rows name few enough.
         let mut interests = 0usize;
         let mut last_interest = None;
-        for k in keys.iter().filter(|k| k.series & 1 == 0) {
-            let i = k.series >> 8;
-            interests += usize::from(last_interest != Some(i));
-            last_interest = Some(i);
+        for r in rows.iter().filter(|r| !r.gift) {
+            interests += usize::from(last_interest != Some(r.interest));
+            last_interest = Some(r.interest);
         }
         if interests > self.limits().max_interests {
             return None;
@@ -327,44 +409,37 @@ impl Engine {
 
         let mut profile = base.clone();
         let mut refused_rows = 0;
-        let mut facts: Vec<Fact<'_>> = partial
-            .consents
-            .iter()
-            .map(Fact::Consent)
-            .chain(partial.suppressions.iter().map(Fact::Suppression))
-            .collect();
-        facts.sort_by(cmp_facts);
-        for f in facts {
+        others.sort_by(cmp_facts);
+        for f in others {
             refused_rows += usize::from(self.apply(&mut profile, f, now).is_some());
         }
-
-        let (tax, policy) = (self.taxonomy(), self.policy());
         let mut refusals = profile.refusals().clone();
         let view = self.view(&profile, now);
         let mut person = Person::new(&profile, &view, now_ns)?;
-        let mut tally = Tally::new(tax);
+        let (tax, policy) = (self.taxonomy(), self.policy());
         let mut facts: Option<(u64, SeriesFacts)> = None;
-        let mut last: Option<StoreKey> = None;
-        for k in &keys {
-            let r = partial.rows.get(k.row as usize)?;
+        let mut last: Option<(u64, i64, u64, Signal)> = None;
+        for r in rows.iter() {
+            let key = store_key(r);
             let f = match facts {
-                Some((series, f)) if series == k.series => f,
+                Some((series, f)) if series == key.0 => f,
                 _ => {
                     let f = series_facts(tax, policy, &view, r);
-                    facts = Some((k.series, f));
+                    facts = Some((key.0, f));
                     f
                 }
             };
             match person.admit(tax, policy, &f, r.at)? {
-                Ok(()) if last.is_some_and(|l| l.same_event(k)) => {
+                Ok(()) if last == Some(key) => {
                     refused_rows += 1;
                     refusals.bump(RefusalKind::Duplicate);
                 }
                 Ok(()) => {
-                    last = Some(*k);
+                    last = Some(key);
                     if !r.gift {
                         if let Some(c) = person.usable(policy, &f, r) {
-                            tally.add(tax, r.interest, c, r.at.div_euclid(1_000_000_000).div_euclid(86_400));
+                            let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
+                            tally.add(tax, r.interest, c, day);
                         }
                     }
                 }
@@ -374,14 +449,16 @@ impl Engine {
                 }
             }
         }
-        let scores = tally.finish(&view);
+        let settled = tally.settle(&view);
         let segments = self
-            .segment_names_with(&view, &scores)
+            .segment_names_with(&view, &settled)
             .into_iter()
             .map(str::to_owned)
             .collect();
+        let mut entries = Vec::new();
+        tally.drain(settled, &mut entries);
         Some(Summary {
-            scores,
+            scores: InterestScores { entries },
             segments,
             refusals,
             refused_rows,

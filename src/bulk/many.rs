@@ -5,13 +5,16 @@ use std::num::NonZeroUsize;
 
 use time::OffsetDateTime;
 
+use crate::decay::Tally;
 use crate::engine::Engine;
+use crate::event::{Event, Signal};
 use crate::profile::{Profile, ProfileId};
+use crate::taxonomy::InterestId;
 
 use super::fast::Summary;
-use super::partial::PartialProfile;
-use super::replay::Finished;
-use super::rows::Rows;
+use super::partial::{EventRow, PartialProfile};
+use super::replay::{Fact, Finished};
+use super::rows::{EventRows, Rows};
 use super::BulkError;
 
 /// Row indices grouped by person (a counting sort: two passes, no
@@ -24,21 +27,37 @@ struct Groups {
 }
 
 impl Groups {
-    fn new(
+    /// Prefix sums of the rows per person: person `p`'s rows go to
+    /// `counts[p]..counts[p + 1]`.
+    fn counts(
         people: usize,
-        persons: impl Iterator<Item = u32> + Clone,
+        persons: impl Iterator<Item = u32>,
         what: &'static str,
-    ) -> Result<Self, BulkError> {
+    ) -> Result<Vec<usize>, BulkError> {
         let mut start = vec![0usize; people + 1];
-        for (row, p) in persons.clone().enumerate() {
+        for (row, p) in persons.enumerate() {
             let slot = start
                 .get_mut(p as usize + 1)
-                .ok_or(BulkError::UnknownPerson { what, row, person: p, people })?;
+                .ok_or(BulkError::UnknownPerson {
+                    what,
+                    row,
+                    person: p,
+                    people,
+                })?;
             *slot += 1;
         }
         for i in 1..start.len() {
             start[i] += start[i - 1];
         }
+        Ok(start)
+    }
+
+    fn new(
+        people: usize,
+        persons: impl Iterator<Item = u32> + Clone,
+        what: &'static str,
+    ) -> Result<Self, BulkError> {
+        let start = Self::counts(people, persons.clone(), what)?;
         let mut next = start.clone();
         let mut order = vec![0u32; start[people]];
         for (row, p) in persons.enumerate() {
@@ -57,11 +76,71 @@ impl Groups {
     }
 }
 
+/// Event rows grouped by person in their compact form: one sequential pass
+/// over the columns scatters each row to its person's slot, so that each
+/// person's rows are read from one place afterwards.
+#[derive(Debug)]
+struct EventGroups {
+    start: Vec<usize>,
+    end: Vec<usize>,
+    rows: Vec<EventRow>,
+    /// Rows with instants outside i64 nanoseconds, by person.
+    wide: Vec<(u32, Event)>,
+}
+
+impl EventGroups {
+    fn new(people: usize, events: &EventRows<'_>) -> Result<Self, BulkError> {
+        let counts = Groups::counts(people, events.persons().iter().copied(), "event")?;
+        let mut next = counts.clone();
+        let total = counts.last().copied().unwrap_or(0);
+        let mut rows = vec![EventRow::new(InterestId(0), Signal::View, 0); total];
+        let mut wide = Vec::new();
+        for (i, &p) in events.persons().iter().enumerate() {
+            match events.row(i)? {
+                Ok(r) => {
+                    let at = next.get_mut(p as usize).ok_or(BulkError::WorkerPanicked)?;
+                    if let Some(slot) = rows.get_mut(*at) {
+                        *slot = r;
+                    }
+                    *at += 1;
+                }
+                Err(e) => wide.push((p, e)),
+            }
+        }
+        wide.sort_by_key(|w| w.0);
+        next.pop();
+        let mut start = counts;
+        start.pop();
+        Ok(Self {
+            start,
+            end: next,
+            rows,
+            wide,
+        })
+    }
+
+    fn rows(&self, person: usize) -> &[EventRow] {
+        match (self.start.get(person), self.end.get(person)) {
+            (Some(&a), Some(&b)) => self.rows.get(a..b).unwrap_or(&[]),
+            _ => &[],
+        }
+    }
+
+    fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
+        let p = person as u32;
+        let lo = self.wide.partition_point(|w| w.0 < p);
+        self.wide[lo..]
+            .iter()
+            .take_while(move |w| w.0 == p)
+            .map(|w| w.1)
+    }
+}
+
 /// Every kind of row grouped by person.
 #[derive(Debug)]
 struct Grouped<'a> {
     rows: Rows<'a>,
-    events: Groups,
+    events: EventGroups,
     consents: Groups,
     suppressions: Groups,
     erasures: Groups,
@@ -70,39 +149,100 @@ struct Grouped<'a> {
 impl<'a> Grouped<'a> {
     fn new(rows: Rows<'a>, people: usize) -> Result<Self, BulkError> {
         if u32::try_from(rows.events.len()).is_err() {
-            return Err(BulkError::TooManyRows { rows: rows.events.len() });
+            return Err(BulkError::TooManyRows {
+                rows: rows.events.len(),
+            });
         }
         Ok(Self {
             rows,
-            events: Groups::new(people, rows.events.persons().iter().copied(), "event")?,
+            events: EventGroups::new(people, &rows.events)?,
             consents: Groups::new(people, rows.consents.iter().map(|r| r.0), "consent change")?,
-            suppressions: Groups::new(people, rows.suppressions.iter().map(|r| r.0), "suppression")?,
+            suppressions: Groups::new(
+                people,
+                rows.suppressions.iter().map(|r| r.0),
+                "suppression",
+            )?,
             erasures: Groups::new(people, rows.erasures.iter().map(|r| r.0), "erasure")?,
         })
+    }
+
+    /// The event rows of one person into `buf` (and `wide`).
+    fn fill_rows(
+        &self,
+        person: usize,
+        buf: &mut Vec<EventRow>,
+        wide: &mut Vec<Event>,
+    ) -> Result<(), BulkError> {
+        buf.clear();
+        buf.extend_from_slice(self.events.rows(person));
+        wide.clear();
+        wide.extend(self.events.wide(person));
+        Ok(())
+    }
+
+    /// The consent changes, suppressions and erasures of one person.
+    fn other_facts(&self, person: usize) -> Vec<Fact<'a>> {
+        let mut f = Vec::new();
+        f.extend(
+            self.consents
+                .rows(person)
+                .iter()
+                .filter_map(|&r| self.rows.consents.get(r as usize))
+                .map(|r| Fact::Consent(&r.1)),
+        );
+        f.extend(
+            self.suppressions
+                .rows(person)
+                .iter()
+                .filter_map(|&r| self.rows.suppressions.get(r as usize))
+                .map(|r| Fact::Suppression(&r.1)),
+        );
+        f.extend(
+            self.erasures
+                .rows(person)
+                .iter()
+                .filter_map(|&r| self.rows.erasures.get(r as usize))
+                .map(|r| Fact::Erasure(&r.1)),
+        );
+        f
     }
 
     /// The rows of one person.
     fn partial(&self, person: usize, id: &ProfileId) -> Result<PartialProfile, BulkError> {
         let mut p = PartialProfile::new(id.clone());
-        let ev = self.events.rows(person);
-        p.rows.reserve_exact(ev.len());
-        for &row in ev {
-            match self.rows.events.row(row as usize)? {
-                Ok(r) => p.rows.push(r),
-                Err(e) => p.wide.push(e),
-            }
-        }
-        let pick = |g: &Groups| g.rows(person).iter().map(|&r| r as usize).collect::<Vec<_>>();
-        p.consents.extend(pick(&self.consents).into_iter().filter_map(|r| self.rows.consents.get(r)).map(|r| r.1.clone()));
-        p.suppressions.extend(pick(&self.suppressions).into_iter().filter_map(|r| self.rows.suppressions.get(r)).map(|r| r.1));
-        p.erasures.extend(pick(&self.erasures).into_iter().filter_map(|r| self.rows.erasures.get(r)).map(|r| r.1));
+        p.rows.extend_from_slice(self.events.rows(person));
+        p.wide.extend(self.events.wide(person));
+        let pick = |g: &Groups| {
+            g.rows(person)
+                .iter()
+                .map(|&r| r as usize)
+                .collect::<Vec<_>>()
+        };
+        p.consents.extend(
+            pick(&self.consents)
+                .into_iter()
+                .filter_map(|r| self.rows.consents.get(r))
+                .map(|r| r.1.clone()),
+        );
+        p.suppressions.extend(
+            pick(&self.suppressions)
+                .into_iter()
+                .filter_map(|r| self.rows.suppressions.get(r))
+                .map(|r| r.1),
+        );
+        p.erasures.extend(
+            pick(&self.erasures)
+                .into_iter()
+                .filter_map(|r| self.rows.erasures.get(r))
+                .map(|r| r.1),
+        );
         Ok(p)
     }
 }
 
 /// Splits `0..people` into at most `threads` ranges of about equal work.
 fn chunks(g: &Grouped<'_>, people: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let total = g.events.order.len() + people;
+    let total = g.events.rows.len() + people;
     let per = total.div_ceil(threads.max(1)).max(1);
     let mut out = Vec::with_capacity(threads);
     let mut from = 0;
@@ -121,23 +261,29 @@ fn chunks(g: &Grouped<'_>, people: usize, threads: usize) -> Vec<std::ops::Range
     out
 }
 
-/// Runs `f` for every person on up to `threads` threads; results in person
-/// order.
-fn run<T: Send>(
+/// Runs `f` for every person on up to `threads` threads, each with its own
+/// `state` (reused buffers); results in person order.
+fn run<T: Send, S>(
     g: &Grouped<'_>,
     people: usize,
     threads: NonZeroUsize,
-    f: impl Fn(usize) -> Result<T, BulkError> + Sync,
+    state: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, usize) -> Result<T, BulkError> + Sync,
 ) -> Result<Vec<T>, BulkError> {
     let ranges = chunks(g, people, threads.get());
+    let (state, f) = (&state, &f);
+    let one = move |r: std::ops::Range<usize>| {
+        let mut s = state();
+        r.map(|i| f(&mut s, i))
+            .collect::<Result<Vec<T>, BulkError>>()
+    };
     if ranges.len() <= 1 {
-        return (0..people).map(&f).collect();
+        return one(0..people);
     }
-    let f = &f;
     let parts: Vec<Result<Vec<T>, BulkError>> = std::thread::scope(|s| {
         let handles: Vec<_> = ranges
             .into_iter()
-            .map(|r| s.spawn(move || r.map(f).collect::<Result<Vec<T>, BulkError>>()))
+            .map(|r| s.spawn(move || one(r)))
             .collect();
         handles
             .into_iter()
@@ -159,9 +305,16 @@ impl Engine {
     /// [`BulkError::UnknownPerson`] for a row of a person index past `ids`,
     /// [`BulkError::InvalidRow`] for an event row with an instant out of
     /// range or an invalid weight.
-    pub fn partials(&self, ids: &[ProfileId], rows: Rows<'_>) -> Result<Vec<PartialProfile>, BulkError> {
+    pub fn partials(
+        &self,
+        ids: &[ProfileId],
+        rows: Rows<'_>,
+    ) -> Result<Vec<PartialProfile>, BulkError> {
         let g = Grouped::new(rows, ids.len())?;
-        ids.iter().enumerate().map(|(i, id)| g.partial(i, id)).collect()
+        ids.iter()
+            .enumerate()
+            .map(|(i, id)| g.partial(i, id))
+            .collect()
     }
 
     /// [`summarize`](Self::summarize) for many people: `bases[i]` is person
@@ -210,10 +363,16 @@ impl Engine {
         threads: NonZeroUsize,
     ) -> Result<Vec<Summary>, BulkError> {
         let g = Grouped::new(rows, bases.len())?;
-        run(&g, bases.len(), threads, |i| {
+        let state = || (Vec::new(), Vec::new(), Tally::new(self.taxonomy()));
+        run(&g, bases.len(), threads, state, |(buf, wide, tally), i| {
             let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
+            g.fill_rows(i, buf, wide)?;
+            if let Some(s) = self.summarize_rows(base, buf, wide, g.other_facts(i), now, tally) {
+                return Ok(s);
+            }
             let partial = g.partial(i, base.id())?;
-            self.summarize(base, &partial, now)
+            let done = self.finish(base.clone(), &partial, now)?;
+            Ok(self.summary_of(&done, now))
         })
     }
 
@@ -232,15 +391,23 @@ impl Engine {
     ) -> Result<Vec<Finished>, BulkError> {
         let g = Grouped::new(rows, bases.len())?;
         let people = bases.len();
-        let slots: Vec<std::sync::Mutex<Option<Profile>>> =
-            bases.into_iter().map(|b| std::sync::Mutex::new(Some(b))).collect();
-        run(&g, people, threads, |i| {
-            let base = slots
-                .get(i)
-                .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
-                .ok_or(BulkError::WorkerPanicked)?;
-            let partial = g.partial(i, base.id())?;
-            self.finish(base, &partial, now)
-        })
+        let slots: Vec<std::sync::Mutex<Option<Profile>>> = bases
+            .into_iter()
+            .map(|b| std::sync::Mutex::new(Some(b)))
+            .collect();
+        run(
+            &g,
+            people,
+            threads,
+            || (),
+            |(), i| {
+                let base = slots
+                    .get(i)
+                    .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
+                    .ok_or(BulkError::WorkerPanicked)?;
+                let partial = g.partial(i, base.id())?;
+                self.finish(base, &partial, now)
+            },
+        )
     }
 }

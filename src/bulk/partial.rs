@@ -317,7 +317,10 @@ impl PartialProfile {
     /// The event rows, in the order they were added (those with instants
     /// outside the years 1678 to 2261 last).
     pub fn events(&self) -> impl Iterator<Item = Event> + '_ {
-        self.rows.iter().map(EventRow::event).chain(self.wide.iter().copied())
+        self.rows
+            .iter()
+            .map(EventRow::event)
+            .chain(self.wide.iter().copied())
     }
 
     /// The number of event rows.
@@ -371,6 +374,17 @@ impl PartialProfile {
         self.suppressions.extend(other.suppressions);
         self.erasures.extend(other.erasures);
         Ok(())
+    }
+
+    /// Consent changes, suppressions and erasures as facts.
+    pub(crate) fn other_facts(&self) -> Vec<super::replay::Fact<'_>> {
+        use super::replay::Fact;
+        let mut f =
+            Vec::with_capacity(self.consents.len() + self.suppressions.len() + self.erasures.len());
+        f.extend(self.consents.iter().map(Fact::Consent));
+        f.extend(self.suppressions.iter().map(Fact::Suppression));
+        f.extend(self.erasures.iter().map(Fact::Erasure));
+        f
     }
 
     /// The number of rows.

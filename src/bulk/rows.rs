@@ -212,7 +212,10 @@ impl<'a> EventRows<'a> {
             return self.event(row).map(Err);
         };
         let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
-        let signal = self.signal.and_then(|c| c.get(row).copied()).unwrap_or(Signal::View);
+        let signal = self
+            .signal
+            .and_then(|c| c.get(row).copied())
+            .unwrap_or(Signal::View);
         let mut r = EventRow::new(interest, signal, at).with_weight(weight);
         if let Some(&s) = self.source.and_then(|c| c.get(row)) {
             r = r.with_source(s);

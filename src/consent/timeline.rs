@@ -162,7 +162,11 @@ impl ConsentLedger {
         let state = |t: i64| self.is_granted(purpose, crate::store::from_nanos(t));
         let before = at.first().is_some_and(|&t| t > i64::MIN && state(t - 1));
         let granted = at.iter().map(|&t| state(t)).collect();
-        Some(Steps { at, granted, before })
+        Some(Steps {
+            at,
+            granted,
+            before,
+        })
     }
 }
 

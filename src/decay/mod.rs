@@ -170,6 +170,9 @@ pub(crate) struct Tally {
     scores: Vec<InterestScore>,
     /// (interest, day) of every usable event, for the distinct-day counts.
     days: Vec<(u32, i64)>,
+    buf: Vec<i64>,
+    /// Whether the last settle visited every interest.
+    dense: bool,
 }
 
 impl Tally {
@@ -177,13 +180,21 @@ impl Tally {
         Self {
             scores: vec![InterestScore::default(); tax.len()],
             days: Vec::new(),
+            buf: Vec::new(),
+            dense: false,
         }
     }
 
     /// Adds a usable event of a known interest: contribution `c`, UTC day
     /// `day`.
     #[inline]
-    pub(crate) fn add(&mut self, tax: &crate::taxonomy::Taxonomy, interest: InterestId, c: f64, day: i64) {
+    pub(crate) fn add(
+        &mut self,
+        tax: &crate::taxonomy::Taxonomy,
+        interest: InterestId,
+        c: f64,
+        day: i64,
+    ) {
         self.days.push((interest.0, day));
         let mut node = Some(interest);
         while let Some(id) = node {
@@ -196,14 +207,14 @@ impl Tally {
     }
 
     /// The distinct-day counts, capped at the policy's minimum.
-    fn into_scores(mut self, view: &View<'_>) -> Vec<InterestScore> {
+    fn count_days(&mut self, view: &View<'_>) {
         let tax = view.taxonomy;
         let days = &mut self.days;
         days.sort_unstable();
         days.dedup();
         // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
         let cap = view.policy.min_days as usize;
-        let mut buf: Vec<i64> = Vec::new();
+        let buf = &mut self.buf;
         for (i, sc) in self.scores.iter_mut().enumerate() {
             if sc.events == 0 {
                 continue;
@@ -211,24 +222,84 @@ impl Tally {
             let id = InterestId(i as u32);
             let lo = days.partition_point(|d| d.0 < id.0);
             let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
-            buf.clear();
-            buf.extend(days.get(lo..hi).unwrap_or(&[]).iter().map(|d| d.1));
-            buf.sort_unstable();
-            buf.dedup();
-            sc.days = buf.len().min(cap) as u32;
+            let pairs = days.get(lo..hi).unwrap_or(&[]);
+            sc.days = if pairs.iter().all(|d| d.0 == id.0) {
+                // One interest: its days are already distinct.
+                pairs.len().min(cap) as u32
+            } else {
+                distinct_days(pairs, cap, buf)
+            };
         }
+    }
+
+    fn into_scores(mut self, view: &View<'_>) -> Vec<InterestScore> {
+        self.count_days(view);
         self.scores
     }
 
-    /// The scores, established as [`Engine::scores_by_scan`](crate::Engine::scores_by_scan) does.
-    pub(crate) fn finish(self, view: &View<'_>) -> Scores {
-        let mut scores = self.into_scores(view);
-        establish(view, &mut scores);
+    /// Counts days and establishes, in place, for reuse: the dense scores
+    /// as [`finish`](Self::finish) would give them. Without declared likes
+    /// only interests with events can be established (when at least one
+    /// event is required), so only those are visited. Read them, then
+    /// [`drain`](Self::drain) before the next profile.
+    pub(crate) fn settle(&mut self, view: &View<'_>) -> Scores {
+        self.count_days(view);
+        let e = Establisher::new(view);
+        let dense = e.likes || view.policy.min_events == 0;
+        self.dense = dense;
+        for (i, s) in self.scores.iter_mut().enumerate() {
+            if dense || s.events > 0 {
+                e.establish(view, InterestId(i as u32), s);
+            }
+        }
         Scores {
             now: view.now,
-            scores,
+            scores: std::mem::take(&mut self.scores),
         }
     }
+
+    /// Takes back the scores of [`settle`](Self::settle): the interests
+    /// with evidence or established go to `out` in id order, and the tally
+    /// is empty again.
+    pub(crate) fn drain(
+        &mut self,
+        mut settled: Scores,
+        out: &mut Vec<(InterestId, InterestScore)>,
+    ) {
+        for (i, s) in settled.scores.iter_mut().enumerate() {
+            if !self.dense && s.events == 0 {
+                continue;
+            }
+            if s.events > 0 || s.established.is_some() {
+                out.push((InterestId(i as u32), *s));
+            }
+            *s = InterestScore::default();
+        }
+        self.scores = settled.scores;
+        self.days.clear();
+    }
+}
+
+/// The number of distinct days among `pairs`, counted up to `cap`.
+fn distinct_days(pairs: &[(u32, i64)], cap: usize, buf: &mut Vec<i64>) -> u32 {
+    if cap <= 8 {
+        // Stop at the cap: small, and most subtrees reach it quickly.
+        buf.clear();
+        for d in pairs {
+            if buf.len() >= cap {
+                break;
+            }
+            if !buf.contains(&d.1) {
+                buf.push(d.1);
+            }
+        }
+        return buf.len() as u32;
+    }
+    buf.clear();
+    buf.extend(pairs.iter().map(|d| d.1));
+    buf.sort_unstable();
+    buf.dedup();
+    buf.len().min(cap) as u32
 }
 
 fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<InterestScore> {
@@ -244,27 +315,52 @@ fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<Int
     tally.into_scores(view)
 }
 
-fn establish(view: &View<'_>, scores: &mut [InterestScore]) {
-    let policy = view.policy;
-    let tax = view.taxonomy;
-    let sensitive_ok = policy.allow_sensitive_observation
-        && view
+/// What establishing an interest needs to know about the whole profile.
+struct Establisher {
+    sensitive_ok: bool,
+    /// Whether any declared like could establish something.
+    likes: bool,
+}
+
+impl Establisher {
+    fn new(view: &View<'_>) -> Self {
+        let sensitive_ok = view.policy.allow_sensitive_observation
+            && view
+                .profile
+                .consent()
+                .is_granted(Purpose::SensitiveInterests, view.now);
+        let likes = view
             .profile
-            .consent()
-            .is_granted(Purpose::SensitiveInterests, view.now);
-    for (i, s) in scores.iter_mut().enumerate() {
-        let id = InterestId(i as u32);
+            .preferences()
+            .iter()
+            .any(|p| p.kind == crate::profile::PreferenceKind::Like)
+            && view.likes_usable();
+        Self {
+            sensitive_ok,
+            likes,
+        }
+    }
+
+    fn establish(&self, view: &View<'_>, id: InterestId, s: &mut InterestScore) {
+        let policy = view.policy;
         let observed = s.events >= policy.min_events
             && s.days >= policy.min_days
-            && (sensitive_ok || !tax.sensitivity(id).is_special())
+            && (self.sensitive_ok || !view.taxonomy.sensitivity(id).is_special())
             && !view.is_blocked(id);
         s.established = if observed {
             Some(Establishment::Observed)
-        } else if view.like_for(id).is_some() {
+        } else if self.likes && view.like_for(id).is_some() {
             Some(Establishment::DeclaredLike)
         } else {
             None
         };
+    }
+}
+
+fn establish(view: &View<'_>, scores: &mut [InterestScore]) {
+    let e = Establisher::new(view);
+    for (i, s) in scores.iter_mut().enumerate() {
+        e.establish(view, InterestId(i as u32), s);
     }
 }
 
