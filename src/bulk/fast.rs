@@ -101,6 +101,31 @@ impl From<&Scores> for InterestScores {
     }
 }
 
+/// [`Engine::summarize`] for one person after another, reusing buffers.
+/// Made by [`Engine::summarizer`].
+#[derive(Debug)]
+pub struct Summarizer<'e> {
+    engine: &'e Engine,
+    rows: Vec<EventRow>,
+    scratch: Scratch,
+}
+
+impl Summarizer<'_> {
+    /// As [`Engine::summarize`].
+    ///
+    /// # Errors
+    /// As [`Engine::summarize`].
+    pub fn summarize(
+        &mut self,
+        base: &Profile,
+        partial: &PartialProfile,
+        now: OffsetDateTime,
+    ) -> Result<Summary, BulkError> {
+        self.engine
+            .summarize_in(base, partial, now, &mut self.rows, &mut self.scratch)
+    }
+}
+
 /// What a person's rows come to at `now`: scores, segment memberships and
 /// refusals, as [`Engine::summarize`] computes them.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,7 +273,11 @@ impl<'p> Person<'p> {
     /// `View::check` at `now` for an admitted, non-gift event: its
     /// contribution if usable.
     fn usable(&self, policy: &DecayPolicy, f: &SeriesFacts, r: &EventRow) -> Option<f64> {
-        let age = i128::from(self.now) - i128::from(r.at);
+        // Both fit i64 nanoseconds; their difference may not.
+        let age = match self.now.checked_sub(r.at) {
+            Some(a) => i128::from(a),
+            None => i128::from(self.now) - i128::from(r.at),
+        };
         if age < 0 || age > f.max_age || f.blocked_now || !self.level.admits(f.source, f.context) {
             return None;
         }
@@ -256,18 +285,17 @@ impl<'p> Person<'p> {
             return None;
         }
         // As `time::Duration::as_seconds_f64` of the age, bit for bit.
-        let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
+        let secs = match i64::try_from(age) {
+            Ok(a) => (a / 1_000_000_000) as f64 + (a % 1_000_000_000) as f64 / 1_000_000_000.0,
+            Err(_) => (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0,
+        };
         let w = policy.signal_weights().get(r.signal) * r.weight.get();
         Some(w * (-(secs / f.half_life)).exp2())
     }
 }
 
-fn series_facts(
-    tax: &Taxonomy,
-    policy: &DecayPolicy,
-    view: &View<'_>,
-    r: &EventRow,
-) -> SeriesFacts {
+/// What an (interest, source and context) needs whoever the person is.
+fn static_facts(tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> SeriesFacts {
     let (source, context) = (source_of(r.class), context_of(r.class));
     let known = tax.contains(r.interest);
     let purposes = purposes_of(tax, r.interest, source, context);
@@ -282,10 +310,64 @@ fn series_facts(
             .whole_nanoseconds(),
         half_life: policy.half_life_for(tax, r.interest).seconds(),
         blocked_now: !known
-            || view.is_blocked(r.interest)
-            || purposes.iter().any(|p| view.is_purpose_blocked(p))
             || (purposes.contains(Purpose::SensitiveInterests)
                 && !policy.allow_sensitive_observation()),
+    }
+}
+
+/// A thread's reusable state: the running totals and the static facts of
+/// every (interest, source and context) seen so far.
+#[derive(Debug)]
+pub(crate) struct Scratch {
+    pub(crate) tally: Tally,
+    /// By `interest × 9 + class`, for taxonomies small enough to hold one
+    /// slot each (about a million slots); otherwise computed each time.
+    facts: Vec<Option<SeriesFacts>>,
+}
+
+impl Scratch {
+    /// Without the facts cache: for one profile.
+    fn small(tax: &Taxonomy) -> Self {
+        Self {
+            tally: Tally::new(tax),
+            facts: Vec::new(),
+        }
+    }
+
+    pub(crate) fn new(tax: &Taxonomy) -> Self {
+        let slots = tax.len().saturating_mul(9);
+        Self {
+            tally: Tally::new(tax),
+            facts: if slots <= 1 << 20 {
+                vec![None; slots]
+            } else {
+                Vec::new()
+            },
+        }
+    }
+
+    fn facts(
+        &mut self,
+        tax: &Taxonomy,
+        policy: &DecayPolicy,
+        view: &View<'_>,
+        r: &EventRow,
+    ) -> SeriesFacts {
+        let slot = r
+            .interest
+            .index()
+            .saturating_mul(9)
+            .saturating_add(usize::from(r.class));
+        let mut f = match self.facts.get_mut(slot) {
+            Some(Some(f)) => *f,
+            Some(empty) => *empty.insert(static_facts(tax, policy, r)),
+            None => static_facts(tax, policy, r),
+        };
+        if view.blocks_anything() && !f.blocked_now {
+            f.blocked_now = view.is_blocked(r.interest)
+                || f.purposes.iter().any(|p| view.is_purpose_blocked(p));
+        }
+        f
     }
 }
 
@@ -333,18 +415,61 @@ impl Engine {
         partial: &PartialProfile,
         now: OffsetDateTime,
     ) -> Result<Summary, BulkError> {
+        let mut rows = Vec::new();
+        self.summarize_in(
+            base,
+            partial,
+            now,
+            &mut rows,
+            &mut Scratch::small(self.taxonomy()),
+        )
+    }
+
+    /// A [`Summarizer`]: [`summarize`](Self::summarize) for one person after
+    /// another, reusing its buffers (what a query engine's final aggregation
+    /// wants).
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::PartialProfile;
+    /// use tactful::prelude::*;
+    /// use time::macros::datetime;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let mut summarizer = engine.summarizer();
+    /// for id in ["anna", "ben"] {
+    ///     let s = summarizer.summarize(&Profile::new(id), &PartialProfile::new(id), datetime!(2026-11-01 9:00 UTC))?;
+    ///     assert!(s.scores.is_empty());
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn summarizer(&self) -> Summarizer<'_> {
+        Summarizer {
+            engine: self,
+            rows: Vec::new(),
+            scratch: Scratch::new(self.taxonomy()),
+        }
+    }
+
+    fn summarize_in(
+        &self,
+        base: &Profile,
+        partial: &PartialProfile,
+        now: OffsetDateTime,
+        rows: &mut Vec<EventRow>,
+        scratch: &mut Scratch,
+    ) -> Result<Summary, BulkError> {
         if base.id() != partial.id() {
             return Err(BulkError::IdMismatch {
                 expected: base.id().clone(),
                 found: partial.id().clone(),
             });
         }
-        let mut rows = partial.rows.clone();
+        rows.clear();
+        rows.extend_from_slice(&partial.rows);
         let others = partial.other_facts();
-        let mut tally = Tally::new(self.taxonomy());
-        if let Some(s) =
-            self.summarize_rows(base, &mut rows, &partial.wide, others, now, &mut tally)
-        {
+        if let Some(s) = self.summarize_rows(base, rows, &partial.wide, others, now, scratch) {
             return Ok(s);
         }
         let done = self.finish(base.clone(), partial, now)?;
@@ -378,7 +503,7 @@ impl Engine {
         wide: &[crate::event::Event],
         mut others: Vec<Fact<'_>>,
         now: OffsetDateTime,
-        tally: &mut Tally,
+        scratch: &mut Scratch,
     ) -> Option<Summary> {
         let independent = base.stored_events() == 0
             && base.tombstones().is_empty()
@@ -424,7 +549,7 @@ impl Engine {
             let f = match facts {
                 Some((series, f)) if series == key.0 => f,
                 _ => {
-                    let f = series_facts(tax, policy, &view, r);
+                    let f = scratch.facts(tax, policy, &view, r);
                     facts = Some((key.0, f));
                     f
                 }
@@ -439,7 +564,7 @@ impl Engine {
                     if !r.gift {
                         if let Some(c) = person.usable(policy, &f, r) {
                             let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
-                            tally.add(tax, r.interest, c, day);
+                            scratch.tally.add(tax, r.interest, c, day);
                         }
                     }
                 }
@@ -449,6 +574,7 @@ impl Engine {
                 }
             }
         }
+        let tally = &mut scratch.tally;
         let settled = tally.settle(&view);
         let segments = self
             .segment_names_with(&view, &settled)

@@ -5,13 +5,12 @@ use std::num::NonZeroUsize;
 
 use time::OffsetDateTime;
 
-use crate::decay::Tally;
 use crate::engine::Engine;
 use crate::event::{Event, Signal};
 use crate::profile::{Profile, ProfileId};
 use crate::taxonomy::InterestId;
 
-use super::fast::Summary;
+use super::fast::{Scratch, Summary};
 use super::partial::{EventRow, PartialProfile};
 use super::replay::{Fact, Finished};
 use super::rows::{EventRows, Rows};
@@ -363,7 +362,7 @@ impl Engine {
         threads: NonZeroUsize,
     ) -> Result<Vec<Summary>, BulkError> {
         let g = Grouped::new(rows, bases.len())?;
-        let state = || (Vec::new(), Vec::new(), Tally::new(self.taxonomy()));
+        let state = || (Vec::new(), Vec::new(), Scratch::new(self.taxonomy()));
         run(&g, bases.len(), threads, state, |(buf, wide, tally), i| {
             let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
             g.fill_rows(i, buf, wide)?;

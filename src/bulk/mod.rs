@@ -60,7 +60,7 @@ use thiserror::Error;
 use crate::limits::ProfileError;
 use crate::profile::ProfileId;
 
-pub use fast::{InterestScores, Summary};
+pub use fast::{InterestScores, Summarizer, Summary};
 pub use partial::{ConsentAction, ConsentChange, Erasure, EventRow, PartialProfile};
 pub use replay::{Finished, Refused};
 pub use rows::{EventRows, Rows, TimeUnit};

@@ -215,19 +215,25 @@ impl Tally {
         // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
         let cap = view.policy.min_days as usize;
         let buf = &mut self.buf;
+        // Ids ascend, so each subtree's first pair is found by walking on.
+        let mut lo = 0;
         for (i, sc) in self.scores.iter_mut().enumerate() {
             if sc.events == 0 {
                 continue;
             }
             let id = InterestId(i as u32);
-            let lo = days.partition_point(|d| d.0 < id.0);
-            let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
-            let pairs = days.get(lo..hi).unwrap_or(&[]);
-            sc.days = if pairs.iter().all(|d| d.0 == id.0) {
+            while days.get(lo).is_some_and(|d| d.0 < id.0) {
+                lo += 1;
+            }
+            let rest = days.get(lo..).unwrap_or(&[]);
+            let end = tax.subtree_end(id);
+            let own = rest.iter().take_while(|d| d.0 == id.0).count();
+            sc.days = if end == id.0 + 1 || rest.get(own).is_none_or(|d| d.0 >= end) {
                 // One interest: its days are already distinct.
-                pairs.len().min(cap) as u32
+                own.min(cap) as u32
             } else {
-                distinct_days(pairs, cap, buf)
+                let hi = rest.partition_point(|d| d.0 < end);
+                distinct_days(rest.get(..hi).unwrap_or(&[]), cap, buf)
             };
         }
     }

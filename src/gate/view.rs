@@ -253,6 +253,13 @@ impl<'a> View<'a> {
             || self.dismissals.iter().any(|d| d.0 <= i && i < d.1)
     }
 
+    /// Whether any suppression, dislike or dismissal blocks data now.
+    pub(crate) fn blocks_anything(&self) -> bool {
+        !self.blocks.is_empty()
+            || !self.dismissals.is_empty()
+            || !self.suppressed_purposes.is_empty()
+    }
+
     /// The consent state of `purpose` at `now`.
     pub(crate) fn consent_now(&self, purpose: Purpose) -> ConsentState {
         self.consent_now
