@@ -415,7 +415,7 @@ fn many_people_on_any_number_of_threads() {
     let mut suppressions = vec![];
     let mut erasures = vec![];
     let t0 = T0.unix_timestamp();
-    for k in 0..2000u32 {
+    for k in 0..5000u32 {
         let p = (k * 7919) % people;
         person.push(p);
         interest.push(ids[(k as usize * 31) % ids.len()]);

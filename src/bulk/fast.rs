@@ -157,6 +157,45 @@ fn store_key(r: &EventRow) -> (u64, i64, u64, Signal) {
     )
 }
 
+/// Puts `rows` in store order ([`store_key`]) by sorting one `u128` per row
+/// — series (37 bits), instant (64 bits, sign flipped), row index (24 bits)
+/// — then ordering the rare rows of one series at one instant by weight and
+/// signal. `keys` and `tmp` are reused buffers.
+fn sort_store_order(rows: &mut [EventRow], keys: &mut Vec<u128>, tmp: &mut Vec<EventRow>) {
+    if rows.len() >= 1 << 24 {
+        rows.sort_unstable_by_key(store_key);
+        return;
+    }
+    keys.clear();
+    keys.extend(rows.iter().enumerate().map(|(i, r)| {
+        let series = store_key(r).0;
+        let at = (r.at as u64) ^ (1 << 63);
+        (u128::from(series) << 88) | (u128::from(at) << 24) | i as u128
+    }));
+    keys.sort_unstable();
+    tmp.clear();
+    tmp.extend(
+        keys.iter()
+            .filter_map(|&k| rows.get((k & 0xFF_FFFF) as usize))
+            .copied(),
+    );
+    let mut i = 0;
+    while i < keys.len() {
+        let head = keys.get(i).map(|k| k >> 24);
+        let mut j = i + 1;
+        while j < keys.len() && keys.get(j).map(|k| k >> 24) == head {
+            j += 1;
+        }
+        if j - i > 1 {
+            if let Some(run) = tmp.get_mut(i..j) {
+                run.sort_unstable_by_key(store_key);
+            }
+        }
+        i = j;
+    }
+    rows.copy_from_slice(tmp);
+}
+
 /// What one (interest, source and context) needs, computed once per run of
 /// its events.
 #[derive(Debug, Clone, Copy)]
@@ -320,6 +359,8 @@ fn static_facts(tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> SeriesFac
 #[derive(Debug)]
 pub(crate) struct Scratch {
     pub(crate) tally: Tally,
+    keys: Vec<u128>,
+    sorted: Vec<EventRow>,
     /// By `interest × 9 + class`, for taxonomies small enough to hold one
     /// slot each (about a million slots); otherwise computed each time.
     facts: Vec<Option<SeriesFacts>>,
@@ -330,6 +371,8 @@ impl Scratch {
     fn small(tax: &Taxonomy) -> Self {
         Self {
             tally: Tally::new(tax),
+            keys: Vec::new(),
+            sorted: Vec::new(),
             facts: Vec::new(),
         }
     }
@@ -338,6 +381,8 @@ impl Scratch {
         let slots = tax.len().saturating_mul(9);
         Self {
             tally: Tally::new(tax),
+            keys: Vec::new(),
+            sorted: Vec::new(),
             facts: if slots <= 1 << 20 {
                 vec![None; slots]
             } else {
@@ -520,7 +565,7 @@ impl Engine {
             return None;
         }
         let now_ns = to_nanos(now)?;
-        rows.sort_unstable_by_key(store_key);
+        sort_store_order(rows, &mut scratch.keys, &mut scratch.sorted);
         // The interest limit is out of reach if the rows name few enough.
         let mut interests = 0usize;
         let mut last_interest = None;

@@ -77,25 +77,50 @@ impl Groups {
 
 /// Event rows grouped by person in their compact form: one sequential pass
 /// over the columns scatters each row to its person's slot, so that each
-/// person's rows are read from one place afterwards.
+/// person's rows are read from one place afterwards. With several threads,
+/// each groups a contiguous share of the rows (a person's rows are then the
+/// shares' slices, in row order).
 #[derive(Debug)]
 struct EventGroups {
+    parts: Vec<EventPart>,
+}
+
+#[derive(Debug)]
+struct EventPart {
+    /// Person `p`'s rows are `rows[start[p]..start[p + 1]]`.
     start: Vec<usize>,
-    end: Vec<usize>,
     rows: Vec<EventRow>,
     /// Rows with instants outside i64 nanoseconds, by person.
     wide: Vec<(u32, Event)>,
 }
 
-impl EventGroups {
-    fn new(people: usize, events: &EventRows<'_>) -> Result<Self, BulkError> {
-        let counts = Groups::counts(people, events.persons().iter().copied(), "event")?;
-        let mut next = counts.clone();
-        let total = counts.last().copied().unwrap_or(0);
-        let mut rows = vec![EventRow::new(InterestId(0), Signal::View, 0); total];
+impl EventPart {
+    fn new(
+        people: usize,
+        events: &EventRows<'_>,
+        range: std::ops::Range<usize>,
+    ) -> Result<Self, BulkError> {
+        let persons = events.persons().get(range.clone()).unwrap_or(&[]);
+        let mut start = vec![0usize; people + 1];
+        for (i, &p) in persons.iter().enumerate() {
+            let slot = start
+                .get_mut(p as usize + 1)
+                .ok_or(BulkError::UnknownPerson {
+                    what: "event",
+                    row: range.start + i,
+                    person: p,
+                    people,
+                })?;
+            *slot += 1;
+        }
+        for i in 1..start.len() {
+            start[i] += start[i - 1];
+        }
+        let mut next = start.clone();
+        let mut rows = vec![EventRow::new(InterestId(0), Signal::View, 0); persons.len()];
         let mut wide = Vec::new();
-        for (i, &p) in events.persons().iter().enumerate() {
-            match events.row(i)? {
+        for (i, &p) in persons.iter().enumerate() {
+            match events.row(range.start + i)? {
                 Ok(r) => {
                     let at = next.get_mut(p as usize).ok_or(BulkError::WorkerPanicked)?;
                     if let Some(slot) = rows.get_mut(*at) {
@@ -106,20 +131,24 @@ impl EventGroups {
                 Err(e) => wide.push((p, e)),
             }
         }
-        wide.sort_by_key(|w| w.0);
-        next.pop();
-        let mut start = counts;
-        start.pop();
-        Ok(Self {
-            start,
-            end: next,
-            rows,
-            wide,
-        })
+        // Wide rows left their slots empty: close the gaps person by person.
+        if !wide.is_empty() {
+            let mut packed = Vec::with_capacity(rows.len() - wide.len());
+            let mut new_start = vec![0usize; people + 1];
+            for p in 0..people {
+                let (a, b) = (start[p], next[p]);
+                packed.extend_from_slice(rows.get(a..b).unwrap_or(&[]));
+                new_start[p + 1] = packed.len();
+            }
+            rows = packed;
+            start = new_start;
+            wide.sort_by_key(|w| w.0);
+        }
+        Ok(Self { start, rows, wide })
     }
 
     fn rows(&self, person: usize) -> &[EventRow] {
-        match (self.start.get(person), self.end.get(person)) {
+        match (self.start.get(person), self.start.get(person + 1)) {
             (Some(&a), Some(&b)) => self.rows.get(a..b).unwrap_or(&[]),
             _ => &[],
         }
@@ -128,10 +157,61 @@ impl EventGroups {
     fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
         let p = person as u32;
         let lo = self.wide.partition_point(|w| w.0 < p);
-        self.wide[lo..]
+        self.wide
+            .get(lo..)
+            .unwrap_or(&[])
             .iter()
             .take_while(move |w| w.0 == p)
             .map(|w| w.1)
+    }
+}
+
+impl EventGroups {
+    fn new(
+        people: usize,
+        events: &EventRows<'_>,
+        threads: NonZeroUsize,
+    ) -> Result<Self, BulkError> {
+        let n = events.len();
+        // Below this, one thread groups faster than two start.
+        let parts = if n < 1 << 12 { 1 } else { threads.get().min(n) };
+        if parts <= 1 {
+            return Ok(Self {
+                parts: vec![EventPart::new(people, events, 0..n)?],
+            });
+        }
+        let per = n.div_ceil(parts);
+        let built: Vec<Result<EventPart, BulkError>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..parts)
+                .map(|t| {
+                    let range = (t * per).min(n)..((t + 1) * per).min(n);
+                    s.spawn(move || EventPart::new(people, events, range))
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(BulkError::WorkerPanicked)))
+                .collect()
+        });
+        Ok(Self {
+            parts: built.into_iter().collect::<Result<_, _>>()?,
+        })
+    }
+
+    fn len(&self) -> usize {
+        self.parts.iter().map(|p| p.rows.len() + p.wide.len()).sum()
+    }
+
+    fn count(&self, person: usize) -> usize {
+        self.parts.iter().map(|p| p.rows(person).len()).sum()
+    }
+
+    fn rows(&self, person: usize) -> impl Iterator<Item = &[EventRow]> + '_ {
+        self.parts.iter().map(move |p| p.rows(person))
+    }
+
+    fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
+        self.parts.iter().flat_map(move |p| p.wide(person))
     }
 }
 
@@ -146,7 +226,7 @@ struct Grouped<'a> {
 }
 
 impl<'a> Grouped<'a> {
-    fn new(rows: Rows<'a>, people: usize) -> Result<Self, BulkError> {
+    fn new(rows: Rows<'a>, people: usize, threads: NonZeroUsize) -> Result<Self, BulkError> {
         if u32::try_from(rows.events.len()).is_err() {
             return Err(BulkError::TooManyRows {
                 rows: rows.events.len(),
@@ -154,7 +234,7 @@ impl<'a> Grouped<'a> {
         }
         Ok(Self {
             rows,
-            events: EventGroups::new(people, &rows.events)?,
+            events: EventGroups::new(people, &rows.events, threads)?,
             consents: Groups::new(people, rows.consents.iter().map(|r| r.0), "consent change")?,
             suppressions: Groups::new(
                 people,
@@ -173,7 +253,9 @@ impl<'a> Grouped<'a> {
         wide: &mut Vec<Event>,
     ) -> Result<(), BulkError> {
         buf.clear();
-        buf.extend_from_slice(self.events.rows(person));
+        for part in self.events.rows(person) {
+            buf.extend_from_slice(part);
+        }
         wide.clear();
         wide.extend(self.events.wide(person));
         Ok(())
@@ -209,7 +291,9 @@ impl<'a> Grouped<'a> {
     /// The rows of one person.
     fn partial(&self, person: usize, id: &ProfileId) -> Result<PartialProfile, BulkError> {
         let mut p = PartialProfile::new(id.clone());
-        p.rows.extend_from_slice(self.events.rows(person));
+        for part in self.events.rows(person) {
+            p.rows.extend_from_slice(part);
+        }
         p.wide.extend(self.events.wide(person));
         let pick = |g: &Groups| {
             g.rows(person)
@@ -241,13 +325,13 @@ impl<'a> Grouped<'a> {
 
 /// Splits `0..people` into at most `threads` ranges of about equal work.
 fn chunks(g: &Grouped<'_>, people: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let total = g.events.rows.len() + people;
+    let total = g.events.len() + people;
     let per = total.div_ceil(threads.max(1)).max(1);
     let mut out = Vec::with_capacity(threads);
     let mut from = 0;
     let mut work = 0;
     for p in 0..people {
-        work += g.events.rows(p).len() + 1;
+        work += g.events.count(p) + 1;
         if work >= per {
             out.push(from..p + 1);
             from = p + 1;
@@ -309,7 +393,7 @@ impl Engine {
         ids: &[ProfileId],
         rows: Rows<'_>,
     ) -> Result<Vec<PartialProfile>, BulkError> {
-        let g = Grouped::new(rows, ids.len())?;
+        let g = Grouped::new(rows, ids.len(), NonZeroUsize::MIN)?;
         ids.iter()
             .enumerate()
             .map(|(i, id)| g.partial(i, id))
@@ -361,7 +445,7 @@ impl Engine {
         now: OffsetDateTime,
         threads: NonZeroUsize,
     ) -> Result<Vec<Summary>, BulkError> {
-        let g = Grouped::new(rows, bases.len())?;
+        let g = Grouped::new(rows, bases.len(), threads)?;
         let state = || (Vec::new(), Vec::new(), Scratch::new(self.taxonomy()));
         run(&g, bases.len(), threads, state, |(buf, wide, tally), i| {
             let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
@@ -388,7 +472,7 @@ impl Engine {
         now: OffsetDateTime,
         threads: NonZeroUsize,
     ) -> Result<Vec<Finished>, BulkError> {
-        let g = Grouped::new(rows, bases.len())?;
+        let g = Grouped::new(rows, bases.len(), threads)?;
         let people = bases.len();
         let slots: Vec<std::sync::Mutex<Option<Profile>>> = bases
             .into_iter()

@@ -171,6 +171,8 @@ pub(crate) struct Tally {
     /// (interest, day) of every usable event, for the distinct-day counts.
     days: Vec<(u32, i64)>,
     buf: Vec<i64>,
+    /// Interests with events, once each (sorted when counted).
+    touched: Vec<u32>,
     /// Whether the last settle visited every interest.
     dense: bool,
 }
@@ -181,6 +183,7 @@ impl Tally {
             scores: vec![InterestScore::default(); tax.len()],
             days: Vec::new(),
             buf: Vec::new(),
+            touched: Vec::new(),
             dense: false,
         }
     }
@@ -199,6 +202,9 @@ impl Tally {
         let mut node = Some(interest);
         while let Some(id) = node {
             if let Some(sc) = self.scores.get_mut(id.index()) {
+                if sc.events == 0 {
+                    self.touched.push(id.0);
+                }
                 sc.score += c;
                 sc.events += 1;
             }
@@ -216,12 +222,13 @@ impl Tally {
         let cap = view.policy.min_days as usize;
         let buf = &mut self.buf;
         // Ids ascend, so each subtree's first pair is found by walking on.
+        self.touched.sort_unstable();
         let mut lo = 0;
-        for (i, sc) in self.scores.iter_mut().enumerate() {
-            if sc.events == 0 {
+        for &i in &self.touched {
+            let Some(sc) = self.scores.get_mut(i as usize) else {
                 continue;
-            }
-            let id = InterestId(i as u32);
+            };
+            let id = InterestId(i);
             while days.get(lo).is_some_and(|d| d.0 < id.0) {
                 lo += 1;
             }
@@ -253,9 +260,15 @@ impl Tally {
         let e = Establisher::new(view);
         let dense = e.likes || view.policy.min_events == 0;
         self.dense = dense;
-        for (i, s) in self.scores.iter_mut().enumerate() {
-            if dense || s.events > 0 {
+        if dense {
+            for (i, s) in self.scores.iter_mut().enumerate() {
                 e.establish(view, InterestId(i as u32), s);
+            }
+        } else {
+            for &i in &self.touched {
+                if let Some(s) = self.scores.get_mut(i as usize) {
+                    e.establish(view, InterestId(i), s);
+                }
             }
         }
         Scores {
