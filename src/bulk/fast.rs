@@ -587,6 +587,7 @@ impl Engine {
         let view = self.view(&profile, now);
         let mut person = Person::new(&profile, &view, now_ns)?;
         let (tax, policy) = (self.taxonomy(), self.policy());
+        scratch.tally.clear();
         let mut facts: Option<(u64, SeriesFacts)> = None;
         let mut last: Option<(u64, i64, u64, Signal)> = None;
         for r in rows.iter() {

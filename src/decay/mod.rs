@@ -188,6 +188,18 @@ impl Tally {
         }
     }
 
+    /// Forgets everything added since the last [`drain`](Self::drain) (a
+    /// profile abandoned half way).
+    pub(crate) fn clear(&mut self) {
+        for &i in &self.touched {
+            if let Some(s) = self.scores.get_mut(i as usize) {
+                *s = InterestScore::default();
+            }
+        }
+        self.touched.clear();
+        self.days.clear();
+    }
+
     /// Adds a usable event of a known interest: contribution `c`, UTC day
     /// `day`.
     #[inline]
@@ -285,17 +297,26 @@ impl Tally {
         mut settled: Scores,
         out: &mut Vec<(InterestId, InterestScore)>,
     ) {
-        for (i, s) in settled.scores.iter_mut().enumerate() {
-            if !self.dense && s.events == 0 {
-                continue;
+        if self.dense {
+            for (i, s) in settled.scores.iter_mut().enumerate() {
+                if s.events > 0 || s.established.is_some() {
+                    out.push((InterestId(i as u32), *s));
+                }
+                *s = InterestScore::default();
             }
-            if s.events > 0 || s.established.is_some() {
-                out.push((InterestId(i as u32), *s));
+        } else {
+            // Sorted by `count_days`; every touched interest has events.
+            out.reserve(self.touched.len());
+            for &i in &self.touched {
+                if let Some(s) = settled.scores.get_mut(i as usize) {
+                    out.push((InterestId(i), *s));
+                    *s = InterestScore::default();
+                }
             }
-            *s = InterestScore::default();
         }
         self.scores = settled.scores;
         self.days.clear();
+        self.touched.clear();
     }
 }
 
