@@ -16,7 +16,12 @@
 
 // Bench code, not library code: inputs are generated in range right here,
 // and a bad setup should abort the bench loudly.
-#![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::hint::black_box;
 use std::num::NonZeroUsize;
@@ -45,7 +50,12 @@ struct Events {
 
 fn events() -> Events {
     let mut rng = SmallRng::seed_from_u64(42);
-    let mut e = Events { person: vec![], key: vec![], ts: vec![], weight: vec![] };
+    let mut e = Events {
+        person: vec![],
+        key: vec![],
+        ts: vec![],
+        weight: vec![],
+    };
     for _ in 0..EVENTS {
         e.person.push(rng.random_range(0..PEOPLE));
         e.key.push(rng.random_range(0..256u16));
@@ -74,10 +84,17 @@ fn bulk(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new("exact", threads), |b| {
             b.iter(|| {
                 // Timed as the example times it: the columns become rows.
-                let interest: Vec<InterestId> = e.key.iter().map(|&k| ids[usize::from(k)]).collect();
+                let interest: Vec<InterestId> =
+                    e.key.iter().map(|&k| ids[usize::from(k)]).collect();
                 let weight: Vec<f64> = e.weight.iter().map(|&w| f64::from(w)).collect();
-                let events = EventRows::new(&e.person, &interest, &e.ts, TimeUnit::Seconds, &weight).unwrap();
-                let rows = Rows { consents: &consents, suppressions: &suppressions, ..Rows::events(events) };
+                let events =
+                    EventRows::new(&e.person, &interest, &e.ts, TimeUnit::Seconds, &weight)
+                        .unwrap();
+                let rows = Rows {
+                    consents: &consents,
+                    suppressions: &suppressions,
+                    ..Rows::events(events)
+                };
                 black_box(engine.summarize_all(&people, rows, now, t).unwrap().len())
             })
         });
@@ -117,7 +134,12 @@ fn bulk(c: &mut Criterion) {
                     .unwrap();
                 let _ = engine.record(&mut profiles[e.person[i] as usize], ev, at);
             }
-            black_box(profiles.iter().map(|p| engine.scores(p, now).score(ids[0])).sum::<f64>())
+            black_box(
+                profiles
+                    .iter()
+                    .map(|p| engine.scores(p, now).score(ids[0]))
+                    .sum::<f64>(),
+            )
         })
     });
     group.finish();

@@ -161,7 +161,15 @@ fn store_key(r: &EventRow) -> (u64, i64, u64, Signal) {
 /// — series (37 bits), instant (64 bits, sign flipped), row index (24 bits)
 /// — then ordering the rare rows of one series at one instant by weight and
 /// signal. `keys` and `tmp` are reused buffers.
-fn sort_store_order(rows: &mut [EventRow], keys: &mut Vec<u128>, tmp: &mut Vec<EventRow>) {
+fn sort_store_order(
+    rows: &mut [EventRow],
+    keys: &mut Vec<u128>,
+    tmp: &mut Vec<EventRow>,
+    counts: &mut Vec<u32>,
+) {
+    if counting_sort(rows, tmp, counts) {
+        return;
+    }
     if rows.len() >= 1 << 24 {
         rows.sort_unstable_by_key(store_key);
         return;
@@ -194,6 +202,74 @@ fn sort_store_order(rows: &mut [EventRow], keys: &mut Vec<u128>, tmp: &mut Vec<E
         i = j;
     }
     rows.copy_from_slice(tmp);
+}
+
+/// Store order by a counting sort on the interest (one bucket per interest
+/// of a taxonomy of at most 1,024) and an insertion sort inside each
+/// interest's few rows: linear for the usual person. `false` (rows
+/// untouched) when the taxonomy is larger or a bucket holds many rows.
+fn counting_sort(rows: &mut [EventRow], tmp: &mut Vec<EventRow>, counts: &mut Vec<u32>) -> bool {
+    let buckets = counts.len();
+    if buckets == 0 || buckets > 1024 || rows.len() < 8 || rows.len() >= u32::MAX as usize {
+        return false;
+    }
+    if rows.iter().any(|r| r.interest.index() >= buckets) {
+        return false;
+    }
+    for r in rows.iter() {
+        if let Some(c) = counts.get_mut(r.interest.index()) {
+            *c += 1;
+        }
+    }
+    let mut sum = 0u32;
+    let mut widest = 0u32;
+    for c in counts.iter_mut() {
+        let n = *c;
+        widest = widest.max(n);
+        *c = sum;
+        sum += n;
+    }
+    tmp.clear();
+    tmp.resize(rows.len(), EventRow::new(InterestId(0), Signal::View, 0));
+    for r in rows.iter() {
+        if let Some(c) = counts.get_mut(r.interest.index()) {
+            if let Some(slot) = tmp.get_mut(*c as usize) {
+                *slot = *r;
+            }
+            *c += 1;
+        }
+    }
+    counts.iter_mut().for_each(|c| *c = 0);
+    if widest > 32 {
+        // Many rows of one interest: a comparison sort does better.
+        tmp.sort_by_key(store_key);
+    } else {
+        // Each interest's rows: an insertion sort on the rest of the key.
+        let mut i = 0;
+        while i < tmp.len() {
+            let interest = tmp.get(i).map(|r| r.interest);
+            let mut j = i + 1;
+            while j < tmp.len() && tmp.get(j).map(|r| r.interest) == interest {
+                j += 1;
+            }
+            if let Some(run) = tmp.get_mut(i..j) {
+                insertion_sort(run);
+            }
+            i = j;
+        }
+    }
+    rows.copy_from_slice(tmp);
+    true
+}
+
+fn insertion_sort(run: &mut [EventRow]) {
+    for i in 1..run.len() {
+        let mut j = i;
+        while j > 0 && run.get(j).map(store_key) < run.get(j - 1).map(store_key) {
+            run.swap(j, j - 1);
+            j -= 1;
+        }
+    }
 }
 
 /// What one (interest, source and context) needs, computed once per run of
@@ -361,6 +437,8 @@ pub(crate) struct Scratch {
     pub(crate) tally: Tally,
     keys: Vec<u128>,
     sorted: Vec<EventRow>,
+    /// One counter per interest (empty for taxonomies over 1,024).
+    counts: Vec<u32>,
     /// By `interest × 9 + class`, for taxonomies small enough to hold one
     /// slot each (about a million slots); otherwise computed each time.
     facts: Vec<Option<SeriesFacts>>,
@@ -373,6 +451,11 @@ impl Scratch {
             tally: Tally::new(tax),
             keys: Vec::new(),
             sorted: Vec::new(),
+            counts: if tax.len() <= 1024 {
+                vec![0; tax.len()]
+            } else {
+                Vec::new()
+            },
             facts: Vec::new(),
         }
     }
@@ -383,6 +466,11 @@ impl Scratch {
             tally: Tally::new(tax),
             keys: Vec::new(),
             sorted: Vec::new(),
+            counts: if tax.len() <= 1024 {
+                vec![0; tax.len()]
+            } else {
+                Vec::new()
+            },
             facts: if slots <= 1 << 20 {
                 vec![None; slots]
             } else {
@@ -565,7 +653,12 @@ impl Engine {
             return None;
         }
         let now_ns = to_nanos(now)?;
-        sort_store_order(rows, &mut scratch.keys, &mut scratch.sorted);
+        sort_store_order(
+            rows,
+            &mut scratch.keys,
+            &mut scratch.sorted,
+            &mut scratch.counts,
+        );
         // The interest limit is out of reach if the rows name few enough.
         let mut interests = 0usize;
         let mut last_interest = None;
