@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 /// A weight that is NaN, infinite, negative or above `Weight::MAX` (1e9).
 ///
@@ -137,4 +137,13 @@ impl From<HalfLife> for SerdeDuration {
     fn from(h: HalfLife) -> Self {
         SerdeDuration(h.0)
     }
+}
+
+/// Unix nanoseconds of an instant, if it fits an `i64` (years 1678 to 2261).
+pub(crate) fn to_nanos(t: OffsetDateTime) -> Option<i64> {
+    i64::try_from(t.unix_timestamp_nanos()).ok()
+}
+
+pub(crate) fn from_nanos(n: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

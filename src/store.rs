@@ -18,8 +18,6 @@
 
 use std::cmp::Ordering;
 
-use time::OffsetDateTime;
-
 use crate::event::{Context, Event, Signal, Source, Weight};
 use crate::taxonomy::InterestId;
 
@@ -53,18 +51,11 @@ pub(crate) fn context_of(class: u8) -> Context {
     }
 }
 
-/// Unix nanoseconds of an instant, if it fits an `i64` (years 1678 to 2261).
-pub(crate) fn to_nanos(t: OffsetDateTime) -> Option<i64> {
-    i64::try_from(t.unix_timestamp_nanos()).ok()
-}
+pub(crate) use crate::quantity::{from_nanos, to_nanos};
 
 /// The oldest instant (Unix ns) whose data is within `max_age` of `now_ns`.
 pub(crate) fn oldest_usable(now_ns: i64, max_age: time::Duration) -> i64 {
     now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX))
-}
-
-pub(crate) fn from_nanos(n: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
 /// `a − b` in nanoseconds as `f64`, exact in `i64` where it fits.

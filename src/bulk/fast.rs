@@ -165,7 +165,7 @@ fn sort_store_order(
     rows: &mut [EventRow],
     keys: &mut Vec<u128>,
     tmp: &mut Vec<EventRow>,
-    counts: &mut Vec<u32>,
+    counts: &mut [u32],
 ) {
     if counting_sort(rows, tmp, counts) {
         return;
@@ -208,7 +208,7 @@ fn sort_store_order(
 /// of a taxonomy of at most 1,024) and an insertion sort inside each
 /// interest's few rows: linear for the usual person. `false` (rows
 /// untouched) when the taxonomy is larger or a bucket holds many rows.
-fn counting_sort(rows: &mut [EventRow], tmp: &mut Vec<EventRow>, counts: &mut Vec<u32>) -> bool {
+fn counting_sort(rows: &mut [EventRow], tmp: &mut Vec<EventRow>, counts: &mut [u32]) -> bool {
     let buckets = counts.len();
     if buckets == 0 || buckets > 1024 || rows.len() < 8 || rows.len() >= u32::MAX as usize {
         return false;
@@ -626,6 +626,78 @@ impl Engine {
         }
     }
 
+    /// Whether no event's outcome can depend on another event or on the
+    /// base's stored data: no stored events, tombstones or orphans, no
+    /// erasure, no purging suppression, no dismissal, no instant outside
+    /// i64 nanoseconds, and the event limit out of reach.
+    fn independent(
+        &self,
+        base: &Profile,
+        rows: &[EventRow],
+        wide: &[crate::event::Event],
+        others: &[Fact<'_>],
+    ) -> bool {
+        base.stored_events() == 0
+            && base.tombstones().is_empty()
+            && base.orphans().is_empty()
+            && wide.is_empty()
+            && rows.len() <= self.limits().max_events
+            && others.iter().all(|f| match f {
+                Fact::Consent(_) => true,
+                Fact::Suppression(s) => !s.purges(),
+                Fact::Erasure(_) | Fact::Event(_) => false,
+            })
+            && rows.iter().all(|r| r.signal != Signal::Dismissal)
+    }
+
+    /// Admits each row (in store order) as recording it at its instant
+    /// would, counting refusals, and adds the usable ones to the tally.
+    /// Returns the number of refused rows.
+    fn tally_rows(
+        &self,
+        rows: &[EventRow],
+        view: &View<'_>,
+        person: &mut Person<'_>,
+        refusals: &mut RefusalCounts,
+        scratch: &mut Scratch,
+    ) -> Option<usize> {
+        let (tax, policy) = (self.taxonomy(), self.policy());
+        let mut refused = 0;
+        let mut facts: Option<(u64, SeriesFacts)> = None;
+        let mut last: Option<(u64, i64, u64, Signal)> = None;
+        for r in rows {
+            let key = store_key(r);
+            let f = match facts {
+                Some((series, f)) if series == key.0 => f,
+                _ => {
+                    let f = scratch.facts(tax, policy, view, r);
+                    facts = Some((key.0, f));
+                    f
+                }
+            };
+            match person.admit(tax, policy, &f, r.at)? {
+                Ok(()) if last == Some(key) => {
+                    refused += 1;
+                    refusals.bump(RefusalKind::Duplicate);
+                }
+                Ok(()) => {
+                    last = Some(key);
+                    if !r.gift {
+                        if let Some(c) = person.usable(policy, &f, r) {
+                            let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
+                            scratch.tally.add(tax, r.interest, c, day);
+                        }
+                    }
+                }
+                Err(kind) => {
+                    refused += 1;
+                    refusals.bump(kind);
+                }
+            }
+        }
+        Some(refused)
+    }
+
     /// The summary of one person's rows when no event's outcome can depend
     /// on another event or on the base's stored data (see the module docs);
     /// `None` otherwise, for the caller to finish. `rows` are reordered.
@@ -638,18 +710,7 @@ impl Engine {
         now: OffsetDateTime,
         scratch: &mut Scratch,
     ) -> Option<Summary> {
-        let independent = base.stored_events() == 0
-            && base.tombstones().is_empty()
-            && base.orphans().is_empty()
-            && wide.is_empty()
-            && rows.len() <= self.limits().max_events
-            && others.iter().all(|f| match f {
-                Fact::Consent(_) => true,
-                Fact::Suppression(s) => !s.purges(),
-                Fact::Erasure(_) | Fact::Event(_) => false,
-            })
-            && rows.iter().all(|r| r.signal != Signal::Dismissal);
-        if !independent {
+        if !self.independent(base, rows, wide, &others) {
             return None;
         }
         let now_ns = to_nanos(now)?;
@@ -679,40 +740,8 @@ impl Engine {
         let mut refusals = profile.refusals().clone();
         let view = self.view(&profile, now);
         let mut person = Person::new(&profile, &view, now_ns)?;
-        let (tax, policy) = (self.taxonomy(), self.policy());
         scratch.tally.clear();
-        let mut facts: Option<(u64, SeriesFacts)> = None;
-        let mut last: Option<(u64, i64, u64, Signal)> = None;
-        for r in rows.iter() {
-            let key = store_key(r);
-            let f = match facts {
-                Some((series, f)) if series == key.0 => f,
-                _ => {
-                    let f = scratch.facts(tax, policy, &view, r);
-                    facts = Some((key.0, f));
-                    f
-                }
-            };
-            match person.admit(tax, policy, &f, r.at)? {
-                Ok(()) if last == Some(key) => {
-                    refused_rows += 1;
-                    refusals.bump(RefusalKind::Duplicate);
-                }
-                Ok(()) => {
-                    last = Some(key);
-                    if !r.gift {
-                        if let Some(c) = person.usable(policy, &f, r) {
-                            let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
-                            scratch.tally.add(tax, r.interest, c, day);
-                        }
-                    }
-                }
-                Err(kind) => {
-                    refused_rows += 1;
-                    refusals.bump(kind);
-                }
-            }
-        }
+        refused_rows += self.tally_rows(rows, &view, &mut person, &mut refusals, scratch)?;
         let tally = &mut scratch.tally;
         let settled = tally.settle(&view);
         let segments = self

@@ -45,8 +45,10 @@ impl Groups {
                 })?;
             *slot += 1;
         }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
+        let mut acc = 0;
+        for c in start.iter_mut() {
+            acc += *c;
+            *c = acc;
         }
         Ok(start)
     }
@@ -58,11 +60,14 @@ impl Groups {
     ) -> Result<Self, BulkError> {
         let start = Self::counts(people, persons.clone(), what)?;
         let mut next = start.clone();
-        let mut order = vec![0u32; start[people]];
+        let mut order = vec![0u32; start.last().copied().unwrap_or(0)];
         for (row, p) in persons.enumerate() {
-            let at = &mut next[p as usize];
-            order[*at] = row as u32;
-            *at += 1;
+            if let Some(at) = next.get_mut(p as usize) {
+                if let Some(slot) = order.get_mut(*at) {
+                    *slot = row as u32;
+                }
+                *at += 1;
+            }
         }
         Ok(Self { start, order })
     }
@@ -113,8 +118,10 @@ impl EventPart {
                 })?;
             *slot += 1;
         }
-        for i in 1..start.len() {
-            start[i] += start[i - 1];
+        let mut acc = 0;
+        for c in start.iter_mut() {
+            acc += *c;
+            *c = acc;
         }
         let mut next = start.clone();
         let mut rows = vec![EventRow::new(InterestId(0), Signal::View, 0); persons.len()];
@@ -135,10 +142,9 @@ impl EventPart {
         if !wide.is_empty() {
             let mut packed = Vec::with_capacity(rows.len() - wide.len());
             let mut new_start = vec![0usize; people + 1];
-            for p in 0..people {
-                let (a, b) = (start[p], next[p]);
+            for ((&a, &b), end) in start.iter().zip(&next).zip(new_start.iter_mut().skip(1)) {
                 packed.extend_from_slice(rows.get(a..b).unwrap_or(&[]));
-                new_start[p + 1] = packed.len();
+                *end = packed.len();
             }
             rows = packed;
             start = new_start;
@@ -190,7 +196,7 @@ impl EventGroups {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| Err(BulkError::WorkerPanicked)))
+                .map(|h| h.join().unwrap_or(Err(BulkError::WorkerPanicked)))
                 .collect()
         });
         Ok(Self {
@@ -370,7 +376,7 @@ fn run<T: Send, S>(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(BulkError::WorkerPanicked)))
+            .map(|h| h.join().unwrap_or(Err(BulkError::WorkerPanicked)))
             .collect()
     });
     let mut out = Vec::with_capacity(people);

@@ -152,14 +152,14 @@ impl ConsentLedger {
         }
         let mut at: Vec<i64> = Vec::new();
         for e in self.entries.iter().filter(|e| e.purpose == purpose) {
-            at.push(crate::store::to_nanos(e.at)?);
+            at.push(crate::quantity::to_nanos(e.at)?);
             if let Change::Grant { expires: Some(x) } = e.change {
-                at.push(crate::store::to_nanos(x)?);
+                at.push(crate::quantity::to_nanos(x)?);
             }
         }
         at.sort_unstable();
         at.dedup();
-        let state = |t: i64| self.is_granted(purpose, crate::store::from_nanos(t));
+        let state = |t: i64| self.is_granted(purpose, crate::quantity::from_nanos(t));
         let before = at.first().is_some_and(|&t| t > i64::MIN && state(t - 1));
         let granted = at.iter().map(|&t| state(t)).collect();
         Some(Steps {
@@ -185,12 +185,12 @@ impl ConsentGate {
         for (slot, g) in gates.iter_mut().zip(&self.gates) {
             let Some(g) = g else { continue };
             let not_before = match g.not_before {
-                Some(w) => Some(crate::store::to_nanos(w)?),
+                Some(w) => Some(crate::quantity::to_nanos(w)?),
                 None => None,
             };
             let mut steps = Steps::default();
             for p in &g.timeline {
-                steps.at.push(crate::store::to_nanos(p.0)?);
+                steps.at.push(crate::quantity::to_nanos(p.0)?);
                 steps.granted.push(p.1.is_granted());
             }
             *slot = Some((not_before, steps));
