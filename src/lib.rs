@@ -74,6 +74,13 @@
 //!   analytics and benchmarks only. It applies none of the rules above
 //!   (consent, level, suppressions, gifts, minimum evidence): never use its
 //!   numbers to target a person.
+//! - [`bulk`]: the exact bulk path. Many people's rows (events, consent
+//!   changes, suppressions, erasures) as columns or as
+//!   [`bulk::PartialProfile`]s that merge by union, finished into the
+//!   profiles, scores, segments and refusals that recording every row at its
+//!   instant gives ([`Engine::finish`], [`Engine::summarize`],
+//!   [`Engine::summarize_all`]). The `tactful-datafusion` and
+//!   `tactful-ballista` workspace crates run it as SQL aggregate functions.
 //!
 //! ## Where to find things
 //! - Configuration files: [`config::EngineConfig`] reads taxonomy, policy,
@@ -116,7 +123,7 @@
 //! | state | [`profile`], then [`persist`] | one person's data, and its stored forms |
 //! | the gate | `gate` (private) | admission (may this event be stored), usability (does it count now) and use (may this person be addressed or listed) |
 //! | answers | [`decay`], [`explain`], [`segment`], [`decision`], [`report`], [`audience`], [`export`], [`privacy`], [`batch`] | scores, reasons, memberships, decisions, reports, partner files, private counts |
-//! | gateway | [`engine`], then `sqlite` (feature `sqlite`), [`config`] and [`error`] | [`Engine`] delegates to the layers below; the profile store; configuration files; the umbrella error |
+//! | gateway | [`engine`], then [`bulk`], `sqlite` (feature `sqlite`), [`config`] and [`error`] | [`Engine`] delegates to the layers below; many profiles at once, exactly; the profile store; configuration files; the umbrella error |
 //!
 //! The layer string for the check is
 //! `serde_util,json,quantity,reason;taxonomy,consent;event,suppression;level,limits,policy,store;profile;gate,persist;decay;explain;segment;decision,report,audience,export;privacy,batch;engine;bulk,sqlite,config,error`.
