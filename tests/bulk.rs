@@ -646,3 +646,57 @@ fn unknown_interests_are_reported() {
     );
     assert_eq!(done.profile.refusals().total(), 1);
 }
+
+/// Instants at the edges: beyond Unix nanoseconds in an `i64` (after 2262)
+/// an event is kept apart and refused as out of range when finished;
+/// beyond what a date can hold, the row is an error naming it. A `now`
+/// after 2262 still finishes (by the replay).
+#[test]
+fn instants_at_the_edges() {
+    let engine = engine();
+    let food = engine.taxonomy().require("baby/food").unwrap();
+    let year_2300 = 10_413_792_000i64; // 2300-01-01 in Unix seconds
+    let person = [0u32, 0, 0];
+    let interest = [food; 3];
+    let weight = [1.0; 3];
+    let at = [T0.unix_timestamp(), year_2300, -9_300_000_000];
+    let rows = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight).unwrap();
+    let bases = vec![base(2)];
+    let s = engine
+        .summarize_all(
+            &bases,
+            Rows::events(rows),
+            T0 + Duration::days(1),
+            NonZeroUsize::MIN,
+        )
+        .unwrap();
+    // The 2300 and 1675 events are refused as invalid (out of range); the first for want of consent.
+    assert_eq!(s[0].refused_rows, 3);
+    assert_eq!(s[0].refusals.get(RefusalKind::Invalid), 2);
+    assert_eq!(s[0].refusals.get(RefusalKind::NoConsent), 1);
+
+    let too_far = [i64::MAX; 3];
+    let rows = EventRows::new(&person, &interest, &too_far, TimeUnit::Seconds, &weight).unwrap();
+    let err = engine
+        .summarize_all(&bases, Rows::events(rows), T0, NonZeroUsize::MIN)
+        .unwrap_err();
+    assert!(matches!(err, BulkError::InvalidRow { row: 0, .. }), "{err}");
+
+    // Finishing at an instant past 2262.
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        T0,
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    p.push_event(Event::new(food, Signal::View, T0 + Duration::days(1)));
+    let far_now = time::OffsetDateTime::from_unix_timestamp(year_2300).unwrap();
+    let summary = engine.summarize(&base(1), &p, far_now).unwrap();
+    let done = engine.finish(base(1), &p, far_now).unwrap();
+    assert_eq!(
+        summary.scores,
+        InterestScores::from(&engine.scores_by_scan(&done.profile, far_now))
+    );
+    assert_eq!(done.profile.stored_events(), 1);
+}
