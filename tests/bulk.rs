@@ -700,3 +700,51 @@ fn instants_at_the_edges() {
     );
     assert_eq!(done.profile.stored_events(), 1);
 }
+
+/// Hostile sizes: a person with more events than the limit (the limit's
+/// refusals are counted, summary and finish agree), and a long chain of
+/// one-row merges (linear, nothing lost).
+#[test]
+fn more_events_than_the_limit_and_long_merge_chains() {
+    let engine = engine().with_limits(Limits {
+        max_events: 1000,
+        ..Limits::default()
+    });
+    let food = engine.taxonomy().require("baby/food").unwrap();
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        T0,
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    for k in 0..5000i64 {
+        p.push_event(Event::new(
+            food,
+            Signal::View,
+            T0 + Duration::seconds(k * 97),
+        ));
+    }
+    let now = T0 + Duration::days(10);
+    let summary = engine.summarize(&base(1), &p, now).unwrap();
+    let done = engine.finish(base(1), &p, now).unwrap();
+    assert_eq!(done.profile.stored_events(), 1000);
+    assert_eq!(summary.refusals.get(RefusalKind::Limit), 4000);
+    assert_eq!(summary.refusals, *done.profile.refusals());
+    assert_eq!(
+        summary.scores,
+        InterestScores::from(&engine.scores_by_scan(&done.profile, now))
+    );
+
+    // 20,000 parts of one row each, merged one after another.
+    let mut chain = PartialProfile::new("anna");
+    for k in 0..20_000i64 {
+        let mut one = PartialProfile::new("anna");
+        one.push_event(Event::new(food, Signal::Click, T0 + Duration::seconds(k)));
+        chain.merge(one).unwrap();
+    }
+    assert_eq!(chain.event_count(), 20_000);
+    let mut bytes = Vec::new();
+    engine.encode_partial(&chain, &mut bytes);
+    assert_eq!(engine.decode_partial(&bytes).unwrap(), chain);
+}
