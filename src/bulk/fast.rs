@@ -519,7 +519,7 @@ impl Engine {
     ///
     /// # Examples
     /// ```
-    /// use tactful::bulk::{ConsentChange, PartialProfile};
+    /// use tactful::bulk::{ConsentChange, InterestScores, PartialProfile};
     /// use tactful::prelude::*;
     /// use time::{macros::datetime, Duration};
     ///
@@ -539,7 +539,7 @@ impl Engine {
     /// assert_eq!(summary.segments, ["parents"]);
     /// // The same as finishing and asking the profile.
     /// let done = engine.finish(base, &rows, now)?;
-    /// assert_eq!(summary.scores, engine.scores_by_scan(&done.profile, now));
+    /// assert_eq!(summary.scores, InterestScores::from(&engine.scores_by_scan(&done.profile, now)));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn summarize(

@@ -419,6 +419,7 @@ impl Engine {
     /// use std::num::NonZeroUsize;
     /// use tactful::bulk::{ConsentChange, EventRows, Rows, TimeUnit};
     /// use tactful::prelude::*;
+    /// use tactful::RefusalKind;
     /// use time::macros::datetime;
     ///
     /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
