@@ -1,0 +1,1 @@
+//! tactful on Apache Ballista (work in progress on branch df).

@@ -1,0 +1,1 @@
+//! Exact tactful scoring on Apache DataFusion (work in progress on branch df).
