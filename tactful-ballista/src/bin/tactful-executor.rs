@@ -1,0 +1,62 @@
+//! A Ballista executor that knows the tactful functions.
+//!
+//! ```text
+//! tactful-executor --engine-config engine.json --now 2023-11-14T22:13:20Z \
+//!     [--host 127.0.0.1] [--flight-port 50051] [--grpc-port 50052] \
+//!     [--scheduler-host 127.0.0.1] [--scheduler-port 50050] \
+//!     [--concurrent-tasks 0] [--work-dir DIR]
+//! ```
+//! `TACTFUL_ENGINE_CONFIG` and `TACTFUL_NOW` stand in for the first two flags;
+//! they must name the same configuration and instant as the scheduler's.
+
+use std::process::ExitCode;
+
+use ballista_core::error::BallistaError;
+use tactful_ballista::cli::Flags;
+use tactful_ballista::{run_executor, Error, ExecutorOptions};
+
+const FLAGS: &[&str] = &[
+    "engine-config",
+    "now",
+    "host",
+    "flight-port",
+    "grpc-port",
+    "scheduler-host",
+    "scheduler-port",
+    "concurrent-tasks",
+    "work-dir",
+];
+
+fn main() -> ExitCode {
+    env_logger::init();
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tactful-executor: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<(), Error> {
+    let flags = Flags::parse(std::env::args().skip(1), FLAGS)?;
+    let setup = flags.setup()?;
+    let mut options = ExecutorOptions::default()
+        .host(flags.value_or("host", "127.0.0.1".to_owned())?)
+        .flight_port(flags.value_or("flight-port", 50051)?)
+        .grpc_port(flags.value_or("grpc-port", 50052)?)
+        .scheduler(
+            flags.value_or("scheduler-host", "127.0.0.1".to_owned())?,
+            flags.value_or("scheduler-port", 50050)?,
+        )
+        .concurrent_tasks(flags.value_or("concurrent-tasks", 0)?);
+    if let Some(dir) = flags.get("work-dir") {
+        options = options.work_dir(dir);
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(BallistaError::from)?;
+    println!("tactful-executor starting: {options:?}");
+    runtime.block_on(run_executor(&setup, &options))
+}
