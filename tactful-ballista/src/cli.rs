@@ -4,7 +4,10 @@
 
 use std::str::FromStr;
 
-use crate::setup::{ENGINE_CONFIG_ENV, NOW_ENV};
+#[allow(unused_imports)] // named in the docs
+use crate::setup::{
+    ENGINE_CONFIG_ENV, EVIDENCE_ENV, INTEREST_KEYS_ENV, LEVEL_ENV, NOW_ENV, STRICT_ENV,
+};
 use crate::{Error, Setup};
 
 /// Parsed `--name value` flags.
@@ -87,29 +90,30 @@ impl Flags {
         }
     }
 
-    /// The setup from `--engine-config PATH` and `--now RFC3339`, each
-    /// falling back to [`ENGINE_CONFIG_ENV`] and [`NOW_ENV`].
+    /// The setup from the flags, each falling back to its environment
+    /// variable: `--engine-config PATH` ([`ENGINE_CONFIG_ENV`]) and
+    /// `--now RFC3339` ([`NOW_ENV`]), required; `--interest-keys PATH`
+    /// ([`INTEREST_KEYS_ENV`]), `--level` ([`LEVEL_ENV`]), `--evidence`
+    /// ([`EVIDENCE_ENV`]) and `--strict` ([`STRICT_ENV`]), optional.
     ///
     /// # Errors
-    /// [`Error::Missing`] when a setting is given nowhere, otherwise as
-    /// [`Setup::from_file`].
+    /// [`Error::Missing`] when a required setting is given nowhere,
+    /// otherwise as [`Setup::from_env`].
     pub fn setup(&self) -> Result<Setup, Error> {
-        let path = match self.get("engine-config") {
-            Some(p) => p.into(),
-            None => std::env::var_os(ENGINE_CONFIG_ENV).ok_or(Error::Missing {
-                setting: "the engine config",
-                flag: "--engine-config",
-                env: ENGINE_CONFIG_ENV,
-            })?,
-        };
-        let now = match self.get("now") {
-            Some(n) => n.to_owned(),
-            None => std::env::var(NOW_ENV).map_err(|_| Error::Missing {
-                setting: "now",
-                flag: "--now",
-                env: NOW_ENV,
-            })?,
-        };
-        Setup::from_file(path, &now)
+        Setup::from_settings(|flag, env| {
+            self.get(flag)
+                .map(ToOwned::to_owned)
+                .or_else(|| std::env::var(env).ok())
+        })
     }
 }
+
+/// The flags of [`Flags::setup`], for a binary's list of known flags.
+pub const SETUP_FLAGS: &[&str] = &[
+    "engine-config",
+    "now",
+    "interest-keys",
+    "level",
+    "evidence",
+    "strict",
+];

@@ -11,10 +11,10 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The engine configuration file could not be read: check the path given
-    /// with `--engine-config` or `TACTFUL_ENGINE_CONFIG`.
-    #[error("cannot read engine config {path}: {source}")]
-    ReadConfig {
+    /// A settings file (the engine configuration, the interest keys) could
+    /// not be read: check the path given with the flag or variable.
+    #[error("cannot read {path}: {source}")]
+    Read {
         /// The file that was asked for.
         path: PathBuf,
         /// What the operating system said.
@@ -24,6 +24,10 @@ pub enum Error {
     /// The engine configuration is not valid; the message names the field.
     #[error("engine config: {0}")]
     Config(#[from] tactful::config::ConfigError),
+    /// An interest key names a path the engine's taxonomy does not have:
+    /// the keys file and the engine configuration disagree.
+    #[error(transparent)]
+    InterestKeys(#[from] tactful_datafusion::InterestKeysError),
     /// `now` is not an RFC 3339 instant such as `2023-11-14T22:13:20Z`.
     #[error("now {value:?} is not an RFC 3339 instant: {source}")]
     Now {
@@ -34,11 +38,11 @@ pub enum Error {
         source: time::error::Parse,
     },
     /// A required setting was given neither as a flag nor in the environment.
-    #[error("{setting} is missing: pass {flag} or set {env}")]
+    #[error("{setting} is missing: pass --{flag} or set {env}")]
     Missing {
         /// What the setting is.
         setting: &'static str,
-        /// The command-line flag that sets it.
+        /// The command-line flag that sets it (without `--`).
         flag: &'static str,
         /// The environment variable that sets it.
         env: &'static str,

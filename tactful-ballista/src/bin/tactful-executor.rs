@@ -12,12 +12,10 @@
 use std::process::ExitCode;
 
 use ballista_core::error::BallistaError;
-use tactful_ballista::cli::Flags;
+use tactful_ballista::cli::{Flags, SETUP_FLAGS};
 use tactful_ballista::{run_executor, Error, ExecutorOptions};
 
 const FLAGS: &[&str] = &[
-    "engine-config",
-    "now",
     "host",
     "flight-port",
     "grpc-port",
@@ -39,7 +37,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Error> {
-    let flags = Flags::parse(std::env::args().skip(1), FLAGS)?;
+    let known: Vec<&str> = SETUP_FLAGS.iter().chain(FLAGS).copied().collect();
+    let flags = Flags::parse(std::env::args().skip(1), &known)?;
     let setup = flags.setup()?;
     let mut options = ExecutorOptions::default()
         .host(flags.value_or("host", "127.0.0.1".to_owned())?)

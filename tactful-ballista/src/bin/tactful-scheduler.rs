@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use ballista_core::error::BallistaError;
-use tactful_ballista::cli::Flags;
+use tactful_ballista::cli::{Flags, SETUP_FLAGS};
 use tactful_ballista::{Error, Scheduler, SchedulerOptions};
 
-const FLAGS: &[&str] = &["engine-config", "now", "bind", "min-ready-executors"];
+const FLAGS: &[&str] = &["bind", "min-ready-executors"];
 
 fn main() -> ExitCode {
     env_logger::init();
@@ -29,7 +29,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Error> {
-    let flags = Flags::parse(std::env::args().skip(1), FLAGS)?;
+    let known: Vec<&str> = SETUP_FLAGS.iter().chain(FLAGS).copied().collect();
+    let flags = Flags::parse(std::env::args().skip(1), &known)?;
     let setup = flags.setup()?;
     let defaults = SchedulerOptions::default();
     let options = defaults

@@ -64,7 +64,7 @@ impl Cluster {
                 .args(["--grpc-port", &free_port().to_string()])
                 .args(["--scheduler-host", "127.0.0.1"])
                 .args(["--scheduler-port", &scheduler_port.to_string()])
-                .args(["--concurrent-tasks", "2"])
+                .args(["--concurrent-tasks", "1"])
                 .arg("--work-dir")
                 .arg(&work)
                 .env("RUST_LOG", "info")
