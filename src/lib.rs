@@ -119,7 +119,7 @@
 //! | gateway | [`engine`], then `sqlite` (feature `sqlite`), [`config`] and [`error`] | [`Engine`] delegates to the layers below; the profile store; configuration files; the umbrella error |
 //!
 //! The layer string for the check is
-//! `serde_util,json,quantity,reason;taxonomy,consent;event,suppression;level,limits,policy,store;profile;gate,persist;decay;explain;segment;decision,report,audience,export;privacy,batch;engine;sqlite,config,error`.
+//! `serde_util,json,quantity,reason;taxonomy,consent;event,suppression;level,limits,policy,store;profile;gate,persist;decay;explain;segment;decision,report,audience,export;privacy,batch;engine;bulk,sqlite,config,error`.
 //!
 //! ## What returns an error, what can panic
 //! Invalid configuration (taxonomy paths, policies, segment rules, weights,
@@ -146,6 +146,7 @@ mod store;
 
 pub mod audience;
 pub mod batch;
+pub mod bulk;
 pub mod config;
 pub mod consent;
 pub mod decay;

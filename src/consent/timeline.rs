@@ -116,3 +116,95 @@ impl ConsentGate {
         purposes.iter().find(|p| !self.allows(*p, at))
     }
 }
+
+/// Whether a purpose is granted at each instant, as steps over Unix
+/// nanoseconds: from `at[i]` on, `granted[i]`; before the first step,
+/// `before`. For the bulk path, which compares integers, not dates.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Steps {
+    at: Vec<i64>,
+    granted: Vec<bool>,
+    before: bool,
+}
+
+impl Steps {
+    /// Whether the purpose is granted at `t` (Unix ns).
+    #[inline]
+    pub(crate) fn granted(&self, t: i64) -> bool {
+        match self.at.partition_point(|&a| a <= t).checked_sub(1) {
+            None => self.before,
+            Some(i) => self.granted.get(i).copied().unwrap_or(false),
+        }
+    }
+}
+
+impl ConsentLedger {
+    /// [`is_granted`](ConsentLedger::is_granted) of `purpose` at every
+    /// instant, as steps: the state only changes at an entry's instant or a
+    /// grant's expiry, so it is sampled there. `None` if one of those
+    /// instants does not fit Unix nanoseconds in an `i64`.
+    pub(crate) fn granted_steps(&self, purpose: Purpose) -> Option<Steps> {
+        if !purpose.needs_consent() {
+            return Some(Steps {
+                before: true,
+                ..Steps::default()
+            });
+        }
+        let mut at: Vec<i64> = Vec::new();
+        for e in self.entries.iter().filter(|e| e.purpose == purpose) {
+            at.push(crate::store::to_nanos(e.at)?);
+            if let Change::Grant { expires: Some(x) } = e.change {
+                at.push(crate::store::to_nanos(x)?);
+            }
+        }
+        at.sort_unstable();
+        at.dedup();
+        let state = |t: i64| self.is_granted(purpose, crate::store::from_nanos(t));
+        let before = at.first().is_some_and(|&t| t > i64::MIN && state(t - 1));
+        let granted = at.iter().map(|&t| state(t)).collect();
+        Some(Steps { at, granted, before })
+    }
+}
+
+/// [`ConsentGate`] with its instants in Unix nanoseconds.
+#[derive(Debug, Clone)]
+pub(crate) struct NanosGate {
+    /// Per purpose granted now: the last withdrawal and the timeline.
+    gates: [Option<(Option<i64>, Steps)>; Purpose::ALL.len()],
+}
+
+impl ConsentGate {
+    /// The same gate over Unix nanoseconds; `None` if an instant does not
+    /// fit an `i64`.
+    pub(crate) fn in_nanos(&self) -> Option<NanosGate> {
+        let mut gates: [Option<(Option<i64>, Steps)>; Purpose::ALL.len()] = Default::default();
+        for (slot, g) in gates.iter_mut().zip(&self.gates) {
+            let Some(g) = g else { continue };
+            let not_before = match g.not_before {
+                Some(w) => Some(crate::store::to_nanos(w)?),
+                None => None,
+            };
+            let mut steps = Steps::default();
+            for p in &g.timeline {
+                steps.at.push(crate::store::to_nanos(p.0)?);
+                steps.granted.push(p.1.is_granted());
+            }
+            *slot = Some((not_before, steps));
+        }
+        Some(NanosGate { gates })
+    }
+}
+
+impl NanosGate {
+    /// [`ConsentGate::allows`] at `at` (Unix ns).
+    #[inline]
+    pub(crate) fn allows(&self, purpose: Purpose, at: i64) -> bool {
+        if !purpose.needs_consent() {
+            return true;
+        }
+        let Some(Some((not_before, steps))) = self.gates.get(purpose.index()) else {
+            return false;
+        };
+        not_before.is_none_or(|w| w <= at) && steps.granted(at)
+    }
+}

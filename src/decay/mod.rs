@@ -41,6 +41,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::consent::Purpose;
+use crate::event::Event;
 use crate::gate::View;
 use crate::store::to_nanos;
 use crate::taxonomy::InterestId;
@@ -148,47 +149,99 @@ pub(crate) fn score(view: &View<'_>, fingerprint: u64) -> Scores {
 /// are kept once per event, and an interest's distinct days are those of
 /// the pairs in its subtree's id range.
 pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
-    let tax = view.taxonomy;
-    let mut scores = vec![InterestScore::default(); tax.len()];
-    // (interest, day) of every usable event, for the distinct-day counts.
-    let mut days: Vec<(u32, i64)> = Vec::new();
     // Gifts and dismissals (kept aside) are never evidence: only the series.
-    for s in &view.profile.store().series {
-        for e in (0..s.len()).filter_map(|i| s.event(i)) {
-            let Ok(c) = view.check(&e) else { continue };
-            if !tax.contains(e.interest()) {
+    let events = view
+        .profile
+        .store()
+        .series
+        .iter()
+        .flat_map(|s| (0..s.len()).filter_map(|i| s.event(i)));
+    score_events(view, events)
+}
+
+/// The plain pass's running totals: each usable event's contribution added
+/// to its interest and every ancestor, and its (interest, day) pair. Events
+/// must come in the store's order (series by interest and class, each by
+/// instant, weight, signal): the order fixes the floating-point sums, so
+/// the same events in the same order give the same bits whether or not they
+/// sit in a store.
+#[derive(Debug)]
+pub(crate) struct Tally {
+    scores: Vec<InterestScore>,
+    /// (interest, day) of every usable event, for the distinct-day counts.
+    days: Vec<(u32, i64)>,
+}
+
+impl Tally {
+    pub(crate) fn new(tax: &crate::taxonomy::Taxonomy) -> Self {
+        Self {
+            scores: vec![InterestScore::default(); tax.len()],
+            days: Vec::new(),
+        }
+    }
+
+    /// Adds a usable event of a known interest: contribution `c`, UTC day
+    /// `day`.
+    #[inline]
+    pub(crate) fn add(&mut self, tax: &crate::taxonomy::Taxonomy, interest: InterestId, c: f64, day: i64) {
+        self.days.push((interest.0, day));
+        let mut node = Some(interest);
+        while let Some(id) = node {
+            if let Some(sc) = self.scores.get_mut(id.index()) {
+                sc.score += c;
+                sc.events += 1;
+            }
+            node = tax.parent(id);
+        }
+    }
+
+    /// The distinct-day counts, capped at the policy's minimum.
+    fn into_scores(mut self, view: &View<'_>) -> Vec<InterestScore> {
+        let tax = view.taxonomy;
+        let days = &mut self.days;
+        days.sort_unstable();
+        days.dedup();
+        // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
+        let cap = view.policy.min_days as usize;
+        let mut buf: Vec<i64> = Vec::new();
+        for (i, sc) in self.scores.iter_mut().enumerate() {
+            if sc.events == 0 {
                 continue;
             }
-            days.push((e.interest().0, utc_day(e.at())));
-            let mut node = Some(e.interest());
-            while let Some(id) = node {
-                if let Some(sc) = scores.get_mut(id.index()) {
-                    sc.score += c;
-                    sc.events += 1;
-                }
-                node = tax.parent(id);
-            }
+            let id = InterestId(i as u32);
+            let lo = days.partition_point(|d| d.0 < id.0);
+            let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
+            buf.clear();
+            buf.extend(days.get(lo..hi).unwrap_or(&[]).iter().map(|d| d.1));
+            buf.sort_unstable();
+            buf.dedup();
+            sc.days = buf.len().min(cap) as u32;
+        }
+        self.scores
+    }
+
+    /// The scores, established as [`Engine::scores_by_scan`](crate::Engine::scores_by_scan) does.
+    pub(crate) fn finish(self, view: &View<'_>) -> Scores {
+        let mut scores = self.into_scores(view);
+        establish(view, &mut scores);
+        Scores {
+            now: view.now,
+            scores,
         }
     }
-    days.sort_unstable();
-    days.dedup();
-    // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
-    let cap = view.policy.min_days as usize;
-    let mut buf: Vec<i64> = Vec::new();
-    for (i, sc) in scores.iter_mut().enumerate() {
-        if sc.events == 0 {
+}
+
+fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<InterestScore> {
+    let tax = view.taxonomy;
+    let mut tally = Tally::new(tax);
+    for e in events {
+        let Ok(c) = view.check(&e) else { continue };
+        if !tax.contains(e.interest()) {
             continue;
         }
-        let id = InterestId(i as u32);
-        let lo = days.partition_point(|d| d.0 < id.0);
-        let hi = days.partition_point(|d| d.0 < tax.subtree_end(id));
-        buf.clear();
-        buf.extend(days.get(lo..hi).unwrap_or(&[]).iter().map(|d| d.1));
-        buf.sort_unstable();
-        buf.dedup();
-        sc.days = buf.len().min(cap) as u32;
+        tally.add(tax, e.interest(), c, utc_day(e.at()));
     }
-    scores
+    tally.into_scores(view)
 }
 
 fn establish(view: &View<'_>, scores: &mut [InterestScore]) {

@@ -316,7 +316,7 @@ impl Engine {
         }
     }
 
-    fn view<'a>(&'a self, profile: &'a Profile, now: OffsetDateTime) -> View<'a> {
+    pub(crate) fn view<'a>(&'a self, profile: &'a Profile, now: OffsetDateTime) -> View<'a> {
         View::new(&self.taxonomy, &self.policy, profile, now)
     }
 
@@ -531,13 +531,17 @@ impl Engine {
     pub fn segment_names(&self, profile: &Profile, now: OffsetDateTime) -> Vec<&str> {
         let view = self.view(profile, now);
         let scores = decay::score(&view, self.fingerprint);
+        self.segment_names_with(&view, &scores)
+    }
+
+    /// The names of the segments whose rule holds over `scores` and whose
+    /// gate is open in `view`.
+    pub(crate) fn segment_names_with(&self, view: &View<'_>, scores: &Scores) -> Vec<&str> {
         let mut names = Vec::with_capacity(self.segments.len());
         names.extend(
             self.segments
                 .iter()
-                .filter(|seg| {
-                    self.gate_open(&view, seg) && segment::holds(&view, &scores, &seg.rule)
-                })
+                .filter(|seg| self.gate_open(view, seg) && segment::holds(view, scores, &seg.rule))
                 .map(|seg| seg.def.name.as_str()),
         );
         names

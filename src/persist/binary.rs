@@ -48,7 +48,7 @@ struct HeadIn {
     refusals: RefusalCounts,
 }
 
-fn signal_code(s: Signal) -> u8 {
+pub(crate) fn signal_code(s: Signal) -> u8 {
     match s {
         Signal::View => 0,
         Signal::Search => 1,
@@ -59,7 +59,7 @@ fn signal_code(s: Signal) -> u8 {
     }
 }
 
-fn signal_of(code: u8) -> Option<Signal> {
+pub(crate) fn signal_of(code: u8) -> Option<Signal> {
     Some(match code {
         0 => Signal::View,
         1 => Signal::Search,
@@ -71,7 +71,7 @@ fn signal_of(code: u8) -> Option<Signal> {
     })
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
         v >>= 7;
@@ -87,7 +87,7 @@ fn unzigzag(v: u64) -> i64 {
     ((v >> 1) as i64) ^ -((v & 1) as i64)
 }
 
-fn put_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn put_str(out: &mut Vec<u8>, s: &str) {
     put_varint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
@@ -329,27 +329,31 @@ impl InertWriter<'_> {
 }
 
 /// A bounds-checked reader: every read past the end is an error.
-struct Reader<'b> {
+pub(crate) struct Reader<'b> {
     buf: &'b [u8],
     pos: usize,
 }
 
-fn corrupt(what: &str) -> ProfileError {
+pub(crate) fn corrupt(what: &str) -> ProfileError {
     ProfileError::Corrupt(what.to_owned())
 }
 
 impl<'b> Reader<'b> {
-    fn left(&self) -> usize {
+    pub(crate) fn new(buf: &'b [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    pub(crate) fn left(&self) -> usize {
         self.buf.len().saturating_sub(self.pos)
     }
 
-    fn byte(&mut self) -> Result<u8, ProfileError> {
+    pub(crate) fn byte(&mut self) -> Result<u8, ProfileError> {
         let b = *self.buf.get(self.pos).ok_or_else(|| corrupt("truncated"))?;
         self.pos += 1;
         Ok(b)
     }
 
-    fn bytes(&mut self, n: usize) -> Result<&'b [u8], ProfileError> {
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'b [u8], ProfileError> {
         let end = self
             .pos
             .checked_add(n)
@@ -363,7 +367,7 @@ impl<'b> Reader<'b> {
     }
 
     #[inline]
-    fn varint(&mut self) -> Result<u64, ProfileError> {
+    pub(crate) fn varint(&mut self) -> Result<u64, ProfileError> {
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let mut v = 0u64;
         for (i, &b) in rest.iter().take(10).enumerate() {
@@ -381,7 +385,7 @@ impl<'b> Reader<'b> {
 
     /// A count of items taking at least `min_bytes` each: never more than
     /// the bytes left could hold, so nothing is allocated for a lie.
-    fn count(&mut self, min_bytes: usize) -> Result<usize, ProfileError> {
+    pub(crate) fn count(&mut self, min_bytes: usize) -> Result<usize, ProfileError> {
         let n = usize::try_from(self.varint()?).map_err(|_| corrupt("count"))?;
         if n.saturating_mul(min_bytes.max(1)) > self.left() {
             return Err(corrupt("count larger than the input"));
@@ -389,7 +393,10 @@ impl<'b> Reader<'b> {
         Ok(n)
     }
 
-    fn postcard<T: serde::de::DeserializeOwned>(&mut self, what: &str) -> Result<T, ProfileError> {
+    pub(crate) fn postcard<T: serde::de::DeserializeOwned>(
+        &mut self,
+        what: &str,
+    ) -> Result<T, ProfileError> {
         let rest = self.buf.get(self.pos..).unwrap_or(&[]);
         let (v, after) = postcard::take_from_bytes::<T>(rest)
             .map_err(|e| ProfileError::Corrupt(format!("{what}: {e}")))?;

@@ -54,7 +54,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod binary;
+pub(crate) mod binary;
 mod json;
 mod legacy;
 

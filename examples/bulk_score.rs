@@ -1,0 +1,101 @@
+//! Exact bulk scoring of the event CSV of `peers.py generate`, with the
+//! consent log and suppressions of the workload (see
+//! `examples/common/workload.rs`), through `Engine::summarize_all`: the same
+//! scores, segments and refusals as recording every event. Prints one JSON
+//! line, like `batch_score` and `peers.py run`.
+//!
+//! ```text
+//! cargo run --release --example bulk_score -- events.csv [--threads N] [--runs 3] [--no-rules]
+//! ```
+//!
+//! `--no-rules`: everyone consents and nothing is suppressed, so the sum of
+//! the leaf scores must equal the raw kernel's `sum_scores` (a cross-check).
+//! Timed (best of `--runs`): turning the columns into rows (interest keys to
+//! ids, weights to f64), grouping per person, and the exact scoring; never
+//! the file read or the workload's consent and suppression rows.
+
+use std::num::NonZeroUsize;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use tactful::bulk::{EventRows, Rows, TimeUnit};
+use tactful::prelude::*;
+
+#[path = "common/peers_csv.rs"]
+mod peers_csv;
+#[path = "common/workload.rs"]
+mod workload;
+
+fn run() -> Result<String, Box<dyn std::error::Error>> {
+    let mut csv = None;
+    let (mut threads, mut runs, mut rules) = (1usize, 3usize, true);
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--threads" => threads = args.next().ok_or("--threads needs a value")?.parse()?,
+            "--runs" => runs = args.next().ok_or("--runs needs a value")?.parse()?,
+            "--no-rules" => rules = false,
+            s if s.starts_with("--") => return Err(format!("unknown option {s}").into()),
+            s => csv = Some(s.to_owned()),
+        }
+    }
+    let csv = csv.ok_or("usage: bulk_score EVENTS.csv [--threads N] [--runs R] [--no-rules]")?;
+    let data = std::fs::read(&csv)?;
+    let cols = peers_csv::parse_csv(&data)?;
+    drop(data);
+    let engine = workload::engine()?;
+    let ids = workload::interests(&engine)?;
+    let n = cols.profiles.iter().max().map_or(0, |m| m + 1);
+    let people = workload::people(n);
+    let (consents, suppressions) = if rules {
+        (workload::consents(n), workload::suppressions(&engine, n)?)
+    } else {
+        let all: Vec<_> = (0..n)
+            .map(|p| {
+                let at = workload::now() - time::Duration::days(365);
+                (p, tactful::bulk::ConsentChange::grant(Purpose::Personalization, at, None, Evidence::Import("all".into())))
+            })
+            .collect();
+        (all, Vec::new())
+    };
+    let threads = NonZeroUsize::new(threads).ok_or("--threads must be at least 1")?;
+    let now = workload::now();
+    let mut best = f64::INFINITY;
+    let mut out = Vec::new();
+    for _ in 0..runs.max(1) {
+        let t0 = Instant::now();
+        let interest: Vec<InterestId> = cols
+            .interests
+            .iter()
+            .map(|&k| ids.get(usize::from(k)).copied().ok_or("interest key past 255"))
+            .collect::<Result<_, _>>()?;
+        let weight: Vec<f64> = cols.weights.iter().map(|&w| f64::from(w)).collect();
+        let events = EventRows::new(&cols.profiles, &interest, &cols.ts, TimeUnit::Seconds, &weight)?;
+        let rows = Rows { consents: &consents, suppressions: &suppressions, ..Rows::events(events) };
+        out = engine.summarize_all(&people, rows, now, threads)?;
+        best = best.min(t0.elapsed().as_secs_f64());
+    }
+    let leaves: Vec<InterestId> = ids.clone();
+    let sum: f64 = out.iter().map(|s| leaves.iter().map(|&i| s.scores.score(i)).sum::<f64>()).sum();
+    let established: usize = out.iter().map(|s| leaves.iter().filter(|&&i| s.scores.is_established(i)).count()).sum();
+    let members: usize = out.iter().map(|s| s.segments.len()).sum();
+    let refused: usize = out.iter().map(|s| s.refused_rows).sum();
+    let events = cols.profiles.len();
+    Ok(format!(
+        "{{\"engine\": \"tactful-exact\", \"threads\": {threads}, \"events\": {events}, \"best_s\": {best:.4}, \"events_per_s\": {}, \"sum_scores\": {sum:?}, \"established\": {established}, \"members\": {members}, \"refused\": {refused}, \"rules\": {rules}}}",
+        (events as f64 / best).round() as u64
+    ))
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(line) => {
+            println!("{line}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bulk_score: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

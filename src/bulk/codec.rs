@@ -1,0 +1,264 @@
+//! The binary form of a [`PartialProfile`]: what a query engine ships
+//! between its partial and final aggregation (a `Binary` state column).
+//!
+//! ```text
+//! "TPP" 1            magic and version
+//! u64 LE             taxonomy fingerprint (interests are the engine's ids)
+//! varint + bytes     profile id
+//! varint n, n × 23   events: interest u32, Unix nanoseconds i64, weight f64
+//!                    (all LE), signal, class (source × 3 + context), gift (0/1)
+//! varint n, n × 27   events with instants outside i64 nanoseconds: the same
+//!                    with seconds i64 and nanoseconds u32 for the instant
+//! varint n, n × (varint + postcard)   consent changes
+//! varint n, n × (varint + postcard)   suppressions
+//! varint n, n × (kind u8 [+ u32], i64, u32)   erasures (0: profile, 1: interest)
+//! ```
+//!
+//! Every count is checked against the bytes left before anything is
+//! allocated for it, so a forged count costs nothing.
+
+use time::OffsetDateTime;
+
+use crate::consent::ConsentEntry;
+use crate::engine::Engine;
+use crate::event::{Event, Signal, Weight};
+use crate::limits::ProfileError;
+use crate::persist::binary::{corrupt, put_str, put_varint, signal_code, signal_of, Reader};
+use crate::profile::{ErasedScope, ProfileId};
+use crate::store::class_of;
+use crate::suppression::Suppression;
+use crate::taxonomy::InterestId;
+
+use super::partial::{Erasure, EventRow, PartialProfile};
+use super::BulkError;
+
+const MAGIC: &[u8; 4] = b"TPP\x01";
+const ROW_BYTES: usize = 23;
+const WIDE_BYTES: usize = 27;
+const ERASURE_MIN_BYTES: usize = 13;
+
+fn put_instant(out: &mut Vec<u8>, t: OffsetDateTime) {
+    out.extend_from_slice(&t.unix_timestamp().to_le_bytes());
+    out.extend_from_slice(&t.nanosecond().to_le_bytes());
+}
+
+fn read_instant(r: &mut Reader<'_>) -> Result<OffsetDateTime, ProfileError> {
+    let b = r.bytes(12)?;
+    let (s, n) = b.split_at(8);
+    let secs = i64::from_le_bytes(s.try_into().map_err(|_| corrupt("instant"))?);
+    let nanos = u32::from_le_bytes(n.try_into().map_err(|_| corrupt("instant"))?);
+    if nanos >= 1_000_000_000 {
+        return Err(corrupt("instant: nanoseconds out of range"));
+    }
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| t.replace_nanosecond(nanos).ok())
+        .ok_or_else(|| corrupt("instant out of range"))
+}
+
+fn put_postcard_framed<T: serde::Serialize>(out: &mut Vec<u8>, v: &T) {
+    // Serializing these types into memory cannot fail: no map with
+    // non-string keys, no unsupported type.
+    let bytes = postcard::to_allocvec(v).unwrap_or_default();
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(&bytes);
+}
+
+fn read_postcard_framed<T: serde::de::DeserializeOwned>(
+    r: &mut Reader<'_>,
+    what: &str,
+) -> Result<T, ProfileError> {
+    let n = r.count(1)?;
+    let bytes = r.bytes(n)?;
+    let mut inner = Reader::new(bytes);
+    inner.postcard(what)
+}
+
+impl Engine {
+    /// Appends the binary form of `partial` to `out`: the state a query
+    /// engine ships between partial and final aggregation. Interests are
+    /// written as this engine's ids under its taxonomy's fingerprint, so only
+    /// an engine with the same taxonomy reads them back
+    /// ([`decode_partial`](Self::decode_partial)).
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::PartialProfile;
+    /// use tactful::prelude::*;
+    /// use time::macros::datetime;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let mut p = PartialProfile::new("anna");
+    /// p.push_event(Event::new(engine.taxonomy().require("baby/food")?, Signal::View, datetime!(2026-11-01 9:00 UTC)));
+    /// let mut bytes = Vec::new();
+    /// engine.encode_partial(&p, &mut bytes);
+    /// assert_eq!(engine.decode_partial(&bytes)?, p);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encode_partial(&self, partial: &PartialProfile, out: &mut Vec<u8>) {
+        out.reserve(32 + partial.id.0.len() + partial.rows.len() * ROW_BYTES);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.taxonomy().fingerprint().to_le_bytes());
+        put_str(out, &partial.id.0);
+        put_varint(out, partial.rows.len() as u64);
+        for r in &partial.rows {
+            out.extend_from_slice(&r.interest.0.to_le_bytes());
+            out.extend_from_slice(&r.at.to_le_bytes());
+            out.extend_from_slice(&r.weight.get().to_le_bytes());
+            out.extend_from_slice(&[signal_code(r.signal), r.class, u8::from(r.gift)]);
+        }
+        put_varint(out, partial.wide.len() as u64);
+        for e in &partial.wide {
+            out.extend_from_slice(&e.interest().0.to_le_bytes());
+            put_instant(out, e.at());
+            out.extend_from_slice(&e.weight().get().to_le_bytes());
+            out.push(signal_code(e.signal()));
+            out.push(class_of(e.source(), e.context()));
+            out.push(u8::from(e.is_gift()));
+        }
+        put_varint(out, partial.consents.len() as u64);
+        for c in &partial.consents {
+            put_postcard_framed(out, c);
+        }
+        put_varint(out, partial.suppressions.len() as u64);
+        for s in &partial.suppressions {
+            put_postcard_framed(out, s);
+        }
+        put_varint(out, partial.erasures.len() as u64);
+        for e in &partial.erasures {
+            match e.scope() {
+                ErasedScope::All => out.push(0),
+                ErasedScope::Interest(i) => {
+                    out.push(1);
+                    out.extend_from_slice(&i.0.to_le_bytes());
+                }
+            }
+            put_instant(out, e.at());
+        }
+    }
+
+    /// Reads a [`PartialProfile`] written by
+    /// [`encode_partial`](Self::encode_partial). Every partial this engine
+    /// encodes, it decodes to an equal one.
+    ///
+    /// # Errors
+    /// [`BulkError::OtherTaxonomy`] for bytes written under another taxonomy
+    /// (its ids would mean other interests); [`BulkError::Decode`] for
+    /// anything malformed or truncated, or trailing bytes.
+    pub fn decode_partial(&self, bytes: &[u8]) -> Result<PartialProfile, BulkError> {
+        let mut r = Reader::new(bytes);
+        if r.bytes(4).ok() != Some(&MAGIC[..]) {
+            return Err(BulkError::Decode(corrupt("not a tactful partial profile")));
+        }
+        let fp = r.bytes(8).map_err(BulkError::Decode)?;
+        let found = u64::from_le_bytes(
+            fp.try_into()
+                .map_err(|_| BulkError::Decode(corrupt("fingerprint")))?,
+        );
+        let expected = self.taxonomy().fingerprint();
+        if found != expected {
+            return Err(BulkError::OtherTaxonomy { expected, found });
+        }
+        read_body(&mut r).map_err(BulkError::Decode)
+    }
+}
+
+fn read_body(r: &mut Reader<'_>) -> Result<PartialProfile, ProfileError> {
+    let n = r.count(1)?;
+    let id = std::str::from_utf8(r.bytes(n)?)
+        .map_err(|_| corrupt("profile id is not UTF-8"))?
+        .to_owned();
+    let mut p = PartialProfile::new(ProfileId(id));
+    let n = r.count(ROW_BYTES)?;
+    p.rows.reserve_exact(n);
+    for _ in 0..n {
+        p.rows.push(read_row(r)?);
+    }
+    let n = r.count(WIDE_BYTES)?;
+    p.wide.reserve_exact(n);
+    for _ in 0..n {
+        p.wide.push(read_event(r)?);
+    }
+    let n = r.count(2)?;
+    p.consents.reserve_exact(n);
+    for _ in 0..n {
+        p.consents
+            .push(read_postcard_framed::<ConsentEntry>(r, "consent change")?);
+    }
+    let n = r.count(2)?;
+    p.suppressions.reserve_exact(n);
+    for _ in 0..n {
+        p.suppressions
+            .push(read_postcard_framed::<Suppression>(r, "suppression")?);
+    }
+    let n = r.count(ERASURE_MIN_BYTES)?;
+    p.erasures.reserve_exact(n);
+    for _ in 0..n {
+        let scope = match r.byte()? {
+            0 => ErasedScope::All,
+            1 => ErasedScope::Interest(InterestId(read_u32(r)?)),
+            _ => return Err(corrupt("erasure kind")),
+        };
+        let at = read_instant(r)?;
+        p.erasures.push(match scope {
+            ErasedScope::All => Erasure::profile(at),
+            ErasedScope::Interest(i) => Erasure::interest(i, at),
+        });
+    }
+    if r.left() != 0 {
+        return Err(corrupt("trailing bytes after the partial profile"));
+    }
+    Ok(p)
+}
+
+fn read_u32(r: &mut Reader<'_>) -> Result<u32, ProfileError> {
+    let b = r.bytes(4)?;
+    Ok(u32::from_le_bytes(
+        b.try_into().map_err(|_| corrupt("u32"))?,
+    ))
+}
+
+fn read_tail(r: &mut Reader<'_>) -> Result<(Weight, Signal, u8, bool), ProfileError> {
+    let w = f64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("weight"))?);
+    let weight = Weight::new(w).map_err(|e| ProfileError::Invalid(e.to_string()))?;
+    let signal = signal_of(r.byte()?).ok_or_else(|| corrupt("signal"))?;
+    let class = r.byte()?;
+    if class > 8 {
+        return Err(corrupt("source and context"));
+    }
+    let gift = match r.byte()? {
+        0 => false,
+        1 => true,
+        _ => return Err(corrupt("event flags")),
+    };
+    Ok((weight, signal, class, gift))
+}
+
+fn read_row(r: &mut Reader<'_>) -> Result<EventRow, ProfileError> {
+    let interest = InterestId(read_u32(r)?);
+    let at = i64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("instant"))?);
+    let (weight, signal, class, gift) = read_tail(r)?;
+    Ok(EventRow {
+        at,
+        weight,
+        interest,
+        signal,
+        class,
+        gift,
+    })
+}
+
+fn read_event(r: &mut Reader<'_>) -> Result<Event, ProfileError> {
+    let interest = InterestId(read_u32(r)?);
+    let at = read_instant(r)?;
+    let (weight, signal, class, gift) = read_tail(r)?;
+    Ok(EventRow {
+        at: 0,
+        weight,
+        interest,
+        signal,
+        class,
+        gift,
+    }
+    .event_at(at))
+}

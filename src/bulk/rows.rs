@@ -1,0 +1,289 @@
+//! Rows of many people as columns, the shape a warehouse hands over.
+
+use time::OffsetDateTime;
+
+use crate::event::{Context, Event, Signal, Source, Weight};
+use crate::suppression::Suppression;
+use crate::taxonomy::InterestId;
+
+use super::partial::{ConsentChange, Erasure, EventRow};
+use super::BulkError;
+
+/// The unit of an instant column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TimeUnit {
+    /// Unix seconds.
+    #[default]
+    Seconds,
+    /// Unix milliseconds.
+    Millis,
+    /// Unix microseconds.
+    Micros,
+    /// Unix nanoseconds.
+    Nanos,
+}
+
+impl TimeUnit {
+    /// The instant as Unix nanoseconds, if it fits an `i64`.
+    fn nanos(self, v: i64) -> Option<i64> {
+        match self {
+            TimeUnit::Seconds => v.checked_mul(1_000_000_000),
+            TimeUnit::Millis => v.checked_mul(1_000_000),
+            TimeUnit::Micros => v.checked_mul(1_000),
+            TimeUnit::Nanos => Some(v),
+        }
+    }
+
+    fn instant(self, v: i64) -> Option<OffsetDateTime> {
+        let nanos = match self {
+            TimeUnit::Seconds => i128::from(v) * 1_000_000_000,
+            TimeUnit::Millis => i128::from(v) * 1_000_000,
+            TimeUnit::Micros => i128::from(v) * 1_000,
+            TimeUnit::Nanos => i128::from(v),
+        };
+        OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
+    }
+}
+
+/// Event rows of many people as borrowed columns: row `i` is an event of
+/// person `person[i]` (an index into the people of the call), about
+/// `interest[i]`, at `at[i]`, of weight `weight[i]`. Signal, source, context
+/// and gift columns are optional (view, first party, on site, not a gift).
+/// Rows may come in any order.
+///
+/// # Examples
+/// ```
+/// use tactful::bulk::{EventRows, TimeUnit};
+/// use tactful::prelude::*;
+///
+/// let taxonomy = Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?;
+/// let (food, hiking) = (taxonomy.require("baby/food")?, taxonomy.require("outdoor/hiking")?);
+/// let person = [0, 1, 0];
+/// let interest = [food, hiking, food];
+/// let at = [1_700_000_000, 1_700_000_100, 1_700_086_400];
+/// let weight = [1.0, 2.0, 0.5];
+/// let rows = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)?
+///     .with_signals(&[Signal::View, Signal::Purchase, Signal::Click])?;
+/// assert_eq!(rows.len(), 3);
+/// assert_eq!(rows.event(1)?.signal(), Signal::Purchase);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct EventRows<'a> {
+    person: &'a [u32],
+    interest: &'a [InterestId],
+    at: &'a [i64],
+    unit: TimeUnit,
+    weight: &'a [f64],
+    signal: Option<&'a [Signal]>,
+    source: Option<&'a [Source]>,
+    context: Option<&'a [Context]>,
+    gift: Option<&'a [bool]>,
+}
+
+impl<'a> EventRows<'a> {
+    /// The required columns.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if their lengths differ.
+    pub fn new(
+        person: &'a [u32],
+        interest: &'a [InterestId],
+        at: &'a [i64],
+        unit: TimeUnit,
+        weight: &'a [f64],
+    ) -> Result<Self, BulkError> {
+        let rows = Self {
+            person,
+            interest,
+            at,
+            unit,
+            weight,
+            signal: None,
+            source: None,
+            context: None,
+            gift: None,
+        };
+        rows.same_length("interest", interest.len())?;
+        rows.same_length("at", at.len())?;
+        rows.same_length("weight", weight.len())?;
+        Ok(rows)
+    }
+
+    /// No rows.
+    #[must_use]
+    pub fn empty() -> Self {
+        Self {
+            person: &[],
+            interest: &[],
+            at: &[],
+            unit: TimeUnit::Seconds,
+            weight: &[],
+            signal: None,
+            source: None,
+            context: None,
+            gift: None,
+        }
+    }
+
+    fn same_length(&self, column: &'static str, len: usize) -> Result<(), BulkError> {
+        if len == self.person.len() {
+            Ok(())
+        } else {
+            Err(BulkError::Columns {
+                column,
+                len,
+                rows: self.person.len(),
+            })
+        }
+    }
+
+    /// A signal column.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if its length differs.
+    pub fn with_signals(mut self, signal: &'a [Signal]) -> Result<Self, BulkError> {
+        self.same_length("signal", signal.len())?;
+        self.signal = Some(signal);
+        Ok(self)
+    }
+
+    /// A source column.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if its length differs.
+    pub fn with_sources(mut self, source: &'a [Source]) -> Result<Self, BulkError> {
+        self.same_length("source", source.len())?;
+        self.source = Some(source);
+        Ok(self)
+    }
+
+    /// A context column.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if its length differs.
+    pub fn with_contexts(mut self, context: &'a [Context]) -> Result<Self, BulkError> {
+        self.same_length("context", context.len())?;
+        self.context = Some(context);
+        Ok(self)
+    }
+
+    /// A gift column.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if its length differs.
+    pub fn with_gifts(mut self, gift: &'a [bool]) -> Result<Self, BulkError> {
+        self.same_length("gift", gift.len())?;
+        self.gift = Some(gift);
+        Ok(self)
+    }
+
+    /// The number of rows.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.person.len()
+    }
+
+    /// Whether there is no row.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.person.is_empty()
+    }
+
+    /// The person column.
+    #[must_use]
+    pub fn persons(&self) -> &'a [u32] {
+        self.person
+    }
+
+    /// Row `row` in its compact form, or as an [`Event`] if its instant
+    /// does not fit Unix nanoseconds in an `i64`.
+    pub(crate) fn row(&self, row: usize) -> Result<Result<EventRow, Event>, BulkError> {
+        let invalid = |problem: String| BulkError::InvalidRow { row, problem };
+        let (Some(&interest), Some(&at), Some(&w)) = (
+            self.interest.get(row),
+            self.at.get(row),
+            self.weight.get(row),
+        ) else {
+            return Err(invalid(format!("no row {row} in {} rows", self.len())));
+        };
+        let Some(at) = self.unit.nanos(at) else {
+            return self.event(row).map(Err);
+        };
+        let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
+        let signal = self.signal.and_then(|c| c.get(row).copied()).unwrap_or(Signal::View);
+        let mut r = EventRow::new(interest, signal, at).with_weight(weight);
+        if let Some(&s) = self.source.and_then(|c| c.get(row)) {
+            r = r.with_source(s);
+        }
+        if let Some(&c) = self.context.and_then(|c| c.get(row)) {
+            r = r.with_context(c);
+        }
+        if let Some(&g) = self.gift.and_then(|c| c.get(row)) {
+            r = r.with_gift(g);
+        }
+        Ok(Ok(r))
+    }
+
+    /// Row `row` as an event.
+    ///
+    /// # Errors
+    /// [`BulkError::InvalidRow`] for an instant out of range or an invalid
+    /// weight (negative, NaN, infinite), or a row past the end.
+    pub fn event(&self, row: usize) -> Result<Event, BulkError> {
+        let invalid = |problem: String| BulkError::InvalidRow { row, problem };
+        let (Some(&interest), Some(&at), Some(&w)) = (
+            self.interest.get(row),
+            self.at.get(row),
+            self.weight.get(row),
+        ) else {
+            return Err(invalid(format!("no row {row} in {} rows", self.len())));
+        };
+        let at = self
+            .unit
+            .instant(at)
+            .ok_or_else(|| invalid(format!("instant {at} ({:?}) out of range", self.unit)))?;
+        let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
+        let pick = |col: Option<&[Signal]>| col.and_then(|c| c.get(row).copied());
+        let mut e = Event::new(interest, pick(self.signal).unwrap_or(Signal::View), at)
+            .with_valid_weight(weight);
+        if let Some(&s) = self.source.and_then(|c| c.get(row)) {
+            e = e.with_source(s);
+        }
+        if let Some(&c) = self.context.and_then(|c| c.get(row)) {
+            e = e.with_context(c);
+        }
+        if let Some(&g) = self.gift.and_then(|c| c.get(row)) {
+            e = e.with_gift(g);
+        }
+        Ok(e)
+    }
+}
+
+/// The rows of a bulk call: event columns, and consent changes,
+/// suppressions and erasures each with the index of their person.
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    /// Event rows.
+    pub events: EventRows<'a>,
+    /// Consent change rows.
+    pub consents: &'a [(u32, ConsentChange)],
+    /// Suppression rows.
+    pub suppressions: &'a [(u32, Suppression)],
+    /// Erasure rows.
+    pub erasures: &'a [(u32, Erasure)],
+}
+
+impl<'a> Rows<'a> {
+    /// Event rows only.
+    #[must_use]
+    pub fn events(events: EventRows<'a>) -> Self {
+        Self {
+            events,
+            consents: &[],
+            suppressions: &[],
+            erasures: &[],
+        }
+    }
+}
