@@ -11,10 +11,8 @@ use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+use tactful::bulk::PartialProfile;
 
-#[allow(unused_imports)]
-use crate::bulk::EngineBulk as _;
-use crate::bulk::PartialProfile;
 use crate::facts::{Caches, Fact, Rows};
 use crate::output::{self, Output};
 use crate::Config;
@@ -188,7 +186,8 @@ impl Groups {
 
 fn push(partial: &mut PartialProfile, fact: Fact) {
     match fact {
-        Fact::Event(e) => partial.push_event(e),
+        Fact::Row(r) => partial.push_row(r),
+        Fact::Wide(e) => partial.push_event(e),
         Fact::Consent(c) => partial.push_consent(c),
         Fact::Suppression(s) => partial.push_suppression(s),
         Fact::Erasure(e) => partial.push_erasure(e),

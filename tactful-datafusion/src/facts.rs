@@ -17,11 +17,11 @@ use serde::Deserialize;
 use tactful::consent::{Change, ConsentEntry};
 use tactful::{
     Channel, Context, Event, Evidence, InterestId, Purpose, Scope, Signal, Source, Suppression,
-    SuppressionReason, Taxonomy,
+    SuppressionReason, Taxonomy, Weight,
 };
 use time::OffsetDateTime;
 
-use crate::bulk::{ConsentChange, Erasure};
+use tactful::bulk::{ConsentChange, Erasure, EventRow};
 
 /// Where each argument sits: the short form `(interest, at, weight)` holds
 /// events only; the facts form `(kind, interest, at, weight, detail, until)`
@@ -123,7 +123,11 @@ fn number(t: &DataType) -> Option<DataType> {
 /// One row read.
 #[derive(Debug, Clone)]
 pub(crate) enum Fact {
-    Event(Event),
+    /// An event whose instant fits Unix nanoseconds (years 1678 to 2261).
+    Row(EventRow),
+    /// An event outside those years: kept, and refused as invalid when
+    /// finished, as the engine refuses it.
+    Wide(Event),
     Consent(ConsentChange),
     Suppression(Suppression),
     Erasure(Erasure),
@@ -213,21 +217,40 @@ impl<'a> Instants<'a> {
         })
     }
 
-    /// `Ok(None)` for a null, `Err(raw)` for an instant out of range.
+    /// The raw value of a row, `None` for a null.
     #[inline]
-    fn get(&self, row: usize) -> Result<Option<OffsetDateTime>, i64> {
+    fn raw(&self, row: usize) -> Option<i64> {
         if self.nulls.is_some_and(|n| n.is_null(row)) {
-            return Ok(None);
+            return None;
         }
-        let Some(&raw) = self.values.get(row) else {
-            return Ok(None);
-        };
-        let at = if self.scale == 0 {
+        self.values.get(row).copied()
+    }
+
+    /// Unix nanoseconds, when they fit an `i64` (the years 1678 to 2261).
+    #[inline]
+    fn nanos(&self, raw: i64) -> Option<i64> {
+        match self.scale {
+            0 => raw.checked_mul(1_000_000_000),
+            1 => Some(raw),
+            s => i64::try_from(i128::from(raw) * s).ok(),
+        }
+    }
+
+    /// The instant of `raw`, `None` when out of range.
+    fn instant(&self, raw: i64) -> Option<OffsetDateTime> {
+        if self.scale == 0 {
             OffsetDateTime::from_unix_timestamp(raw).ok()
         } else {
             OffsetDateTime::from_unix_timestamp_nanos(i128::from(raw) * self.scale).ok()
-        };
-        at.map(Some).ok_or(raw)
+        }
+    }
+
+    /// `Ok(None)` for a null, `Err(raw)` for an instant out of range.
+    fn get(&self, row: usize) -> Result<Option<OffsetDateTime>, i64> {
+        match self.raw(row) {
+            None => Ok(None),
+            Some(raw) => self.instant(raw).map(Some).ok_or(raw),
+        }
     }
 }
 
@@ -539,13 +562,21 @@ impl<'a> Rows<'a> {
                 ))
             })?,
         };
-        let at = match self.at.get(row) {
-            Ok(Some(at)) => at,
-            Ok(None) => return Err(Unreadable("`at` is null".to_owned())),
-            Err(raw) => return Err(Unreadable(format!("`at` {raw} is out of range"))),
+        let Some(raw) = self.at.raw(row) else {
+            return Err(Unreadable("`at` is null".to_owned()));
         };
         if kind == Kind::Event {
-            return self.event(row, at);
+            if let Some(nanos) = self.at.nanos(raw) {
+                return self.event(row, nanos).map(Fact::Row);
+            }
+        }
+        let Some(at) = self.at.instant(raw) else {
+            return Err(Unreadable(format!("`at` {raw} is out of range")));
+        };
+        if kind == Kind::Event {
+            return self
+                .event(row, 0)
+                .map(|r| Fact::Wide(r.event_at_instant(at)));
         }
         let detail = self.detail(kind, row)?;
         match (kind, detail) {
@@ -576,12 +607,13 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The event of a row, at `nanos`.
     #[inline]
-    fn event(&mut self, row: usize, at: OffsetDateTime) -> Result<Fact, Unreadable> {
+    fn event(&mut self, row: usize, nanos: i64) -> Result<EventRow, Unreadable> {
         let Some(interest) = self.interest(row)? else {
             return Err(Unreadable("an event needs an interest".to_owned()));
         };
-        let mut event = Event::new(interest, Signal::View, at);
+        let mut event = EventRow::new(interest, Signal::View, nanos);
         if let Some(Detail::Event {
             signal,
             source,
@@ -589,21 +621,18 @@ impl<'a> Rows<'a> {
             gift,
         }) = self.detail(Kind::Event, row)?
         {
-            event = Event::new(interest, signal, at)
+            event = EventRow::new(interest, signal, nanos)
                 .with_source(source)
                 .with_context(context)
                 .with_gift(gift);
         }
-        let weight = if self.weight_nulls.is_some_and(|n| n.is_null(row)) {
-            None
-        } else {
-            self.weights.get(row).copied()
-        };
-        match weight {
-            None => Ok(Fact::Event(event)),
-            Some(w) => event
-                .with_weight(w)
-                .map(Fact::Event)
+        if self.weight_nulls.is_some_and(|n| n.is_null(row)) {
+            return Ok(event);
+        }
+        match self.weights.get(row) {
+            None => Ok(event),
+            Some(&w) => Weight::new(w)
+                .map(|w| event.with_weight(w))
                 .map_err(|e| Unreadable(format!("`weight`: {e}"))),
         }
     }
@@ -673,5 +702,21 @@ fn kind_name(kind: Kind) -> &'static str {
         Kind::Withdraw => "withdraw",
         Kind::Suppress => "suppress",
         Kind::Erase => "erase",
+    }
+}
+
+/// An event row at an instant outside the years Unix nanoseconds hold.
+trait AtInstant {
+    fn event_at_instant(&self, at: OffsetDateTime) -> Event;
+}
+
+impl AtInstant for EventRow {
+    fn event_at_instant(&self, at: OffsetDateTime) -> Event {
+        let e = self.event();
+        Event::new(e.interest(), e.signal(), at)
+            .with_source(e.source())
+            .with_context(e.context())
+            .with_gift(e.is_gift())
+            .with_valid_weight(e.weight())
     }
 }

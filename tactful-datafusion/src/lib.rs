@@ -84,12 +84,15 @@
 //! | `tactful_refusals` | `Struct` of `UInt64` counts, see below |
 //! | `tactful_profile` | `Struct{segments, scores, refusals}`: all three from one aggregation |
 //!
-//! The refusal counts are: one field per kind of refused event
-//! (`no_consent`, `level`, `suppressed`, `stale`, `from_future`, `invalid`,
-//! `erased`, `sensitive`, `disliked`, `dismissed`, `duplicate`, `limit`, and
-//! `other` for kinds the core may add), `refused_consents` (consent changes
-//! the ledger refused, such as a withdrawal of `service`) and
-//! `unreadable_rows`: rows that could not be turned into a fact (unknown
+//! The refusal counts are: one field per kind of refused event, as the
+//! finished profile counts them (`no_consent`, `level`, `suppressed`,
+//! `stale`, `from_future`, `invalid`, `erased`, `sensitive`, `disliked`,
+//! `dismissed`, `duplicate`, `limit`, and `other` for kinds the core may
+//! add; an erasure of the whole profile also clears the counts before it),
+//! `refused_rows` (every row finishing refused, as
+//! [`Summary::refused_rows`](tactful::bulk::Summary::refused_rows): events,
+//! and consent changes the ledger refuses, such as a withdrawal of
+//! `service`) and `unreadable_rows`: rows that could not be turned into a fact (unknown
 //! interest path or key, unknown kind or name in `detail`, a weight that is
 //! not positive and finite, a NULL `at`, an instant out of range). Such rows
 //! are counted, never dropped silently; with
@@ -128,14 +131,7 @@
 mod accumulator;
 mod facts;
 mod output;
-mod standin;
 mod udaf;
-
-pub(crate) use standin as bulk;
-#[doc(hidden)]
-pub mod __standin {
-    pub use crate::standin::*;
-}
 
 use std::sync::Arc;
 

@@ -12,10 +12,9 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{DataFusionError, Result};
 use tactful::{Profile, RefusalKind};
 
+use tactful::bulk::PartialProfile;
+
 use crate::accumulator::ID;
-#[allow(unused_imports)]
-use crate::bulk::EngineBulk as _;
-use crate::bulk::{PartialProfile, Refused};
 use crate::Config;
 
 /// Which answer a function gives.
@@ -89,7 +88,7 @@ fn scores_item() -> FieldRef {
 
 /// The refusal counters, in output order: one per kind of refused event
 /// (named as `RefusalKind` serializes), `other` for kinds added to the core
-/// later, then refused consent changes and rows that could not be read.
+/// later, then every row finishing refused, and rows that could not be read.
 pub(crate) const REFUSAL_FIELDS: [&str; 15] = [
     "no_consent",
     "level",
@@ -104,12 +103,12 @@ pub(crate) const REFUSAL_FIELDS: [&str; 15] = [
     "duplicate",
     "limit",
     "other",
-    "refused_consents",
+    "refused_rows",
     "unreadable_rows",
 ];
 
 const OTHER: usize = 12;
-const REFUSED_CONSENTS: usize = 13;
+const REFUSED_ROWS: usize = 13;
 const UNREADABLE: usize = 14;
 
 fn kind_index(kind: RefusalKind) -> usize {
@@ -227,7 +226,9 @@ fn offset(len: usize) -> Result<i32> {
     })
 }
 
-/// Finishes every group's facts at `now` and builds the output column.
+/// Summarizes every group's facts at `now` (what finishing them would give,
+/// without building each profile's store when the rows allow) and builds
+/// the output column.
 pub(crate) fn evaluate(
     config: &Config,
     output: Output,
@@ -235,25 +236,23 @@ pub(crate) fn evaluate(
     unreadable: &[u64],
 ) -> Result<ArrayRef> {
     let engine = &config.engine;
-    let now = config.now;
+    let taxonomy = engine.taxonomy();
+    let mut base = Profile::new(ID);
+    base.set_level(config.level);
     let mut cols = Columns::new(partials.len());
     let mut counts = [0u64; REFUSAL_FIELDS.len()];
     for (g, partial) in partials.iter().enumerate() {
-        let mut base = Profile::new(ID);
-        base.set_level(config.level);
-        let finished = engine
-            .finish(base, partial, now)
+        let summary = engine
+            .summarize(&base, partial, config.now)
             .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
-        let profile = &finished.profile;
         if output.needs_segments() {
-            for name in engine.segment_names(profile, now) {
+            for name in &summary.segments {
                 cols.segment_names.append_value(name);
             }
             cols.segment_offsets.push(offset(cols.segment_names.len())?);
         }
         if output.needs_scores() {
-            let taxonomy = engine.taxonomy();
-            for (id, s) in engine.scores(profile, now).iter() {
+            for (id, s) in summary.scores.iter() {
                 cols.interest
                     .append_value(taxonomy.path(id).unwrap_or_default());
                 cols.score.append_value(s.score);
@@ -265,25 +264,16 @@ pub(crate) fn evaluate(
         }
         if output.needs_refusals() {
             counts.fill(0);
-            for (kind, n) in profile.refusals().iter() {
+            for (kind, n) in summary.refusals.iter() {
                 if let Some(c) = counts.get_mut(kind_index(kind)) {
                     *c = c.saturating_add(n);
                 }
             }
-            for r in &finished.refused {
-                let slot = match r {
-                    Refused::Consent { .. } => REFUSED_CONSENTS,
-                    // Counted on the profile already.
-                    Refused::Event { .. } => continue,
-                    // Rows naming an interest the taxonomy lacks.
-                    _ => UNREADABLE,
-                };
-                if let Some(c) = counts.get_mut(slot) {
-                    *c = c.saturating_add(1);
-                }
+            if let Some(c) = counts.get_mut(REFUSED_ROWS) {
+                *c = u64::try_from(summary.refused_rows).unwrap_or(u64::MAX);
             }
             if let Some(c) = counts.get_mut(UNREADABLE) {
-                *c = c.saturating_add(unreadable.get(g).copied().unwrap_or(0));
+                *c = unreadable.get(g).copied().unwrap_or(0);
             }
             for (b, c) in cols.refusals.iter_mut().zip(counts) {
                 b.append_value(c);

@@ -59,7 +59,25 @@ async fn plan_text(ctx: &SessionContext, analyze: bool) -> String {
 fn assert_same(got: &BTreeMap<String, Answer>, want: &BTreeMap<String, Answer>, what: &str) {
     assert_eq!(got.len(), want.len(), "{what}: number of people");
     for (person, w) in want {
-        assert_eq!(got.get(person), Some(w), "{what}: person {person}");
+        let g = got
+            .get(person)
+            .unwrap_or_else(|| panic!("{what}: person {person} missing"));
+        assert_eq!(g.segments, w.segments, "{what}: person {person}'s segments");
+        assert_eq!(g.refusals, w.refusals, "{what}: person {person}'s refusals");
+        for (a, b) in g.scores.iter().zip(&w.scores) {
+            assert_eq!(
+                a,
+                b,
+                "{what}: person {person}'s scores ({} vs {})",
+                f64::from_bits(a.1),
+                f64::from_bits(b.1)
+            );
+        }
+        assert_eq!(
+            g.scores.len(),
+            w.scores.len(),
+            "{what}: person {person}'s scored interests"
+        );
     }
 }
 
@@ -77,7 +95,7 @@ async fn every_partitioning_gives_the_single_process_answer() {
         "no_consent",
         "level",
         "unreadable_rows",
-        "refused_consents",
+        "refused_rows",
         "duplicate",
     ] {
         assert!(seen.contains(&field.to_owned()), "some {field} refusals");

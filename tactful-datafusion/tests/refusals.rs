@@ -82,12 +82,13 @@ fn bad_rows() -> Vec<Row> {
 #[tokio::test]
 async fn unreadable_rows_are_counted_not_dropped() {
     let got = refusals(functions(), &bad_rows()).await.unwrap();
-    // The one good event is refused for want of consent; the other eleven
-    // rows could not be read.
+    // The one good event is read, then refused for want of consent; the
+    // other eleven rows could not be read.
     assert_eq!(
         got,
         [
             ("no_consent".to_owned(), 1),
+            ("refused_rows".to_owned(), 1),
             ("unreadable_rows".to_owned(), 11)
         ]
     );
@@ -113,7 +114,7 @@ async fn a_refused_consent_change_is_counted() {
         Some("service"),
     )];
     let got = refusals(functions(), &rows).await.unwrap();
-    assert_eq!(got, [("refused_consents".to_owned(), 1)]);
+    assert_eq!(got, [("refused_rows".to_owned(), 1)]);
 }
 
 #[test]
