@@ -15,9 +15,7 @@ use ballista_core::error::BallistaError;
 use ballista_executor::executor_process::{start_executor_process, ExecutorProcessConfig};
 use ballista_scheduler::cluster::BallistaCluster;
 use ballista_scheduler::config::SchedulerConfig;
-use ballista_scheduler::scheduler_process::{
-    create_scheduler, start_grpc_service_with_listener,
-};
+use ballista_scheduler::scheduler_process::{create_scheduler, start_grpc_service_with_listener};
 use ballista_scheduler::scheduler_server::SchedulerServer;
 use datafusion::error::DataFusionError;
 use datafusion_proto::protobuf::{LogicalPlanNode, PhysicalPlanNode};

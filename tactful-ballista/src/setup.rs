@@ -118,9 +118,8 @@ impl Setup {
     pub(crate) fn from_settings(
         get: impl Fn(&'static str, &'static str) -> Option<String>,
     ) -> Result<Self, Error> {
-        let required = |setting, flag, env| {
-            get(flag, env).ok_or(Error::Missing { setting, flag, env })
-        };
+        let required =
+            |setting, flag, env| get(flag, env).ok_or(Error::Missing { setting, flag, env });
         let path = required("the engine config", "engine-config", ENGINE_CONFIG_ENV)?;
         let now = required("now", "now", NOW_ENV)?;
         let mut setup = Self::from_file(path, &now)?;

@@ -26,9 +26,17 @@ async fn scheduler_and_two_executor_processes_answer_as_the_single_process_core(
     let url = format!("df://127.0.0.1:{}", cluster.scheduler_port);
     let ctx = remote_context(&url, &setup).await.unwrap();
     // Four partitions and one task slot per executor: both executors must work.
-    ctx.sql("SET datafusion.execution.target_partitions = 4").await.unwrap();
+    ctx.sql("SET datafusion.execution.target_partitions = 4")
+        .await
+        .unwrap();
     common::register_facts(&ctx, &dir.path().join("facts")).await;
-    let batches = ctx.sql(common::QUERY).await.unwrap().collect().await.unwrap();
+    let batches = ctx
+        .sql(common::QUERY)
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
 
     let got = common::answers(&batches);
     let expected = common::reference(setup.engine(), &rows);
@@ -39,8 +47,12 @@ async fn scheduler_and_two_executor_processes_answer_as_the_single_process_core(
     }
     // Both executors ran tasks of the query.
     for i in 0..2 {
-        let log = std::fs::read_to_string(dir.path().join(format!("executor-{i}.err.log"))).unwrap();
-        assert!(log.contains("Execute task"), "executor-{i} ran no task:\n{log}");
+        let log =
+            std::fs::read_to_string(dir.path().join(format!("executor-{i}.err.log"))).unwrap();
+        assert!(
+            log.contains("Execute task"),
+            "executor-{i} ran no task:\n{log}"
+        );
     }
     drop(cluster);
 }

@@ -16,11 +16,22 @@ async fn standalone_answers_equal_the_single_process_core() {
     let setup = Setup::from_json(&common::engine_config(), common::NOW).unwrap();
 
     let two = NonZeroUsize::new(2).unwrap();
-    let ctx = standalone_context(&setup, StandaloneOptions::default().parallelism(two).target_partitions(two))
+    let ctx = standalone_context(
+        &setup,
+        StandaloneOptions::default()
+            .parallelism(two)
+            .target_partitions(two),
+    )
+    .await
+    .unwrap();
+    common::register_facts(&ctx, &dir.path().join("facts")).await;
+    let batches = ctx
+        .sql(common::QUERY)
+        .await
+        .unwrap()
+        .collect()
         .await
         .unwrap();
-    common::register_facts(&ctx, &dir.path().join("facts")).await;
-    let batches = ctx.sql(common::QUERY).await.unwrap().collect().await.unwrap();
 
     let got = common::answers(&batches);
     let expected = common::reference(setup.engine(), &rows);

@@ -37,9 +37,18 @@ impl Cluster {
     /// Starts `tactful-scheduler` and `executors` × `tactful-executor`, all
     /// with `engine_config` and `now`, and waits (at most `wait`) until the
     /// scheduler's `/readyz` says every executor has registered.
-    pub(crate) fn start(dir: &Path, engine_config: &Path, now: &str, executors: usize, wait: Duration) -> Self {
+    pub(crate) fn start(
+        dir: &Path,
+        engine_config: &Path,
+        now: &str,
+        executors: usize,
+        wait: Duration,
+    ) -> Self {
         let scheduler_port = free_port();
-        let mut cluster = Cluster { children: Vec::new(), scheduler_port };
+        let mut cluster = Cluster {
+            children: Vec::new(),
+            scheduler_port,
+        };
         let scheduler = Command::new(env!("CARGO_BIN_EXE_tactful-scheduler"))
             .arg("--engine-config")
             .arg(engine_config)
