@@ -130,3 +130,22 @@ pub use error::Error;
 pub use setup::{
     Setup, ENGINE_CONFIG_ENV, EVIDENCE_ENV, INTEREST_KEYS_ENV, LEVEL_ENV, NOW_ENV, STRICT_ENV,
 };
+
+#[cfg(test)]
+mod meta {
+    use super::*;
+
+    fn shareable<T: Send + Sync + std::fmt::Debug + Clone>() {}
+    fn sendable<T: Send + Sync + std::fmt::Debug>() {}
+
+    #[test]
+    fn public_types_are_send_sync_and_debug() {
+        shareable::<Setup>();
+        shareable::<StandaloneOptions>();
+        shareable::<SchedulerOptions>();
+        shareable::<ExecutorOptions>();
+        shareable::<cli::Flags>();
+        sendable::<Error>();
+        sendable::<Scheduler>();
+    }
+}

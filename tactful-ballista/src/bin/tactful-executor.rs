@@ -2,12 +2,15 @@
 //!
 //! ```text
 //! tactful-executor --engine-config engine.json --now 2023-11-14T22:13:20Z \
+//!     [--interest-keys keys.txt] [--level first_party] [--evidence NAME] [--strict true] \
 //!     [--host 127.0.0.1] [--flight-port 50051] [--grpc-port 50052] \
 //!     [--scheduler-host 127.0.0.1] [--scheduler-port 50050] \
 //!     [--concurrent-tasks 0] [--work-dir DIR]
 //! ```
-//! `TACTFUL_ENGINE_CONFIG` and `TACTFUL_NOW` stand in for the first two flags;
-//! they must name the same configuration and instant as the scheduler's.
+//! `TACTFUL_ENGINE_CONFIG`, `TACTFUL_NOW`, `TACTFUL_INTEREST_KEYS`,
+//! `TACTFUL_LEVEL`, `TACTFUL_EVIDENCE` and `TACTFUL_STRICT` stand in for the
+//! settings flags, which must be the scheduler's and the clients'.
+//! `RUST_LOG=info` prints Ballista's log to stderr.
 
 use std::process::ExitCode;
 
@@ -25,12 +28,20 @@ const FLAGS: &[&str] = &[
     "work-dir",
 ];
 
+const USAGE: &str = "usage: tactful-executor --engine-config PATH --now RFC3339 \
+[--interest-keys PATH] [--level LEVEL] [--evidence NAME] [--strict BOOL] \
+[--host HOST] [--flight-port PORT] [--grpc-port PORT] [--scheduler-host HOST] \
+[--scheduler-port PORT] [--concurrent-tasks N] [--work-dir DIR]";
+
 fn main() -> ExitCode {
     env_logger::init();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tactful-executor: {e}");
+            if matches!(e, Error::Usage(_) | Error::Missing { .. }) {
+                eprintln!("{USAGE}");
+            }
             ExitCode::FAILURE
         }
     }

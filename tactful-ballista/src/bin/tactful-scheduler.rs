@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! tactful-scheduler --engine-config engine.json --now 2023-11-14T22:13:20Z \
+//!     [--interest-keys keys.txt] [--level first_party] [--evidence NAME] [--strict true] \
 //!     [--bind 127.0.0.1:50050] [--min-ready-executors 1]
 //! ```
-//! `TACTFUL_ENGINE_CONFIG` and `TACTFUL_NOW` stand in for the first two flags.
+//! `TACTFUL_ENGINE_CONFIG`, `TACTFUL_NOW`, `TACTFUL_INTEREST_KEYS`,
+//! `TACTFUL_LEVEL`, `TACTFUL_EVIDENCE` and `TACTFUL_STRICT` stand in for the
+//! settings flags, which must be the executors' and the clients'.
 //! Prints `tactful-scheduler listening on ADDR` once the port is bound;
 //! `GET /readyz` on that port answers 200 once enough executors joined.
 
@@ -17,12 +20,19 @@ use tactful_ballista::{Error, Scheduler, SchedulerOptions};
 
 const FLAGS: &[&str] = &["bind", "min-ready-executors"];
 
+const USAGE: &str = "usage: tactful-scheduler --engine-config PATH --now RFC3339 \
+[--interest-keys PATH] [--level LEVEL] [--evidence NAME] [--strict BOOL] \
+[--bind HOST:PORT] [--min-ready-executors N]";
+
 fn main() -> ExitCode {
     env_logger::init();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("tactful-scheduler: {e}");
+            if matches!(e, Error::Usage(_) | Error::Missing { .. }) {
+                eprintln!("{USAGE}");
+            }
             ExitCode::FAILURE
         }
     }
