@@ -12,8 +12,10 @@
 //!
 //! Reading the CSV into memory is not timed (as in peers.py); each run
 //! plans and executes the query and collects every profile's answer. Prints
-//! one JSON line per partition count, then one line on the accumulator's
-//! memory per profile.
+//! one JSON line per partition count, with the checksum of the core's
+//! `bulk_score` example (`sum_scores`, `established`, `members`, `refused`),
+//! which must be equal, then one line on the accumulator's memory per
+//! profile (its `size()` after every row, and the encoded state).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 #[path = "../tests/common/workload.rs"]
@@ -26,7 +28,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, UInt32Array,
 };
 use datafusion::arrow::compute::cast;
-use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, UInt64Type};
+use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Schema, UInt32Type, UInt64Type};
 use datafusion::datasource::MemTable;
 use datafusion::logical_expr::function::AccumulatorArgs;
 use datafusion::logical_expr::EmitTo;
@@ -121,23 +123,53 @@ fn functions() -> TactfulFunctions {
         .unwrap()
 }
 
-/// Sum of the category roots' scores and the number of segment memberships.
-fn checksum(batches: &[RecordBatch]) -> (f64, u64, usize) {
-    let (mut roots, mut members, mut profiles) = (0.0, 0u64, 0usize);
+/// The checksum of `bulk_score` (the core's exact bulk run), summed in the
+/// same order: per profile in ascending id, its leaf scores in key order;
+/// with the established leaves, the segment memberships and the refused rows.
+#[derive(Debug, Default)]
+struct Checksum {
+    sum_scores: f64,
+    established: u64,
+    members: u64,
+    refused: u64,
+    profiles: usize,
+}
+
+fn checksum(batches: &[RecordBatch]) -> Checksum {
+    let mut per_profile: Vec<(u32, f64)> = Vec::new();
+    let mut c = Checksum::default();
     for b in batches {
-        profiles += b.num_rows();
+        c.profiles += b.num_rows();
+        let ids = b.column(0).as_primitive::<UInt32Type>();
         let p = b.column(1).as_struct();
-        members += p.column(0).as_list::<i32>().values().len() as u64;
-        let scores = p.column(1).as_list::<i32>().values().as_struct().clone();
-        let interest = scores.column(0).as_string::<i32>();
-        let score = scores.column(1).as_primitive::<Float64Type>();
-        for i in 0..scores.len() {
-            if !interest.value(i).contains('/') {
-                roots += score.value(i);
+        let segments = p.column(0).as_list::<i32>();
+        let scores = p.column(1).as_list::<i32>();
+        let refusals = p.column(2).as_struct();
+        let refused = refusals
+            .column_by_name("refused_rows")
+            .unwrap()
+            .as_primitive::<UInt64Type>();
+        for row in 0..b.num_rows() {
+            c.members += segments.value(row).len() as u64;
+            c.refused += refused.value(row);
+            let list = scores.value(row);
+            let s = list.as_struct();
+            let interest = s.column(0).as_string::<i32>();
+            let score = s.column(1).as_primitive::<Float64Type>();
+            let established = s.column(4).as_boolean();
+            let mut sum = 0.0;
+            for i in 0..s.len() {
+                if interest.value(i).contains('/') {
+                    sum += score.value(i);
+                    c.established += u64::from(established.value(i));
+                }
             }
+            per_profile.push((ids.value(row), sum));
         }
     }
-    (roots, members, profiles)
+    per_profile.sort_by_key(|(id, _)| *id);
+    c.sum_scores = per_profile.iter().map(|(_, s)| s).sum();
+    c
 }
 
 /// Splits `batches` round-robin into `n` partitions.
@@ -172,7 +204,7 @@ fn memory(events: &[RecordBatch], facts: &RecordBatch, profiles: usize) -> (f64,
         let n = b.num_rows();
         let groups: Vec<usize> = b
             .column(0)
-            .as_primitive::<datafusion::arrow::datatypes::UInt32Type>()
+            .as_primitive::<UInt32Type>()
             .values()
             .iter()
             .map(|p| *p as usize)
@@ -189,13 +221,23 @@ fn memory(events: &[RecordBatch], facts: &RecordBatch, profiles: usize) -> (f64,
     }
     let groups: Vec<usize> = facts
         .column(0)
-        .as_primitive::<datafusion::arrow::datatypes::UInt32Type>()
+        .as_primitive::<UInt32Type>()
         .values()
         .iter()
         .map(|p| *p as usize)
         .collect();
-    acc.update_batch(&facts.columns()[1..], &groups, None, profiles)
-        .unwrap();
+    let n = facts.num_rows();
+    let c = facts.columns();
+    let weight: ArrayRef = Arc::new(datafusion::arrow::array::Float64Array::from(vec![None; n]));
+    let values = vec![
+        c[1].clone(),
+        c[2].clone(),
+        c[3].clone(),
+        weight,
+        c[4].clone(),
+        c[5].clone(),
+    ];
+    acc.update_batch(&values, &groups, None, profiles).unwrap();
     let size = acc.size() as f64 / profiles as f64;
     let state = acc.state(EmitTo::All).unwrap();
     let encoded = state[0].as_binary::<i64>().values().len() as f64 / profiles as f64;
@@ -223,7 +265,7 @@ async fn main() -> datafusion::common::Result<()> {
         .iter()
         .flat_map(|b| {
             b.column(0)
-                .as_primitive::<datafusion::arrow::datatypes::UInt32Type>()
+                .as_primitive::<UInt32Type>()
                 .values()
                 .iter()
                 .copied()
@@ -248,13 +290,18 @@ async fn main() -> datafusion::common::Result<()> {
             result = ctx.sql(QUERY).await?.collect().await?;
             best = best.min(t0.elapsed().as_secs_f64());
         }
-        let (roots, members, out_profiles) = checksum(&result);
+        let c = checksum(&result);
         println!(
             "{{\"engine\": \"datafusion-tactful\", \"function\": \"tactful_profile\", \
              \"partitions\": {n}, \"events\": {rows}, \"fact_rows\": {fact_rows}, \
-             \"best_s\": {best:.4}, \"events_per_s\": {:.0}, \"profiles\": {out_profiles}, \
-             \"sum_root_scores\": {roots:.6}, \"segment_members\": {members}}}",
-            rows as f64 / best
+             \"best_s\": {best:.4}, \"events_per_s\": {:.0}, \"profiles\": {}, \
+             \"sum_scores\": {:?}, \"established\": {}, \"members\": {}, \"refused\": {}}}",
+            rows as f64 / best,
+            c.profiles,
+            c.sum_scores,
+            c.established,
+            c.members,
+            c.refused
         );
     }
     let (size, encoded) = memory(&events, &facts, profiles as usize);

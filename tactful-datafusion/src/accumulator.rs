@@ -11,7 +11,7 @@ use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
 use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
-use tactful::bulk::PartialProfile;
+use tactful::bulk::{EventRow, PartialProfile};
 
 use crate::facts::{Caches, Fact, Rows};
 use crate::output::{self, Output};
@@ -28,10 +28,19 @@ pub(crate) fn state_types() -> [DataType; 2] {
 }
 
 /// Per-group state shared by both accumulators.
+///
+/// Event rows (nearly every row) are appended to one log in arrival order,
+/// with their group: a sequential write per row, where pushing into each
+/// group's own list would touch a random group per row and grow its list
+/// again and again. The log is placed into the groups' partial profiles,
+/// each reserved exactly once, when state or answers are taken. Other facts
+/// and merged states go to the partial profiles directly.
 #[derive(Debug, Default)]
 struct Groups {
     partials: Vec<PartialProfile>,
     unreadable: Vec<u64>,
+    log_groups: Vec<u32>,
+    log_rows: Vec<EventRow>,
     /// Heap bytes of each group at its last measurement, and their sum,
     /// so that `size()` costs nothing per group.
     measured: Vec<usize>,
@@ -70,13 +79,33 @@ impl Groups {
         total_num_groups: usize,
     ) -> Result<()> {
         self.resize(total_num_groups);
+        if u32::try_from(total_num_groups).is_err() {
+            return Err(group_out_of_range(total_num_groups, total_num_groups));
+        }
         self.next_epoch();
         let mut rows = Rows::new(values, &mut self.caches, config.vocabulary())?;
+        let events_only = rows.events_only();
+        self.log_groups.reserve(group_indices.len());
+        self.log_rows.reserve(group_indices.len());
         for (row, &g) in group_indices.iter().enumerate() {
             if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                 continue;
             }
-            let fact = rows.fact(row);
+            if g >= total_num_groups {
+                return Err(group_out_of_range(g, total_num_groups));
+            }
+            // The fast path: a plain event row. Anything unusual in it (a
+            // null, an unknown key, a bad weight) takes the general path,
+            // which reads it the same way and says what is wrong.
+            let fact = match events_only.then(|| rows.plain_event(row)).flatten() {
+                Some(event) => Ok(Fact::Row(event)),
+                None => rows.fact(row),
+            };
+            if let Ok(Fact::Row(event)) = fact {
+                self.log_groups.push(g as u32);
+                self.log_rows.push(event);
+                continue;
+            }
             let (Some(partial), Some(unreadable), Some(mark)) = (
                 self.partials.get_mut(g),
                 self.unreadable.get_mut(g),
@@ -157,24 +186,63 @@ impl Groups {
         for g in self.touched.drain(..) {
             if let (Some(p), Some(m)) = (self.partials.get(g), self.measured.get_mut(g)) {
                 let now = p.heap_bytes();
-                self.total = self.total - *m + now;
+                self.total = self.total.saturating_sub(*m).saturating_add(now);
                 *m = now;
             }
         }
     }
 
+    /// Moves the logged event rows into their groups' partial profiles.
+    fn place(&mut self) {
+        if self.log_rows.is_empty() {
+            return;
+        }
+        let mut counts = vec![0usize; self.partials.len()];
+        for &g in &self.log_groups {
+            if let Some(c) = counts.get_mut(g as usize) {
+                *c += 1;
+            }
+        }
+        for (p, &c) in self.partials.iter_mut().zip(&counts) {
+            if c > 0 {
+                p.reserve_events(c);
+            }
+        }
+        for (&g, &row) in self.log_groups.iter().zip(&self.log_rows) {
+            if let Some(p) = self.partials.get_mut(g as usize) {
+                p.push_row(row);
+            }
+        }
+        self.log_groups = Vec::new();
+        self.log_rows = Vec::new();
+        self.total = 0;
+        for (p, m) in self.partials.iter().zip(self.measured.iter_mut()) {
+            *m = p.heap_bytes();
+            self.total += *m;
+        }
+    }
+
+    /// The groups' partial profiles, every logged row placed.
+    fn placed(&mut self) -> (&[PartialProfile], &[u64]) {
+        self.place();
+        (&self.partials, &self.unreadable)
+    }
+
     fn take(&mut self, emit_to: EmitTo) -> (Vec<PartialProfile>, Vec<u64>) {
+        self.place();
         let partials = emit_to.take_needed(&mut self.partials);
         let unreadable = emit_to.take_needed(&mut self.unreadable);
         let measured = emit_to.take_needed(&mut self.measured);
         drop(emit_to.take_needed(&mut self.marks));
-        self.total -= measured.iter().sum::<usize>();
+        self.total = self.total.saturating_sub(measured.iter().sum::<usize>());
         (partials, unreadable)
     }
 
     fn size(&self) -> usize {
         use std::mem::size_of;
         self.total
+            + self.log_groups.capacity() * size_of::<u32>()
+            + self.log_rows.capacity() * size_of::<EventRow>()
             + self.partials.capacity() * size_of::<PartialProfile>()
             + self.unreadable.capacity() * size_of::<u64>()
             + self.measured.capacity() * size_of::<usize>()
@@ -383,12 +451,8 @@ impl Accumulator for ProfileAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let a = output::evaluate(
-            &self.config,
-            self.output,
-            &self.groups.partials,
-            &self.groups.unreadable,
-        )?;
+        let (partials, unreadable) = self.groups.placed();
+        let a = output::evaluate(&self.config, self.output, partials, unreadable)?;
         ScalarValue::try_from_array(&a, 0)
     }
 
@@ -397,7 +461,8 @@ impl Accumulator for ProfileAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        encode_state(&self.config, &self.groups.partials, &self.groups.unreadable)?
+        let (partials, unreadable) = self.groups.placed();
+        encode_state(&self.config, partials, unreadable)?
             .iter()
             .map(|a| ScalarValue::try_from_array(a, 0))
             .collect()

@@ -429,6 +429,9 @@ pub(crate) struct Vocabulary<'a> {
 
 /// The columns of one batch, ready to be read row by row.
 pub(crate) struct Rows<'a> {
+    /// Whether `kind` and `detail` are absent or all null: every row is a
+    /// plain event.
+    plain: bool,
     kind: Option<Texts<'a>>,
     interest: Interests<'a>,
     at: Instants<'a>,
@@ -484,7 +487,12 @@ impl<'a> Rows<'a> {
             DataType::Null => (&[], None),
             t => return Err(internal(format!("weight column of type {t}"))),
         };
+        let all_null = |i: Option<usize>| {
+            i.and_then(|i| values.get(i))
+                .is_none_or(|a| a.logical_null_count() == a.len())
+        };
         Ok(Self {
+            plain: all_null(l.kind) && all_null(l.detail),
             kind: l.kind.map(col).transpose()?.map(Texts::new).transpose()?,
             interest,
             at: Instants::new(col(l.at)?)?,
@@ -549,6 +557,37 @@ impl<'a> Rows<'a> {
     #[cold]
     fn unknown_path_in_dict(&self, _row: usize) -> Unreadable {
         Unreadable("unknown interest path in a dictionary column".to_owned())
+    }
+
+    /// Whether every row of the batch is a plain event (no kind, no detail).
+    pub(crate) fn events_only(&self) -> bool {
+        self.plain
+    }
+
+    /// A plain event row (view, first party, on site) read without any
+    /// check beyond what it needs; `None` for anything else, which
+    /// [`fact`](Self::fact) reads and reports.
+    #[inline]
+    pub(crate) fn plain_event(&mut self, row: usize) -> Option<EventRow> {
+        let nanos = self.at.nanos(self.at.raw(row)?)?;
+        let interest = match &self.interest {
+            Interests::Keys(values, nulls) => {
+                if nulls.is_some_and(|n| n.is_null(row)) {
+                    return None;
+                }
+                let k = usize::try_from(*values.get(row)?).ok()?;
+                *self.vocabulary.keys.get(k)?
+            }
+            _ => self.interest(row).ok()??,
+        };
+        let event = EventRow::new(interest, Signal::View, nanos);
+        if self.weight_nulls.is_some_and(|n| n.is_null(row)) {
+            return Some(event);
+        }
+        match self.weights.get(row) {
+            None => Some(event),
+            Some(&w) => Weight::new(w).ok().map(|w| event.with_weight(w)),
+        }
     }
 
     /// Reads one row.

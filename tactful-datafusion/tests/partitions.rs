@@ -157,3 +157,40 @@ async fn skipped_partial_aggregation_gives_the_same_answer() {
         "no row skipped partial aggregation: {analyzed}"
     );
 }
+
+/// Batches of plain events only (no kind, no detail) take the accumulator's
+/// fast path; its answer, unreadable rows included, is the same.
+#[tokio::test]
+async fn plain_event_batches_give_the_same_answer() {
+    let paths = workload::paths();
+    let plain = |person: &str, f: &common::GenFact| {
+        let r = f.row(person, &paths);
+        r.kind.is_none() && r.detail.is_none()
+    };
+    let data: Vec<(String, Vec<common::GenFact>)> = dataset(40, 9)
+        .into_iter()
+        .map(|(p, facts)| {
+            let kept = facts.into_iter().filter(|f| plain(&p, f)).collect();
+            (p, kept)
+        })
+        .collect();
+    let want = expected(&data);
+    assert!(want
+        .values()
+        .any(|a| a.refusals.contains_key("unreadable_rows")));
+    let rows = rows(&data, 2);
+    for partitions in [1, 3] {
+        let config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_batch_size(64);
+        let ctx = context(config, &rows, 3);
+        let batches = ctx
+            .sql("SELECT person, tactful_profile(interest, at, weight) AS p FROM facts GROUP BY person")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap();
+        assert_same(&answers(&batches), &want, "plain events");
+    }
+}
