@@ -463,8 +463,16 @@ impl<'a> Rows<'a> {
                 Interests::Keys(a.values(), a.nulls())
             }
             DataType::Dictionary(_, _) => {
-                let d = interest_col.as_dictionary::<Int32Type>();
-                let v = d.values().as_string::<i32>();
+                let wrong = || {
+                    internal(format!(
+                        "interest column of type {}",
+                        interest_col.data_type()
+                    ))
+                };
+                let d = interest_col
+                    .as_dictionary_opt::<Int32Type>()
+                    .ok_or_else(wrong)?;
+                let v = d.values().as_string_opt::<i32>().ok_or_else(wrong)?;
                 caches.dict.clear();
                 for i in 0..v.len() {
                     let id = if v.is_valid(i) {

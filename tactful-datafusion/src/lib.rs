@@ -116,6 +116,19 @@
 //! ([`RuntimeEnvBuilder::with_memory_limit`](datafusion::execution::runtime_env::RuntimeEnvBuilder::with_memory_limit))
 //! applies to it. Without one, DataFusion's memory is unbounded.
 //!
+//! ## Speed
+//! Event rows are appended to one log per accumulator (a sequential write
+//! per row) and placed into each group's partial profile, reserved once,
+//! when DataFusion takes the state or the answers. Interest paths resolve
+//! once per distinct value (once per batch for a dictionary column), integer
+//! keys by index; instants are read as Unix nanoseconds, without calendar
+//! arithmetic; batches whose `kind` and `detail` are absent or all NULL take
+//! a fast path. Answers come from
+//! [`Engine::summarize`](tactful::Engine::summarize), which computes scores,
+//! segments and refusals without building each profile's event store when
+//! the rows allow. `examples/df_bench.rs` times the whole query on the
+//! shared benchmark workload (run it in release).
+//!
 //! ## Errors
 //! | what | when |
 //! |---|---|
