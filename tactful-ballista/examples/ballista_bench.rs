@@ -17,8 +17,9 @@
 //! best of `--runs`, including Ballista's file scan, shuffle and result
 //! fetch (with `--format csv`, CSV parsing too). Prints one JSON line:
 //! `rows_per_s` counts every input row (events and facts), `events_per_s`
-//! the events only (as `df_bench`); `sum_root_scores` and
-//! `segment_members` must equal `df_bench`'s.
+//! the events only (as `df_bench`); `sum_scores`, `established`, `members`
+//! and `refused` are `df_bench`'s checksum, computed the same way, and must
+//! equal it.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::num::NonZeroUsize;
@@ -181,25 +182,55 @@ fn events_schema() -> Schema {
     ])
 }
 
-/// Sum of the category roots' scores and the number of segment memberships
-/// (as `df_bench`).
-fn checksum(batches: &[RecordBatch]) -> (f64, u64, usize) {
+/// What `df_bench` reports of an answer, computed the same way: the sum of
+/// every profile's leaf scores (added in profile order), established leaves,
+/// segment memberships and refused rows.
+#[derive(Debug, Default)]
+struct Checksum {
+    profiles: usize,
+    sum_scores: f64,
+    established: u64,
+    members: u64,
+    refused: u64,
+}
+
+fn checksum(batches: &[RecordBatch]) -> Checksum {
     use datafusion::arrow::array::AsArray;
-    let (mut roots, mut members, mut profiles) = (0.0, 0u64, 0usize);
+    use datafusion::arrow::datatypes::{UInt32Type, UInt64Type};
+    let mut per_profile: Vec<(u32, f64)> = Vec::new();
+    let mut c = Checksum::default();
     for b in batches {
-        profiles += b.num_rows();
+        c.profiles += b.num_rows();
+        let ids = b.column(0).as_primitive::<UInt32Type>();
         let p = b.column(1).as_struct();
-        members += p.column(0).as_list::<i32>().values().len() as u64;
-        let scores = p.column(1).as_list::<i32>().values().as_struct().clone();
-        let interest = scores.column(0).as_string::<i32>();
-        let score = scores.column(1).as_primitive::<Float64Type>();
-        for i in 0..scores.len() {
-            if !interest.value(i).contains('/') {
-                roots += score.value(i);
+        let segments = p.column(0).as_list::<i32>();
+        let scores = p.column(1).as_list::<i32>();
+        let refused = p
+            .column(2)
+            .as_struct()
+            .column_by_name("refused_rows")
+            .map(|c| c.as_primitive::<UInt64Type>().clone());
+        for row in 0..b.num_rows() {
+            c.members += segments.value(row).len() as u64;
+            c.refused += refused.as_ref().map_or(0, |r| r.value(row));
+            let list = scores.value(row);
+            let s = list.as_struct();
+            let interest = s.column(0).as_string::<i32>();
+            let score = s.column(1).as_primitive::<Float64Type>();
+            let established = s.column(4).as_boolean();
+            let mut sum = 0.0;
+            for i in 0..s.len() {
+                if interest.value(i).contains('/') {
+                    sum += score.value(i);
+                    c.established += u64::from(established.value(i));
+                }
             }
+            per_profile.push((ids.value(row), sum));
         }
     }
-    (roots, members, profiles)
+    per_profile.sort_by_key(|(id, _)| *id);
+    c.sum_scores = per_profile.iter().map(|(_, s)| s).sum();
+    c
 }
 
 /// Writes the tables Ballista reads; returns (events, profiles, fact rows).
@@ -287,17 +318,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         result = ctx.sql(QUERY).await?.collect().await?;
         best = best.min(t0.elapsed().as_secs_f64());
     }
-    let (roots, members, out_profiles) = checksum(&result);
+    let c = checksum(&result);
     println!(
         "{{\"engine\": \"ballista-tactful\", \"mode\": \"standalone\", \"function\": \"tactful_profile\", \
          \"format\": \"{}\", \"parallelism\": {}, \"events\": {events}, \"fact_rows\": {fact_rows}, \
          \"best_s\": {best:.4}, \"rows_per_s\": {:.0}, \"events_per_s\": {:.0}, \
-         \"profiles\": {out_profiles}, \"input_profiles\": {profiles}, \
-         \"sum_root_scores\": {roots:.6}, \"segment_members\": {members}}}",
+         \"profiles\": {}, \"input_profiles\": {profiles}, \
+         \"sum_scores\": {:?}, \"established\": {}, \"members\": {}, \"refused\": {}}}",
         if a.parquet { "parquet" } else { "csv" },
         a.parallelism,
         (events + fact_rows) as f64 / best,
         events as f64 / best,
+        c.profiles,
+        c.sum_scores,
+        c.established,
+        c.members,
+        c.refused,
     );
     Ok(())
 }
