@@ -1,10 +1,15 @@
 #!/usr/bin/env python3
 """Keeps `rust-version` in Cargo.toml honest against the locked dependencies.
 
-Runs `cargo metadata --format-version 1 --locked --all-features` and walks the
-resolved graph from our package through every dependency kind (normal, build
-and dev, optional ones included since all features are on, every target
-platform). It fails, naming the packages, when
+Runs `cargo metadata --format-version 1 --locked --all-features` and, for
+each package of the workspace (the core `tactful` at the root, and the
+query-engine members, each against its own rust-version), walks the resolved
+graph from that package through every dependency kind (normal, build and
+dev, optional ones included since all features are on, every target
+platform). The core is checked first and on its own graph: a member's
+dependencies never count against the core's 1.88, but the shared Cargo.lock
+must not move a core dependency to a version newer than 1.88 allows. It
+fails, naming the packages, when
 
 1. a locked dependency declares a `rust-version` newer than ours: our declared
    MSRV cannot build it, so the declaration is false;
@@ -28,6 +33,9 @@ import sys
 # 1.88, which is our rust-version.
 # Example: OWN_CODE_NEEDS = ("1.89", "slice::as_chunks in src/persist/binary.rs")
 OWN_CODE_NEEDS = None
+# The same override for the workspace members, by package name. None for
+# both: DataFusion 55.2 declares 1.94, which is their rust-version.
+MEMBER_CODE_NEEDS = {"tactful-datafusion": None, "tactful-ballista": None}
 
 
 def version_key(text):
@@ -46,13 +54,9 @@ def metadata(root):
     return json.loads(done.stdout)
 
 
-def locked_dependencies(meta):
-    """Our package and the packages reachable from it in the resolved graph."""
+def locked_dependencies(meta, root):
+    """The package `root` and the packages reachable from it in the resolved graph."""
     packages = {p["id"]: p for p in meta["packages"]}
-    root = meta["resolve"]["root"]
-    if root is None:
-        print("msrv: no root package (run from the crate, not a virtual workspace)")
-        sys.exit(2)
     edges = {n["id"]: [d["pkg"] for d in n.get("deps", [])] for n in meta["resolve"]["nodes"]}
     seen, todo = {root}, [root]
     while todo:
@@ -62,6 +66,15 @@ def locked_dependencies(meta):
                 todo.append(dep)
     seen.discard(root)
     return packages[root], [packages[i] for i in sorted(seen)]
+
+
+def named(packages):
+    """A short list: the first few packages, then how many more."""
+    if not packages:
+        return "none"
+    if len(packages) <= 6:
+        return ", ".join(packages)
+    return "%s and %d more" % (", ".join(packages[:5]), len(packages) - 5)
 
 
 def check(ours, deps, own_code_needs):
@@ -86,7 +99,7 @@ def check(ours, deps, own_code_needs):
         highest = ".".join(str(p) for p in top)
     summary = "msrv: %s declares rust-version %s; the highest of %d locked dependencies " \
               "(%d declare one) is %s (%s)" % (name, declared, len(deps), len(with_version),
-                                               highest, ", ".join(by) or "none")
+                                               highest, named(by))
     if own_code_needs is not None and version_key(own_code_needs[0]) > version_key(declared):
         problems.append("OWN_CODE_NEEDS in .ci/msrv.py says our code needs Rust %s (%s), newer "
                         "than our rust-version %s" % (own_code_needs[0], own_code_needs[1],
@@ -110,13 +123,25 @@ def check(ours, deps, own_code_needs):
 
 def main():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    ours, deps = locked_dependencies(metadata(root))
-    problems, summary = check(ours, deps, OWN_CODE_NEEDS)
-    if summary:
-        print(summary)
-    for p in problems:
-        print("msrv: error: " + p)
-    sys.exit(1 if problems else 0)
+    meta = metadata(root)
+    core = meta["resolve"]["root"]
+    if core is None:
+        print("msrv: no root package (run from the crate, not a virtual workspace)")
+        sys.exit(2)
+    packages = {p["id"]: p for p in meta["packages"]}
+    members = sorted((m for m in meta["workspace_members"] if m != core),
+                     key=lambda m: packages[m]["name"])
+    failed = False
+    for member in [core] + members:
+        ours, deps = locked_dependencies(meta, member)
+        needs = OWN_CODE_NEEDS if member == core else MEMBER_CODE_NEEDS.get(ours["name"])
+        problems, summary = check(ours, deps, needs)
+        if summary:
+            print(summary)
+        for p in problems:
+            print("msrv: error: " + p)
+        failed = failed or bool(problems)
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,477 @@
+//! The accumulators: one partial profile (the person's fact rows) per group,
+//! shipped between aggregation phases as the engine's binary encoding and
+//! merged by union, so any split of the rows gives the same answer.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, LargeBinaryArray, UInt64Array,
+};
+use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::common::{DataFusionError, Result, ScalarValue};
+use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
+use tactful::bulk::{EventRow, PartialProfile};
+
+use crate::facts::{Caches, Fact, Rows};
+use crate::output::{self, Output};
+use crate::Config;
+
+/// The id every partial profile carries: the group key is the person, and
+/// the functions never see it, so all parts share one id and merge.
+pub(crate) const ID: &str = "";
+
+/// The types of the state columns: the encoded partial profile, and the
+/// count of rows that could not be read into facts.
+pub(crate) fn state_types() -> [DataType; 2] {
+    [DataType::LargeBinary, DataType::UInt64]
+}
+
+/// Per-group state shared by both accumulators.
+///
+/// Event rows (nearly every row) are appended to one log in arrival order,
+/// with their group: a sequential write per row, where pushing into each
+/// group's own list would touch a random group per row and grow its list
+/// again and again. The log is placed into the groups' partial profiles,
+/// each reserved exactly once, when state or answers are taken. Other facts
+/// and merged states go to the partial profiles directly.
+#[derive(Debug, Default)]
+struct Groups {
+    partials: Vec<PartialProfile>,
+    unreadable: Vec<u64>,
+    log_groups: Vec<u32>,
+    log_rows: Vec<EventRow>,
+    /// Heap bytes of each group at its last measurement, and their sum,
+    /// so that `size()` costs nothing per group.
+    measured: Vec<usize>,
+    total: usize,
+    /// Batch marks that find the groups a batch touched.
+    marks: Vec<u32>,
+    epoch: u32,
+    touched: Vec<usize>,
+    caches: Caches,
+}
+
+impl Groups {
+    fn resize(&mut self, n: usize) {
+        if self.partials.len() < n {
+            self.partials.resize_with(n, || PartialProfile::new(ID));
+            self.unreadable.resize(n, 0);
+            self.measured.resize(n, 0);
+            self.marks.resize(n, 0);
+        }
+    }
+
+    fn next_epoch(&mut self) {
+        self.epoch = self.epoch.wrapping_add(1);
+        if self.epoch == 0 {
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.epoch = 1;
+        }
+    }
+
+    fn update(
+        &mut self,
+        config: &Config,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        if u32::try_from(total_num_groups).is_err() {
+            return Err(group_out_of_range(total_num_groups, total_num_groups));
+        }
+        self.next_epoch();
+        let mut rows = Rows::new(values, &mut self.caches, config.vocabulary())?;
+        let events_only = rows.events_only();
+        self.log_groups.reserve(group_indices.len());
+        self.log_rows.reserve(group_indices.len());
+        for (row, &g) in group_indices.iter().enumerate() {
+            if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                continue;
+            }
+            if g >= total_num_groups {
+                return Err(group_out_of_range(g, total_num_groups));
+            }
+            // The fast path: a plain event row. Anything unusual in it (a
+            // null, an unknown key, a bad weight) takes the general path,
+            // which reads it the same way and says what is wrong.
+            let fact = match events_only.then(|| rows.plain_event(row)).flatten() {
+                Some(event) => Ok(Fact::Row(event)),
+                None => rows.fact(row),
+            };
+            if let Ok(Fact::Row(event)) = fact {
+                self.log_groups.push(g as u32);
+                self.log_rows.push(event);
+                continue;
+            }
+            let (Some(partial), Some(unreadable), Some(mark)) = (
+                self.partials.get_mut(g),
+                self.unreadable.get_mut(g),
+                self.marks.get_mut(g),
+            ) else {
+                return Err(group_out_of_range(g, total_num_groups));
+            };
+            match fact {
+                Ok(fact) => push(partial, fact),
+                Err(e) if config.strict => {
+                    return Err(DataFusionError::Execution(format!(
+                        "tactful: unreadable row: {}",
+                        e.0
+                    )))
+                }
+                Err(_) => *unreadable = unreadable.saturating_add(1),
+            }
+            if *mark != self.epoch {
+                *mark = self.epoch;
+                self.touched.push(g);
+            }
+        }
+        self.remeasure();
+        Ok(())
+    }
+
+    fn merge(
+        &mut self,
+        config: &Config,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.resize(total_num_groups);
+        self.next_epoch();
+        let (Some(bytes), Some(counts)) = (values.first(), values.get(1)) else {
+            return Err(DataFusionError::Internal(format!(
+                "tactful: {} state columns, expected 2",
+                values.len()
+            )));
+        };
+        let bytes = bytes
+            .as_binary_opt::<i64>()
+            .ok_or_else(|| bad_state(bytes))?;
+        let counts = counts
+            .as_primitive_opt::<UInt64Type>()
+            .ok_or_else(|| bad_state(counts))?;
+        for (row, &g) in group_indices.iter().enumerate() {
+            let (Some(partial), Some(unreadable), Some(mark)) = (
+                self.partials.get_mut(g),
+                self.unreadable.get_mut(g),
+                self.marks.get_mut(g),
+            ) else {
+                return Err(group_out_of_range(g, total_num_groups));
+            };
+            if bytes.is_valid(row) {
+                let part = config
+                    .engine
+                    .decode_partial(bytes.value(row))
+                    .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+                partial
+                    .merge(part)
+                    .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+            }
+            if counts.is_valid(row) {
+                *unreadable = unreadable.saturating_add(counts.value(row));
+            }
+            if *mark != self.epoch {
+                *mark = self.epoch;
+                self.touched.push(g);
+            }
+        }
+        self.remeasure();
+        Ok(())
+    }
+
+    fn remeasure(&mut self) {
+        for g in self.touched.drain(..) {
+            if let (Some(p), Some(m)) = (self.partials.get(g), self.measured.get_mut(g)) {
+                let now = p.heap_bytes();
+                self.total = self.total.saturating_sub(*m).saturating_add(now);
+                *m = now;
+            }
+        }
+    }
+
+    /// Moves the logged event rows into their groups' partial profiles.
+    fn place(&mut self) {
+        if self.log_rows.is_empty() {
+            return;
+        }
+        let mut counts = vec![0usize; self.partials.len()];
+        for &g in &self.log_groups {
+            if let Some(c) = counts.get_mut(g as usize) {
+                *c += 1;
+            }
+        }
+        for (p, &c) in self.partials.iter_mut().zip(&counts) {
+            if c > 0 {
+                p.reserve_events(c);
+            }
+        }
+        for (&g, &row) in self.log_groups.iter().zip(&self.log_rows) {
+            if let Some(p) = self.partials.get_mut(g as usize) {
+                p.push_row(row);
+            }
+        }
+        self.log_groups = Vec::new();
+        self.log_rows = Vec::new();
+        self.total = 0;
+        for (p, m) in self.partials.iter().zip(self.measured.iter_mut()) {
+            *m = p.heap_bytes();
+            self.total += *m;
+        }
+    }
+
+    /// The groups' partial profiles, every logged row placed.
+    fn placed(&mut self) -> (&[PartialProfile], &[u64]) {
+        self.place();
+        (&self.partials, &self.unreadable)
+    }
+
+    fn take(&mut self, emit_to: EmitTo) -> (Vec<PartialProfile>, Vec<u64>) {
+        self.place();
+        let partials = emit_to.take_needed(&mut self.partials);
+        let unreadable = emit_to.take_needed(&mut self.unreadable);
+        let measured = emit_to.take_needed(&mut self.measured);
+        drop(emit_to.take_needed(&mut self.marks));
+        self.total = self.total.saturating_sub(measured.iter().sum::<usize>());
+        (partials, unreadable)
+    }
+
+    fn size(&self) -> usize {
+        use std::mem::size_of;
+        self.total
+            + self.log_groups.capacity() * size_of::<u32>()
+            + self.log_rows.capacity() * size_of::<EventRow>()
+            + self.partials.capacity() * size_of::<PartialProfile>()
+            + self.unreadable.capacity() * size_of::<u64>()
+            + self.measured.capacity() * size_of::<usize>()
+            + self.marks.capacity() * size_of::<u32>()
+            + self.touched.capacity() * size_of::<usize>()
+            + self.caches.heap_bytes()
+    }
+}
+
+fn push(partial: &mut PartialProfile, fact: Fact) {
+    match fact {
+        Fact::Row(r) => partial.push_row(r),
+        Fact::Wide(e) => partial.push_event(e),
+        Fact::Consent(c) => partial.push_consent(c),
+        Fact::Suppression(s) => partial.push_suppression(s),
+        Fact::Erasure(e) => partial.push_erasure(e),
+    }
+}
+
+#[cold]
+fn group_out_of_range(g: usize, n: usize) -> DataFusionError {
+    DataFusionError::Internal(format!("tactful: group index {g} of {n} groups"))
+}
+
+#[cold]
+fn bad_state(a: &ArrayRef) -> DataFusionError {
+    DataFusionError::Internal(format!("tactful: state column of type {}", a.data_type()))
+}
+
+/// The state columns of `partials`: the engine's encoding (fingerprinted,
+/// so another engine's bytes are refused on merge) and the unreadable counts.
+fn encode_state(
+    config: &Config,
+    partials: &[PartialProfile],
+    unreadable: &[u64],
+) -> Result<Vec<ArrayRef>> {
+    let mut values = Vec::new();
+    let mut offsets = Vec::with_capacity(partials.len() + 1);
+    offsets.push(0i64);
+    for p in partials {
+        config.engine.encode_partial(p, &mut values);
+        offsets.push(offset(values.len())?);
+    }
+    let bytes = LargeBinaryArray::new(OffsetBuffer::new(offsets.into()), values.into(), None);
+    let counts = UInt64Array::from(unreadable.to_vec());
+    Ok(vec![Arc::new(bytes), Arc::new(counts)])
+}
+
+fn offset(len: usize) -> Result<i64> {
+    i64::try_from(len)
+        .map_err(|_| DataFusionError::Execution("tactful: state larger than i64".to_owned()))
+}
+
+/// The vectorized accumulator DataFusion uses for `GROUP BY`.
+#[derive(Debug)]
+pub(crate) struct ProfilesAccumulator {
+    config: Arc<Config>,
+    output: Output,
+    groups: Groups,
+}
+
+impl ProfilesAccumulator {
+    pub(crate) fn new(config: Arc<Config>, output: Output) -> Self {
+        Self {
+            config,
+            output,
+            groups: Groups::default(),
+        }
+    }
+}
+
+impl GroupsAccumulator for ProfilesAccumulator {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups.update(
+            &self.config,
+            values,
+            group_indices,
+            opt_filter,
+            total_num_groups,
+        )
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        let (partials, unreadable) = self.groups.take(emit_to);
+        output::evaluate(&self.config, self.output, &partials, &unreadable)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        let (partials, unreadable) = self.groups.take(emit_to);
+        encode_state(&self.config, &partials, &unreadable)
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.groups
+            .merge(&self.config, values, group_indices, total_num_groups)
+    }
+
+    /// Each row its own group: a partial profile of one fact (null when the
+    /// row is filtered out or unreadable, then counted in the second column).
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        let n = values.first().map_or(0, |v| v.len());
+        let mut caches = Caches::default();
+        let mut rows = Rows::new(values, &mut caches, self.config.vocabulary())?;
+        let mut bytes = Vec::new();
+        let mut offsets = Vec::with_capacity(n + 1);
+        offsets.push(0i64);
+        let mut valid = Vec::with_capacity(n);
+        let mut counts = Vec::with_capacity(n);
+        let mut one = PartialProfile::new(ID);
+        for row in 0..n {
+            let fact = if opt_filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
+                None
+            } else {
+                Some(rows.fact(row))
+            };
+            match fact {
+                Some(Ok(fact)) => {
+                    push(&mut one, fact);
+                    self.config.engine.encode_partial(&one, &mut bytes);
+                    one = PartialProfile::new(ID);
+                    valid.push(true);
+                    counts.push(0);
+                }
+                Some(Err(e)) if self.config.strict => {
+                    return Err(DataFusionError::Execution(format!(
+                        "tactful: unreadable row: {}",
+                        e.0
+                    )))
+                }
+                Some(Err(_)) => {
+                    valid.push(false);
+                    counts.push(1);
+                }
+                None => {
+                    valid.push(false);
+                    counts.push(0);
+                }
+            }
+            offsets.push(offset(bytes.len())?);
+        }
+        let bytes = LargeBinaryArray::new(
+            OffsetBuffer::new(offsets.into()),
+            bytes.into(),
+            Some(NullBuffer::from(valid)),
+        );
+        Ok(vec![Arc::new(bytes), Arc::new(UInt64Array::from(counts))])
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.groups.size()
+    }
+}
+
+/// The one-group accumulator DataFusion needs beside the vectorized one
+/// (without `GROUP BY`, or in window frames). Evaluating does not consume
+/// the state.
+#[derive(Debug)]
+pub(crate) struct ProfileAccumulator {
+    config: Arc<Config>,
+    output: Output,
+    groups: Groups,
+    zeros: Vec<usize>,
+}
+
+impl ProfileAccumulator {
+    pub(crate) fn new(config: Arc<Config>, output: Output) -> Self {
+        let mut groups = Groups::default();
+        groups.resize(1);
+        Self {
+            config,
+            output,
+            groups,
+            zeros: Vec::new(),
+        }
+    }
+
+    fn zeros(&mut self, n: usize) -> Vec<usize> {
+        let mut z = std::mem::take(&mut self.zeros);
+        z.clear();
+        z.resize(n, 0);
+        z
+    }
+}
+
+impl Accumulator for ProfileAccumulator {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        let z = self.zeros(values.first().map_or(0, |v| v.len()));
+        let done = self.groups.update(&self.config, values, &z, None, 1);
+        self.zeros = z;
+        done
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        let (partials, unreadable) = self.groups.placed();
+        let a = output::evaluate(&self.config, self.output, partials, unreadable)?;
+        ScalarValue::try_from_array(&a, 0)
+    }
+
+    fn size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.groups.size()
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        let (partials, unreadable) = self.groups.placed();
+        encode_state(&self.config, partials, unreadable)?
+            .iter()
+            .map(|a| ScalarValue::try_from_array(a, 0))
+            .collect()
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        let z = self.zeros(states.first().map_or(0, |v| v.len()));
+        let done = self.groups.merge(&self.config, states, &z, 1);
+        self.zeros = z;
+        done
+    }
+}

@@ -1,0 +1,193 @@
+//! Rows that cannot become facts are reported, never dropped; state bytes
+//! from another engine are an error, never a panic or a wrong answer.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, LargeBinaryArray, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt64Type};
+use datafusion::logical_expr::function::AccumulatorArgs;
+use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::prelude::SessionContext;
+use tactful::prelude::*;
+use tactful_datafusion::TactfulFunctions;
+
+use common::{batch, workload, Row};
+
+const NOW: i64 = workload::NOW_S;
+
+fn row(
+    kind: Option<&str>,
+    interest: Option<&str>,
+    at: Option<i64>,
+    weight: Option<f64>,
+    detail: Option<&str>,
+) -> Row {
+    Row {
+        person: "p".into(),
+        kind: kind.map(Into::into),
+        interest: interest.map(Into::into),
+        at,
+        weight,
+        detail: detail.map(Into::into),
+        until: None,
+    }
+}
+
+fn functions() -> TactfulFunctions {
+    TactfulFunctions::new(Arc::new(workload::engine()), workload::now())
+}
+
+async fn refusals(
+    functions: TactfulFunctions,
+    rows: &[Row],
+) -> datafusion::common::Result<Vec<(String, u64)>> {
+    let ctx = SessionContext::new();
+    functions.register(&ctx);
+    ctx.register_batch("facts", batch(rows))?;
+    let batches = ctx
+        .sql("SELECT tactful_refusals(kind, interest, at, weight, detail, until) FROM facts GROUP BY person")
+        .await?
+        .collect()
+        .await?;
+    let s = batches[0].column(0).as_struct();
+    Ok(s.fields()
+        .iter()
+        .zip(s.columns())
+        .map(|(f, c)| (f.name().clone(), c.as_primitive::<UInt64Type>().value(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect())
+}
+
+fn bad_rows() -> Vec<Row> {
+    let at = Some(NOW - 3600);
+    vec![
+        row(None, Some("c01/i017"), at, Some(1.0), None), // fine
+        row(None, Some("c99/i999"), at, Some(1.0), None), // unknown interest
+        row(None, Some("c01/i017"), at, Some(-2.0), None), // bad weight
+        row(None, Some("c01/i017"), at, Some(f64::NAN), None), // bad weight
+        row(None, Some("c01/i017"), None, Some(1.0), None), // no instant
+        row(None, None, at, Some(1.0), None),             // an event without interest
+        row(Some("bogus"), Some("c01/i017"), at, None, None), // unknown kind
+        row(None, Some("c01/i017"), at, None, Some("stare")), // unknown signal
+        row(Some("grant"), None, at, None, None),         // grant without purpose
+        row(Some("grant"), None, at, None, Some("nonsense")), // unknown purpose
+        row(Some("suppress"), None, at, None, Some("opt_out")), // no scope
+        row(Some("suppress"), Some("c01"), at, None, Some("opt_out all")), // two scopes
+    ]
+}
+
+#[tokio::test]
+async fn unreadable_rows_are_counted_not_dropped() {
+    let got = refusals(functions(), &bad_rows()).await.unwrap();
+    // The one good event is read, then refused for want of consent; the
+    // other eleven rows could not be read.
+    assert_eq!(
+        got,
+        [
+            ("no_consent".to_owned(), 1),
+            ("refused_rows".to_owned(), 1),
+            ("unreadable_rows".to_owned(), 11)
+        ]
+    );
+}
+
+#[tokio::test]
+async fn strict_mode_fails_the_query_naming_the_problem() {
+    let rows = [row(None, Some("c99/i999"), Some(NOW), Some(1.0), None)];
+    let err = refusals(functions().strict(true), &rows).await.unwrap_err();
+    assert!(
+        err.to_string().contains("unknown interest path `c99/i999`"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_consent_change_is_counted() {
+    let rows = [row(
+        Some("withdraw"),
+        None,
+        Some(NOW - 60),
+        None,
+        Some("service"),
+    )];
+    let got = refusals(functions(), &rows).await.unwrap();
+    assert_eq!(got, [("refused_rows".to_owned(), 1)]);
+}
+
+#[test]
+fn interest_keys_must_name_known_paths() {
+    let err = functions()
+        .interest_keys(["c00/i000", "nowhere"])
+        .unwrap_err();
+    assert_eq!((err.key, err.path.as_str()), (1, "nowhere"));
+}
+
+#[tokio::test]
+async fn wrong_argument_counts_are_planning_errors() {
+    let ctx = SessionContext::new();
+    functions().register(&ctx);
+    ctx.register_batch("facts", batch(&bad_rows())).unwrap();
+    let err = ctx
+        .sql("SELECT tactful_segments(interest, at) FROM facts GROUP BY person")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not 2 arguments"), "{err}");
+}
+
+fn groups_accumulator(functions: &TactfulFunctions) -> Box<dyn GroupsAccumulator> {
+    let schema = Schema::empty();
+    let udaf = functions.segments();
+    let args = AccumulatorArgs {
+        return_field: Arc::new(Field::new("s", DataType::Null, true)),
+        schema: &schema,
+        ignore_nulls: false,
+        order_bys: &[],
+        is_reversed: false,
+        name: "s",
+        is_distinct: false,
+        exprs: &[],
+        expr_fields: &[],
+    };
+    udaf.create_groups_accumulator(args).unwrap()
+}
+
+fn state_of(functions: &TactfulFunctions) -> Vec<ArrayRef> {
+    let mut acc = groups_accumulator(functions);
+    let b = batch(&bad_rows()[..1]);
+    acc.update_batch(&b.columns()[1..], &[0], None, 1).unwrap();
+    acc.state(EmitTo::All).unwrap()
+}
+
+#[test]
+fn state_from_another_engine_is_an_error_not_a_panic() {
+    let ours = functions();
+    let state = state_of(&ours);
+    // The same engine reads it back.
+    let mut same = groups_accumulator(&ours);
+    same.merge_batch(&state, &[0], 1).unwrap();
+
+    let other_engine = Engine::new(
+        Taxonomy::builder().interest("elsewhere/x").build().unwrap(),
+        DecayPolicy::default(),
+    );
+    let theirs = TactfulFunctions::new(Arc::new(other_engine), workload::now());
+    let mut acc = groups_accumulator(&theirs);
+    let err = acc.merge_batch(&state, &[0], 1).unwrap_err();
+    assert!(err.to_string().contains("tactful"), "{err}");
+
+    // Garbage is refused too.
+    let garbage: Vec<ArrayRef> = vec![
+        Arc::new(LargeBinaryArray::from(vec![&b"not a partial profile"[..]])),
+        Arc::new(UInt64Array::from(vec![0])),
+    ];
+    let mut acc = groups_accumulator(&ours);
+    assert!(acc.merge_batch(&garbage, &[0], 1).is_err());
+    assert!(
+        acc.merge_batch(&state[..1], &[0], 1).is_err(),
+        "a missing column is an error"
+    );
+    let _ = state[0].len();
+}
