@@ -536,6 +536,150 @@ fn many_people_on_any_number_of_threads() {
     assert!(matches!(err, BulkError::InvalidRow { row: 5, .. }), "{err}");
 }
 
+/// Enough rows for the grouping to use many buckets of people and one part
+/// of the rows per thread (with a person count that is no power of two,
+/// rows in reverse order, out-of-range instants and every optional
+/// column): every person's summary equals summarizing the rows that
+/// person's partial gets when built by hand, row by row.
+#[test]
+fn many_buckets_and_parts_group_every_row_to_its_person() {
+    let engine = engine();
+    let tax = engine.taxonomy();
+    let ids: Vec<InterestId> = PATHS.iter().map(|p| tax.require(p).unwrap()).collect();
+    let people = 3_001u32;
+    let rows_n = 90_000u32;
+    let bases: Vec<Profile> = (0..people)
+        .map(|p| {
+            let mut b = Profile::new(format!("p{p}"));
+            b.set_level([Level::FirstParty, Level::Full][p as usize % 2]);
+            b
+        })
+        .collect();
+    let t0 = T0.unix_timestamp();
+    let (mut person, mut interest, mut at, mut weight) = (vec![], vec![], vec![], vec![]);
+    let (mut signal, mut source, mut context, mut gift) = (vec![], vec![], vec![], vec![]);
+    // Descending person order, so no bucket comes in order.
+    for k in (0..rows_n).rev() {
+        person.push((k * 7) % people);
+        interest.push(ids[(k as usize * 13) % ids.len()]);
+        // Every 997th row lies past 2262: kept, refused as out of range.
+        at.push(if k % 997 == 5 {
+            20_000_000_000
+        } else {
+            t0 + i64::from(k % 500) * 1800
+        });
+        weight.push(f64::from(k % 3) * 0.75);
+        signal.push(Signal::ALL[(k as usize) % 5]);
+        source.push([Source::FirstParty, Source::Partner][(k as usize / 7) % 2]);
+        context.push([Context::OnSite, Context::CrossSite][(k as usize / 11) % 2]);
+        gift.push(k % 101 == 0);
+    }
+    let consents: Vec<(u32, ConsentChange)> = (0..people)
+        .filter(|p| p % 9 != 0)
+        .flat_map(|p| {
+            [
+                Purpose::Personalization,
+                Purpose::PartnerData,
+                Purpose::CrossSite,
+            ]
+            .into_iter()
+            .map(move |purpose| {
+                (
+                    p,
+                    ConsentChange::grant(purpose, T0, None, Evidence::Ui("x".into())),
+                )
+            })
+        })
+        .collect();
+    let suppressions: Vec<(u32, Suppression)> = (0..people)
+        .filter(|p| p % 13 == 4)
+        .map(|p| {
+            let s = Suppression::new(
+                Scope::Interest(ids[1]),
+                SuppressionReason::OptOut,
+                T0 + Duration::days(3),
+            );
+            (p, s)
+        })
+        .collect();
+    let events = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)
+        .unwrap()
+        .with_signals(&signal)
+        .unwrap()
+        .with_sources(&source)
+        .unwrap()
+        .with_contexts(&context)
+        .unwrap()
+        .with_gifts(&gift)
+        .unwrap();
+    let rows = Rows {
+        consents: &consents,
+        suppressions: &suppressions,
+        ..Rows::events(events)
+    };
+    // The partials by hand: row by row, person by person.
+    let mut by_hand: Vec<PartialProfile> = bases
+        .iter()
+        .map(|b| PartialProfile::new(b.id().clone()))
+        .collect();
+    for r in 0..person.len() {
+        by_hand[person[r] as usize].push_event(events.event(r).unwrap());
+    }
+    for (p, c) in &consents {
+        by_hand[*p as usize].push_consent(c.clone());
+    }
+    for (p, s) in &suppressions {
+        by_hand[*p as usize].push_suppression(*s);
+    }
+    let now = T0 + Duration::days(11);
+    let want: Vec<_> = bases
+        .iter()
+        .zip(&by_hand)
+        .map(|(b, p)| engine.summarize(b, p, now).unwrap())
+        .collect();
+    assert!(want.iter().filter(|s| !s.segments.is_empty()).count() > 100);
+    assert!(
+        want.iter().all(|s| s.refused_rows > 0),
+        "every person has an out-of-range row or more"
+    );
+    let ids_of: Vec<ProfileId> = bases.iter().map(|b| b.id().clone()).collect();
+    let grouped = engine.partials(&ids_of, rows).unwrap();
+    for (g, h) in grouped.iter().zip(&by_hand) {
+        // Grouping keeps each person's rows in row order.
+        assert!(g.events().eq(h.events()), "{}", h.id());
+    }
+    for threads in [1, 2, 3] {
+        let t = NonZeroUsize::new(threads).unwrap();
+        let got = engine.summarize_all(&bases, rows, now, t).unwrap();
+        assert_eq!(got, want, "{threads} threads");
+    }
+    // The first bad row is reported whatever the threads: a NaN weight at
+    // row 70,000 and an unknown person at row 80,000 give the person.
+    let mut nan = weight.clone();
+    nan[70_000] = f64::NAN;
+    let mut stranger = person.clone();
+    stranger[80_000] = people;
+    for threads in [1, 2, 3] {
+        let t = NonZeroUsize::new(threads).unwrap();
+        let events = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &nan).unwrap();
+        let err = engine
+            .summarize_all(&bases, Rows::events(events), now, t)
+            .unwrap_err();
+        assert!(
+            matches!(err, BulkError::InvalidRow { row: 70_000, .. }),
+            "{err}"
+        );
+        let events = EventRows::new(&stranger, &interest, &at, TimeUnit::Seconds, &nan).unwrap();
+        let err = engine
+            .summarize_all(&bases, Rows::events(events), now, t)
+            .unwrap_err();
+        assert!(
+            matches!(err, BulkError::UnknownPerson { row: 80_000, .. }),
+            "{err}"
+        );
+    }
+}
+
 /// Parts of two people do not merge, and nothing is added.
 #[test]
 fn parts_of_two_people_do_not_merge() {

@@ -6,14 +6,13 @@ use std::num::NonZeroUsize;
 use time::OffsetDateTime;
 
 use crate::engine::Engine;
-use crate::event::{Event, Signal};
 use crate::profile::{Profile, ProfileId};
-use crate::taxonomy::InterestId;
 
+use super::buckets::{on_threads, Buckets, Sorted};
 use super::fast::{Scratch, Summary};
 use super::partial::{EventRow, PartialProfile};
 use super::replay::{Fact, Finished};
-use super::rows::{EventRows, Rows};
+use super::rows::Rows;
 use super::BulkError;
 
 /// Row indices grouped by person (a counting sort: two passes, no
@@ -80,152 +79,11 @@ impl Groups {
     }
 }
 
-/// Event rows grouped by person in their compact form: one sequential pass
-/// over the columns scatters each row to its person's slot, so that each
-/// person's rows are read from one place afterwards. With several threads,
-/// each groups a contiguous share of the rows (a person's rows are then the
-/// shares' slices, in row order).
-#[derive(Debug)]
-struct EventGroups {
-    parts: Vec<EventPart>,
-}
-
-#[derive(Debug)]
-struct EventPart {
-    /// Person `p`'s rows are `rows[start[p]..start[p + 1]]`.
-    start: Vec<usize>,
-    rows: Vec<EventRow>,
-    /// Rows with instants outside i64 nanoseconds, by person.
-    wide: Vec<(u32, Event)>,
-}
-
-impl EventPart {
-    fn new(
-        people: usize,
-        events: &EventRows<'_>,
-        range: std::ops::Range<usize>,
-    ) -> Result<Self, BulkError> {
-        let persons = events.persons().get(range.clone()).unwrap_or(&[]);
-        let mut start = vec![0usize; people + 1];
-        for (i, &p) in persons.iter().enumerate() {
-            let slot = start
-                .get_mut(p as usize + 1)
-                .ok_or(BulkError::UnknownPerson {
-                    what: "event",
-                    row: range.start + i,
-                    person: p,
-                    people,
-                })?;
-            *slot += 1;
-        }
-        let mut acc = 0;
-        for c in start.iter_mut() {
-            acc += *c;
-            *c = acc;
-        }
-        let mut next = start.clone();
-        let mut rows = vec![EventRow::new(InterestId(0), Signal::View, 0); persons.len()];
-        let mut wide = Vec::new();
-        for (i, &p) in persons.iter().enumerate() {
-            match events.row(range.start + i)? {
-                Ok(r) => {
-                    let at = next.get_mut(p as usize).ok_or(BulkError::WorkerPanicked)?;
-                    if let Some(slot) = rows.get_mut(*at) {
-                        *slot = r;
-                    }
-                    *at += 1;
-                }
-                Err(e) => wide.push((p, e)),
-            }
-        }
-        // Wide rows left their slots empty: close the gaps person by person.
-        if !wide.is_empty() {
-            let mut packed = Vec::with_capacity(rows.len() - wide.len());
-            let mut new_start = vec![0usize; people + 1];
-            for ((&a, &b), end) in start.iter().zip(&next).zip(new_start.iter_mut().skip(1)) {
-                packed.extend_from_slice(rows.get(a..b).unwrap_or(&[]));
-                *end = packed.len();
-            }
-            rows = packed;
-            start = new_start;
-            wide.sort_by_key(|w| w.0);
-        }
-        Ok(Self { start, rows, wide })
-    }
-
-    fn rows(&self, person: usize) -> &[EventRow] {
-        match (self.start.get(person), self.start.get(person + 1)) {
-            (Some(&a), Some(&b)) => self.rows.get(a..b).unwrap_or(&[]),
-            _ => &[],
-        }
-    }
-
-    fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
-        let p = person as u32;
-        let lo = self.wide.partition_point(|w| w.0 < p);
-        self.wide
-            .get(lo..)
-            .unwrap_or(&[])
-            .iter()
-            .take_while(move |w| w.0 == p)
-            .map(|w| w.1)
-    }
-}
-
-impl EventGroups {
-    fn new(
-        people: usize,
-        events: &EventRows<'_>,
-        threads: NonZeroUsize,
-    ) -> Result<Self, BulkError> {
-        let n = events.len();
-        // Below this, one thread groups faster than two start.
-        let parts = if n < 1 << 12 { 1 } else { threads.get().min(n) };
-        if parts <= 1 {
-            return Ok(Self {
-                parts: vec![EventPart::new(people, events, 0..n)?],
-            });
-        }
-        let per = n.div_ceil(parts);
-        let built: Vec<Result<EventPart, BulkError>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..parts)
-                .map(|t| {
-                    let range = (t * per).min(n)..((t + 1) * per).min(n);
-                    s.spawn(move || EventPart::new(people, events, range))
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().unwrap_or(Err(BulkError::WorkerPanicked)))
-                .collect()
-        });
-        Ok(Self {
-            parts: built.into_iter().collect::<Result<_, _>>()?,
-        })
-    }
-
-    fn len(&self) -> usize {
-        self.parts.iter().map(|p| p.rows.len() + p.wide.len()).sum()
-    }
-
-    fn count(&self, person: usize) -> usize {
-        self.parts.iter().map(|p| p.rows(person).len()).sum()
-    }
-
-    fn rows(&self, person: usize) -> impl Iterator<Item = &[EventRow]> + '_ {
-        self.parts.iter().map(move |p| p.rows(person))
-    }
-
-    fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
-        self.parts.iter().flat_map(move |p| p.wide(person))
-    }
-}
-
 /// Every kind of row grouped by person.
 #[derive(Debug)]
 struct Grouped<'a> {
     rows: Rows<'a>,
-    events: EventGroups,
+    events: Buckets,
     consents: Groups,
     suppressions: Groups,
     erasures: Groups,
@@ -240,7 +98,7 @@ impl<'a> Grouped<'a> {
         }
         Ok(Self {
             rows,
-            events: EventGroups::new(people, &rows.events, threads)?,
+            events: Buckets::new(people, &rows.events, threads)?,
             consents: Groups::new(people, rows.consents.iter().map(|r| r.0), "consent change")?,
             suppressions: Groups::new(
                 people,
@@ -249,22 +107,6 @@ impl<'a> Grouped<'a> {
             )?,
             erasures: Groups::new(people, rows.erasures.iter().map(|r| r.0), "erasure")?,
         })
-    }
-
-    /// The event rows of one person into `buf` (and `wide`).
-    fn fill_rows(
-        &self,
-        person: usize,
-        buf: &mut Vec<EventRow>,
-        wide: &mut Vec<Event>,
-    ) -> Result<(), BulkError> {
-        buf.clear();
-        for part in self.events.rows(person) {
-            buf.extend_from_slice(part);
-        }
-        wide.clear();
-        wide.extend(self.events.wide(person));
-        Ok(())
     }
 
     /// The consent changes, suppressions and erasures of one person.
@@ -294,12 +136,10 @@ impl<'a> Grouped<'a> {
         f
     }
 
-    /// The rows of one person.
-    fn partial(&self, person: usize, id: &ProfileId) -> Result<PartialProfile, BulkError> {
+    /// The rows of one person, whose event rows are `rows`.
+    fn partial(&self, person: usize, id: &ProfileId, rows: &[EventRow]) -> PartialProfile {
         let mut p = PartialProfile::new(id.clone());
-        for part in self.events.rows(person) {
-            p.rows.extend_from_slice(part);
-        }
+        p.rows.extend_from_slice(rows);
         p.wide.extend(self.events.wide(person));
         let pick = |g: &Groups| {
             g.rows(person)
@@ -325,65 +165,55 @@ impl<'a> Grouped<'a> {
                 .filter_map(|r| self.rows.erasures.get(r))
                 .map(|r| r.1),
         );
-        Ok(p)
+        p
     }
 }
 
-/// Splits `0..people` into at most `threads` ranges of about equal work.
-fn chunks(g: &Grouped<'_>, people: usize, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let total = g.events.len() + people;
+/// Splits the buckets into at most `threads` ranges of about equal work.
+fn chunks(g: &Grouped<'_>, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let buckets = g.events.buckets();
+    let total: usize = (0..buckets).map(|b| g.events.work(b)).sum();
     let per = total.div_ceil(threads.max(1)).max(1);
     let mut out = Vec::with_capacity(threads);
     let mut from = 0;
     let mut work = 0;
-    for p in 0..people {
-        work += g.events.count(p) + 1;
+    for b in 0..buckets {
+        work += g.events.work(b);
         if work >= per {
-            out.push(from..p + 1);
-            from = p + 1;
+            out.push(from..b + 1);
+            from = b + 1;
             work = 0;
         }
     }
-    if from < people {
-        out.push(from..people);
+    if from < buckets {
+        out.push(from..buckets);
     }
     out
 }
 
-/// Runs `f` for every person on up to `threads` threads, each with its own
-/// `state` (reused buffers); results in person order.
+/// Runs `f` for every person (with their event rows, to reorder at will) on
+/// up to `threads` threads, each with its own `state` (reused buffers);
+/// results in person order.
 fn run<T: Send, S>(
     g: &Grouped<'_>,
-    people: usize,
     threads: NonZeroUsize,
     state: impl Fn() -> S + Sync,
-    f: impl Fn(&mut S, usize) -> Result<T, BulkError> + Sync,
+    f: impl Fn(&mut S, usize, &mut [EventRow]) -> Result<T, BulkError> + Sync,
 ) -> Result<Vec<T>, BulkError> {
-    let ranges = chunks(g, people, threads.get());
     let (state, f) = (&state, &f);
     let one = move |r: std::ops::Range<usize>| {
-        let mut s = state();
-        r.map(|i| f(&mut s, i))
-            .collect::<Result<Vec<T>, BulkError>>()
+        let (mut s, mut sorted) = (state(), Sorted::default());
+        let mut out = Vec::new();
+        for b in r {
+            sorted.fill(&g.events, b);
+            for i in g.events.people_of(b) {
+                out.push(f(&mut s, i, sorted.rows_mut(i))?);
+            }
+        }
+        Ok(out)
     };
-    if ranges.len() <= 1 {
-        return one(0..people);
-    }
-    let parts: Vec<Result<Vec<T>, BulkError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = ranges
-            .into_iter()
-            .map(|r| s.spawn(move || one(r)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or(Err(BulkError::WorkerPanicked)))
-            .collect()
-    });
-    let mut out = Vec::with_capacity(people);
-    for part in parts {
-        out.extend(part?);
-    }
-    Ok(out)
+    let parts = on_threads(chunks(g, threads.get()), one)?;
+    Ok(parts.into_iter().flatten().collect())
 }
 
 impl Engine {
@@ -400,10 +230,15 @@ impl Engine {
         rows: Rows<'_>,
     ) -> Result<Vec<PartialProfile>, BulkError> {
         let g = Grouped::new(rows, ids.len(), NonZeroUsize::MIN)?;
-        ids.iter()
-            .enumerate()
-            .map(|(i, id)| g.partial(i, id))
-            .collect()
+        run(
+            &g,
+            NonZeroUsize::MIN,
+            || (),
+            |(), i, events| {
+                let id = ids.get(i).ok_or(BulkError::WorkerPanicked)?;
+                Ok(g.partial(i, id, events))
+            },
+        )
     }
 
     /// [`summarize`](Self::summarize) for many people: `bases[i]` is person
@@ -453,14 +288,16 @@ impl Engine {
         threads: NonZeroUsize,
     ) -> Result<Vec<Summary>, BulkError> {
         let g = Grouped::new(rows, bases.len(), threads)?;
-        let state = || (Vec::new(), Vec::new(), Scratch::new(self.taxonomy()));
-        run(&g, bases.len(), threads, state, |(buf, wide, tally), i| {
+        let state = || (Vec::new(), Scratch::new(self.taxonomy()));
+        run(&g, threads, state, |(wide, scratch), i, events| {
             let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
-            g.fill_rows(i, buf, wide)?;
-            if let Some(s) = self.summarize_rows(base, buf, wide, g.other_facts(i), now, tally) {
+            wide.clear();
+            wide.extend(g.events.wide(i));
+            let others = g.other_facts(i);
+            if let Some(s) = self.summarize_rows(base, events, wide, others, now, scratch) {
                 return Ok(s);
             }
-            let partial = g.partial(i, base.id())?;
+            let partial = g.partial(i, base.id(), events);
             let done = self.finish(base.clone(), &partial, now)?;
             Ok(self.summary_of(&done, now))
         })
@@ -480,22 +317,20 @@ impl Engine {
         threads: NonZeroUsize,
     ) -> Result<Vec<Finished>, BulkError> {
         let g = Grouped::new(rows, bases.len(), threads)?;
-        let people = bases.len();
         let slots: Vec<std::sync::Mutex<Option<Profile>>> = bases
             .into_iter()
             .map(|b| std::sync::Mutex::new(Some(b)))
             .collect();
         run(
             &g,
-            people,
             threads,
             || (),
-            |(), i| {
+            |(), i, events| {
                 let base = slots
                     .get(i)
                     .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
                     .ok_or(BulkError::WorkerPanicked)?;
-                let partial = g.partial(i, base.id())?;
+                let partial = g.partial(i, base.id(), events);
                 self.finish(base, &partial, now)
             },
         )

@@ -197,36 +197,74 @@ impl<'a> EventRows<'a> {
         self.person
     }
 
-    /// Row `row` in its compact form, or as an [`Event`] if its instant
-    /// does not fit Unix nanoseconds in an `i64`.
-    pub(crate) fn row(&self, row: usize) -> Result<Result<EventRow, Event>, BulkError> {
-        let invalid = |problem: String| BulkError::InvalidRow { row, problem };
-        let (Some(&interest), Some(&at), Some(&w)) = (
-            self.interest.get(row),
-            self.at.get(row),
-            self.weight.get(row),
+    /// Whether row `row`'s instant fits Unix nanoseconds in an `i64` (the
+    /// compact form); `true` past the end.
+    pub(crate) fn fits(&self, row: usize) -> bool {
+        self.at
+            .get(row)
+            .is_none_or(|&at| self.unit.nanos(at).is_some())
+    }
+
+    /// Calls `f(person, row)` with the compact form of every row of
+    /// `range` whose instant fits Unix nanoseconds in an `i64` (the others
+    /// are [`event`](Self::event)'s), in row order: what [`row`](Self::row)
+    /// gives, a column at a time.
+    ///
+    /// # Errors
+    /// [`BulkError::InvalidRow`] for the first row with an invalid weight
+    /// (or a range past the end).
+    pub(crate) fn for_each_compact(
+        &self,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(u32, EventRow),
+    ) -> Result<(), BulkError> {
+        let scale: i64 = match self.unit {
+            TimeUnit::Seconds => 1_000_000_000,
+            TimeUnit::Millis => 1_000_000,
+            TimeUnit::Micros => 1_000,
+            TimeUnit::Nanos => 1,
+        };
+        let (Some(person), Some(interest), Some(at), Some(weight)) = (
+            self.person.get(range.clone()),
+            self.interest.get(range.clone()),
+            self.at.get(range.clone()),
+            self.weight.get(range.clone()),
         ) else {
-            return Err(invalid(format!("no row {row} in {} rows", self.len())));
+            return Err(BulkError::InvalidRow {
+                row: range.end,
+                problem: format!("no rows {range:?} in {} rows", self.len()),
+            });
         };
-        let Some(at) = self.unit.nanos(at) else {
-            return self.event(row).map(Err);
-        };
-        let weight = Weight::new(w).map_err(|e| invalid(e.to_string()))?;
-        let signal = self
-            .signal
-            .and_then(|c| c.get(row).copied())
-            .unwrap_or(Signal::View);
-        let mut r = EventRow::new(interest, signal, at).with_weight(weight);
-        if let Some(&s) = self.source.and_then(|c| c.get(row)) {
-            r = r.with_source(s);
+        let column = |c: Option<&'a [_]>| c.and_then(|c| c.get(range.clone()));
+        let (signal, source, context, gift) = (
+            column(self.signal),
+            self.source.and_then(|c| c.get(range.clone())),
+            self.context.and_then(|c| c.get(range.clone())),
+            self.gift.and_then(|c| c.get(range.clone())),
+        );
+        let rows = person.iter().zip(interest).zip(at).zip(weight);
+        for (k, (((&p, &i), &at), &w)) in rows.enumerate() {
+            let Some(at) = at.checked_mul(scale) else {
+                continue;
+            };
+            let weight = Weight::new(w).map_err(|e| BulkError::InvalidRow {
+                row: range.start + k,
+                problem: e.to_string(),
+            })?;
+            let s = signal.and_then(|c| c.get(k)).copied();
+            let mut r = EventRow::new(i, s.unwrap_or(Signal::View), at).with_weight(weight);
+            if let Some(&s) = source.and_then(|c| c.get(k)) {
+                r = r.with_source(s);
+            }
+            if let Some(&c) = context.and_then(|c| c.get(k)) {
+                r = r.with_context(c);
+            }
+            if let Some(&g) = gift.and_then(|c| c.get(k)) {
+                r = r.with_gift(g);
+            }
+            f(p, r);
         }
-        if let Some(&c) = self.context.and_then(|c| c.get(row)) {
-            r = r.with_context(c);
-        }
-        if let Some(&g) = self.gift.and_then(|c| c.get(row)) {
-            r = r.with_gift(g);
-        }
-        Ok(Ok(r))
+        Ok(())
     }
 
     /// Row `row` as an event.

@@ -1,0 +1,272 @@
+//! Event rows grouped by person in two cache-friendly passes.
+//!
+//! Scattering ten million rows straight to a hundred thousand people writes
+//! to a hundred thousand places at once: nearly every write misses the
+//! cache and the address translation buffer. Here the rows go first to a
+//! few hundred buckets of consecutive people (a few hundred write streams,
+//! which the caches hold), and each bucket, small enough to stay in cache,
+//! is then sorted by person just before its people are worked on.
+
+use std::num::NonZeroUsize;
+use std::ops::Range;
+
+use crate::event::{Event, Signal};
+use crate::taxonomy::InterestId;
+
+use super::partial::EventRow;
+use super::rows::EventRows;
+use super::BulkError;
+
+/// About this many rows per bucket: a bucket (32 bytes a row) and its
+/// sorted copy (24 bytes a row) fit a core's second-level cache.
+const ROWS_PER_BUCKET: usize = 1 << 14;
+
+/// At most this many buckets: more write streams than the caches hold.
+const MAX_BUCKETS: usize = 2048;
+
+/// Below this many rows one thread groups faster than two start.
+const PARALLEL_ROWS: usize = 1 << 12;
+
+/// A row and the index of its person.
+type Tagged = (u32, EventRow);
+
+/// An event too wide for the compact form and the index of its person.
+type Wide = (u32, Event);
+
+/// Event rows in buckets of consecutive people, each bucket in row order.
+#[derive(Debug)]
+pub(super) struct Buckets {
+    people: usize,
+    /// People per bucket, a power of two: bucket `b` holds people
+    /// `b << shift..(b + 1) << shift`.
+    shift: u32,
+    buckets: usize,
+    /// Bucket `b`'s rows are `parts[0][b]`, then `parts[1][b]`, and so on:
+    /// each part of the rows, in row order, scattered by its own thread.
+    parts: Vec<Vec<Vec<Tagged>>>,
+    /// Rows whose instant does not fit i64 nanoseconds, by person, each
+    /// person's in row order.
+    wide: Vec<Wide>,
+}
+
+/// Runs `f` on every range on its own thread (on this one if there is only
+/// one), results in range order.
+pub(super) fn on_threads<T: Send, R: Send>(
+    work: Vec<R>,
+    f: impl Fn(R) -> Result<T, BulkError> + Sync,
+) -> Result<Vec<T>, BulkError> {
+    if work.len() <= 1 {
+        return work.into_iter().map(f).collect();
+    }
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = work.into_iter().map(|w| s.spawn(move || f(w))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(Err(BulkError::WorkerPanicked)))
+            .collect()
+    })
+}
+
+impl Buckets {
+    /// Groups `events` of `people` people on up to `threads` threads.
+    ///
+    /// # Errors
+    /// [`BulkError::UnknownPerson`] for a person index past `people`, before
+    /// any other error; then [`BulkError::InvalidRow`] for the first row
+    /// (in row order, whatever the threads) that is not a valid event.
+    pub(super) fn new(
+        people: usize,
+        events: &EventRows<'_>,
+        threads: NonZeroUsize,
+    ) -> Result<Self, BulkError> {
+        let n = events.len();
+        let wanted = (n / ROWS_PER_BUCKET).clamp(1, MAX_BUCKETS);
+        // A power of two, so that a row's bucket is a shift, not a division.
+        let per = people.div_ceil(wanted).max(1).next_power_of_two();
+        let shift = per.trailing_zeros();
+        let buckets = people.div_ceil(per);
+        let parts = if n < PARALLEL_ROWS {
+            1
+        } else {
+            threads.get().min(n)
+        };
+        let share = n.div_ceil(parts).max(1);
+        let ranges: Vec<Range<usize>> = (0..parts)
+            .map(|t| (t * share).min(n)..((t + 1) * share).min(n))
+            .collect();
+
+        // Counting: rows per bucket and part; every person checked, the
+        // wide rows taken aside.
+        let counted = on_threads(ranges.clone(), |range| {
+            count(people, shift, buckets, events, range)
+        })?;
+        // Scattering: each part fills its own buckets, sized by the counts
+        // (so nothing is written twice), and keeps the row order.
+        let (counts, wide): (Vec<_>, Vec<_>) = counted.into_iter().unzip();
+        let parts = on_threads(
+            ranges.into_iter().zip(counts).collect(),
+            |(range, counts)| scatter(shift, events, range, &counts),
+        )?;
+        let mut wide: Vec<Wide> = wide.into_iter().flatten().collect();
+        wide.sort_by_key(|w| w.0);
+        Ok(Self {
+            people,
+            shift,
+            buckets,
+            parts,
+            wide,
+        })
+    }
+
+    /// The number of buckets.
+    pub(super) fn buckets(&self) -> usize {
+        self.buckets
+    }
+
+    /// The people of bucket `b`.
+    pub(super) fn people_of(&self, b: usize) -> Range<usize> {
+        let lo = b.checked_shl(self.shift).unwrap_or(usize::MAX);
+        let hi = (b + 1).checked_shl(self.shift).unwrap_or(usize::MAX);
+        lo.min(self.people)..hi.min(self.people)
+    }
+
+    /// The rows of bucket `b`, in row order.
+    fn bucket(&self, b: usize) -> impl Iterator<Item = &Tagged> + Clone + '_ {
+        self.parts
+            .iter()
+            .flat_map(move |p| p.get(b).map_or(&[][..], Vec::as_slice))
+    }
+
+    /// The work in bucket `b`: its rows and people.
+    pub(super) fn work(&self, b: usize) -> usize {
+        let rows: usize = self
+            .parts
+            .iter()
+            .filter_map(|p| p.get(b))
+            .map(Vec::len)
+            .sum();
+        rows + self.people_of(b).len()
+    }
+
+    /// The wide rows of person `person`, in row order.
+    pub(super) fn wide(&self, person: usize) -> impl Iterator<Item = Event> + '_ {
+        let p = u32::try_from(person).unwrap_or(u32::MAX);
+        let lo = self.wide.partition_point(|w| w.0 < p);
+        self.wide
+            .get(lo..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(move |w| w.0 == p)
+            .map(|w| w.1)
+    }
+}
+
+/// Rows per bucket of `range`, checking every person index, and the rows of
+/// `range` too wide for the compact form.
+fn count(
+    people: usize,
+    shift: u32,
+    buckets: usize,
+    events: &EventRows<'_>,
+    range: Range<usize>,
+) -> Result<(Vec<usize>, Vec<Wide>), BulkError> {
+    let persons = events.persons().get(range.clone()).unwrap_or(&[]);
+    let mut counts = vec![0usize; buckets];
+    let mut wide = Vec::new();
+    for (i, &p) in persons.iter().enumerate() {
+        let row = range.start + i;
+        let bucket = counts
+            .get_mut((p as usize) >> shift)
+            .filter(|_| (p as usize) < people)
+            .ok_or(BulkError::UnknownPerson {
+                what: "event",
+                row,
+                person: p,
+                people,
+            })?;
+        if events.fits(row) {
+            *bucket += 1;
+        } else {
+            wide.push((p, events.event(row)?));
+        }
+    }
+    Ok((counts, wide))
+}
+
+/// The compact rows of `range` in buckets of `counts[b]` rows each.
+fn scatter(
+    shift: u32,
+    events: &EventRows<'_>,
+    range: Range<usize>,
+    counts: &[usize],
+) -> Result<Vec<Vec<Tagged>>, BulkError> {
+    let mut out: Vec<Vec<Tagged>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+    events.for_each_compact(range, |p, r| {
+        if let Some(bucket) = out.get_mut((p as usize) >> shift) {
+            bucket.push((p, r));
+        }
+    })?;
+    Ok(out)
+}
+
+/// One bucket's rows sorted by person (in row order for each), in buffers
+/// reused from bucket to bucket.
+#[derive(Debug, Default)]
+pub(super) struct Sorted {
+    first: usize,
+    /// Person `first + q`'s rows are `rows[start[q]..start[q + 1]]`.
+    start: Vec<usize>,
+    rows: Vec<EventRow>,
+}
+
+impl Sorted {
+    /// Sorts bucket `b` of `buckets` by person.
+    pub(super) fn fill(&mut self, buckets: &Buckets, b: usize) {
+        let people = buckets.people_of(b);
+        let rows = buckets.bucket(b);
+        self.first = people.start;
+        self.start.clear();
+        self.start.resize(people.len() + 1, 0);
+        for &(p, _) in rows.clone() {
+            if let Some(c) = self
+                .start
+                .get_mut((p as usize).wrapping_sub(people.start).wrapping_add(1))
+            {
+                *c += 1;
+            }
+        }
+        let mut acc = 0;
+        for c in &mut self.start {
+            acc += *c;
+            *c = acc;
+        }
+        self.rows.clear();
+        self.rows
+            .resize(acc, EventRow::new(InterestId(0), Signal::View, 0));
+        // `start[q]` serves as person `q`'s cursor and ends at `start[q + 1]`;
+        // one shift afterwards puts the starts back.
+        for &(p, r) in rows {
+            let q = (p as usize).wrapping_sub(people.start);
+            if let Some(at) = self.start.get_mut(q) {
+                if let Some(slot) = self.rows.get_mut(*at) {
+                    *slot = r;
+                }
+                *at += 1;
+            }
+        }
+        self.start.rotate_right(1);
+        if let Some(s) = self.start.first_mut() {
+            *s = 0;
+        }
+    }
+
+    /// The rows of `person` (in the filled bucket), to reorder at will.
+    pub(super) fn rows_mut(&mut self, person: usize) -> &mut [EventRow] {
+        let q = person.wrapping_sub(self.first);
+        match (self.start.get(q), self.start.get(q + 1)) {
+            (Some(&lo), Some(&hi)) => self.rows.get_mut(lo..hi).unwrap_or(&mut []),
+            _ => &mut [],
+        }
+    }
+}
