@@ -179,7 +179,7 @@ fn count(
         let bucket = counts
             .get_mut((p as usize) >> shift)
             .filter(|_| (p as usize) < people)
-            .ok_or(BulkError::UnknownPerson {
+            .ok_or_else(|| BulkError::UnknownPerson {
                 what: "event",
                 row,
                 person: p,

@@ -14,7 +14,7 @@
 
 use time::OffsetDateTime;
 
-use crate::consent::{NanosGate, Purpose, Purposes, Steps};
+use crate::consent::{AllSteps, NanosGate, Purpose, Purposes, Steps};
 use crate::decay::{self, InterestScore, Scores, Tally};
 use crate::engine::Engine;
 use crate::event::{Context, Signal, Source};
@@ -296,10 +296,34 @@ struct Person<'p> {
     granted: [Option<Steps>; Purpose::ALL.len()],
     /// Per purpose: usable now for data recorded at an instant.
     gate: NanosGate,
+    /// Per set of purposes met so far: all granted at an instant
+    /// (admission) and all usable now for data recorded at an instant.
+    combos: Vec<(Purposes, AllSteps, AllSteps)>,
     /// Suppressions with their windows in ns.
     suppressions: Vec<(&'p Suppression, i64, i64)>,
+    /// The windows of the suppressions that cover the current series.
+    windows: Vec<(i64, i64)>,
     /// Dislikes: since (ns) and subtree.
     dislikes: Vec<(i64, InterestId)>,
+}
+
+/// What one series (interest, source and context) comes to for a person,
+/// worked out once for all its events: each event then needs only its
+/// instant compared.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Refused whatever the instant, after the checks that depend on it
+    /// (the future, suppressions): the level or a sensitive interest.
+    fixed: Option<RefusalKind>,
+    /// Some suppression covers the series (its windows are in
+    /// [`Person::windows`]).
+    suppressible: bool,
+    /// Refused as disliked from this instant on.
+    disliked_from: i64,
+    /// Usable now at all (the level admits it, nothing blocks it).
+    usable: bool,
+    /// The index of the series' purposes in [`Person::combos`].
+    combo: usize,
 }
 
 impl<'p> Person<'p> {
@@ -326,77 +350,120 @@ impl<'p> Person<'p> {
             now,
             granted: Default::default(),
             gate: view.gate.in_nanos()?,
+            combos: Vec::new(),
             suppressions,
+            windows: Vec::new(),
             dislikes,
         })
     }
 
-    fn granted_at(&mut self, purpose: Purpose, at: i64) -> Option<bool> {
-        let slot = self.granted.get_mut(purpose.index())?;
-        if slot.is_none() {
-            *slot = Some(self.profile.consent().granted_steps(purpose)?);
+    /// The index in `combos` of a set of purposes, built when first met.
+    fn combo(&mut self, purposes: Purposes) -> Option<usize> {
+        if let Some(i) = self.combos.iter().position(|c| c.0 == purposes) {
+            return Some(i);
         }
-        slot.as_ref().map(|s| s.granted(at))
-    }
-
-    /// `gate::admit` for an event at its own instant (or `now` if later),
-    /// for a person whose events are independent: the refusal kind, if any.
-    fn admit(
-        &mut self,
-        tax: &Taxonomy,
-        policy: &DecayPolicy,
-        f: &SeriesFacts,
-        at: i64,
-    ) -> Option<Result<(), RefusalKind>> {
-        if !f.known {
-            return Some(Err(RefusalKind::Invalid));
-        }
-        if at > self.now {
-            return Some(Err(RefusalKind::FromFuture));
-        }
-        // Recorded at its own instant: age zero, never stale.
-        if self.suppressions.iter().any(|&(s, since, until)| {
-            since <= at
-                && at < until
-                && (s.covers_interest(tax, f.interest)
-                    || f.purposes.iter().any(|p| s.covers_purpose(p)))
-        }) {
-            return Some(Err(RefusalKind::Suppressed));
-        }
-        if !self.level.admits(f.source, f.context) {
-            return Some(Err(RefusalKind::Level));
-        }
-        if f.purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation()
-        {
-            return Some(Err(RefusalKind::Sensitive));
-        }
-        for p in f.purposes.iter() {
-            if !self.granted_at(p, at)? {
-                return Some(Err(RefusalKind::NoConsent));
+        for p in purposes.iter() {
+            let slot = self.granted.get_mut(p.index())?;
+            if slot.is_none() {
+                *slot = Some(self.profile.consent().granted_steps(p)?);
             }
         }
-        if self
+        let steps: Vec<&Steps> = purposes
+            .iter()
+            .filter_map(|p| self.granted.get(p.index()).and_then(Option::as_ref))
+            .collect();
+        let admit = AllSteps::granted_all(&steps);
+        self.combos
+            .push((purposes, admit, self.gate.all_of(purposes)));
+        Some(self.combos.len() - 1)
+    }
+
+    /// `gate::admit` and `View::check` for a series, as far as they do not
+    /// depend on the instant; fills `windows`.
+    fn run(&mut self, tax: &Taxonomy, policy: &DecayPolicy, f: &SeriesFacts) -> Option<Run> {
+        self.windows.clear();
+        if !f.known {
+            // Refused as invalid before anything is asked.
+            return Some(Run {
+                fixed: Some(RefusalKind::Invalid),
+                suppressible: false,
+                disliked_from: i64::MAX,
+                usable: false,
+                combo: usize::MAX,
+            });
+        }
+        for &(s, since, until) in &self.suppressions {
+            if s.covers_interest(tax, f.interest) || f.purposes.iter().any(|p| s.covers_purpose(p)) {
+                self.windows.push((since, until));
+            }
+        }
+        let level = self.level.admits(f.source, f.context);
+        let fixed = if !level {
+            Some(RefusalKind::Level)
+        } else if f.purposes.contains(Purpose::SensitiveInterests)
+            && !policy.allow_sensitive_observation()
+        {
+            Some(RefusalKind::Sensitive)
+        } else {
+            None
+        };
+        let disliked_from = self
             .dislikes
             .iter()
-            .any(|&(since, root)| since <= at && tax.is_within(f.interest, root))
-        {
-            return Some(Err(RefusalKind::Disliked));
+            .filter(|&&(_, root)| tax.is_within(f.interest, root))
+            .map(|d| d.0)
+            .min()
+            .unwrap_or(i64::MAX);
+        Some(Run {
+            fixed,
+            suppressible: !self.windows.is_empty(),
+            disliked_from,
+            usable: level && !f.blocked_now,
+            combo: self.combo(f.purposes)?,
+        })
+    }
+
+    /// `gate::admit` for an event of a known interest at its own instant
+    /// (or `now` if later), for a person whose events are independent.
+    #[inline]
+    fn admit(&self, run: &Run, at: i64) -> Result<(), RefusalKind> {
+        if at > self.now {
+            return Err(RefusalKind::FromFuture);
         }
-        Some(Ok(()))
+        // Recorded at its own instant: age zero, never stale.
+        if run.suppressible
+            && self
+                .windows
+                .iter()
+                .any(|&(since, until)| since <= at && at < until)
+        {
+            return Err(RefusalKind::Suppressed);
+        }
+        if let Some(kind) = run.fixed {
+            return Err(kind);
+        }
+        if !self.combos.get(run.combo).is_some_and(|c| c.1.allows(at)) {
+            return Err(RefusalKind::NoConsent);
+        }
+        if at >= run.disliked_from {
+            return Err(RefusalKind::Disliked);
+        }
+        Ok(())
     }
 
     /// `View::check` at `now` for an admitted, non-gift event: its
     /// contribution if usable.
-    fn usable(&self, policy: &DecayPolicy, f: &SeriesFacts, r: &EventRow) -> Option<f64> {
+    #[inline]
+    fn usable(&self, policy: &DecayPolicy, f: &SeriesFacts, run: &Run, r: &EventRow) -> Option<f64> {
         // Both fit i64 nanoseconds; their difference may not.
         let age = match self.now.checked_sub(r.at) {
             Some(a) => i128::from(a),
             None => i128::from(self.now) - i128::from(r.at),
         };
-        if age < 0 || age > f.max_age || f.blocked_now || !self.level.admits(f.source, f.context) {
+        if age < 0 || age > f.max_age || !run.usable {
             return None;
         }
-        if f.purposes.iter().any(|p| !self.gate.allows(p, r.at)) {
+        if !self.combos.get(run.combo).is_some_and(|c| c.2.allows(r.at)) {
             return None;
         }
         // As `time::Duration::as_seconds_f64` of the age, bit for bit.
@@ -663,19 +730,25 @@ impl Engine {
     ) -> Option<usize> {
         let (tax, policy) = (self.taxonomy(), self.policy());
         let mut refused = 0;
-        let mut facts: Option<(u64, SeriesFacts)> = None;
+        let mut series: Option<(u64, SeriesFacts, Run)> = None;
         let mut last: Option<(u64, i64, u64, Signal)> = None;
         for r in rows {
             let key = store_key(r);
-            let f = match facts {
-                Some((series, f)) if series == key.0 => f,
+            let (f, run) = match series {
+                Some((k, f, run)) if k == key.0 => (f, run),
                 _ => {
                     let f = scratch.facts(tax, policy, view, r);
-                    facts = Some((key.0, f));
-                    f
+                    let run = person.run(tax, policy, &f)?;
+                    series = Some((key.0, f, run));
+                    (f, run)
                 }
             };
-            match person.admit(tax, policy, &f, r.at)? {
+            let verdict = if f.known {
+                person.admit(&run, r.at)
+            } else {
+                Err(RefusalKind::Invalid)
+            };
+            match verdict {
                 Ok(()) if last == Some(key) => {
                     refused += 1;
                     refusals.bump(RefusalKind::Duplicate);
@@ -683,7 +756,7 @@ impl Engine {
                 Ok(()) => {
                     last = Some(key);
                     if !r.gift {
-                        if let Some(c) = person.usable(policy, &f, r) {
+                        if let Some(c) = person.usable(policy, &f, &run, r) {
                             let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
                             scratch.tally.add(tax, r.interest, c, day);
                         }

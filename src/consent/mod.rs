@@ -70,7 +70,7 @@ pub use purpose::{Purpose, Purposes};
 #[cfg(feature = "tcf")]
 pub use signals::TcfOutcome;
 use timeline::lookup;
-pub(crate) use timeline::{ConsentGate, NanosGate, Point, Steps};
+pub(crate) use timeline::{AllSteps, ConsentGate, NanosGate, Point, Steps};
 
 /// Purposes in [`Purpose::ALL`]: the size of per-purpose tables.
 const PURPOSES: usize = Purpose::ALL.len();

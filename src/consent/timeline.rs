@@ -199,16 +199,73 @@ impl ConsentGate {
     }
 }
 
-impl NanosGate {
-    /// [`ConsentGate::allows`] at `at` (Unix ns).
+/// Whether every purpose of a set allows, as one step function over Unix
+/// nanoseconds: the bulk path asks it once per event instead of once per
+/// purpose.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct AllSteps {
+    /// Nothing is allowed at any instant.
+    never: bool,
+    /// Nothing is allowed before this instant.
+    from: i64,
+    steps: Steps,
+}
+
+impl AllSteps {
+    /// Whether every purpose allows at `t` (Unix ns).
     #[inline]
-    pub(crate) fn allows(&self, purpose: Purpose, at: i64) -> bool {
-        if !purpose.needs_consent() {
-            return true;
+    pub(crate) fn allows(&self, t: i64) -> bool {
+        !self.never && self.from <= t && self.steps.granted(t)
+    }
+
+    /// Granted at `t` for every one of `steps`.
+    pub(crate) fn granted_all(steps: &[&Steps]) -> Self {
+        Self {
+            never: false,
+            from: i64::MIN,
+            steps: Steps::all(steps),
         }
-        let Some(Some((not_before, steps))) = self.gates.get(purpose.index()) else {
-            return false;
-        };
-        not_before.is_none_or(|w| w <= at) && steps.granted(at)
+    }
+}
+
+impl Steps {
+    /// Granted exactly where every one of `steps` is: each keeps its state
+    /// between two of all their instants.
+    fn all(steps: &[&Steps]) -> Steps {
+        let mut at: Vec<i64> = steps.iter().flat_map(|s| s.at.iter().copied()).collect();
+        at.sort_unstable();
+        at.dedup();
+        let granted = at
+            .iter()
+            .map(|&t| steps.iter().all(|s| s.granted(t)))
+            .collect();
+        Steps {
+            at,
+            granted,
+            before: steps.iter().all(|s| s.before),
+        }
+    }
+}
+
+impl NanosGate {
+    /// [`allows`](Self::allows) for every purpose of `purposes` at once.
+    pub(crate) fn all_of(&self, purposes: Purposes) -> AllSteps {
+        let mut from = i64::MIN;
+        let mut steps = Vec::new();
+        for p in purposes.iter().filter(|p| p.needs_consent()) {
+            let Some(Some((not_before, s))) = self.gates.get(p.index()) else {
+                return AllSteps {
+                    never: true,
+                    ..AllSteps::default()
+                };
+            };
+            from = from.max(not_before.unwrap_or(i64::MIN));
+            steps.push(s);
+        }
+        AllSteps {
+            never: false,
+            from,
+            steps: Steps::all(&steps),
+        }
     }
 }

@@ -228,13 +228,17 @@ impl Tally {
     fn count_days(&mut self, view: &View<'_>) {
         let tax = view.taxonomy;
         let days = &mut self.days;
-        days.sort_unstable();
+        // Events in store order give sorted pairs when each interest has
+        // one class of events: no sort needed then.
+        if !days.is_sorted() {
+            days.sort_unstable();
+        }
         days.dedup();
         // Depth-first ids: a subtree's pairs are one slice of the sorted pairs.
         let cap = view.policy.min_days as usize;
         let buf = &mut self.buf;
         // Ids ascend, so each subtree's first pair is found by walking on.
-        self.touched.sort_unstable();
+        sort_nearly_sorted(&mut self.touched);
         let mut lo = 0;
         for &i in &self.touched {
             let Some(sc) = self.scores.get_mut(i as usize) else {
@@ -317,6 +321,25 @@ impl Tally {
         self.scores = settled.scores;
         self.days.clear();
         self.touched.clear();
+    }
+}
+
+/// Sorts `ids`, which in store order are nearly sorted (each ancestor right
+/// after the first of its descendants with events): an insertion sort, linear
+/// then, unless it finds the list far from sorted.
+fn sort_nearly_sorted(ids: &mut [u32]) {
+    let mut moves = 0usize;
+    for i in 1..ids.len() {
+        let mut j = i;
+        while j > 0 && ids.get(j) < ids.get(j - 1) {
+            ids.swap(j, j - 1);
+            j -= 1;
+            moves += 1;
+        }
+        if moves > 4 * ids.len() {
+            ids.sort_unstable();
+            return;
+        }
     }
 }
 

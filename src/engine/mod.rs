@@ -541,7 +541,8 @@ impl Engine {
         names.extend(
             self.segments
                 .iter()
-                .filter(|seg| self.gate_open(view, seg) && segment::holds(view, scores, &seg.rule))
+                // The rule first: it is cheap, and most people are in few segments.
+                .filter(|seg| segment::holds(view, scores, &seg.rule) && self.gate_open(view, seg))
                 .map(|seg| seg.def.name.as_str()),
         );
         names
