@@ -10,7 +10,7 @@
 use std::num::NonZeroUsize;
 use std::ops::Range;
 
-use crate::event::{Event, Signal};
+use crate::event::{Event, Signal, Weight};
 use crate::taxonomy::InterestId;
 
 use super::partial::EventRow;
@@ -27,8 +27,47 @@ const MAX_BUCKETS: usize = 2048;
 /// Below this many rows one thread groups faster than two start.
 const PARALLEL_ROWS: usize = 1 << 12;
 
-/// A row and the index of its person.
-type Tagged = (u32, EventRow);
+/// A row and its person's place in the bucket, in 24 bytes (a row and a
+/// person index would take 32): the scatter writes every row once, so its
+/// size is most of the grouping's memory traffic.
+#[derive(Debug, Clone, Copy)]
+struct Tagged {
+    at: i64,
+    weight: Weight,
+    interest: InterestId,
+    /// The person's index within the bucket (buckets hold at most 2^16).
+    local: u16,
+    signal: Signal,
+    /// The row's class, shifted left by one, and whether it is a gift.
+    flags: u8,
+}
+
+impl Tagged {
+    fn new(local: u16, r: EventRow) -> Self {
+        Self {
+            at: r.at,
+            weight: r.weight,
+            interest: r.interest,
+            local,
+            signal: r.signal,
+            flags: (r.class << 1) | u8::from(r.gift),
+        }
+    }
+
+    fn row(self) -> EventRow {
+        EventRow {
+            at: self.at,
+            weight: self.weight,
+            interest: self.interest,
+            signal: self.signal,
+            class: self.flags >> 1,
+            gift: self.flags & 1 == 1,
+        }
+    }
+}
+
+/// The most people in a bucket: a person's place in it fits a `u16`.
+const MAX_PER_BUCKET: usize = 1 << 16;
 
 /// An event too wide for the compact form and the index of its person.
 type Wide = (u32, Event);
@@ -83,7 +122,11 @@ impl Buckets {
         let n = events.len();
         let wanted = (n / ROWS_PER_BUCKET).clamp(1, MAX_BUCKETS);
         // A power of two, so that a row's bucket is a shift, not a division.
-        let per = people.div_ceil(wanted).max(1).next_power_of_two();
+        let per = people
+            .div_ceil(wanted)
+            .max(1)
+            .next_power_of_two()
+            .min(MAX_PER_BUCKET);
         let shift = per.trailing_zeros();
         let buckets = people.div_ceil(per);
         let parts = if n < PARALLEL_ROWS {
@@ -202,9 +245,12 @@ fn scatter(
     counts: &[usize],
 ) -> Result<Vec<Vec<Tagged>>, BulkError> {
     let mut out: Vec<Vec<Tagged>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+    let mask = (1usize << shift) - 1;
     events.for_each_compact(range, |p, r| {
-        if let Some(bucket) = out.get_mut((p as usize) >> shift) {
-            bucket.push((p, r));
+        let p = p as usize;
+        if let Some(bucket) = out.get_mut(p >> shift) {
+            // `mask` < 2^16: buckets hold at most `MAX_PER_BUCKET` people.
+            bucket.push(Tagged::new((p & mask) as u16, r));
         }
     })?;
     Ok(out)
@@ -228,11 +274,8 @@ impl Sorted {
         self.first = people.start;
         self.start.clear();
         self.start.resize(people.len() + 1, 0);
-        for &(p, _) in rows.clone() {
-            if let Some(c) = self
-                .start
-                .get_mut((p as usize).wrapping_sub(people.start).wrapping_add(1))
-            {
+        for r in rows.clone() {
+            if let Some(c) = self.start.get_mut(usize::from(r.local) + 1) {
                 *c += 1;
             }
         }
@@ -246,11 +289,10 @@ impl Sorted {
             .resize(acc, EventRow::new(InterestId(0), Signal::View, 0));
         // `start[q]` serves as person `q`'s cursor and ends at `start[q + 1]`;
         // one shift afterwards puts the starts back.
-        for &(p, r) in rows {
-            let q = (p as usize).wrapping_sub(people.start);
-            if let Some(at) = self.start.get_mut(q) {
+        for &r in rows {
+            if let Some(at) = self.start.get_mut(usize::from(r.local)) {
                 if let Some(slot) = self.rows.get_mut(*at) {
-                    *slot = r;
+                    *slot = r.row();
                 }
                 *at += 1;
             }
