@@ -219,15 +219,19 @@ fn count(
     let mut wide = Vec::new();
     for (i, &p) in persons.iter().enumerate() {
         let row = range.start + i;
-        let bucket = counts
+        // A `let else`, not `ok_or`: the error is built only when needed
+        // (building and dropping it for every row showed in profiles).
+        let Some(bucket) = counts
             .get_mut((p as usize) >> shift)
             .filter(|_| (p as usize) < people)
-            .ok_or_else(|| BulkError::UnknownPerson {
+        else {
+            return Err(BulkError::UnknownPerson {
                 what: "event",
                 row,
                 person: p,
                 people,
-            })?;
+            });
+        };
         if events.fits(row) {
             *bucket += 1;
         } else {

@@ -34,14 +34,14 @@ impl Groups {
     ) -> Result<Vec<usize>, BulkError> {
         let mut start = vec![0usize; people + 1];
         for (row, p) in persons.enumerate() {
-            let slot = start
-                .get_mut(p as usize + 1)
-                .ok_or_else(|| BulkError::UnknownPerson {
+            let Some(slot) = start.get_mut(p as usize + 1) else {
+                return Err(BulkError::UnknownPerson {
                     what,
                     row,
                     person: p,
                     people,
-                })?;
+                });
+            };
             *slot += 1;
         }
         let mut acc = 0;
@@ -235,7 +235,7 @@ impl Engine {
             NonZeroUsize::MIN,
             || (),
             |(), i, events| {
-                let id = ids.get(i).ok_or_else(|| BulkError::WorkerPanicked)?;
+                let id = ids.get(i).ok_or(BulkError::WorkerPanicked)?;
                 Ok(g.partial(i, id, events))
             },
         )
@@ -290,7 +290,7 @@ impl Engine {
         let g = Grouped::new(rows, bases.len(), threads)?;
         let state = || (Vec::new(), Scratch::new(self.taxonomy()));
         run(&g, threads, state, |(wide, scratch), i, events| {
-            let base = bases.get(i).ok_or_else(|| BulkError::WorkerPanicked)?;
+            let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
             wide.clear();
             wide.extend(g.events.wide(i));
             let others = g.other_facts(i);
@@ -329,7 +329,7 @@ impl Engine {
                 let base = slots
                     .get(i)
                     .and_then(|m| m.lock().ok().and_then(|mut b| b.take()))
-                    .ok_or_else(|| BulkError::WorkerPanicked)?;
+                    .ok_or(BulkError::WorkerPanicked)?;
                 let partial = g.partial(i, base.id(), events);
                 self.finish(base, &partial, now)
             },
