@@ -52,6 +52,7 @@ mod buckets;
 mod codec;
 mod fast;
 mod many;
+mod order;
 mod partial;
 mod replay;
 mod rows;

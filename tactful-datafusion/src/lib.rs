@@ -124,7 +124,7 @@
 //! keys by index; instants are read as Unix nanoseconds, without calendar
 //! arithmetic; batches whose `kind` and `detail` are absent or all NULL take
 //! a fast path. Answers come from
-//! [`Engine::summarize`](tactful::Engine::summarize), which computes scores,
+//! [`Engine::summarizer`](tactful::Engine::summarizer), which computes scores,
 //! segments and refusals without building each profile's event store when
 //! the rows allow. `examples/df_bench.rs` times the whole query on the
 //! shared benchmark workload (run it in release).

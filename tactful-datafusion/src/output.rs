@@ -241,8 +241,10 @@ pub(crate) fn evaluate(
     base.set_level(config.level);
     let mut cols = Columns::new(partials.len());
     let mut counts = [0u64; REFUSAL_FIELDS.len()];
+    // One summarizer for every group: its buffers are reused.
+    let mut summarizer = engine.summarizer();
     for (g, partial) in partials.iter().enumerate() {
-        let summary = engine
+        let summary = summarizer
             .summarize(&base, partial, config.now)
             .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
         if output.needs_segments() {
