@@ -111,9 +111,10 @@ impl Buckets {
     /// Groups `events` of `people` people on up to `threads` threads.
     ///
     /// # Errors
-    /// [`BulkError::UnknownPerson`] for a person index past `people`, before
-    /// any other error; then [`BulkError::InvalidRow`] for the first row
-    /// (in row order, whatever the threads) that is not a valid event.
+    /// The same whatever the threads: first the first row (in row order)
+    /// with a person index past `people` ([`BulkError::UnknownPerson`]) or
+    /// an instant out of range ([`BulkError::InvalidRow`]); then the first
+    /// row with an invalid weight.
     pub(super) fn new(
         people: usize,
         events: &EventRows<'_>,
