@@ -11,7 +11,7 @@
 //! `--no-rules`: everyone consents and nothing is suppressed, so the sum of
 //! the leaf scores must equal the raw kernel's `sum_scores` (a cross-check).
 //! Timed (best of `--runs`): turning the columns into rows (interest keys to
-//! ids, weights to f64), grouping per person, and the exact scoring; never
+//! ids; the f32 weights are read in place), grouping per person, and the exact scoring; never
 //! the file read or the workload's consent and suppression rows.
 
 use std::num::NonZeroUsize;
@@ -94,13 +94,12 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
                     .ok_or("interest key past 255")
             })
             .collect::<Result<_, _>>()?;
-        let weight: Vec<f64> = cols.weights.iter().map(|&w| f64::from(w)).collect();
-        let events = EventRows::new(
+        let events = EventRows::new_f32(
             &cols.profiles,
             &interest,
             &cols.ts,
             TimeUnit::Seconds,
-            &weight,
+            &cols.weights,
         )?;
         let rows = Rows {
             consents: &consents,

@@ -653,6 +653,24 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
         let got = engine.summarize_all(&bases, rows, now, t).unwrap();
         assert_eq!(got, want, "{threads} threads");
     }
+    // An f32 weight column (these weights are exact in f32) gives the same.
+    let narrow: Vec<f32> = weight.iter().map(|&w| w as f32).collect();
+    let events32 = EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &narrow)
+        .unwrap()
+        .with_signals(&signal)
+        .unwrap()
+        .with_sources(&source)
+        .unwrap()
+        .with_contexts(&context)
+        .unwrap()
+        .with_gifts(&gift)
+        .unwrap();
+    let rows32 = Rows {
+        events: events32,
+        ..rows
+    };
+    let got = engine.summarize_all(&bases, rows32, now, NonZeroUsize::MIN.saturating_add(1));
+    assert_eq!(got.unwrap(), want, "f32 weights");
     // The first bad row is reported whatever the threads: a NaN weight at
     // row 70,000 and an unknown person at row 80,000 give the person.
     let mut nan = weight.clone();
@@ -668,6 +686,16 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
         assert!(
             matches!(err, BulkError::InvalidRow { row: 70_000, .. }),
             "{err}"
+        );
+        let nan32: Vec<f32> = nan.iter().map(|&w| w as f32).collect();
+        let events =
+            EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &nan32).unwrap();
+        let err = engine
+            .summarize_all(&bases, Rows::events(events), now, t)
+            .unwrap_err();
+        assert!(
+            matches!(err, BulkError::InvalidRow { row: 70_000, .. }),
+            "f32: {err}"
         );
         let events = EventRows::new(&stranger, &interest, &at, TimeUnit::Seconds, &nan).unwrap();
         let err = engine

@@ -182,15 +182,9 @@ impl Buckets {
             .flat_map(move |p| p.get(b).map_or(&[][..], Vec::as_slice))
     }
 
-    /// The work in bucket `b`: its rows and people.
-    pub(super) fn work(&self, b: usize) -> usize {
-        let rows: usize = self
-            .parts
-            .iter()
-            .filter_map(|p| p.get(b))
-            .map(Vec::len)
-            .sum();
-        rows + self.people_of(b).len()
+    /// The number of people.
+    pub(super) fn people(&self) -> usize {
+        self.people
     }
 
     /// The wide rows of person `person`, in row order.

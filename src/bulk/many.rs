@@ -2,6 +2,7 @@
 //! summarized on several threads.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use time::OffsetDateTime;
 
@@ -169,51 +170,62 @@ impl<'a> Grouped<'a> {
     }
 }
 
-/// Splits the buckets into at most `threads` ranges of about equal work.
-fn chunks(g: &Grouped<'_>, threads: usize) -> Vec<std::ops::Range<usize>> {
-    let buckets = g.events.buckets();
-    let total: usize = (0..buckets).map(|b| g.events.work(b)).sum();
-    let per = total.div_ceil(threads.max(1)).max(1);
-    let mut out = Vec::with_capacity(threads);
-    let mut from = 0;
-    let mut work = 0;
-    for b in 0..buckets {
-        work += g.events.work(b);
-        if work >= per {
-            out.push(from..b + 1);
-            from = b + 1;
-            work = 0;
-        }
-    }
-    if from < buckets {
-        out.push(from..buckets);
-    }
-    out
-}
-
 /// Runs `f` for every person (with their event rows, to reorder at will) on
 /// up to `threads` threads, each with its own `state` (reused buffers);
 /// results in person order.
+///
+/// Threads take the next bucket when done with one, so a thread given the
+/// costlier people (those who need the full replay, say) does not hold the
+/// others up at the end. The answer, and the error, are those of one
+/// thread: on an error in bucket `b` no thread takes a bucket after `b`,
+/// every bucket before it is finished, and the error of the first bucket
+/// that failed is returned.
 fn run<T: Send, S>(
     g: &Grouped<'_>,
     threads: NonZeroUsize,
     state: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, usize, &mut [EventRow]) -> Result<T, BulkError> + Sync,
 ) -> Result<Vec<T>, BulkError> {
-    let (state, f) = (&state, &f);
-    let one = move |r: std::ops::Range<usize>| {
+    let buckets = g.events.buckets();
+    let next = AtomicUsize::new(0);
+    // The first bucket that failed (`usize::MAX` while none has).
+    let failed = AtomicUsize::new(usize::MAX);
+    let (state, f, next, failed) = (&state, &f, &next, &failed);
+    let one = move |_: usize| {
         let (mut s, mut sorted) = (state(), Sorted::default());
-        let mut out = Vec::new();
-        for b in r {
-            sorted.fill(&g.events, b);
-            for i in g.events.people_of(b) {
-                out.push(f(&mut s, i, sorted.rows_mut(i))?);
+        let mut done: Vec<(usize, Result<Vec<T>, BulkError>)> = Vec::new();
+        loop {
+            let b = next.fetch_add(1, Ordering::Relaxed);
+            if b >= buckets || b > failed.load(Ordering::Relaxed) {
+                break;
             }
+            sorted.fill(&g.events, b);
+            let people = g.events.people_of(b);
+            let mut out = Vec::with_capacity(people.len());
+            let answer = people
+                .map(|i| f(&mut s, i, sorted.rows_mut(i)))
+                .try_for_each(|r| r.map(|t| out.push(t)));
+            if let Err(e) = answer {
+                failed.fetch_min(b, Ordering::Relaxed);
+                done.push((b, Err(e)));
+                break;
+            }
+            done.push((b, Ok(out)));
         }
-        Ok(out)
+        Ok(done)
     };
-    let parts = on_threads(chunks(g, threads.get()), one)?;
-    Ok(parts.into_iter().flatten().collect())
+    let workers = threads.get().min(buckets).max(1);
+    let mut done: Vec<(usize, Result<Vec<T>, BulkError>)> =
+        on_threads((0..workers).collect(), one)?
+            .into_iter()
+            .flatten()
+            .collect();
+    done.sort_unstable_by_key(|d| d.0);
+    let mut out = Vec::with_capacity(g.events.people());
+    for (_, part) in done {
+        out.append(&mut part?);
+    }
+    Ok(out)
 }
 
 impl Engine {

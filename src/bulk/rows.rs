@@ -46,9 +46,33 @@ impl TimeUnit {
     }
 }
 
+/// A weight column, in either float width.
+#[derive(Debug, Clone, Copy)]
+enum Weights<'a> {
+    F64(&'a [f64]),
+    F32(&'a [f32]),
+}
+
+impl Weights<'_> {
+    fn len(self) -> usize {
+        match self {
+            Weights::F64(w) => w.len(),
+            Weights::F32(w) => w.len(),
+        }
+    }
+
+    fn get(self, row: usize) -> Option<f64> {
+        match self {
+            Weights::F64(w) => w.get(row).copied(),
+            Weights::F32(w) => w.get(row).copied().map(f64::from),
+        }
+    }
+}
+
 /// Event rows of many people as borrowed columns: row `i` is an event of
 /// person `person[i]` (an index into the people of the call), about
-/// `interest[i]`, at `at[i]`, of weight `weight[i]`. Signal, source, context
+/// `interest[i]`, at `at[i]`, of weight `weight[i]` (`f64`, or `f32` with
+/// [`new_f32`](Self::new_f32)). Signal, source, context
 /// and gift columns are optional (view, first party, on site, not a gift).
 /// Rows may come in any order.
 ///
@@ -75,7 +99,7 @@ pub struct EventRows<'a> {
     interest: &'a [InterestId],
     at: &'a [i64],
     unit: TimeUnit,
-    weight: &'a [f64],
+    weight: Weights<'a>,
     signal: Option<&'a [Signal]>,
     source: Option<&'a [Source]>,
     context: Option<&'a [Context]>,
@@ -93,6 +117,50 @@ impl<'a> EventRows<'a> {
         at: &'a [i64],
         unit: TimeUnit,
         weight: &'a [f64],
+    ) -> Result<Self, BulkError> {
+        Self::with_weights(person, interest, at, unit, Weights::F64(weight))
+    }
+
+    /// As [`new`](Self::new), with an `f32` weight column (an Arrow
+    /// `Float32`, say): each weight is widened to `f64` exactly, row by row,
+    /// so no `f64` copy of the column is needed.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if the lengths differ.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::{EventRows, TimeUnit};
+    /// use tactful::prelude::*;
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("baby/food").build()?;
+    /// let food = taxonomy.require("baby/food")?;
+    /// let (person, interest, at) = ([0, 0], [food, food], [1_700_000_000, 1_700_000_060]);
+    /// let weight = [0.5f32, 2.0];
+    /// let rows = EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &weight)?;
+    /// assert_eq!(rows.event(1)?.weight().get(), 2.0);
+    /// // A weight is checked when its row is read, as with `new`.
+    /// let nan = [f32::NAN, 1.0];
+    /// let bad = EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &nan)?;
+    /// assert!(bad.event(0).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new_f32(
+        person: &'a [u32],
+        interest: &'a [InterestId],
+        at: &'a [i64],
+        unit: TimeUnit,
+        weight: &'a [f32],
+    ) -> Result<Self, BulkError> {
+        Self::with_weights(person, interest, at, unit, Weights::F32(weight))
+    }
+
+    fn with_weights(
+        person: &'a [u32],
+        interest: &'a [InterestId],
+        at: &'a [i64],
+        unit: TimeUnit,
+        weight: Weights<'a>,
     ) -> Result<Self, BulkError> {
         let rows = Self {
             person,
@@ -119,7 +187,7 @@ impl<'a> EventRows<'a> {
             interest: &[],
             at: &[],
             unit: TimeUnit::Seconds,
-            weight: &[],
+            weight: Weights::F64(&[]),
             signal: None,
             source: None,
             context: None,
@@ -216,6 +284,19 @@ impl<'a> EventRows<'a> {
     pub(crate) fn for_each_compact(
         &self,
         range: std::ops::Range<usize>,
+        f: impl FnMut(u32, EventRow),
+    ) -> Result<(), BulkError> {
+        // One loop per weight width, each with its width known.
+        match self.weight {
+            Weights::F64(w) => self.compact(range, w, f),
+            Weights::F32(w) => self.compact(range, w, f),
+        }
+    }
+
+    fn compact<W: Copy + Into<f64>>(
+        &self,
+        range: std::ops::Range<usize>,
+        weight: &[W],
         mut f: impl FnMut(u32, EventRow),
     ) -> Result<(), BulkError> {
         let scale: i64 = match self.unit {
@@ -228,7 +309,7 @@ impl<'a> EventRows<'a> {
             self.person.get(range.clone()),
             self.interest.get(range.clone()),
             self.at.get(range.clone()),
-            self.weight.get(range.clone()),
+            weight.get(range.clone()),
         ) else {
             return Err(BulkError::InvalidRow {
                 row: range.end,
@@ -247,7 +328,7 @@ impl<'a> EventRows<'a> {
             let Some(at) = at.checked_mul(scale) else {
                 continue;
             };
-            let weight = Weight::new(w).map_err(|e| BulkError::InvalidRow {
+            let weight = Weight::new(w.into()).map_err(|e| BulkError::InvalidRow {
                 row: range.start + k,
                 problem: e.to_string(),
             })?;
@@ -274,7 +355,7 @@ impl<'a> EventRows<'a> {
     /// weight (negative, NaN, infinite), or a row past the end.
     pub fn event(&self, row: usize) -> Result<Event, BulkError> {
         let invalid = |problem: String| BulkError::InvalidRow { row, problem };
-        let (Some(&interest), Some(&at), Some(&w)) = (
+        let (Some(&interest), Some(&at), Some(w)) = (
             self.interest.get(row),
             self.at.get(row),
             self.weight.get(row),
