@@ -602,16 +602,26 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
             (p, s)
         })
         .collect();
-    let events = EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)
-        .unwrap()
-        .with_signals(&signal)
-        .unwrap()
-        .with_sources(&source)
-        .unwrap()
-        .with_contexts(&context)
-        .unwrap()
-        .with_gifts(&gift)
-        .unwrap();
+    // Every optional column, on rows of either weight width (the weights
+    // are exact in f32).
+    let narrow: Vec<f32> = weight.iter().map(|&w| w as f32).collect();
+    let all_columns = |f32_weights: bool| {
+        let e = if f32_weights {
+            EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &narrow)
+        } else {
+            EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)
+        };
+        e.unwrap()
+            .with_signals(&signal)
+            .unwrap()
+            .with_sources(&source)
+            .unwrap()
+            .with_contexts(&context)
+            .unwrap()
+            .with_gifts(&gift)
+            .unwrap()
+    };
+    let events = all_columns(false);
     let rows = Rows {
         consents: &consents,
         suppressions: &suppressions,
@@ -653,18 +663,8 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
         let got = engine.summarize_all(&bases, rows, now, t).unwrap();
         assert_eq!(got, want, "{threads} threads");
     }
-    // An f32 weight column (these weights are exact in f32) gives the same.
-    let narrow: Vec<f32> = weight.iter().map(|&w| w as f32).collect();
-    let events32 = EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &narrow)
-        .unwrap()
-        .with_signals(&signal)
-        .unwrap()
-        .with_sources(&source)
-        .unwrap()
-        .with_contexts(&context)
-        .unwrap()
-        .with_gifts(&gift)
-        .unwrap();
+    // An f32 weight column gives the same.
+    let events32 = all_columns(true);
     let rows32 = Rows {
         events: events32,
         ..rows

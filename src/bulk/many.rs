@@ -200,17 +200,17 @@ fn run<T: Send, S>(
                 break;
             }
             sorted.fill(&g.events, b);
-            let people = g.events.people_of(b);
-            let mut out = Vec::with_capacity(people.len());
-            let answer = people
+            let answer: Result<Vec<T>, BulkError> = g
+                .events
+                .people_of(b)
                 .map(|i| f(&mut s, i, sorted.rows_mut(i)))
-                .try_for_each(|r| r.map(|t| out.push(t)));
-            if let Err(e) = answer {
+                .collect();
+            let stop = answer.is_err();
+            done.push((b, answer));
+            if stop {
                 failed.fetch_min(b, Ordering::Relaxed);
-                done.push((b, Err(e)));
                 break;
             }
-            done.push((b, Ok(out)));
         }
         Ok(done)
     };
