@@ -589,7 +589,9 @@ fn policy_params() -> impl Strategy<Value = PolicyParams> {
         prop_oneof![Just(24 * 14i64), Just(24 * 7), 1i64..24 * 40],
         prop_oneof![Just(56i64), Just(28), 1i64..100],
         prop_oneof![Just(21i64), Just(7), 0i64..60],
-        1u32..=4,
+        // Minimum days up to 4 are counted as events come, larger ones
+        // from the (interest, day) pairs: both ways are tried.
+        prop_oneof![3 => 1u32..=4, 1 => 5u32..=9],
         any::<u32>(),
         prop_oneof![Just(90i64), Just(30), Just(0), 0i64..120],
         any::<bool>(),

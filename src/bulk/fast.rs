@@ -3,14 +3,17 @@
 //!
 //! Finishing replays every row through the live operations. For the common
 //! warehouse case — a person with no stored events yet, rows of events,
-//! consent changes and suppressions that do not purge — the outcome of each
-//! event depends only on the consent changes and suppressions, never on the
-//! other events (no dismissal, no erasure, no limit within reach): each is
-//! admitted by the same gate [`Engine::record`] asks, at its own instant,
-//! against the finished ledger and suppressions (entries dated later do not
-//! change a state at an earlier instant), duplicates are found by sorting,
-//! and the admitted events are scored by the same plain pass in the store's
-//! order. Anything else takes the replay.
+//! consent changes and suppressions — the outcome of each event depends
+//! only on the consent changes and suppressions, never on the other events
+//! (no dismissal, no erasure, no limit within reach): each is admitted by
+//! the same gate [`Engine::record`] asks, at its own instant, against the
+//! finished ledger and suppressions (entries dated later do not change a
+//! state at an earlier instant), duplicates are found by sorting, and the
+//! admitted events are scored by the same plain pass in the store's order.
+//! A purging suppression (a bereavement) at instant `s` removes the
+//! admitted events of its scope before `s`, and its tombstone refuses
+//! those at `s` as erased (it is applied before the events of its
+//! instant); later ones meet its window. Anything else takes the replay.
 
 use time::OffsetDateTime;
 
@@ -177,6 +180,12 @@ struct Person<'p> {
     suppressions: Vec<(&'p Suppression, i64, i64)>,
     /// The windows of the suppressions that cover the current series.
     windows: Vec<(i64, i64)>,
+    /// The purging suppressions applied (bereavements on an interest or on
+    /// everything) and their instants in ns: each purges the events of its
+    /// scope recorded before it and leaves a tombstone at its instant.
+    purges: Vec<(Suppression, i64)>,
+    /// The instants of the purges that cover the current series.
+    purged_at: Vec<i64>,
     /// Dislikes: since (ns) and subtree.
     dislikes: Vec<(i64, InterestId)>,
 }
@@ -194,6 +203,10 @@ struct Run {
     suppressible: bool,
     /// Refused as disliked from this instant on.
     disliked_from: i64,
+    /// Admitted events before this instant are purged later (a purge
+    /// covers the series); `i64::MIN` if none does. A purge's own instant
+    /// refuses the events of that instant as erased (its tombstone).
+    purged_before: i64,
     /// Usable now at all (the level admits it, nothing blocks it).
     usable: bool,
     /// The index of the series' purposes in [`Person::combos`].
@@ -201,7 +214,12 @@ struct Run {
 }
 
 impl<'p> Person<'p> {
-    fn new(profile: &'p Profile, view: &View<'_>, now: i64) -> Option<Self> {
+    fn new(
+        profile: &'p Profile,
+        view: &View<'_>,
+        now: i64,
+        purges: Vec<(Suppression, i64)>,
+    ) -> Option<Self> {
         let mut suppressions = Vec::with_capacity(profile.suppressions().len());
         for s in profile.suppressions() {
             let until = match s.ends() {
@@ -227,6 +245,8 @@ impl<'p> Person<'p> {
             combos: Vec::new(),
             suppressions,
             windows: Vec::new(),
+            purges,
+            purged_at: Vec::new(),
             dislikes,
         })
     }
@@ -256,12 +276,14 @@ impl<'p> Person<'p> {
     /// depend on the instant; fills `windows`.
     fn run(&mut self, tax: &Taxonomy, policy: &DecayPolicy, f: &SeriesFacts) -> Option<Run> {
         self.windows.clear();
+        self.purged_at.clear();
         if !f.known {
             // Refused as invalid before anything is asked.
             return Some(Run {
                 fixed: Some(RefusalKind::Invalid),
                 suppressible: false,
                 disliked_from: i64::MAX,
+                purged_before: i64::MIN,
                 usable: false,
                 combo: usize::MAX,
             });
@@ -270,6 +292,13 @@ impl<'p> Person<'p> {
             if s.covers_interest(tax, f.interest) || f.purposes.iter().any(|p| s.covers_purpose(p))
             {
                 self.windows.push((since, until));
+            }
+        }
+        for (s, at) in &self.purges {
+            // A purge's scope (its subtree and the life events it extends
+            // to) is what it covers.
+            if s.covers_interest(tax, f.interest) {
+                self.purged_at.push(*at);
             }
         }
         let level = self.level.admits(f.source, f.context);
@@ -293,6 +322,7 @@ impl<'p> Person<'p> {
             fixed,
             suppressible: !self.windows.is_empty(),
             disliked_from,
+            purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
             usable: level && !f.blocked_now,
             combo: self.combo(f.purposes)?,
         })
@@ -304,6 +334,10 @@ impl<'p> Person<'p> {
     fn admit(&self, run: &Run, at: i64) -> Result<(), RefusalKind> {
         if at > self.now {
             return Err(RefusalKind::FromFuture);
+        }
+        // The tombstone of a purge at this very instant (applied first).
+        if self.purged_at.contains(&at) {
+            return Err(RefusalKind::Erased);
         }
         // Recorded at its own instant: age zero, never stale.
         if run.suppressible
@@ -394,9 +428,9 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     /// Without the facts cache: for one profile.
-    fn small(tax: &Taxonomy) -> Self {
+    fn small(tax: &Taxonomy, policy: &DecayPolicy) -> Self {
         Self {
-            tally: Tally::new(tax),
+            tally: Tally::new(tax, policy),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -408,10 +442,10 @@ impl Scratch {
         }
     }
 
-    pub(crate) fn new(tax: &Taxonomy) -> Self {
+    pub(crate) fn new(tax: &Taxonomy, policy: &DecayPolicy) -> Self {
         let slots = tax.len().saturating_mul(9);
         Self {
-            tally: Tally::new(tax),
+            tally: Tally::new(tax, policy),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -458,9 +492,8 @@ impl Engine {
     /// equal to the finished profile's
     /// [`scores_by_scan`](Self::scores_by_scan), its segments over those
     /// scores, and its refusal counts, computed without building the event
-    /// store when `base` holds no events and the rows hold no erasure, no
-    /// dismissal and no purging suppression (the usual bulk case), and by
-    /// finishing otherwise.
+    /// store when `base` holds no events and the rows hold no erasure and
+    /// no dismissal (the usual bulk case), and by finishing otherwise.
     ///
     /// # Errors
     /// [`BulkError::IdMismatch`] if `base` is another person's profile.
@@ -502,7 +535,7 @@ impl Engine {
             partial,
             now,
             &mut rows,
-            &mut Scratch::small(self.taxonomy()),
+            &mut Scratch::small(self.taxonomy(), self.policy()),
         )
     }
 
@@ -529,7 +562,7 @@ impl Engine {
         Summarizer {
             engine: self,
             rows: Vec::new(),
-            scratch: Scratch::new(self.taxonomy()),
+            scratch: Scratch::new(self.taxonomy(), self.policy()),
         }
     }
 
@@ -576,8 +609,9 @@ impl Engine {
 
     /// Whether no event's outcome can depend on another event or on the
     /// base's stored data: no stored events, tombstones or orphans, no
-    /// erasure, no purging suppression, no dismissal, no instant outside
-    /// i64 nanoseconds, and the event limit out of reach.
+    /// erasure, no dismissal, no instant outside i64 nanoseconds, and the
+    /// event limit out of reach. (A purge removes events by their instant
+    /// alone; see the module docs.)
     fn independent(
         &self,
         base: &Profile,
@@ -590,11 +624,9 @@ impl Engine {
             && base.orphans().is_empty()
             && wide.is_empty()
             && rows.len() <= self.limits().max_events
-            && others.iter().all(|f| match f {
-                Fact::Consent(_) => true,
-                Fact::Suppression(s) => !s.purges(),
-                Fact::Erasure(_) | Fact::Event(_) => false,
-            })
+            && others
+                .iter()
+                .all(|f| matches!(f, Fact::Consent(_) | Fact::Suppression(_)))
             && rows.iter().all(|r| r.signal != Signal::Dismissal)
     }
 
@@ -636,7 +668,8 @@ impl Engine {
                 }
                 Ok(()) => {
                     last = Some(key);
-                    if !r.gift {
+                    // Purged later, by a purge after it: not refused, gone.
+                    if !r.gift && r.at >= run.purged_before {
                         if let Some(c) = person.usable(policy, &f, &run, r) {
                             let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
                             scratch.tally.add(tax, r.interest, c, day);
@@ -688,12 +721,19 @@ impl Engine {
         let mut profile = base.clone();
         let mut refused_rows = 0;
         others.sort_by(cmp_facts);
+        let mut purges = Vec::new();
         for f in others {
-            refused_rows += usize::from(self.apply(&mut profile, f, now).is_some());
+            let refused = self.apply(&mut profile, f, now).is_some();
+            refused_rows += usize::from(refused);
+            if let (false, Fact::Suppression(s)) = (refused, f) {
+                if s.purges() {
+                    purges.push((*s, to_nanos(s.since())?));
+                }
+            }
         }
         let mut refusals = profile.refusals().clone();
         let view = self.view(&profile, now);
-        let mut person = Person::new(&profile, &view, now_ns)?;
+        let mut person = Person::new(&profile, &view, now_ns, purges)?;
         scratch.tally.clear();
         refused_rows += self.tally_rows(rows, &view, &mut person, &mut refusals, scratch)?;
         let tally = &mut scratch.tally;

@@ -300,7 +300,7 @@ impl Engine {
         threads: NonZeroUsize,
     ) -> Result<Vec<Summary>, BulkError> {
         let g = Grouped::new(rows, bases.len(), threads)?;
-        let state = || (Vec::new(), Scratch::new(self.taxonomy()));
+        let state = || (Vec::new(), Scratch::new(self.taxonomy(), self.policy()));
         run(&g, threads, state, |(wide, scratch), i, events| {
             let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
             wide.clear();

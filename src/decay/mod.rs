@@ -168,7 +168,13 @@ pub(crate) fn score_plain(view: &View<'_>) -> Vec<InterestScore> {
 #[derive(Debug)]
 pub(crate) struct Tally {
     scores: Vec<InterestScore>,
-    /// (interest, day) of every usable event, for the distinct-day counts.
+    /// The distinct-day cap (the policy's `min_days`).
+    cap: usize,
+    /// Per interest, its first distinct days up to the cap, when the cap is
+    /// at most [`DaySet::MAX`] (the usual policy): counted as events come.
+    sets: Vec<DaySet>,
+    /// (interest, day) of every usable event, for the distinct-day counts,
+    /// when the cap is larger.
     days: Vec<(u32, i64)>,
     buf: Vec<i64>,
     /// Interests with events, once each (sorted when counted).
@@ -177,10 +183,45 @@ pub(crate) struct Tally {
     dense: bool,
 }
 
+/// Up to [`DaySet::MAX`] distinct days: an interest's day count capped at
+/// a small minimum needs no more.
+#[derive(Debug, Clone, Copy, Default)]
+struct DaySet {
+    len: u8,
+    days: [i64; DaySet::MAX],
+}
+
+impl DaySet {
+    const MAX: usize = 4;
+
+    /// Adds `day` unless it is there or `cap` days are.
+    #[inline]
+    fn insert(&mut self, day: i64, cap: usize) {
+        let n = usize::from(self.len);
+        if n >= cap {
+            return;
+        }
+        let held = self.days.get(..n).unwrap_or(&[]);
+        if !held.contains(&day) {
+            if let Some(slot) = self.days.get_mut(n) {
+                *slot = day;
+                self.len += 1;
+            }
+        }
+    }
+}
+
 impl Tally {
-    pub(crate) fn new(tax: &crate::taxonomy::Taxonomy) -> Self {
+    pub(crate) fn new(tax: &crate::taxonomy::Taxonomy, policy: &DecayPolicy) -> Self {
+        let cap = policy.min_days as usize;
         Self {
             scores: vec![InterestScore::default(); tax.len()],
+            cap,
+            sets: if cap <= DaySet::MAX {
+                vec![DaySet::default(); tax.len()]
+            } else {
+                Vec::new()
+            },
             days: Vec::new(),
             buf: Vec::new(),
             touched: Vec::new(),
@@ -194,6 +235,9 @@ impl Tally {
         for &i in &self.touched {
             if let Some(s) = self.scores.get_mut(i as usize) {
                 *s = InterestScore::default();
+            }
+            if let Some(d) = self.sets.get_mut(i as usize) {
+                d.len = 0;
             }
         }
         self.touched.clear();
@@ -210,7 +254,10 @@ impl Tally {
         c: f64,
         day: i64,
     ) {
-        self.days.push((interest.0, day));
+        let small = !self.sets.is_empty();
+        if !small {
+            self.days.push((interest.0, day));
+        }
         let mut node = Some(interest);
         while let Some(id) = node {
             if let Some(sc) = self.scores.get_mut(id.index()) {
@@ -220,12 +267,31 @@ impl Tally {
                 sc.score += c;
                 sc.events += 1;
             }
+            if small {
+                if let Some(d) = self.sets.get_mut(id.index()) {
+                    d.insert(day, self.cap);
+                }
+            }
             node = tax.parent(id);
         }
     }
 
     /// The distinct-day counts, capped at the policy's minimum.
     fn count_days(&mut self, view: &View<'_>) {
+        if !self.sets.is_empty() {
+            // Counted as the events came; each touched set is emptied.
+            sort_nearly_sorted(&mut self.touched);
+            for &i in &self.touched {
+                if let (Some(sc), Some(d)) = (
+                    self.scores.get_mut(i as usize),
+                    self.sets.get_mut(i as usize),
+                ) {
+                    sc.days = u32::from(d.len);
+                    d.len = 0;
+                }
+            }
+            return;
+        }
         let tax = view.taxonomy;
         let days = &mut self.days;
         // Events in store order give sorted pairs when each interest has
@@ -367,7 +433,7 @@ fn distinct_days(pairs: &[(u32, i64)], cap: usize, buf: &mut Vec<i64>) -> u32 {
 
 fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<InterestScore> {
     let tax = view.taxonomy;
-    let mut tally = Tally::new(tax);
+    let mut tally = Tally::new(tax, view.policy);
     for e in events {
         let Ok(c) = view.check(&e) else { continue };
         if !tax.contains(e.interest()) {
@@ -613,6 +679,57 @@ mod fast_path {
             check(&engine, &p, clock, &mut fast_runs);
             check(&engine, &p, clock + Duration::days(20), &mut fast_runs);
             prop_assert!(fast_runs > 0, "the fast path never ran");
+        }
+    }
+    /// Distinct days capped at the minimum: counted as events come (a cap
+    /// up to four) or from the pairs (a larger cap), the same counts, for
+    /// a leaf and for its ancestor.
+    #[test]
+    fn distinct_days_are_counted_alike_for_small_and_large_caps() {
+        let taxonomy = Taxonomy::builder()
+            .interest("a/x")
+            .interest("a/y")
+            .build()
+            .unwrap();
+        let (x, y, a) = (
+            taxonomy.require("a/x").unwrap(),
+            taxonomy.require("a/y").unwrap(),
+            taxonomy.require("a").unwrap(),
+        );
+        let now = time::macros::datetime!(2026-11-01 0:00 UTC);
+        let profile = Profile::new("anna");
+        // x on days 1, 1, 2, 3 and y on days 3, 4, 4: four days under a.
+        let events = [(x, 1), (x, 1), (x, 2), (x, 3), (y, 3), (y, 4), (y, 4)];
+        for (cap, want) in [
+            (1u32, [1, 1, 1]),
+            (2, [2, 2, 2]),
+            (4, [3, 2, 4]),
+            (6, [3, 2, 4]),
+        ] {
+            let policy = DecayPolicy::builder()
+                .min_events(6)
+                .min_days(cap)
+                .build()
+                .unwrap();
+            let view = View::new(&taxonomy, &policy, &profile, now);
+            let mut tally = Tally::new(&taxonomy, &policy);
+            for &(i, day) in &events {
+                tally.add(&taxonomy, i, 1.0, day);
+            }
+            let scores = tally.settle(&view);
+            let got = [x, y, a].map(|i| scores.get(i).map_or(0, |s| s.days));
+            assert_eq!(got, want, "cap {cap}");
+            let mut out = Vec::new();
+            tally.drain(scores, &mut out);
+            // Drained: the next person starts from nothing.
+            tally.add(&taxonomy, x, 1.0, 9);
+            let again = tally.settle(&view);
+            assert_eq!(
+                again.get(x).map(|s| (s.events, s.days)),
+                Some((1, 1)),
+                "cap {cap}"
+            );
+            assert_eq!(again.get(y).map(|s| s.days), Some(0), "cap {cap}");
         }
     }
 }
