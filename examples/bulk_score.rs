@@ -10,15 +10,16 @@
 //!
 //! `--no-rules`: everyone consents and nothing is suppressed, so the sum of
 //! the leaf scores must equal the raw kernel's `sum_scores` (a cross-check).
-//! Timed (best of `--runs`): turning the columns into rows (interest keys to
-//! ids; the f32 weights are read in place), grouping per person, and the exact scoring; never
-//! the file read or the workload's consent and suppression rows.
+//! Timed (best of `--runs`): taking the columns as rows (the interest keys
+//! with their dictionary of ids, and the f32 weights, are read in place),
+//! grouping per person, and the exact scoring; never the file read or the
+//! workload's consent and suppression rows.
 
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use tactful::bulk::{EventRows, Rows, TimeUnit};
+use tactful::bulk::{EventRows, InterestColumn, Rows, TimeUnit, WeightColumn};
 use tactful::prelude::*;
 
 #[path = "common/peers_csv.rs"]
@@ -85,21 +86,18 @@ fn run() -> Result<String, Box<dyn std::error::Error>> {
         // The previous run's answer is freed before the clock starts.
         drop(std::mem::take(&mut out));
         let t0 = Instant::now();
-        let interest: Vec<InterestId> = cols
-            .interests
-            .iter()
-            .map(|&k| {
-                ids.get(usize::from(k))
-                    .copied()
-                    .ok_or("interest key past 255")
-            })
-            .collect::<Result<_, _>>()?;
-        let events = EventRows::new_f32(
+        // The file's interest keys, dictionary-encoded as a warehouse
+        // column would be: key `k` is `ids[k]` (a key past it is an error).
+        let interest = InterestColumn::Keys {
+            keys: &cols.interests,
+            dictionary: &ids,
+        };
+        let events = EventRows::from_columns(
             &cols.profiles,
-            &interest,
+            interest,
             &cols.ts,
             TimeUnit::Seconds,
-            &cols.weights,
+            WeightColumn::F32(&cols.weights),
         )?;
         let rows = Rows {
             consents: &consents,

@@ -12,8 +12,8 @@ use proptest::prelude::*;
 use std::num::NonZeroUsize;
 
 use tactful::bulk::{
-    BulkError, ConsentChange, Erasure, EventRows, InterestScores, PartialProfile, Refused, Rows,
-    TimeUnit,
+    BulkError, ConsentChange, Erasure, EventRows, InterestColumn, InterestScores, PartialProfile,
+    Refused, Rows, TimeUnit, WeightColumn,
 };
 use tactful::profile::ErasedScope;
 use tactful::*;
@@ -671,6 +671,59 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
     };
     let got = engine.summarize_all(&bases, rows32, now, NonZeroUsize::MIN.saturating_add(1));
     assert_eq!(got.unwrap(), want, "f32 weights");
+    // So does a dictionary-encoded interest column, with either weight
+    // width; a key past the dictionary (row 60,000) is the first bad row.
+    let mut dictionary: Vec<InterestId> = interest.clone();
+    dictionary.sort_unstable();
+    dictionary.dedup();
+    let keys: Vec<u16> = interest
+        .iter()
+        .map(|i| dictionary.binary_search(i).unwrap() as u16)
+        .collect();
+    let mut bad_keys = keys.clone();
+    bad_keys[60_000] = dictionary.len() as u16;
+    for (weights, name) in [
+        (WeightColumn::F64(&weight), "f64"),
+        (WeightColumn::F32(&narrow), "f32"),
+    ] {
+        let keyed = |keys| {
+            let column = InterestColumn::Keys {
+                keys,
+                dictionary: &dictionary,
+            };
+            EventRows::from_columns(&person, column, &at, TimeUnit::Seconds, weights)
+                .unwrap()
+                .with_signals(&signal)
+                .unwrap()
+                .with_sources(&source)
+                .unwrap()
+                .with_contexts(&context)
+                .unwrap()
+                .with_gifts(&gift)
+                .unwrap()
+        };
+        for threads in [1, 2, 3] {
+            let t = NonZeroUsize::new(threads).unwrap();
+            let rows = Rows {
+                events: keyed(&keys),
+                ..rows
+            };
+            let got = engine.summarize_all(&bases, rows, now, t).unwrap();
+            assert_eq!(
+                got, want,
+                "keyed interests, {name} weights, {threads} threads"
+            );
+            let rows = Rows {
+                events: keyed(&bad_keys),
+                ..rows
+            };
+            let err = engine.summarize_all(&bases, rows, now, t).unwrap_err();
+            assert!(
+                matches!(&err, BulkError::InvalidRow { row: 60_000, problem } if problem.contains("dictionary")),
+                "{name}, {threads} threads: {err}"
+            );
+        }
+    }
     // The first bad row is reported whatever the threads: a NaN weight at
     // row 70,000 and an unknown person at row 80,000 give the person.
     let mut nan = weight.clone();

@@ -114,7 +114,7 @@ impl Buckets {
     /// The same whatever the threads: first the first row (in row order)
     /// with a person index past `people` ([`BulkError::UnknownPerson`]) or
     /// an instant out of range ([`BulkError::InvalidRow`]); then the first
-    /// row with an invalid weight.
+    /// row with an invalid weight or an interest key past its dictionary.
     pub(super) fn new(
         people: usize,
         events: &EventRows<'_>,

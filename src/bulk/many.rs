@@ -235,7 +235,7 @@ impl Engine {
     /// # Errors
     /// [`BulkError::UnknownPerson`] for a row of a person index past `ids`,
     /// [`BulkError::InvalidRow`] for an event row with an instant out of
-    /// range or an invalid weight.
+    /// range, an invalid weight or an interest key past its dictionary.
     pub fn partials(
         &self,
         ids: &[ProfileId],

@@ -65,7 +65,7 @@ use crate::profile::ProfileId;
 pub use fast::{InterestScores, Summarizer, Summary};
 pub use partial::{ConsentAction, ConsentChange, Erasure, EventRow, PartialProfile};
 pub use replay::{Finished, Refused};
-pub use rows::{EventRows, Rows, TimeUnit};
+pub use rows::{EventRows, InterestColumn, Rows, TimeUnit, WeightColumn};
 
 /// Why rows could not be merged, read or finished.
 #[derive(Debug, Clone, PartialEq, Error)]

@@ -46,27 +46,82 @@ impl TimeUnit {
     }
 }
 
-/// A weight column, in either float width.
+/// A weight column, in either float width: an `f32` weight is widened to
+/// `f64` exactly when its row is read, so no `f64` copy is needed.
 #[derive(Debug, Clone, Copy)]
-enum Weights<'a> {
+#[non_exhaustive]
+pub enum WeightColumn<'a> {
+    /// `f64` weights (an Arrow `Float64`).
     F64(&'a [f64]),
+    /// `f32` weights (an Arrow `Float32`).
     F32(&'a [f32]),
 }
 
-impl Weights<'_> {
+impl WeightColumn<'_> {
     fn len(self) -> usize {
         match self {
-            Weights::F64(w) => w.len(),
-            Weights::F32(w) => w.len(),
+            WeightColumn::F64(w) => w.len(),
+            WeightColumn::F32(w) => w.len(),
         }
     }
 
     fn get(self, row: usize) -> Option<f64> {
         match self {
-            Weights::F64(w) => w.get(row).copied(),
-            Weights::F32(w) => w.get(row).copied().map(f64::from),
+            WeightColumn::F64(w) => w.get(row).copied(),
+            WeightColumn::F32(w) => w.get(row).copied().map(f64::from),
         }
     }
+}
+
+/// An interest column: the ids themselves, or dictionary-encoded (an Arrow
+/// `Dictionary(UInt16, _)` column, say), where row `i`'s interest is
+/// `dictionary[keys[i]]`. A key is looked up when its row is read, so no
+/// column of ids needs to be built; a key past the dictionary is an
+/// [`BulkError::InvalidRow`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum InterestColumn<'a> {
+    /// One id per row.
+    Ids(&'a [InterestId]),
+    /// One key per row into a dictionary of ids.
+    Keys {
+        /// The key of each row.
+        keys: &'a [u16],
+        /// The id of each key.
+        dictionary: &'a [InterestId],
+    },
+}
+
+impl InterestColumn<'_> {
+    fn len(self) -> usize {
+        match self {
+            InterestColumn::Ids(i) => i.len(),
+            InterestColumn::Keys { keys, .. } => keys.len(),
+        }
+    }
+
+    /// Row `row`'s interest: `Err` with the problem for a key past the
+    /// dictionary, `Ok(None)` past the end.
+    fn get(self, row: usize) -> Result<Option<InterestId>, String> {
+        match self {
+            InterestColumn::Ids(i) => Ok(i.get(row).copied()),
+            InterestColumn::Keys { keys, dictionary } => match keys.get(row) {
+                None => Ok(None),
+                Some(&k) => lookup(dictionary, k).map(Some),
+            },
+        }
+    }
+}
+
+/// A dictionary's id for `key`, or the problem.
+#[inline]
+fn lookup(dictionary: &[InterestId], key: u16) -> Result<InterestId, String> {
+    dictionary.get(usize::from(key)).copied().ok_or_else(|| {
+        format!(
+            "interest key {key} past the dictionary of {} interests",
+            dictionary.len()
+        )
+    })
 }
 
 /// Event rows of many people as borrowed columns: row `i` is an event of
@@ -96,10 +151,10 @@ impl Weights<'_> {
 #[derive(Debug, Clone, Copy)]
 pub struct EventRows<'a> {
     person: &'a [u32],
-    interest: &'a [InterestId],
+    interest: InterestColumn<'a>,
     at: &'a [i64],
     unit: TimeUnit,
-    weight: Weights<'a>,
+    weight: WeightColumn<'a>,
     signal: Option<&'a [Signal]>,
     source: Option<&'a [Source]>,
     context: Option<&'a [Context]>,
@@ -118,7 +173,13 @@ impl<'a> EventRows<'a> {
         unit: TimeUnit,
         weight: &'a [f64],
     ) -> Result<Self, BulkError> {
-        Self::with_weights(person, interest, at, unit, Weights::F64(weight))
+        Self::from_columns(
+            person,
+            InterestColumn::Ids(interest),
+            at,
+            unit,
+            WeightColumn::F64(weight),
+        )
     }
 
     /// As [`new`](Self::new), with an `f32` weight column (an Arrow
@@ -152,15 +213,57 @@ impl<'a> EventRows<'a> {
         unit: TimeUnit,
         weight: &'a [f32],
     ) -> Result<Self, BulkError> {
-        Self::with_weights(person, interest, at, unit, Weights::F32(weight))
+        Self::from_columns(
+            person,
+            InterestColumn::Ids(interest),
+            at,
+            unit,
+            WeightColumn::F32(weight),
+        )
     }
 
-    fn with_weights(
+    /// The required columns in any of their forms: interests as ids or
+    /// dictionary-encoded, weights in either float width. Nothing is
+    /// copied; keys and weights are checked when their rows are read.
+    ///
+    /// # Errors
+    /// [`BulkError::Columns`] if the lengths differ.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::{EventRows, InterestColumn, TimeUnit, WeightColumn};
+    /// use tactful::prelude::*;
+    ///
+    /// let taxonomy = Taxonomy::builder().interest("baby/food").interest("outdoor/hiking").build()?;
+    /// let dictionary = [taxonomy.require("baby/food")?, taxonomy.require("outdoor/hiking")?];
+    /// let (person, keys, at) = ([0, 1, 0], [0u16, 1, 1], [1_700_000_000, 1_700_000_060, 1_700_000_120]);
+    /// let weight = [1.0f32, 0.5, 2.0];
+    /// let rows = EventRows::from_columns(
+    ///     &person,
+    ///     InterestColumn::Keys { keys: &keys, dictionary: &dictionary },
+    ///     &at,
+    ///     TimeUnit::Seconds,
+    ///     WeightColumn::F32(&weight),
+    /// )?;
+    /// assert_eq!(rows.event(2)?.interest(), dictionary[1]);
+    /// // A key past the dictionary is refused when its row is read.
+    /// let bad = [0u16, 2, 1];
+    /// let rows = EventRows::from_columns(
+    ///     &person,
+    ///     InterestColumn::Keys { keys: &bad, dictionary: &dictionary },
+    ///     &at,
+    ///     TimeUnit::Seconds,
+    ///     WeightColumn::F32(&weight),
+    /// )?;
+    /// assert!(rows.event(1).is_err());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_columns(
         person: &'a [u32],
-        interest: &'a [InterestId],
+        interest: InterestColumn<'a>,
         at: &'a [i64],
         unit: TimeUnit,
-        weight: Weights<'a>,
+        weight: WeightColumn<'a>,
     ) -> Result<Self, BulkError> {
         let rows = Self {
             person,
@@ -184,10 +287,10 @@ impl<'a> EventRows<'a> {
     pub fn empty() -> Self {
         Self {
             person: &[],
-            interest: &[],
+            interest: InterestColumn::Ids(&[]),
             at: &[],
             unit: TimeUnit::Seconds,
-            weight: Weights::F64(&[]),
+            weight: WeightColumn::F64(&[]),
             signal: None,
             source: None,
             context: None,
@@ -280,22 +383,32 @@ impl<'a> EventRows<'a> {
     ///
     /// # Errors
     /// [`BulkError::InvalidRow`] for the first row with an invalid weight
-    /// (or a range past the end).
+    /// or an interest key past its dictionary (or a range past the end).
     pub(crate) fn for_each_compact(
         &self,
         range: std::ops::Range<usize>,
         f: impl FnMut(u32, EventRow),
     ) -> Result<(), BulkError> {
-        // One loop per weight width, each with its width known.
-        match self.weight {
-            Weights::F64(w) => self.compact(range, w, f),
-            Weights::F32(w) => self.compact(range, w, f),
+        // One loop per column form, each with its form known.
+        let ids = |i: &InterestId| Ok(*i);
+        let keyed = |d: &'a [InterestId]| move |k: &u16| lookup(d, *k);
+        match (self.interest, self.weight) {
+            (InterestColumn::Ids(i), WeightColumn::F64(w)) => self.compact(range, i, ids, w, f),
+            (InterestColumn::Ids(i), WeightColumn::F32(w)) => self.compact(range, i, ids, w, f),
+            (InterestColumn::Keys { keys, dictionary }, WeightColumn::F64(w)) => {
+                self.compact(range, keys, keyed(dictionary), w, f)
+            }
+            (InterestColumn::Keys { keys, dictionary }, WeightColumn::F32(w)) => {
+                self.compact(range, keys, keyed(dictionary), w, f)
+            }
         }
     }
 
-    fn compact<W: Copy + Into<f64>>(
+    fn compact<K, W: Copy + Into<f64>>(
         &self,
         range: std::ops::Range<usize>,
+        interest: &[K],
+        id: impl Fn(&K) -> Result<InterestId, String>,
         weight: &[W],
         mut f: impl FnMut(u32, EventRow),
     ) -> Result<(), BulkError> {
@@ -307,7 +420,7 @@ impl<'a> EventRows<'a> {
         };
         let (Some(person), Some(interest), Some(at), Some(weight)) = (
             self.person.get(range.clone()),
-            self.interest.get(range.clone()),
+            interest.get(range.clone()),
             self.at.get(range.clone()),
             weight.get(range.clone()),
         ) else {
@@ -324,10 +437,15 @@ impl<'a> EventRows<'a> {
             self.gift.and_then(|c| c.get(range.clone())),
         );
         let rows = person.iter().zip(interest).zip(at).zip(weight);
-        for (k, (((&p, &i), &at), &w)) in rows.enumerate() {
+        for (k, (((&p, i), &at), &w)) in rows.enumerate() {
             let Some(at) = at.checked_mul(scale) else {
                 continue;
             };
+            // The key first, then the weight, as `event` checks them.
+            let i = id(i).map_err(|problem| BulkError::InvalidRow {
+                row: range.start + k,
+                problem,
+            })?;
             let weight = Weight::new(w.into()).map_err(|e| BulkError::InvalidRow {
                 row: range.start + k,
                 problem: e.to_string(),
@@ -351,12 +469,13 @@ impl<'a> EventRows<'a> {
     /// Row `row` as an event.
     ///
     /// # Errors
-    /// [`BulkError::InvalidRow`] for an instant out of range or an invalid
-    /// weight (negative, NaN, infinite), or a row past the end.
+    /// [`BulkError::InvalidRow`] for an instant out of range, an invalid
+    /// weight (negative, NaN, infinite), an interest key past its
+    /// dictionary, or a row past the end.
     pub fn event(&self, row: usize) -> Result<Event, BulkError> {
         let invalid = |problem: String| BulkError::InvalidRow { row, problem };
-        let (Some(&interest), Some(&at), Some(w)) = (
-            self.interest.get(row),
+        let (Some(interest), Some(&at), Some(w)) = (
+            self.interest.get(row).map_err(invalid)?,
             self.at.get(row),
             self.weight.get(row),
         ) else {
