@@ -255,26 +255,46 @@ fn scatter(
     Ok(out)
 }
 
-/// One bucket's rows sorted by person (in row order for each), in buffers
-/// reused from bucket to bucket.
+/// The most interest keys [`Sorted::fill`] sorts by (a counter each).
+pub(super) const MAX_INTEREST_KEYS: usize = 1 << 16;
+
+/// One bucket's rows sorted by person, in buffers reused from bucket to
+/// bucket.
 #[derive(Debug, Default)]
 pub(super) struct Sorted {
     first: usize,
     /// Person `first + q`'s rows are `rows[start[q]..start[q + 1]]`.
     start: Vec<usize>,
     rows: Vec<EventRow>,
+    /// Rows per interest key, then each key's cursor.
+    keys: Vec<usize>,
+    /// The bucket's rows sorted by interest key.
+    by_key: Vec<Tagged>,
 }
 
 impl Sorted {
-    /// Sorts bucket `b` of `buckets` by person.
-    pub(super) fn fill(&mut self, buckets: &Buckets, b: usize) {
+    /// Sorts bucket `b` of `buckets` by person. With `interests` > 0 each
+    /// person's rows come sorted by interest id (ids from `interests` on
+    /// counted as one), each interest's rows in row order: a counting sort
+    /// by interest, then a stable one by person. With 0, each person's rows
+    /// are in row order.
+    pub(super) fn fill(&mut self, buckets: &Buckets, b: usize, interests: usize) {
         let people = buckets.people_of(b);
         let rows = buckets.bucket(b);
+        let interests = interests.min(MAX_INTEREST_KEYS);
         self.first = people.start;
         self.start.clear();
         self.start.resize(people.len() + 1, 0);
+        self.keys.clear();
+        if interests > 0 {
+            self.keys.resize(interests + 1, 0);
+        }
+        let key = |r: &Tagged| r.interest.index().min(interests);
         for r in rows.clone() {
             if let Some(c) = self.start.get_mut(usize::from(r.local) + 1) {
+                *c += 1;
+            }
+            if let Some(c) = self.keys.get_mut(key(r)) {
                 *c += 1;
             }
         }
@@ -286,9 +306,41 @@ impl Sorted {
         self.rows.clear();
         self.rows
             .resize(acc, EventRow::new(InterestId(0), Signal::View, 0));
+        if interests == 0 {
+            self.place(rows.copied());
+        } else {
+            // Each key's first slot, then its cursor.
+            let mut acc = 0;
+            for c in &mut self.keys {
+                let n = *c;
+                *c = acc;
+                acc += n;
+            }
+            let mut by_key = std::mem::take(&mut self.by_key);
+            by_key.clear();
+            by_key.resize(
+                acc,
+                Tagged::new(0, EventRow::new(InterestId(0), Signal::View, 0)),
+            );
+            for &r in rows {
+                if let Some(at) = self.keys.get_mut(key(&r)) {
+                    if let Some(slot) = by_key.get_mut(*at) {
+                        *slot = r;
+                    }
+                    *at += 1;
+                }
+            }
+            self.place(by_key.iter().copied());
+            self.by_key = by_key;
+        }
+    }
+
+    /// Places `rows` (counted into `start`) by person, each person's in
+    /// the order given.
+    fn place(&mut self, rows: impl Iterator<Item = Tagged>) {
         // `start[q]` serves as person `q`'s cursor and ends at `start[q + 1]`;
         // one shift afterwards puts the starts back.
-        for &r in rows {
+        for r in rows {
             if let Some(at) = self.start.get_mut(usize::from(r.local)) {
                 if let Some(slot) = self.rows.get_mut(*at) {
                     *slot = r.row();

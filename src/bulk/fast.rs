@@ -29,7 +29,7 @@ use crate::store::{context_of, source_of, to_nanos};
 use crate::suppression::Suppression;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::order::{sort_store_order, store_key};
+use super::order::{sort_nearly_store_order, sort_store_order, store_key};
 use super::partial::{EventRow, PartialProfile};
 use super::replay::{cmp_facts, Fact, Finished};
 use super::BulkError;
@@ -148,6 +148,18 @@ pub struct Summary {
     /// changes, suppressions and erasures.
     pub refused_rows: usize,
 }
+
+/// A person's event rows for [`Engine::summarize_rows`], which puts them in
+/// store order: in any order, or nearly in it (sorted by interest).
+pub(crate) enum Sorting<'r> {
+    /// In any order.
+    Any(&'r mut [EventRow]),
+    /// Sorted by interest, each interest's rows in any order.
+    Nearly(&'r mut [EventRow]),
+}
+
+/// A sort into store order, with its reused buffers.
+type SortFn = fn(&mut [EventRow], &mut Vec<u128>, &mut Vec<EventRow>, &mut [u32]);
 
 /// What one (interest, source and context) needs, computed once per run of
 /// its events.
@@ -583,6 +595,7 @@ impl Engine {
         rows.clear();
         rows.extend_from_slice(&partial.rows);
         let others = partial.other_facts();
+        let rows = Sorting::Any(rows);
         if let Some(s) = self.summarize_rows(base, rows, &partial.wide, others, now, scratch) {
             return Ok(s);
         }
@@ -691,17 +704,21 @@ impl Engine {
     pub(crate) fn summarize_rows(
         &self,
         base: &Profile,
-        rows: &mut [EventRow],
+        rows: Sorting<'_>,
         wide: &[crate::event::Event],
         mut others: Vec<Fact<'_>>,
         now: OffsetDateTime,
         scratch: &mut Scratch,
     ) -> Option<Summary> {
+        let (rows, sort): (&mut [EventRow], SortFn) = match rows {
+            Sorting::Any(r) => (r, sort_store_order),
+            Sorting::Nearly(r) => (r, sort_nearly_store_order),
+        };
         if !self.independent(base, rows, wide, &others) {
             return None;
         }
         let now_ns = to_nanos(now)?;
-        sort_store_order(
+        sort(
             rows,
             &mut scratch.keys,
             &mut scratch.sorted,

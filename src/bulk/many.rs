@@ -10,7 +10,7 @@ use crate::engine::Engine;
 use crate::profile::{Profile, ProfileId};
 
 use super::buckets::{on_threads, Buckets, Sorted};
-use super::fast::{Scratch, Summary};
+use super::fast::{Scratch, Sorting, Summary};
 use super::partial::{EventRow, PartialProfile};
 use super::replay::{Fact, Finished};
 use super::rows::Rows;
@@ -172,7 +172,8 @@ impl<'a> Grouped<'a> {
 
 /// Runs `f` for every person (with their event rows, to reorder at will) on
 /// up to `threads` threads, each with its own `state` (reused buffers);
-/// results in person order.
+/// results in person order. Each person's rows come in row order, or with
+/// `interests` > 0 sorted by interest (see [`Sorted::fill`]).
 ///
 /// Threads take the next bucket when done with one, so a thread given the
 /// costlier people (those who need the full replay, say) does not hold the
@@ -183,6 +184,7 @@ impl<'a> Grouped<'a> {
 fn run<T: Send, S>(
     g: &Grouped<'_>,
     threads: NonZeroUsize,
+    interests: usize,
     state: impl Fn() -> S + Sync,
     f: impl Fn(&mut S, usize, &mut [EventRow]) -> Result<T, BulkError> + Sync,
 ) -> Result<Vec<T>, BulkError> {
@@ -199,7 +201,7 @@ fn run<T: Send, S>(
             if b >= buckets || b > failed.load(Ordering::Relaxed) {
                 break;
             }
-            sorted.fill(&g.events, b);
+            sorted.fill(&g.events, b, interests);
             let answer: Result<Vec<T>, BulkError> = g
                 .events
                 .people_of(b)
@@ -245,6 +247,7 @@ impl Engine {
         run(
             &g,
             NonZeroUsize::MIN,
+            0,
             || (),
             |(), i, events| {
                 let id = ids.get(i).ok_or(BulkError::WorkerPanicked)?;
@@ -301,18 +304,27 @@ impl Engine {
     ) -> Result<Vec<Summary>, BulkError> {
         let g = Grouped::new(rows, bases.len(), threads)?;
         let state = || (Vec::new(), Scratch::new(self.taxonomy(), self.policy()));
-        run(&g, threads, state, |(wide, scratch), i, events| {
-            let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
-            wide.clear();
-            wide.extend(g.events.wide(i));
-            let others = g.other_facts(i);
-            if let Some(s) = self.summarize_rows(base, events, wide, others, now, scratch) {
-                return Ok(s);
-            }
-            let partial = g.partial(i, base.id(), events);
-            let done = self.finish(base.clone(), &partial, now)?;
-            Ok(self.summary_of(&done, now))
-        })
+        // Each person's rows sorted by interest: nearly the store order.
+        let interests = self.taxonomy().len();
+        run(
+            &g,
+            threads,
+            interests,
+            state,
+            |(wide, scratch), i, events| {
+                let base = bases.get(i).ok_or(BulkError::WorkerPanicked)?;
+                wide.clear();
+                wide.extend(g.events.wide(i));
+                let others = g.other_facts(i);
+                let rows = Sorting::Nearly(events);
+                if let Some(s) = self.summarize_rows(base, rows, wide, others, now, scratch) {
+                    return Ok(s);
+                }
+                let partial = g.partial(i, base.id(), events);
+                let done = self.finish(base.clone(), &partial, now)?;
+                Ok(self.summary_of(&done, now))
+            },
+        )
     }
 
     /// [`finish`](Self::finish) for many people, as
@@ -336,6 +348,7 @@ impl Engine {
         run(
             &g,
             threads,
+            0,
             || (),
             |(), i, events| {
                 let base = slots
