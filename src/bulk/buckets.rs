@@ -175,11 +175,12 @@ impl Buckets {
         lo.min(self.people)..hi.min(self.people)
     }
 
-    /// The rows of bucket `b`, in row order.
-    fn bucket(&self, b: usize) -> impl Iterator<Item = &Tagged> + Clone + '_ {
+    /// The rows of bucket `b`, in row order: one slice per part (a loop
+    /// over each slice is leaner than one chained iterator).
+    fn bucket(&self, b: usize) -> impl Iterator<Item = &[Tagged]> + Clone + '_ {
         self.parts
             .iter()
-            .flat_map(move |p| p.get(b).map_or(&[][..], Vec::as_slice))
+            .map(move |p| p.get(b).map_or(&[][..], Vec::as_slice))
     }
 
     /// The number of people.
@@ -212,7 +213,11 @@ fn count(
     let persons = events.persons().get(range.clone()).unwrap_or(&[]);
     let mut counts = vec![0usize; buckets];
     let mut wide = Vec::new();
-    for (i, &p) in persons.iter().enumerate() {
+    for (i, (&p, fits)) in persons
+        .iter()
+        .zip(events.fitting(range.clone()))
+        .enumerate()
+    {
         let row = range.start + i;
         // A `let else`, not `ok_or`: the error is built only when needed
         // (building and dropping it for every row showed in profiles).
@@ -227,7 +232,7 @@ fn count(
                 people,
             });
         };
-        if events.fits(row) {
+        if fits {
             *bucket += 1;
         } else {
             wide.push((p, events.event(row)?));
@@ -290,12 +295,18 @@ impl Sorted {
             self.keys.resize(interests + 1, 0);
         }
         let key = |r: &Tagged| r.interest.index().min(interests);
-        for r in rows.clone() {
-            if let Some(c) = self.start.get_mut(usize::from(r.local) + 1) {
-                *c += 1;
+        for part in rows.clone() {
+            for r in part {
+                if let Some(c) = self.start.get_mut(usize::from(r.local) + 1) {
+                    *c += 1;
+                }
             }
-            if let Some(c) = self.keys.get_mut(key(r)) {
-                *c += 1;
+            if interests > 0 {
+                for r in part {
+                    if let Some(c) = self.keys.get_mut(key(r)) {
+                        *c += 1;
+                    }
+                }
             }
         }
         let mut acc = 0;
@@ -307,7 +318,9 @@ impl Sorted {
         self.rows
             .resize(acc, EventRow::new(InterestId(0), Signal::View, 0));
         if interests == 0 {
-            self.place(rows.copied());
+            for part in rows {
+                self.place(part);
+            }
         } else {
             // Each key's first slot, then its cursor.
             let mut acc = 0;
@@ -322,7 +335,7 @@ impl Sorted {
                 acc,
                 Tagged::new(0, EventRow::new(InterestId(0), Signal::View, 0)),
             );
-            for &r in rows {
+            for &r in rows.flatten() {
                 if let Some(at) = self.keys.get_mut(key(&r)) {
                     if let Some(slot) = by_key.get_mut(*at) {
                         *slot = r;
@@ -330,16 +343,20 @@ impl Sorted {
                     *at += 1;
                 }
             }
-            self.place(by_key.iter().copied());
+            self.place(&by_key);
             self.by_key = by_key;
+        }
+        // `start[q]` served as person `q`'s cursor and ended at
+        // `start[q + 1]`: one shift puts the starts back.
+        self.start.rotate_right(1);
+        if let Some(s) = self.start.first_mut() {
+            *s = 0;
         }
     }
 
     /// Places `rows` (counted into `start`) by person, each person's in
-    /// the order given.
-    fn place(&mut self, rows: impl Iterator<Item = Tagged>) {
-        // `start[q]` serves as person `q`'s cursor and ends at `start[q + 1]`;
-        // one shift afterwards puts the starts back.
+    /// the order given, moving each person's cursor `start[q]` on.
+    fn place(&mut self, rows: &[Tagged]) {
         for r in rows {
             if let Some(at) = self.start.get_mut(usize::from(r.local)) {
                 if let Some(slot) = self.rows.get_mut(*at) {
@@ -347,10 +364,6 @@ impl Sorted {
                 }
                 *at += 1;
             }
-        }
-        self.start.rotate_right(1);
-        if let Some(s) = self.start.first_mut() {
-            *s = 0;
         }
     }
 

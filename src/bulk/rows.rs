@@ -26,12 +26,13 @@ pub enum TimeUnit {
 
 impl TimeUnit {
     /// The instant as Unix nanoseconds, if it fits an `i64`.
-    fn nanos(self, v: i64) -> Option<i64> {
+    /// Nanoseconds per unit.
+    fn scale(self) -> i64 {
         match self {
-            TimeUnit::Seconds => v.checked_mul(1_000_000_000),
-            TimeUnit::Millis => v.checked_mul(1_000_000),
-            TimeUnit::Micros => v.checked_mul(1_000),
-            TimeUnit::Nanos => Some(v),
+            TimeUnit::Seconds => 1_000_000_000,
+            TimeUnit::Millis => 1_000_000,
+            TimeUnit::Micros => 1_000,
+            TimeUnit::Nanos => 1,
         }
     }
 
@@ -368,12 +369,15 @@ impl<'a> EventRows<'a> {
         self.person
     }
 
-    /// Whether row `row`'s instant fits Unix nanoseconds in an `i64` (the
-    /// compact form); `true` past the end.
-    pub(crate) fn fits(&self, row: usize) -> bool {
+    /// Whether each row's instant of `range` fits Unix nanoseconds in an
+    /// `i64` (the compact form), in row order.
+    pub(crate) fn fitting(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = bool> + 'a {
+        let scale = self.unit.scale();
         self.at
-            .get(row)
-            .is_none_or(|&at| self.unit.nanos(at).is_some())
+            .get(range)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&at| at.checked_mul(scale).is_some())
     }
 
     /// Calls `f(person, row)` with the compact form of every row of
@@ -412,12 +416,7 @@ impl<'a> EventRows<'a> {
         weight: &[W],
         mut f: impl FnMut(u32, EventRow),
     ) -> Result<(), BulkError> {
-        let scale: i64 = match self.unit {
-            TimeUnit::Seconds => 1_000_000_000,
-            TimeUnit::Millis => 1_000_000,
-            TimeUnit::Micros => 1_000,
-            TimeUnit::Nanos => 1,
-        };
+        let scale = self.unit.scale();
         let (Some(person), Some(interest), Some(at), Some(weight)) = (
             self.person.get(range.clone()),
             interest.get(range.clone()),
@@ -437,6 +436,22 @@ impl<'a> EventRows<'a> {
             self.gift.and_then(|c| c.get(range.clone())),
         );
         let rows = person.iter().zip(interest).zip(at).zip(weight);
+        if signal.is_none() && source.is_none() && context.is_none() && gift.is_none() {
+            // The usual columns only: one loop without the optional ones.
+            for (k, (((&p, i), &at), &w)) in rows.enumerate() {
+                let Some(at) = at.checked_mul(scale) else {
+                    continue;
+                };
+                let row = range.start + k;
+                let i = id(i).map_err(|problem| BulkError::InvalidRow { row, problem })?;
+                let weight = Weight::new(w.into()).map_err(|e| BulkError::InvalidRow {
+                    row,
+                    problem: e.to_string(),
+                })?;
+                f(p, EventRow::new(i, Signal::View, at).with_weight(weight));
+            }
+            return Ok(());
+        }
         for (k, (((&p, i), &at), &w)) in rows.enumerate() {
             let Some(at) = at.checked_mul(scale) else {
                 continue;
