@@ -149,6 +149,9 @@ pub struct Summary {
     pub refused_rows: usize,
 }
 
+/// Nanoseconds in a UTC day.
+const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
+
 /// A person's event rows for [`Engine::summarize_rows`], which puts them in
 /// store order: in any order, or nearly in it (sorted by interest).
 pub(crate) enum Sorting<'r> {
@@ -684,7 +687,9 @@ impl Engine {
                     // Purged later, by a purge after it: not refused, gone.
                     if !r.gift && r.at >= run.purged_before {
                         if let Some(c) = person.usable(policy, &f, &run, r) {
-                            let day = r.at.div_euclid(1_000_000_000).div_euclid(86_400);
+                            // The UTC day: floor(floor(ns / 1e9) / 86,400)
+                            // is floor(ns / 86,400e9).
+                            let day = r.at.div_euclid(NANOS_PER_DAY);
                             scratch.tally.add(tax, r.interest, c, day);
                         }
                     }
