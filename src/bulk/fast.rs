@@ -20,7 +20,7 @@ use time::OffsetDateTime;
 use crate::consent::{AllSteps, NanosGate, Purpose, Purposes, Steps};
 use crate::decay::{self, InterestScore, Scores, Tally};
 use crate::engine::Engine;
-use crate::event::{Context, Signal, Source};
+use crate::event::Signal;
 use crate::gate::{purposes_of, View};
 use crate::level::Level;
 use crate::policy::DecayPolicy;
@@ -169,10 +169,12 @@ type SortFn = fn(&mut [EventRow], &mut Vec<u128>, &mut Vec<EventRow>, &mut [u32]
 #[derive(Debug, Clone, Copy)]
 struct SeriesFacts {
     interest: InterestId,
-    source: Source,
-    context: Context,
     known: bool,
     purposes: Purposes,
+    /// The level its source and context need.
+    required: Level,
+    /// Refused as sensitive by the policy, whoever the person is.
+    sensitive: bool,
     max_age: i128,
     half_life: f64,
     blocked_now: bool,
@@ -191,6 +193,8 @@ struct Person<'p> {
     /// Per set of purposes met so far: all granted at an instant
     /// (admission) and all usable now for data recorded at an instant.
     combos: Vec<(Purposes, AllSteps, AllSteps)>,
+    /// The set of purposes last asked for and its index in `combos`.
+    last_combo: Option<(Purposes, usize)>,
     /// Suppressions with their windows in ns.
     suppressions: Vec<(&'p Suppression, i64, i64)>,
     /// The windows of the suppressions that cover the current series.
@@ -258,6 +262,7 @@ impl<'p> Person<'p> {
             granted: Default::default(),
             gate: view.gate.in_nanos()?,
             combos: Vec::new(),
+            last_combo: None,
             suppressions,
             windows: Vec::new(),
             purges,
@@ -289,7 +294,7 @@ impl<'p> Person<'p> {
 
     /// `gate::admit` and `View::check` for a series, as far as they do not
     /// depend on the instant; fills `windows`.
-    fn run(&mut self, tax: &Taxonomy, policy: &DecayPolicy, f: &SeriesFacts) -> Option<Run> {
+    fn run(&mut self, tax: &Taxonomy, f: &SeriesFacts) -> Option<Run> {
         self.windows.clear();
         self.purged_at.clear();
         if !f.known {
@@ -316,12 +321,11 @@ impl<'p> Person<'p> {
                 self.purged_at.push(*at);
             }
         }
-        let level = self.level.admits(f.source, f.context);
+        // `Level::admits`, with the level the series needs worked out once.
+        let level = self.level >= f.required;
         let fixed = if !level {
             Some(RefusalKind::Level)
-        } else if f.purposes.contains(Purpose::SensitiveInterests)
-            && !policy.allow_sensitive_observation()
-        {
+        } else if f.sensitive {
             Some(RefusalKind::Sensitive)
         } else {
             None
@@ -333,13 +337,22 @@ impl<'p> Person<'p> {
             .map(|d| d.0)
             .min()
             .unwrap_or(i64::MAX);
+        // Consecutive series mostly need the same purposes.
+        let combo = match self.last_combo {
+            Some((p, i)) if p == f.purposes => i,
+            _ => {
+                let i = self.combo(f.purposes)?;
+                self.last_combo = Some((f.purposes, i));
+                i
+            }
+        };
         Some(Run {
             fixed,
             suppressible: !self.windows.is_empty(),
             disliked_from,
             purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
             usable: level && !f.blocked_now,
-            combo: self.combo(f.purposes)?,
+            combo,
         })
     }
 
@@ -411,19 +424,19 @@ fn static_facts(tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> SeriesFac
     let (source, context) = (source_of(r.class), context_of(r.class));
     let known = tax.contains(r.interest);
     let purposes = purposes_of(tax, r.interest, source, context);
+    let sensitive =
+        purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation();
     SeriesFacts {
         interest: r.interest,
-        source,
-        context,
         known,
         purposes,
+        required: Level::required_for(source, context),
+        sensitive,
         max_age: policy
             .max_age_for(tax, r.interest, source)
             .whole_nanoseconds(),
         half_life: policy.half_life_for(tax, r.interest).seconds(),
-        blocked_now: !known
-            || (purposes.contains(Purpose::SensitiveInterests)
-                && !policy.allow_sensitive_observation()),
+        blocked_now: !known || sensitive,
     }
 }
 
@@ -667,7 +680,7 @@ impl Engine {
                 Some((k, f, run)) if k == key.0 => (f, run),
                 _ => {
                     let f = scratch.facts(tax, policy, view, r);
-                    let run = person.run(tax, policy, &f)?;
+                    let run = person.run(tax, &f)?;
                     series = Some((key.0, f, run));
                     (f, run)
                 }
