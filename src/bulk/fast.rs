@@ -192,7 +192,8 @@ struct Person<'p> {
     gate: NanosGate,
     /// Per set of purposes met so far: all granted at an instant
     /// (admission) and all usable now for data recorded at an instant.
-    combos: Vec<(Purposes, AllSteps, AllSteps)>,
+    /// And each one's instants as closed intervals when they are one.
+    combos: Vec<(Purposes, AllSteps, AllSteps, [Option<(i64, i64)>; 2])>,
     /// The set of purposes last asked for and its index in `combos`.
     last_combo: Option<(Purposes, usize)>,
     /// Suppressions with their windows in ns.
@@ -230,6 +231,9 @@ struct Run {
     usable: bool,
     /// The index of the series' purposes in [`Person::combos`].
     combo: usize,
+    /// The instants at which those purposes are granted (admission) and
+    /// usable now (use), as closed intervals when they are one.
+    spans: [Option<(i64, i64)>; 2],
 }
 
 impl<'p> Person<'p> {
@@ -287,8 +291,9 @@ impl<'p> Person<'p> {
             .filter_map(|p| self.granted.get(p.index()).and_then(Option::as_ref))
             .collect();
         let admit = AllSteps::granted_all(&steps);
-        self.combos
-            .push((purposes, admit, self.gate.all_of(purposes)));
+        let usable = self.gate.all_of(purposes);
+        let windows = [admit.interval(), usable.interval()];
+        self.combos.push((purposes, admit, usable, windows));
         Some(self.combos.len() - 1)
     }
 
@@ -304,6 +309,7 @@ impl<'p> Person<'p> {
                 suppressible: false,
                 disliked_from: i64::MAX,
                 purged_before: i64::MIN,
+                spans: [None; 2],
                 usable: false,
                 combo: usize::MAX,
             });
@@ -353,6 +359,7 @@ impl<'p> Person<'p> {
             purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
             usable: level && !f.blocked_now,
             combo,
+            spans: self.combos.get(combo).map_or([None; 2], |c| c.3),
         })
     }
 
@@ -379,7 +386,11 @@ impl<'p> Person<'p> {
         if let Some(kind) = run.fixed {
             return Err(kind);
         }
-        if !self.combos.get(run.combo).is_some_and(|c| c.1.allows(at)) {
+        let granted = match run.spans[0] {
+            Some((lo, hi)) => lo <= at && at <= hi,
+            None => self.combos.get(run.combo).is_some_and(|c| c.1.allows(at)),
+        };
+        if !granted {
             return Err(RefusalKind::NoConsent);
         }
         if at >= run.disliked_from {
@@ -406,7 +417,11 @@ impl<'p> Person<'p> {
         if age < 0 || age > f.max_age || !run.usable {
             return None;
         }
-        if !self.combos.get(run.combo).is_some_and(|c| c.2.allows(r.at)) {
+        let usable = match run.spans[1] {
+            Some((lo, hi)) => lo <= r.at && r.at <= hi,
+            None => self.combos.get(run.combo).is_some_and(|c| c.2.allows(r.at)),
+        };
+        if !usable {
             return None;
         }
         // As `time::Duration::as_seconds_f64` of the age, bit for bit.

@@ -218,6 +218,45 @@ impl AllSteps {
         !self.never && self.from <= t && self.steps.granted(t)
     }
 
+    /// The instants it allows as one closed interval `(lo, hi)`: `t` is
+    /// allowed exactly when `lo <= t && t <= hi` (never when `lo > hi`).
+    /// `None` when they are not one interval (a grant, a withdrawal, then
+    /// a grant again), for the caller to ask [`allows`](Self::allows).
+    pub(crate) fn interval(&self) -> Option<(i64, i64)> {
+        const EMPTY: (i64, i64) = (i64::MAX, i64::MIN);
+        if self.never {
+            return Some(EMPTY);
+        }
+        let s = &self.steps;
+        if !s.at.is_sorted() {
+            return None;
+        }
+        let mut found = Interval::default();
+        // Before the first instant, then from each instant to the next.
+        match s.at.first() {
+            None => found.add(i64::MIN, i64::MAX, s.before)?,
+            Some(&first) => {
+                if let Some(hi) = first.checked_sub(1) {
+                    found.add(i64::MIN, hi, s.before)?;
+                }
+            }
+        }
+        for (i, &t) in s.at.iter().enumerate() {
+            let hi = match s.at.get(i + 1) {
+                None => i64::MAX,
+                // The next instant is the same: only the last of equal
+                // instants counts.
+                Some(&next) if next <= t => continue,
+                Some(&next) => next - 1,
+            };
+            found.add(t, hi, s.granted.get(i).copied().unwrap_or(false))?;
+        }
+        Some(match found.0 {
+            None => EMPTY,
+            Some((lo, hi)) => (lo.max(self.from), hi),
+        })
+    }
+
     /// Granted at `t` for every one of `steps`.
     pub(crate) fn granted_all(steps: &[&Steps]) -> Self {
         Self {
@@ -225,6 +264,27 @@ impl AllSteps {
             from: i64::MIN,
             steps: Steps::all(steps),
         }
+    }
+}
+
+/// The granted instants met so far, in ascending pieces, as one closed
+/// interval while they are one.
+#[derive(Default)]
+struct Interval(Option<(i64, i64)>);
+
+impl Interval {
+    /// Adds the piece `lo..=hi` (granted or not); `None` once the granted
+    /// instants are no longer one interval.
+    fn add(&mut self, lo: i64, hi: i64, granted: bool) -> Option<()> {
+        if !granted || lo > hi {
+            return Some(());
+        }
+        self.0 = match self.0 {
+            None => Some((lo, hi)),
+            Some((a, b)) if b.checked_add(1) == Some(lo) => Some((a, hi)),
+            Some(_) => return None,
+        };
+        Some(())
     }
 }
 
@@ -266,6 +326,51 @@ impl NanosGate {
             never: false,
             from,
             steps: Steps::all(&steps),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Where `interval` gives an interval, it allows exactly the
+        /// instants `allows` does: checked at every instant where the
+        /// answer may change, its neighbours, and the ends of time.
+        #[test]
+        fn an_interval_allows_what_the_steps_allow(
+            raw in prop::collection::vec((-4i64..4, any::<bool>()), 0..6),
+            edge in prop::sample::select(vec![0i64, i64::MIN, i64::MAX]),
+            before: bool,
+            from in prop_oneof![Just(i64::MIN), -5i64..5],
+            never in prop::bool::weighted(0.1),
+        ) {
+            let mut raw = raw;
+            raw.sort_by_key(|r| r.0);
+            // Instants near zero, or one pushed to an end of time.
+            let at: Vec<i64> = raw.iter().enumerate().map(|(i, r)| if i == 0 && edge != 0 && edge == i64::MIN { edge } else if i + 1 == raw.len() && edge == i64::MAX { edge } else { r.0 }).collect();
+            let granted = raw.iter().map(|r| r.1).collect();
+            let all = AllSteps { never, from, steps: Steps { at: at.clone(), granted, before } };
+            let mut probes = vec![i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX, from];
+            for &t in at.iter().chain([from].iter()) {
+                probes.extend([t.saturating_sub(1), t, t.saturating_add(1)]);
+            }
+            if let Some((lo, hi)) = all.interval() {
+                for t in probes {
+                    prop_assert_eq!(lo <= t && t <= hi, all.allows(t), "t = {}, interval {:?}", t, (lo, hi));
+                }
+            } else {
+                // Not one interval: granted, refused, then granted again.
+                probes.sort_unstable();
+                let g: Vec<bool> = probes.iter().map(|&t| all.steps.granted(t)).collect();
+                let first = g.iter().position(|&x| x);
+                let last = g.iter().rposition(|&x| x);
+                let gap = first.zip(last).is_some_and(|(a, b)| g[a..b].contains(&false));
+                prop_assert!(gap, "no interval for {:?}", g);
+            }
         }
     }
 }
