@@ -180,6 +180,16 @@ struct SeriesFacts {
     blocked_now: bool,
 }
 
+/// A set of purposes of a person: granted at an instant (admission) and
+/// usable now for data recorded at an instant, as steps and, when each is
+/// one closed interval, as that interval.
+struct Combo {
+    purposes: Purposes,
+    admit: AllSteps,
+    usable: AllSteps,
+    spans: [Option<(i64, i64)>; 2],
+}
+
 /// A person's consent, suppressions, dislikes and level as integers, for
 /// admitting events at their own instants and using them at `now`.
 struct Person<'p> {
@@ -192,8 +202,7 @@ struct Person<'p> {
     gate: NanosGate,
     /// Per set of purposes met so far: all granted at an instant
     /// (admission) and all usable now for data recorded at an instant.
-    /// And each one's instants as closed intervals when they are one.
-    combos: Vec<(Purposes, AllSteps, AllSteps, [Option<(i64, i64)>; 2])>,
+    combos: Vec<Combo>,
     /// The set of purposes last asked for and its index in `combos`.
     last_combo: Option<(Purposes, usize)>,
     /// Suppressions with their windows in ns.
@@ -277,7 +286,7 @@ impl<'p> Person<'p> {
 
     /// The index in `combos` of a set of purposes, built when first met.
     fn combo(&mut self, purposes: Purposes) -> Option<usize> {
-        if let Some(i) = self.combos.iter().position(|c| c.0 == purposes) {
+        if let Some(i) = self.combos.iter().position(|c| c.purposes == purposes) {
             return Some(i);
         }
         for p in purposes.iter() {
@@ -292,8 +301,13 @@ impl<'p> Person<'p> {
             .collect();
         let admit = AllSteps::granted_all(&steps);
         let usable = self.gate.all_of(purposes);
-        let windows = [admit.interval(), usable.interval()];
-        self.combos.push((purposes, admit, usable, windows));
+        let spans = [admit.interval(), usable.interval()];
+        self.combos.push(Combo {
+            purposes,
+            admit,
+            usable,
+            spans,
+        });
         Some(self.combos.len() - 1)
     }
 
@@ -359,7 +373,7 @@ impl<'p> Person<'p> {
             purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
             usable: level && !f.blocked_now,
             combo,
-            spans: self.combos.get(combo).map_or([None; 2], |c| c.3),
+            spans: self.combos.get(combo).map_or([None; 2], |c| c.spans),
         })
     }
 
@@ -388,7 +402,10 @@ impl<'p> Person<'p> {
         }
         let granted = match run.spans[0] {
             Some((lo, hi)) => lo <= at && at <= hi,
-            None => self.combos.get(run.combo).is_some_and(|c| c.1.allows(at)),
+            None => self
+                .combos
+                .get(run.combo)
+                .is_some_and(|c| c.admit.allows(at)),
         };
         if !granted {
             return Err(RefusalKind::NoConsent);
@@ -419,7 +436,10 @@ impl<'p> Person<'p> {
         }
         let usable = match run.spans[1] {
             Some((lo, hi)) => lo <= r.at && r.at <= hi,
-            None => self.combos.get(run.combo).is_some_and(|c| c.2.allows(r.at)),
+            None => self
+                .combos
+                .get(run.combo)
+                .is_some_and(|c| c.usable.allows(r.at)),
         };
         if !usable {
             return None;

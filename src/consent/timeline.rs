@@ -350,8 +350,18 @@ mod tests {
         ) {
             let mut raw = raw;
             raw.sort_by_key(|r| r.0);
-            // Instants near zero, or one pushed to an end of time.
-            let at: Vec<i64> = raw.iter().enumerate().map(|(i, r)| if i == 0 && edge != 0 && edge == i64::MIN { edge } else if i + 1 == raw.len() && edge == i64::MAX { edge } else { r.0 }).collect();
+            // Instants near zero, the first or the last pushed to an end of
+            // time.
+            let n = raw.len();
+            let at: Vec<i64> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, r)| match edge {
+                    i64::MIN if i == 0 => edge,
+                    i64::MAX if i + 1 == n => edge,
+                    _ => r.0,
+                })
+                .collect();
             let granted = raw.iter().map(|r| r.1).collect();
             let all = AllSteps { never, from, steps: Steps { at: at.clone(), granted, before } };
             let mut probes = vec![i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX, from];

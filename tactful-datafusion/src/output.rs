@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{DataFusionError, Result};
 use tactful::{Profile, RefusalKind};
 
-use tactful::bulk::PartialProfile;
+use tactful::bulk::{PartialProfile, Summarizer};
 
 use crate::accumulator::ID;
 use crate::Config;
@@ -226,34 +226,51 @@ fn offset(len: usize) -> Result<i32> {
     })
 }
 
-/// Summarizes every group's facts at `now` (what finishing them would give,
-/// without building each profile's store when the rows allow) and builds
-/// the output column.
-pub(crate) fn evaluate(
-    config: &Config,
+/// Every group's answer, built one group after another: each group's facts
+/// are summarized at `now` (what finishing them would give, without
+/// building each profile's store when the rows allow) as they come, so the
+/// caller can drop a group's rows once it is answered.
+pub(crate) struct Answers<'c> {
+    config: &'c Config,
     output: Output,
-    partials: &[PartialProfile],
-    unreadable: &[u64],
-) -> Result<ArrayRef> {
-    let engine = &config.engine;
-    let taxonomy = engine.taxonomy();
-    let mut base = Profile::new(ID);
-    base.set_level(config.level);
-    let mut cols = Columns::new(partials.len());
-    let mut counts = [0u64; REFUSAL_FIELDS.len()];
+    base: Profile,
+    cols: Columns,
+    counts: [u64; REFUSAL_FIELDS.len()],
     // One summarizer for every group: its buffers are reused.
-    let mut summarizer = engine.summarizer();
-    for (g, partial) in partials.iter().enumerate() {
-        let summary = summarizer
-            .summarize(&base, partial, config.now)
+    summarizer: Summarizer<'c>,
+}
+
+impl<'c> Answers<'c> {
+    /// Answers for about `groups` groups.
+    pub(crate) fn new(config: &'c Config, output: Output, groups: usize) -> Self {
+        let mut base = Profile::new(ID);
+        base.set_level(config.level);
+        Self {
+            config,
+            output,
+            base,
+            cols: Columns::new(groups),
+            counts: [0; REFUSAL_FIELDS.len()],
+            summarizer: config.engine.summarizer(),
+        }
+    }
+
+    /// Answers the next group, whose facts are `partial`, with `unreadable`
+    /// rows that could not be read.
+    pub(crate) fn push(&mut self, partial: &PartialProfile, unreadable: u64) -> Result<()> {
+        let taxonomy = self.config.engine.taxonomy();
+        let summary = self
+            .summarizer
+            .summarize(&self.base, partial, self.config.now)
             .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
-        if output.needs_segments() {
+        let (cols, counts) = (&mut self.cols, &mut self.counts);
+        if self.output.needs_segments() {
             for name in &summary.segments {
                 cols.segment_names.append_value(name);
             }
             cols.segment_offsets.push(offset(cols.segment_names.len())?);
         }
-        if output.needs_scores() {
+        if self.output.needs_scores() {
             for (id, s) in summary.scores.iter() {
                 cols.interest
                     .append_value(taxonomy.path(id).unwrap_or_default());
@@ -264,7 +281,7 @@ pub(crate) fn evaluate(
             }
             cols.score_offsets.push(offset(cols.score.len())?);
         }
-        if output.needs_refusals() {
+        if self.output.needs_refusals() {
             counts.fill(0);
             for (kind, n) in summary.refusals.iter() {
                 if let Some(c) = counts.get_mut(kind_index(kind)) {
@@ -275,24 +292,45 @@ pub(crate) fn evaluate(
                 *c = u64::try_from(summary.refused_rows).unwrap_or(u64::MAX);
             }
             if let Some(c) = counts.get_mut(UNREADABLE) {
-                *c = unreadable.get(g).copied().unwrap_or(0);
+                *c = unreadable;
             }
-            for (b, c) in cols.refusals.iter_mut().zip(counts) {
+            for (b, c) in cols.refusals.iter_mut().zip(*counts) {
                 b.append_value(c);
             }
         }
+        Ok(())
     }
-    match output {
-        Output::Scores => cols.scores(),
-        Output::Segments => cols.segments(),
-        Output::Refusals => cols.refusals(),
-        Output::Profile => {
-            let columns = vec![cols.segments()?, cols.scores()?, cols.refusals()?];
-            Ok(Arc::new(StructArray::try_new(
-                profile_fields(),
-                columns,
-                None,
-            )?))
+
+    /// The output column, one row per group pushed.
+    pub(crate) fn finish(mut self) -> Result<ArrayRef> {
+        let cols = &mut self.cols;
+        match self.output {
+            Output::Scores => cols.scores(),
+            Output::Segments => cols.segments(),
+            Output::Refusals => cols.refusals(),
+            Output::Profile => {
+                let columns = vec![cols.segments()?, cols.scores()?, cols.refusals()?];
+                Ok(Arc::new(StructArray::try_new(
+                    profile_fields(),
+                    columns,
+                    None,
+                )?))
+            }
         }
     }
+}
+
+/// Every group's answer: group `g`'s facts are `partials[g]`, with
+/// `unreadable[g]` rows that could not be read.
+pub(crate) fn evaluate(
+    config: &Config,
+    output: Output,
+    partials: &[PartialProfile],
+    unreadable: &[u64],
+) -> Result<ArrayRef> {
+    let mut answers = Answers::new(config, output, partials.len());
+    for (g, partial) in partials.iter().enumerate() {
+        answers.push(partial, unreadable.get(g).copied().unwrap_or(0))?;
+    }
+    answers.finish()
 }
