@@ -54,6 +54,7 @@ mod fast;
 mod many;
 mod order;
 mod partial;
+mod person;
 mod replay;
 mod rows;
 

@@ -12,9 +12,10 @@ use datafusion::arrow::datatypes::{DataType, UInt64Type};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use tactful::bulk::{EventRow, PartialProfile};
+use tactful::Engine;
 
 use crate::facts::{Caches, Fact, Rows};
-use crate::output::{self, Output};
+use crate::output::{self, Answers, Output};
 use crate::Config;
 
 /// The id every partial profile carries: the group key is the person, and
@@ -27,20 +28,45 @@ pub(crate) fn state_types() -> [DataType; 2] {
     [DataType::LargeBinary, DataType::UInt64]
 }
 
+/// Groups per bucket of the event log (a power of two): a group's place in
+/// its bucket fits a `u8`.
+const BUCKET_SHIFT: u32 = 8;
+const BUCKET_GROUPS: usize = 1 << BUCKET_SHIFT;
+
+/// Logged event rows of `BUCKET_GROUPS` consecutive groups, in arrival
+/// order, each with the group's place in the bucket.
+#[derive(Debug, Default)]
+struct Bucket {
+    local: Vec<u8>,
+    rows: Vec<EventRow>,
+}
+
+impl Bucket {
+    fn heap_bytes(&self) -> usize {
+        self.local.capacity() + self.rows.capacity() * std::mem::size_of::<EventRow>()
+    }
+}
+
 /// Per-group state shared by both accumulators.
 ///
-/// Event rows (nearly every row) are appended to one log in arrival order,
-/// with their group: a sequential write per row, where pushing into each
-/// group's own list would touch a random group per row and grow its list
-/// again and again. The log is placed into the groups' partial profiles,
-/// each reserved exactly once, when state or answers are taken. Other facts
-/// and merged states go to the partial profiles directly.
+/// Event rows (nearly every row) are appended to the log of their group's
+/// bucket (a few hundred buckets of consecutive groups): a sequential write
+/// per row into one of a few hundred streams, which the caches hold, where
+/// pushing into each group's own list would touch a random one of a
+/// hundred thousand places per row and grow its list again and again. A
+/// bucket is placed into its groups' partial profiles, each reserved
+/// exactly once, when state or answers are taken; its groups' working set
+/// then stays in cache, and when all groups are taken each bucket's groups
+/// are encoded or answered, and their rows freed, before the next bucket is
+/// placed. Other facts and merged states go to the partial profiles
+/// directly.
 #[derive(Debug, Default)]
 struct Groups {
     partials: Vec<PartialProfile>,
     unreadable: Vec<u64>,
-    log_groups: Vec<u32>,
-    log_rows: Vec<EventRow>,
+    buckets: Vec<Bucket>,
+    /// Heap bytes of the buckets.
+    logged: usize,
     /// Heap bytes of each group at its last measurement, and their sum,
     /// so that `size()` costs nothing per group.
     measured: Vec<usize>,
@@ -59,6 +85,10 @@ impl Groups {
             self.unreadable.resize(n, 0);
             self.measured.resize(n, 0);
             self.marks.resize(n, 0);
+        }
+        let buckets = n.div_ceil(BUCKET_GROUPS);
+        if self.buckets.len() < buckets {
+            self.buckets.resize_with(buckets, Bucket::default);
         }
     }
 
@@ -85,8 +115,6 @@ impl Groups {
         self.next_epoch();
         let mut rows = Rows::new(values, &mut self.caches, config.vocabulary())?;
         let events_only = rows.events_only();
-        self.log_groups.reserve(group_indices.len());
-        self.log_rows.reserve(group_indices.len());
         for (row, &g) in group_indices.iter().enumerate() {
             if filter.is_some_and(|f| !f.is_valid(row) || !f.value(row)) {
                 continue;
@@ -102,8 +130,17 @@ impl Groups {
                 None => rows.fact(row),
             };
             if let Ok(Fact::Row(event)) = fact {
-                self.log_groups.push(g as u32);
-                self.log_rows.push(event);
+                let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
+                    return Err(group_out_of_range(g, total_num_groups));
+                };
+                let before = bucket.heap_bytes();
+                // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
+                bucket.local.push((g & (BUCKET_GROUPS - 1)) as u8);
+                bucket.rows.push(event);
+                let after = bucket.heap_bytes();
+                if after != before {
+                    self.logged = self.logged.saturating_sub(before).saturating_add(after);
+                }
                 continue;
             }
             let (Some(partial), Some(unreadable), Some(mark)) = (
@@ -192,33 +229,54 @@ impl Groups {
         }
     }
 
-    /// Moves the logged event rows into their groups' partial profiles.
-    fn place(&mut self) {
-        if self.log_rows.is_empty() {
+    /// Moves the logged event rows of bucket `b` into its groups' partial
+    /// profiles, each reserved once, and frees the bucket.
+    fn place_bucket(&mut self, b: usize) {
+        let Some(bucket) = self.buckets.get_mut(b) else {
+            return;
+        };
+        let Bucket { local, rows } = std::mem::take(bucket);
+        self.logged = self
+            .logged
+            .saturating_sub(local.capacity() + rows.capacity() * std::mem::size_of::<EventRow>());
+        if rows.is_empty() {
             return;
         }
-        let mut counts = vec![0usize; self.partials.len()];
-        for &g in &self.log_groups {
-            if let Some(c) = counts.get_mut(g as usize) {
+        let first = b << BUCKET_SHIFT;
+        let groups = self.partials.get_mut(first..).map_or(&mut [][..], |p| {
+            let n = p.len().min(BUCKET_GROUPS);
+            p.get_mut(..n).unwrap_or(&mut [])
+        });
+        let mut counts = [0usize; BUCKET_GROUPS];
+        for &l in &local {
+            if let Some(c) = counts.get_mut(usize::from(l)) {
                 *c += 1;
             }
         }
-        for (p, &c) in self.partials.iter_mut().zip(&counts) {
+        for (p, &c) in groups.iter_mut().zip(&counts) {
             if c > 0 {
                 p.reserve_events(c);
             }
         }
-        for (&g, &row) in self.log_groups.iter().zip(&self.log_rows) {
-            if let Some(p) = self.partials.get_mut(g as usize) {
+        for (&l, &row) in local.iter().zip(&rows) {
+            if let Some(p) = groups.get_mut(usize::from(l)) {
                 p.push_row(row);
             }
         }
-        self.log_groups = Vec::new();
-        self.log_rows = Vec::new();
-        self.total = 0;
-        for (p, m) in self.partials.iter().zip(self.measured.iter_mut()) {
-            *m = p.heap_bytes();
-            self.total += *m;
+        for (p, m) in groups
+            .iter()
+            .zip(self.measured.get_mut(first..).unwrap_or(&mut []))
+        {
+            let now = p.heap_bytes();
+            self.total = self.total.saturating_sub(*m).saturating_add(now);
+            *m = now;
+        }
+    }
+
+    /// Moves every logged event row into its group's partial profile.
+    fn place(&mut self) {
+        for b in 0..self.buckets.len() {
+            self.place_bucket(b);
         }
     }
 
@@ -238,11 +296,52 @@ impl Groups {
         (partials, unreadable)
     }
 
+    /// Takes every group, calling `f` with each group's partial profile (every
+    /// logged row placed) and unreadable count, in group order. A bucket's
+    /// rows are placed just before its groups are given, and each group's
+    /// rows are freed once `f` is done with them.
+    fn take_all(&mut self, mut f: impl FnMut(&PartialProfile, u64) -> Result<()>) -> Result<()> {
+        let n = self.partials.len();
+        let mut b = 0;
+        while b << BUCKET_SHIFT < n {
+            self.place_bucket(b);
+            let first = b << BUCKET_SHIFT;
+            let last = (first + BUCKET_GROUPS).min(n);
+            for g in first..last {
+                let (Some(p), Some(&u)) = (self.partials.get_mut(g), self.unreadable.get(g)) else {
+                    return Err(group_out_of_range(g, n));
+                };
+                let p = std::mem::replace(p, PartialProfile::new(ID));
+                f(&p, u)?;
+            }
+            b += 1;
+        }
+        self.partials = Vec::new();
+        self.unreadable = Vec::new();
+        self.measured = Vec::new();
+        self.marks = Vec::new();
+        self.buckets = Vec::new();
+        self.total = 0;
+        self.logged = 0;
+        Ok(())
+    }
+
+    /// Event rows logged and not yet placed, and rows held by the groups'
+    /// partial profiles.
+    fn event_rows(&self) -> usize {
+        self.buckets.iter().map(|b| b.rows.len()).sum::<usize>()
+            + self
+                .partials
+                .iter()
+                .map(PartialProfile::event_count)
+                .sum::<usize>()
+    }
+
     fn size(&self) -> usize {
         use std::mem::size_of;
         self.total
-            + self.log_groups.capacity() * size_of::<u32>()
-            + self.log_rows.capacity() * size_of::<EventRow>()
+            + self.logged
+            + self.buckets.capacity() * size_of::<Bucket>()
             + self.partials.capacity() * size_of::<PartialProfile>()
             + self.unreadable.capacity() * size_of::<u64>()
             + self.measured.capacity() * size_of::<usize>()
@@ -272,23 +371,66 @@ fn bad_state(a: &ArrayRef) -> DataFusionError {
     DataFusionError::Internal(format!("tactful: state column of type {}", a.data_type()))
 }
 
-/// The state columns of `partials`: the engine's encoding (fingerprinted,
-/// so another engine's bytes are refused on merge) and the unreadable counts.
+/// State columns built one group after another: the engine's encoding of
+/// each group's partial profile (fingerprinted, so another engine's bytes
+/// are refused on merge) and the unreadable counts.
+struct State {
+    values: Vec<u8>,
+    offsets: Vec<i64>,
+    counts: Vec<u64>,
+}
+
+/// Bytes the engine's encoding takes per event row, and about how many per
+/// group besides (header, id, counts, a few consent changes): the values
+/// are reserved once, not regrown and copied as they fill.
+const ROW_BYTES: usize = 23;
+const GROUP_BYTES: usize = 64;
+
+impl State {
+    /// For `groups` groups holding `rows` event rows in all.
+    fn new(groups: usize, rows: usize) -> Self {
+        let mut offsets = Vec::with_capacity(groups + 1);
+        offsets.push(0);
+        Self {
+            values: Vec::with_capacity(
+                rows.saturating_mul(ROW_BYTES)
+                    .saturating_add(groups.saturating_mul(GROUP_BYTES)),
+            ),
+            offsets,
+            counts: Vec::with_capacity(groups),
+        }
+    }
+
+    fn push(&mut self, engine: &Engine, partial: &PartialProfile, unreadable: u64) -> Result<()> {
+        engine.encode_partial(partial, &mut self.values);
+        self.offsets.push(offset(self.values.len())?);
+        self.counts.push(unreadable);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<Vec<ArrayRef>> {
+        let bytes = LargeBinaryArray::try_new(
+            OffsetBuffer::new(self.offsets.into()),
+            self.values.into(),
+            None,
+        )?;
+        let counts = UInt64Array::from(self.counts);
+        Ok(vec![Arc::new(bytes), Arc::new(counts)])
+    }
+}
+
+/// The state columns of `partials` and their `unreadable` counts.
 fn encode_state(
     config: &Config,
     partials: &[PartialProfile],
     unreadable: &[u64],
 ) -> Result<Vec<ArrayRef>> {
-    let mut values = Vec::new();
-    let mut offsets = Vec::with_capacity(partials.len() + 1);
-    offsets.push(0i64);
-    for p in partials {
-        config.engine.encode_partial(p, &mut values);
-        offsets.push(offset(values.len())?);
+    let rows = partials.iter().map(PartialProfile::event_count).sum();
+    let mut state = State::new(partials.len(), rows);
+    for (g, p) in partials.iter().enumerate() {
+        state.push(&config.engine, p, unreadable.get(g).copied().unwrap_or(0))?;
     }
-    let bytes = LargeBinaryArray::new(OffsetBuffer::new(offsets.into()), values.into(), None);
-    let counts = UInt64Array::from(unreadable.to_vec());
-    Ok(vec![Arc::new(bytes), Arc::new(counts)])
+    state.finish()
 }
 
 fn offset(len: usize) -> Result<i64> {
@@ -332,13 +474,24 @@ impl GroupsAccumulator for ProfilesAccumulator {
     }
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let (partials, unreadable) = self.groups.take(emit_to);
-        output::evaluate(&self.config, self.output, &partials, &unreadable)
+        if let EmitTo::First(_) = emit_to {
+            let (partials, unreadable) = self.groups.take(emit_to);
+            return output::evaluate(&self.config, self.output, &partials, &unreadable);
+        }
+        let mut answers = Answers::new(&self.config, self.output, self.groups.partials.len());
+        self.groups.take_all(|p, u| answers.push(p, u))?;
+        answers.finish()
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let (partials, unreadable) = self.groups.take(emit_to);
-        encode_state(&self.config, &partials, &unreadable)
+        if let EmitTo::First(_) = emit_to {
+            let (partials, unreadable) = self.groups.take(emit_to);
+            return encode_state(&self.config, &partials, &unreadable);
+        }
+        let mut state = State::new(self.groups.partials.len(), self.groups.event_rows());
+        let engine = &self.config.engine;
+        self.groups.take_all(|p, u| state.push(engine, p, u))?;
+        state.finish()
     }
 
     fn merge_batch(

@@ -1,0 +1,325 @@
+//! A person's consent, suppressions, dislikes and level as integers, and
+//! what each series (interest, source and context) of their events comes
+//! to: the fast path's admission and use of an event at its own instant.
+
+use crate::consent::{AllSteps, NanosGate, Purpose, Purposes, Steps};
+use crate::gate::{purposes_of, View};
+use crate::level::Level;
+use crate::policy::DecayPolicy;
+use crate::profile::{PreferenceKind, Profile, RefusalKind};
+use crate::store::{context_of, source_of, to_nanos};
+use crate::suppression::Suppression;
+use crate::taxonomy::{InterestId, Taxonomy};
+
+use super::partial::EventRow;
+
+/// What one (interest, source and context) needs, computed once per run of
+/// its events.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct SeriesFacts {
+    interest: InterestId,
+    pub(super) known: bool,
+    pub(super) purposes: Purposes,
+    /// The level its source and context need.
+    required: Level,
+    /// Refused as sensitive by the policy, whoever the person is.
+    sensitive: bool,
+    max_age: i128,
+    half_life: f64,
+    pub(super) blocked_now: bool,
+}
+
+/// A set of purposes of a person: granted at an instant (admission) and
+/// usable now for data recorded at an instant, as steps and, when each is
+/// one closed interval, as that interval.
+struct Combo {
+    purposes: Purposes,
+    admit: AllSteps,
+    usable: AllSteps,
+    spans: [Option<(i64, i64)>; 2],
+}
+
+/// A person's consent, suppressions, dislikes and level as integers, for
+/// admitting events at their own instants and using them at `now`.
+pub(super) struct Person<'p> {
+    profile: &'p Profile,
+    level: Level,
+    now: i64,
+    /// Per purpose: granted at an instant (admission), built when first asked.
+    granted: [Option<Steps>; Purpose::ALL.len()],
+    /// Per purpose: usable now for data recorded at an instant.
+    gate: NanosGate,
+    /// Per set of purposes met so far: all granted at an instant
+    /// (admission) and all usable now for data recorded at an instant.
+    combos: Vec<Combo>,
+    /// The set of purposes last asked for and its index in `combos`.
+    last_combo: Option<(Purposes, usize)>,
+    /// Suppressions with their windows in ns.
+    suppressions: Vec<(&'p Suppression, i64, i64)>,
+    /// The windows of the suppressions that cover the current series.
+    windows: Vec<(i64, i64)>,
+    /// The purging suppressions applied (bereavements on an interest or on
+    /// everything) and their instants in ns: each purges the events of its
+    /// scope recorded before it and leaves a tombstone at its instant.
+    purges: Vec<(Suppression, i64)>,
+    /// The instants of the purges that cover the current series.
+    purged_at: Vec<i64>,
+    /// Dislikes: since (ns) and subtree.
+    dislikes: Vec<(i64, InterestId)>,
+}
+
+/// What one series (interest, source and context) comes to for a person,
+/// worked out once for all its events: each event then needs only its
+/// instant compared.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Run {
+    /// Refused whatever the instant, after the checks that depend on it
+    /// (the future, suppressions): the level or a sensitive interest.
+    fixed: Option<RefusalKind>,
+    /// Some suppression covers the series (its windows are in
+    /// [`Person::windows`]).
+    suppressible: bool,
+    /// Refused as disliked from this instant on.
+    disliked_from: i64,
+    /// Admitted events before this instant are purged later (a purge
+    /// covers the series); `i64::MIN` if none does. A purge's own instant
+    /// refuses the events of that instant as erased (its tombstone).
+    pub(super) purged_before: i64,
+    /// Usable now at all (the level admits it, nothing blocks it).
+    usable: bool,
+    /// The index of the series' purposes in [`Person::combos`].
+    combo: usize,
+    /// The instants at which those purposes are granted (admission) and
+    /// usable now (use), as closed intervals when they are one.
+    spans: [Option<(i64, i64)>; 2],
+}
+
+impl<'p> Person<'p> {
+    pub(super) fn new(
+        profile: &'p Profile,
+        view: &View<'_>,
+        now: i64,
+        purges: Vec<(Suppression, i64)>,
+    ) -> Option<Self> {
+        let mut suppressions = Vec::with_capacity(profile.suppressions().len());
+        for s in profile.suppressions() {
+            let until = match s.ends() {
+                Some(u) => to_nanos(u)?,
+                None => i64::MAX,
+            };
+            suppressions.push((s, to_nanos(s.since())?, until));
+        }
+        let mut dislikes = Vec::new();
+        for p in profile
+            .preferences()
+            .iter()
+            .filter(|p| p.kind == PreferenceKind::Dislike)
+        {
+            dislikes.push((to_nanos(p.at)?, p.interest));
+        }
+        Some(Self {
+            profile,
+            level: profile.level(),
+            now,
+            granted: Default::default(),
+            gate: view.gate.in_nanos()?,
+            combos: Vec::new(),
+            last_combo: None,
+            suppressions,
+            windows: Vec::new(),
+            purges,
+            purged_at: Vec::new(),
+            dislikes,
+        })
+    }
+
+    /// The index in `combos` of a set of purposes, built when first met.
+    fn combo(&mut self, purposes: Purposes) -> Option<usize> {
+        if let Some(i) = self.combos.iter().position(|c| c.purposes == purposes) {
+            return Some(i);
+        }
+        for p in purposes.iter() {
+            let slot = self.granted.get_mut(p.index())?;
+            if slot.is_none() {
+                *slot = Some(self.profile.consent().granted_steps(p)?);
+            }
+        }
+        let steps: Vec<&Steps> = purposes
+            .iter()
+            .filter_map(|p| self.granted.get(p.index()).and_then(Option::as_ref))
+            .collect();
+        let admit = AllSteps::granted_all(&steps);
+        let usable = self.gate.all_of(purposes);
+        let spans = [admit.interval(), usable.interval()];
+        self.combos.push(Combo {
+            purposes,
+            admit,
+            usable,
+            spans,
+        });
+        Some(self.combos.len() - 1)
+    }
+
+    /// `gate::admit` and `View::check` for a series, as far as they do not
+    /// depend on the instant; fills `windows`.
+    pub(super) fn run(&mut self, tax: &Taxonomy, f: &SeriesFacts) -> Option<Run> {
+        self.windows.clear();
+        self.purged_at.clear();
+        if !f.known {
+            // Refused as invalid before anything is asked.
+            return Some(Run {
+                fixed: Some(RefusalKind::Invalid),
+                suppressible: false,
+                disliked_from: i64::MAX,
+                purged_before: i64::MIN,
+                spans: [None; 2],
+                usable: false,
+                combo: usize::MAX,
+            });
+        }
+        for &(s, since, until) in &self.suppressions {
+            if s.covers_interest(tax, f.interest) || f.purposes.iter().any(|p| s.covers_purpose(p))
+            {
+                self.windows.push((since, until));
+            }
+        }
+        for (s, at) in &self.purges {
+            // A purge's scope (its subtree and the life events it extends
+            // to) is what it covers.
+            if s.covers_interest(tax, f.interest) {
+                self.purged_at.push(*at);
+            }
+        }
+        // `Level::admits`, with the level the series needs worked out once.
+        let level = self.level >= f.required;
+        let fixed = if !level {
+            Some(RefusalKind::Level)
+        } else if f.sensitive {
+            Some(RefusalKind::Sensitive)
+        } else {
+            None
+        };
+        let disliked_from = self
+            .dislikes
+            .iter()
+            .filter(|&&(_, root)| tax.is_within(f.interest, root))
+            .map(|d| d.0)
+            .min()
+            .unwrap_or(i64::MAX);
+        // Consecutive series mostly need the same purposes.
+        let combo = match self.last_combo {
+            Some((p, i)) if p == f.purposes => i,
+            _ => {
+                let i = self.combo(f.purposes)?;
+                self.last_combo = Some((f.purposes, i));
+                i
+            }
+        };
+        Some(Run {
+            fixed,
+            suppressible: !self.windows.is_empty(),
+            disliked_from,
+            purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
+            usable: level && !f.blocked_now,
+            combo,
+            spans: self.combos.get(combo).map_or([None; 2], |c| c.spans),
+        })
+    }
+
+    /// `gate::admit` for an event of a known interest at its own instant
+    /// (or `now` if later), for a person whose events are independent.
+    #[inline]
+    pub(super) fn admit(&self, run: &Run, at: i64) -> Result<(), RefusalKind> {
+        if at > self.now {
+            return Err(RefusalKind::FromFuture);
+        }
+        // The tombstone of a purge at this very instant (applied first).
+        if self.purged_at.contains(&at) {
+            return Err(RefusalKind::Erased);
+        }
+        // Recorded at its own instant: age zero, never stale.
+        if run.suppressible
+            && self
+                .windows
+                .iter()
+                .any(|&(since, until)| since <= at && at < until)
+        {
+            return Err(RefusalKind::Suppressed);
+        }
+        if let Some(kind) = run.fixed {
+            return Err(kind);
+        }
+        let granted = match run.spans[0] {
+            Some((lo, hi)) => lo <= at && at <= hi,
+            None => self
+                .combos
+                .get(run.combo)
+                .is_some_and(|c| c.admit.allows(at)),
+        };
+        if !granted {
+            return Err(RefusalKind::NoConsent);
+        }
+        if at >= run.disliked_from {
+            return Err(RefusalKind::Disliked);
+        }
+        Ok(())
+    }
+
+    /// `View::check` at `now` for an admitted, non-gift event: its
+    /// contribution if usable.
+    #[inline]
+    pub(super) fn usable(
+        &self,
+        policy: &DecayPolicy,
+        f: &SeriesFacts,
+        run: &Run,
+        r: &EventRow,
+    ) -> Option<f64> {
+        // Both fit i64 nanoseconds; their difference may not.
+        let age = match self.now.checked_sub(r.at) {
+            Some(a) => i128::from(a),
+            None => i128::from(self.now) - i128::from(r.at),
+        };
+        if age < 0 || age > f.max_age || !run.usable {
+            return None;
+        }
+        let usable = match run.spans[1] {
+            Some((lo, hi)) => lo <= r.at && r.at <= hi,
+            None => self
+                .combos
+                .get(run.combo)
+                .is_some_and(|c| c.usable.allows(r.at)),
+        };
+        if !usable {
+            return None;
+        }
+        // As `time::Duration::as_seconds_f64` of the age, bit for bit.
+        let secs = match i64::try_from(age) {
+            Ok(a) => (a / 1_000_000_000) as f64 + (a % 1_000_000_000) as f64 / 1_000_000_000.0,
+            Err(_) => (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0,
+        };
+        let w = policy.signal_weights().get(r.signal) * r.weight.get();
+        Some(w * (-(secs / f.half_life)).exp2())
+    }
+}
+
+/// What an (interest, source and context) needs whoever the person is.
+pub(super) fn static_facts(tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> SeriesFacts {
+    let (source, context) = (source_of(r.class), context_of(r.class));
+    let known = tax.contains(r.interest);
+    let purposes = purposes_of(tax, r.interest, source, context);
+    let sensitive =
+        purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation();
+    SeriesFacts {
+        interest: r.interest,
+        known,
+        purposes,
+        required: Level::required_for(source, context),
+        sensitive,
+        max_age: policy
+            .max_age_for(tax, r.interest, source)
+            .whole_nanoseconds(),
+        half_life: policy.half_life_for(tax, r.interest).seconds(),
+        blocked_now: !known || sensitive,
+    }
+}
