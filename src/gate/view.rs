@@ -410,7 +410,12 @@ impl<'a> View<'a> {
 
     /// The declared like that establishes `interest`, if any.
     pub(crate) fn like_for(&self, interest: InterestId) -> Option<OffsetDateTime> {
-        if !self.likes_usable() || self.is_blocked(interest) {
+        // No like at all (the usual case) needs no consent lookup.
+        let liked = |p: &&crate::profile::Preference| p.kind == PreferenceKind::Like;
+        if !self.profile.preferences().iter().any(|p| liked(&p))
+            || !self.likes_usable()
+            || self.is_blocked(interest)
+        {
             return None;
         }
         self.profile
