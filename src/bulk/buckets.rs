@@ -17,9 +17,12 @@ use super::partial::EventRow;
 use super::rows::EventRows;
 use super::BulkError;
 
-/// About this many rows per bucket: a bucket (32 bytes a row) and its
-/// sorted copy (24 bytes a row) fit a core's second-level cache.
-const ROWS_PER_BUCKET: usize = 1 << 14;
+/// About this many rows per bucket (up to twice as many, as people per
+/// bucket are a power of two): a bucket, its copy sorted by interest and
+/// its rows sorted by person (24 bytes a row each) fit a core's
+/// second-level cache. Under cachegrind with a 1 MiB second-level cache,
+/// 1 << 14 missed it a third more often than this.
+const ROWS_PER_BUCKET: usize = 1 << 13;
 
 /// At most this many buckets: more write streams than the caches hold.
 const MAX_BUCKETS: usize = 2048;
