@@ -33,17 +33,68 @@ pub(crate) fn state_types() -> [DataType; 2] {
 const BUCKET_SHIFT: u32 = 8;
 const BUCKET_GROUPS: usize = 1 << BUCKET_SHIFT;
 
+/// Rows per chunk of a bucket's log: a full chunk (about 100 KB) is never
+/// regrown and copied; the next row starts a new one.
+const CHUNK_ROWS: usize = 4096;
+
 /// Logged event rows of `BUCKET_GROUPS` consecutive groups, in arrival
 /// order, each with the group's place in the bucket.
 #[derive(Debug, Default)]
 struct Bucket {
+    chunks: Vec<Chunk>,
+}
+
+#[derive(Debug, Default)]
+struct Chunk {
     local: Vec<u8>,
     rows: Vec<EventRow>,
 }
 
-impl Bucket {
+impl Chunk {
     fn heap_bytes(&self) -> usize {
         self.local.capacity() + self.rows.capacity() * std::mem::size_of::<EventRow>()
+    }
+}
+
+impl Bucket {
+    /// Appends a row of the group at `local`; returns the heap bytes it
+    /// took, and those held before, when they changed.
+    #[inline]
+    fn push(&mut self, local: u8, row: EventRow) -> Option<(usize, usize)> {
+        match self.chunks.last_mut() {
+            // A chunk grows as a vector does until it holds `CHUNK_ROWS`,
+            // so that a bucket of few rows stays small.
+            Some(c) if c.rows.len() < CHUNK_ROWS => {
+                let before = c.heap_bytes();
+                c.local.push(local);
+                c.rows.push(row);
+                let after = c.heap_bytes();
+                (after != before).then_some((before, after))
+            }
+            _ => {
+                let mut c = Chunk::default();
+                if !self.chunks.is_empty() {
+                    c.local.reserve_exact(CHUNK_ROWS);
+                    c.rows.reserve_exact(CHUNK_ROWS);
+                }
+                c.local.push(local);
+                c.rows.push(row);
+                let after = c.heap_bytes();
+                self.chunks.push(c);
+                Some((0, after + std::mem::size_of::<Chunk>()))
+            }
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.heap_bytes() + std::mem::size_of::<Chunk>())
+            .sum()
+    }
+
+    fn len(&self) -> usize {
+        self.chunks.iter().map(|c| c.rows.len()).sum()
     }
 }
 
@@ -133,12 +184,8 @@ impl Groups {
                 let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
                     return Err(group_out_of_range(g, total_num_groups));
                 };
-                let before = bucket.heap_bytes();
                 // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
-                bucket.local.push((g & (BUCKET_GROUPS - 1)) as u8);
-                bucket.rows.push(event);
-                let after = bucket.heap_bytes();
-                if after != before {
+                if let Some((before, after)) = bucket.push((g & (BUCKET_GROUPS - 1)) as u8, event) {
                     self.logged = self.logged.saturating_sub(before).saturating_add(after);
                 }
                 continue;
@@ -235,11 +282,9 @@ impl Groups {
         let Some(bucket) = self.buckets.get_mut(b) else {
             return;
         };
-        let Bucket { local, rows } = std::mem::take(bucket);
-        self.logged = self
-            .logged
-            .saturating_sub(local.capacity() + rows.capacity() * std::mem::size_of::<EventRow>());
-        if rows.is_empty() {
+        let bucket = std::mem::take(bucket);
+        self.logged = self.logged.saturating_sub(bucket.heap_bytes());
+        if bucket.chunks.is_empty() {
             return;
         }
         let first = b << BUCKET_SHIFT;
@@ -248,9 +293,11 @@ impl Groups {
             p.get_mut(..n).unwrap_or(&mut [])
         });
         let mut counts = [0usize; BUCKET_GROUPS];
-        for &l in &local {
-            if let Some(c) = counts.get_mut(usize::from(l)) {
-                *c += 1;
+        for c in &bucket.chunks {
+            for &l in &c.local {
+                if let Some(c) = counts.get_mut(usize::from(l)) {
+                    *c += 1;
+                }
             }
         }
         for (p, &c) in groups.iter_mut().zip(&counts) {
@@ -258,9 +305,11 @@ impl Groups {
                 p.reserve_events(c);
             }
         }
-        for (&l, &row) in local.iter().zip(&rows) {
-            if let Some(p) = groups.get_mut(usize::from(l)) {
-                p.push_row(row);
+        for c in &bucket.chunks {
+            for (&l, &row) in c.local.iter().zip(&c.rows) {
+                if let Some(p) = groups.get_mut(usize::from(l)) {
+                    p.push_row(row);
+                }
             }
         }
         for (p, m) in groups
@@ -329,7 +378,7 @@ impl Groups {
     /// Event rows logged and not yet placed, and rows held by the groups'
     /// partial profiles.
     fn event_rows(&self) -> usize {
-        self.buckets.iter().map(|b| b.rows.len()).sum::<usize>()
+        self.buckets.iter().map(Bucket::len).sum::<usize>()
             + self
                 .partials
                 .iter()
