@@ -117,9 +117,12 @@
 //! applies to it. Without one, DataFusion's memory is unbounded.
 //!
 //! ## Speed
-//! Event rows are appended to one log per accumulator (a sequential write
-//! per row) and placed into each group's partial profile, reserved once,
-//! when DataFusion takes the state or the answers. Interest paths resolve
+//! Event rows are appended to the log of their group's bucket (a few
+//! hundred buckets of 256 consecutive groups: a sequential write per row
+//! into a stream the caches hold) and placed into the groups' partial
+//! profiles, each reserved once, a bucket at a time when DataFusion takes
+//! the state or the answers; each group's rows are freed once encoded or
+//! answered. Interest paths resolve
 //! once per distinct value (once per batch for a dictionary column), integer
 //! keys by index; instants are read as Unix nanoseconds, without calendar
 //! arithmetic; batches whose `kind` and `detail` are absent or all NULL take
