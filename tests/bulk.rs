@@ -605,21 +605,27 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
     // Every optional column, on rows of either weight width (the weights
     // are exact in f32).
     let narrow: Vec<f32> = weight.iter().map(|&w| w as f32).collect();
+    // The optional columns, on any form of the required ones.
+    fn with_optional<'a>(
+        e: EventRows<'a>,
+        (signal, source, context, gift): (&'a [Signal], &'a [Source], &'a [Context], &'a [bool]),
+    ) -> EventRows<'a> {
+        e.with_signals(signal)
+            .unwrap()
+            .with_sources(source)
+            .unwrap()
+            .with_contexts(context)
+            .unwrap()
+            .with_gifts(gift)
+            .unwrap()
+    }
+    let optional = |e| with_optional(e, (&signal, &source, &context, &gift));
     let all_columns = |f32_weights: bool| {
-        let e = if f32_weights {
-            EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &narrow)
+        optional(if f32_weights {
+            EventRows::new_f32(&person, &interest, &at, TimeUnit::Seconds, &narrow).unwrap()
         } else {
-            EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight)
-        };
-        e.unwrap()
-            .with_signals(&signal)
-            .unwrap()
-            .with_sources(&source)
-            .unwrap()
-            .with_contexts(&context)
-            .unwrap()
-            .with_gifts(&gift)
-            .unwrap()
+            EventRows::new(&person, &interest, &at, TimeUnit::Seconds, &weight).unwrap()
+        })
     };
     let events = all_columns(false);
     let rows = Rows {
@@ -691,16 +697,9 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
                 keys,
                 dictionary: &dictionary,
             };
-            EventRows::from_columns(&person, column, &at, TimeUnit::Seconds, weights)
-                .unwrap()
-                .with_signals(&signal)
-                .unwrap()
-                .with_sources(&source)
-                .unwrap()
-                .with_contexts(&context)
-                .unwrap()
-                .with_gifts(&gift)
-                .unwrap()
+            optional(
+                EventRows::from_columns(&person, column, &at, TimeUnit::Seconds, weights).unwrap(),
+            )
         };
         for threads in [1, 2, 3] {
             let t = NonZeroUsize::new(threads).unwrap();
