@@ -391,6 +391,98 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(
+        std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    ))]
+
+    /// Event rows kept apart from a partial (as a query engine's
+    /// accumulator keeps them) encode, decode and summarize as if they were
+    /// in it: `encode_partial_with_rows` is `encode_partial` of the whole,
+    /// `decode_partial_rows` splits it again (and leaves the caller's rows
+    /// alone on bad bytes), and `summarize_with_rows`, with the rows in any
+    /// order or sorted by interest, is `summarize` of the whole.
+    #[test]
+    fn rows_kept_apart_are_the_partials_own(
+        rows in prop::collection::vec(row(), 0..80),
+        apart_mask in prop::collection::vec(any::<bool>(), 80),
+        simple: bool,
+        by_interest: bool,
+        shuffle in any::<u64>(),
+        cut in any::<prop::sample::Index>(),
+        level in 0..3usize,
+        now_minute in minute(),
+    ) {
+        let engine = engine();
+        let now = at(now_minute + 60 * 24);
+        let (mut whole, mut rest) = (PartialProfile::new("anna"), PartialProfile::new("anna"));
+        let mut extra = Vec::new();
+        for (k, r) in rows.iter().enumerate() {
+            let skip = simple && match r {
+                Row::Erase { .. } => true,
+                Row::Event { signal, .. } => Signal::ALL[*signal] == Signal::Dismissal,
+                _ => false,
+            };
+            if skip {
+                continue;
+            }
+            push(&engine, &mut whole, r);
+            let mut one = PartialProfile::new("anna");
+            push(&engine, &mut one, r);
+            let row = one.events().next().as_ref().and_then(bulk::EventRow::from_event);
+            match row {
+                Some(row) if apart_mask[k] => extra.push(row),
+                _ => rest.merge(one).unwrap(),
+            }
+        }
+        // The bytes are the whole's, rows in the same order.
+        let mut with = rest.clone();
+        for r in &extra {
+            with.push_row(*r);
+        }
+        let (mut apart_bytes, mut whole_bytes) = (Vec::new(), Vec::new());
+        engine.encode_partial_with_rows(&rest, &extra, &mut apart_bytes);
+        engine.encode_partial(&with, &mut whole_bytes);
+        prop_assert_eq!(&apart_bytes, &whole_bytes);
+
+        // Split again: the caller's rows come first and stay.
+        let sentinel = bulk::EventRow::new(engine.taxonomy().require(PATHS[0]).unwrap(), Signal::Purchase, 7);
+        let mut got = vec![sentinel];
+        let split = engine.decode_partial_rows(&apart_bytes, &mut got).unwrap();
+        prop_assert_eq!(got[0], sentinel);
+        let mut joined = split.clone();
+        for r in &got[1..] {
+            joined.push_row(*r);
+        }
+        prop_assert_eq!(&joined, &with);
+        prop_assert_eq!(split.event_count(), with.event_count() + 1 - got.len());
+        let mut kept = vec![sentinel];
+        let short = &apart_bytes[..cut.index(apart_bytes.len())];
+        prop_assert!(engine.decode_partial_rows(short, &mut kept).is_err());
+        prop_assert_eq!(&kept, &vec![sentinel]);
+
+        // Summaries: rows in any order, or by interest.
+        let mut order = extra.clone();
+        let mut x = shuffle | 1;
+        for i in (1..order.len()).rev() {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            order.swap(i, (x % (i as u64 + 1)) as usize);
+        }
+        if by_interest {
+            order.sort_by_key(|r| r.interest());
+        }
+        let mut summarizer = engine.summarizer();
+        let apart = summarizer.summarize_with_rows(&base(level), &rest, &mut order, now).unwrap();
+        prop_assert_eq!(&apart, &engine.summarize(&base(level), &whole, now).unwrap());
+        // Again with all rows apart, through the same summarizer.
+        let mut all_rows = got[1..].to_vec();
+        let alone = summarizer.summarize_with_rows(&base(level), &split, &mut all_rows, now).unwrap();
+        prop_assert_eq!(&alone, &apart);
+    }
+}
+
 /// Many people at once, on any number of threads, from columns in any
 /// order: each person's summary is what summarizing their rows alone gives,
 /// and each finished profile what finishing them gives.

@@ -96,16 +96,53 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn encode_partial(&self, partial: &PartialProfile, out: &mut Vec<u8>) {
-        out.reserve(32 + partial.id.0.len() + partial.rows.len() * ROW_BYTES);
+        self.encode_partial_with_rows(partial, &[], out);
+    }
+
+    /// Appends the binary form of `partial` with `rows` added to its event
+    /// rows (after its own, as [`PartialProfile::push_row`] would add them)
+    /// to `out`, without building that partial: for a caller that keeps a
+    /// group's event rows apart from its other facts, as a query engine's
+    /// accumulator does. [`decode_partial_rows`](Self::decode_partial_rows)
+    /// splits them again.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::{EventRow, PartialProfile};
+    /// use tactful::prelude::*;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let food = engine.taxonomy().require("baby/food")?;
+    /// let rows = [EventRow::new(food, Signal::View, 1_790_000_000_000_000_000)];
+    /// let mut bytes = Vec::new();
+    /// engine.encode_partial_with_rows(&PartialProfile::new("anna"), &rows, &mut bytes);
+    ///
+    /// let mut whole = PartialProfile::new("anna");
+    /// whole.push_row(rows[0]);
+    /// assert_eq!(engine.decode_partial(&bytes)?, whole);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn encode_partial_with_rows(
+        &self,
+        partial: &PartialProfile,
+        rows: &[EventRow],
+        out: &mut Vec<u8>,
+    ) {
+        let n = partial.rows.len() + rows.len();
+        out.reserve(32 + partial.id.0.len() + n * ROW_BYTES);
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&self.taxonomy().fingerprint().to_le_bytes());
         put_str(out, &partial.id.0);
-        put_varint(out, partial.rows.len() as u64);
-        for r in &partial.rows {
-            out.extend_from_slice(&r.interest.0.to_le_bytes());
-            out.extend_from_slice(&r.at.to_le_bytes());
-            out.extend_from_slice(&r.weight.get().to_le_bytes());
-            out.extend_from_slice(&[signal_code(r.signal), r.class, u8::from(r.gift)]);
+        put_varint(out, n as u64);
+        for r in partial.rows.iter().chain(rows) {
+            let mut b = [0u8; ROW_BYTES];
+            b[..4].copy_from_slice(&r.interest.0.to_le_bytes());
+            b[4..12].copy_from_slice(&r.at.to_le_bytes());
+            b[12..20].copy_from_slice(&r.weight.get().to_le_bytes());
+            b[20] = signal_code(r.signal);
+            b[21] = r.class;
+            b[22] = u8::from(r.gift);
+            out.extend_from_slice(&b);
         }
         put_varint(out, partial.wide.len() as u64);
         for e in &partial.wide {
@@ -146,6 +183,45 @@ impl Engine {
     /// (its ids would mean other interests); [`BulkError::Decode`] for
     /// anything malformed or truncated, or trailing bytes.
     pub fn decode_partial(&self, bytes: &[u8]) -> Result<PartialProfile, BulkError> {
+        let mut rows = Vec::new();
+        let mut p = self.decode_partial_rows(bytes, &mut rows)?;
+        p.rows = rows;
+        Ok(p)
+    }
+
+    /// [`decode_partial`](Self::decode_partial) with the partial's compact
+    /// event rows appended to `rows` rather than held by the returned
+    /// partial, which keeps every other row: for a caller that keeps a
+    /// group's event rows apart from its other facts. Merging the returned
+    /// partial with one holding the appended rows gives what
+    /// `decode_partial` gives.
+    ///
+    /// # Errors
+    /// As [`decode_partial`](Self::decode_partial); `rows` is left as it
+    /// was then.
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::PartialProfile;
+    /// use tactful::prelude::*;
+    /// use time::macros::datetime;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let mut p = PartialProfile::new("anna");
+    /// p.push_event(Event::new(engine.taxonomy().require("baby/food")?, Signal::View, datetime!(2026-11-01 9:00 UTC)));
+    /// let mut bytes = Vec::new();
+    /// engine.encode_partial(&p, &mut bytes);
+    ///
+    /// let mut rows = Vec::new();
+    /// let rest = engine.decode_partial_rows(&bytes, &mut rows)?;
+    /// assert_eq!((rows.len(), rest.event_count()), (1, 0));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode_partial_rows(
+        &self,
+        bytes: &[u8],
+        rows: &mut Vec<EventRow>,
+    ) -> Result<PartialProfile, BulkError> {
         let mut r = Reader::new(bytes);
         if r.bytes(4).ok() != Some(&MAGIC[..]) {
             return Err(BulkError::Decode(corrupt("not a tactful partial profile")));
@@ -159,20 +235,24 @@ impl Engine {
         if found != expected {
             return Err(BulkError::OtherTaxonomy { expected, found });
         }
-        read_body(&mut r).map_err(BulkError::Decode)
+        let start = rows.len();
+        read_body(&mut r, rows).map_err(|e| {
+            rows.truncate(start);
+            BulkError::Decode(e)
+        })
     }
 }
 
-fn read_body(r: &mut Reader<'_>) -> Result<PartialProfile, ProfileError> {
+fn read_body(r: &mut Reader<'_>, rows: &mut Vec<EventRow>) -> Result<PartialProfile, ProfileError> {
     let n = r.count(1)?;
     let id = std::str::from_utf8(r.bytes(n)?)
         .map_err(|_| corrupt("profile id is not UTF-8"))?
         .to_owned();
     let mut p = PartialProfile::new(ProfileId(id));
     let n = r.count(ROW_BYTES)?;
-    p.rows.reserve_exact(n);
-    for _ in 0..n {
-        p.rows.push(read_row(r)?);
+    rows.reserve(n);
+    for b in r.bytes(n * ROW_BYTES)?.chunks_exact(ROW_BYTES) {
+        rows.push(read_row(b)?);
     }
     let n = r.count(WIDE_BYTES)?;
     p.wide.reserve_exact(n);
@@ -234,10 +314,16 @@ fn read_tail(r: &mut Reader<'_>) -> Result<(Weight, Signal, u8, bool), ProfileEr
     Ok((weight, signal, class, gift))
 }
 
-fn read_row(r: &mut Reader<'_>) -> Result<EventRow, ProfileError> {
-    let interest = InterestId(read_u32(r)?);
-    let at = i64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("instant"))?);
-    let (weight, signal, class, gift) = read_tail(r)?;
+/// One event row from its `ROW_BYTES` bytes.
+fn read_row(b: &[u8]) -> Result<EventRow, ProfileError> {
+    let (Some(interest), Some(at), Some(tail)) = (b.get(..4), b.get(4..12), b.get(12..)) else {
+        return Err(corrupt("truncated"));
+    };
+    let interest = InterestId(u32::from_le_bytes(
+        interest.try_into().map_err(|_| corrupt("interest"))?,
+    ));
+    let at = i64::from_le_bytes(at.try_into().map_err(|_| corrupt("instant"))?);
+    let (weight, signal, class, gift) = read_tail(&mut Reader::new(tail))?;
     Ok(EventRow {
         at,
         weight,

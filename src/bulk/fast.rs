@@ -126,6 +126,95 @@ impl Summarizer<'_> {
         self.engine
             .summarize_in(base, partial, now, &mut self.rows, &mut self.scratch)
     }
+
+    /// [`summarize`](Self::summarize) of `partial` with `rows` added to its
+    /// event rows, without building that partial: for a caller that keeps a
+    /// group's event rows apart from its other facts, as a query engine's
+    /// accumulator does. `rows` may come in any order, and are reordered
+    /// (rows sorted by interest are put in the store's order fastest).
+    ///
+    /// # Errors
+    /// As [`Engine::summarize`].
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::{EventRow, PartialProfile};
+    /// use tactful::prelude::*;
+    /// use time::macros::datetime;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let food = engine.taxonomy().require("baby/food")?;
+    /// let at = datetime!(2026-11-01 9:00 UTC);
+    /// let mut rows = vec![EventRow::new(food, Signal::View, at.unix_timestamp_nanos() as i64)];
+    /// let mut base = Profile::new("anna");
+    /// base.set_level(Level::FirstParty);
+    /// let now = at + time::Duration::days(1);
+    ///
+    /// let mut summarizer = engine.summarizer();
+    /// let apart = summarizer.summarize_with_rows(&base, &PartialProfile::new("anna"), &mut rows, now)?;
+    /// let mut whole = PartialProfile::new("anna");
+    /// whole.push_row(rows[0]);
+    /// assert_eq!(apart, engine.summarize(&base, &whole, now)?);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn summarize_with_rows(
+        &mut self,
+        base: &Profile,
+        partial: &PartialProfile,
+        rows: &mut [EventRow],
+        now: OffsetDateTime,
+    ) -> Result<Summary, BulkError> {
+        if !partial.rows.is_empty() {
+            let mut all = std::mem::take(&mut self.rows);
+            all.clear();
+            all.extend_from_slice(&partial.rows);
+            all.extend_from_slice(rows);
+            let done = self.summarize_all_rows(base, partial, &mut all, now);
+            self.rows = all;
+            return done;
+        }
+        self.summarize_all_rows(base, partial, rows, now)
+    }
+
+    /// The summary of `partial`'s facts other than its compact event rows,
+    /// and of `rows`, which stand for them.
+    fn summarize_all_rows(
+        &mut self,
+        base: &Profile,
+        partial: &PartialProfile,
+        rows: &mut [EventRow],
+        now: OffsetDateTime,
+    ) -> Result<Summary, BulkError> {
+        let engine = self.engine;
+        if base.id() != partial.id() {
+            return Err(BulkError::IdMismatch {
+                expected: base.id().clone(),
+                found: partial.id().clone(),
+            });
+        }
+        let by_interest = rows.windows(2).all(|w| match w {
+            [a, b] => a.interest <= b.interest,
+            _ => true,
+        });
+        let sorting = if by_interest {
+            Sorting::Nearly(rows)
+        } else {
+            Sorting::Any(rows)
+        };
+        let others = partial.other_facts();
+        if let Some(s) =
+            engine.summarize_rows(base, sorting, &partial.wide, others, now, &mut self.scratch)
+        {
+            return Ok(s);
+        }
+        // Rare (stored events, erasures, dismissals, limits within reach):
+        // finish the whole partial.
+        let mut whole = partial.clone();
+        whole.rows.clear();
+        whole.rows.extend_from_slice(rows);
+        let done = engine.finish(base.clone(), &whole, now)?;
+        Ok(engine.summary_of(&done, now))
+    }
 }
 
 /// What a person's rows come to at `now`: scores, segment memberships and

@@ -50,6 +50,8 @@ struct Args {
     csv: String,
     partitions: Vec<usize>,
     runs: usize,
+    /// Print `EXPLAIN ANALYZE` of the query once per partition count.
+    explain: bool,
 }
 
 fn args() -> Args {
@@ -57,15 +59,20 @@ fn args() -> Args {
         csv: "/work/data/events.csv".into(),
         partitions: vec![1, 2, 4],
         runs: 3,
+        explain: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
+        if flag == "--explain" {
+            a.explain = true;
+            continue;
+        }
         let value = it.next().unwrap_or_default();
         match flag.as_str() {
             "--csv" => a.csv = value,
             "--partitions" => a.partitions = value.split(',').map(|p| p.parse().unwrap()).collect(),
             "--runs" => a.runs = value.parse().unwrap(),
-            other => panic!("unknown flag {other} (--csv, --partitions, --runs)"),
+            other => panic!("unknown flag {other} (--csv, --partitions, --runs, --explain)"),
         }
     }
     a
@@ -291,6 +298,15 @@ async fn main() -> datafusion::common::Result<()> {
             best = best.min(t0.elapsed().as_secs_f64());
         }
         let c = checksum(&result);
+        if a.explain {
+            let plan = ctx
+                .sql(&format!("EXPLAIN ANALYZE {QUERY}"))
+                .await?
+                .collect()
+                .await?;
+            let text = datafusion::arrow::util::pretty::pretty_format_batches(&plan)?;
+            eprintln!("{text}");
+        }
         println!(
             "{{\"engine\": \"datafusion-tactful\", \"function\": \"tactful_profile\", \
              \"partitions\": {n}, \"events\": {rows}, \"fact_rows\": {fact_rows}, \
