@@ -127,6 +127,8 @@ struct Groups {
     epoch: u32,
     touched: Vec<usize>,
     caches: Caches,
+    /// Event rows of the state being merged, before they are logged.
+    decoded: Vec<EventRow>,
 }
 
 impl Groups {
@@ -246,13 +248,29 @@ impl Groups {
                 return Err(group_out_of_range(g, total_num_groups));
             };
             if bytes.is_valid(row) {
-                let part = config
+                self.decoded.clear();
+                let rest = config
                     .engine
-                    .decode_partial(bytes.value(row))
+                    .decode_partial_rows(bytes.value(row), &mut self.decoded)
                     .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
-                partial
-                    .merge(part)
-                    .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+                // Another person's bytes are refused by the merge, even
+                // when they hold event rows only.
+                if !rest.is_empty() || rest.id() != partial.id() {
+                    partial
+                        .merge(rest)
+                        .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+                }
+                let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
+                    return Err(group_out_of_range(g, total_num_groups));
+                };
+                for &event in &self.decoded {
+                    // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
+                    if let Some((before, after)) =
+                        bucket.push((g & (BUCKET_GROUPS - 1)) as u8, event)
+                    {
+                        self.logged = self.logged.saturating_sub(before).saturating_add(after);
+                    }
+                }
             }
             if counts.is_valid(row) {
                 *unreadable = unreadable.saturating_add(counts.value(row));
@@ -345,15 +363,28 @@ impl Groups {
         (partials, unreadable)
     }
 
-    /// Takes every group, calling `f` with each group's partial profile (every
-    /// logged row placed) and unreadable count, in group order. A bucket's
-    /// rows are placed just before its groups are given, and each group's
-    /// rows are freed once `f` is done with them.
-    fn take_all(&mut self, mut f: impl FnMut(&PartialProfile, u64) -> Result<()>) -> Result<()> {
+    /// Takes every group, calling `f` with each group's partial profile,
+    /// its logged event rows (grouped, in the order they came) and its
+    /// unreadable count, in group order. A bucket's rows are grouped just
+    /// before its groups are given, and each group's facts are freed once
+    /// `f` is done with them.
+    fn take_all(
+        &mut self,
+        mut f: impl FnMut(&PartialProfile, &mut [EventRow], u64) -> Result<()>,
+    ) -> Result<()> {
         let n = self.partials.len();
+        let mut rows = Vec::new();
+        let mut starts = [0usize; BUCKET_GROUPS + 1];
         let mut b = 0;
         while b << BUCKET_SHIFT < n {
-            self.place_bucket(b);
+            let bucket = self
+                .buckets
+                .get_mut(b)
+                .map(std::mem::take)
+                .unwrap_or_default();
+            self.logged = self.logged.saturating_sub(bucket.heap_bytes());
+            group_rows(&bucket, &mut rows, &mut starts);
+            drop(bucket);
             let first = b << BUCKET_SHIFT;
             let last = (first + BUCKET_GROUPS).min(n);
             for g in first..last {
@@ -361,7 +392,13 @@ impl Groups {
                     return Err(group_out_of_range(g, n));
                 };
                 let p = std::mem::replace(p, PartialProfile::new(ID));
-                f(&p, u)?;
+                let l = g - first;
+                let (a, z) = (starts.get(l).copied(), starts.get(l + 1).copied());
+                let group = match (a, z) {
+                    (Some(a), Some(z)) => rows.get_mut(a..z).unwrap_or(&mut []),
+                    _ => &mut [],
+                };
+                f(&p, group, u)?;
             }
             b += 1;
         }
@@ -370,6 +407,7 @@ impl Groups {
         self.measured = Vec::new();
         self.marks = Vec::new();
         self.buckets = Vec::new();
+        self.decoded = Vec::new();
         self.total = 0;
         self.logged = 0;
         Ok(())
@@ -396,6 +434,7 @@ impl Groups {
             + self.measured.capacity() * size_of::<usize>()
             + self.marks.capacity() * size_of::<u32>()
             + self.touched.capacity() * size_of::<usize>()
+            + self.decoded.capacity() * size_of::<EventRow>()
             + self.caches.heap_bytes()
     }
 }
@@ -407,6 +446,41 @@ fn push(partial: &mut PartialProfile, fact: Fact) {
         Fact::Consent(c) => partial.push_consent(c),
         Fact::Suppression(s) => partial.push_suppression(s),
         Fact::Erasure(e) => partial.push_erasure(e),
+    }
+}
+
+/// Groups a bucket's logged rows by their place in the bucket, keeping
+/// each group's rows in the order they came (a counting sort): the rows of
+/// place `l` end up in `rows[starts[l]..starts[l + 1]]`.
+fn group_rows(bucket: &Bucket, rows: &mut Vec<EventRow>, starts: &mut [usize; BUCKET_GROUPS + 1]) {
+    starts.fill(0);
+    for c in &bucket.chunks {
+        for &l in &c.local {
+            if let Some(s) = starts.get_mut(usize::from(l) + 1) {
+                *s += 1;
+            }
+        }
+    }
+    let mut acc = 0;
+    for s in starts.iter_mut() {
+        acc += *s;
+        *s = acc;
+    }
+    rows.clear();
+    let Some(&fill) = bucket.chunks.first().and_then(|c| c.rows.first()) else {
+        return;
+    };
+    rows.resize(acc, fill);
+    let mut next = *starts;
+    for c in &bucket.chunks {
+        for (&l, &row) in c.local.iter().zip(&c.rows) {
+            if let Some(at) = next.get_mut(usize::from(l)) {
+                if let Some(slot) = rows.get_mut(*at) {
+                    *slot = row;
+                }
+                *at += 1;
+            }
+        }
     }
 }
 
@@ -451,7 +525,18 @@ impl State {
     }
 
     fn push(&mut self, engine: &Engine, partial: &PartialProfile, unreadable: u64) -> Result<()> {
-        engine.encode_partial(partial, &mut self.values);
+        self.push_with_rows(engine, partial, &[], unreadable)
+    }
+
+    /// As `push`, for `partial` with the event `rows` kept apart from it.
+    fn push_with_rows(
+        &mut self,
+        engine: &Engine,
+        partial: &PartialProfile,
+        rows: &[EventRow],
+        unreadable: u64,
+    ) -> Result<()> {
+        engine.encode_partial_with_rows(partial, rows, &mut self.values);
         self.offsets.push(offset(self.values.len())?);
         self.counts.push(unreadable);
         Ok(())
@@ -528,7 +613,8 @@ impl GroupsAccumulator for ProfilesAccumulator {
             return output::evaluate(&self.config, self.output, &partials, &unreadable);
         }
         let mut answers = Answers::new(&self.config, self.output, self.groups.partials.len());
-        self.groups.take_all(|p, u| answers.push(p, u))?;
+        self.groups
+            .take_all(|p, rows, u| answers.push_with_rows(p, rows, u))?;
         answers.finish()
     }
 
@@ -539,7 +625,8 @@ impl GroupsAccumulator for ProfilesAccumulator {
         }
         let mut state = State::new(self.groups.partials.len(), self.groups.event_rows());
         let engine = &self.config.engine;
-        self.groups.take_all(|p, u| state.push(engine, p, u))?;
+        self.groups
+            .take_all(|p, rows, u| state.push_with_rows(engine, p, rows, u))?;
         state.finish()
     }
 

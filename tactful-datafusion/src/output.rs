@@ -12,7 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Fields};
 use datafusion::common::{DataFusionError, Result};
 use tactful::{Profile, RefusalKind};
 
-use tactful::bulk::{PartialProfile, Summarizer};
+use tactful::bulk::{EventRow, PartialProfile, Summarizer};
 
 use crate::accumulator::ID;
 use crate::Config;
@@ -258,10 +258,22 @@ impl<'c> Answers<'c> {
     /// Answers the next group, whose facts are `partial`, with `unreadable`
     /// rows that could not be read.
     pub(crate) fn push(&mut self, partial: &PartialProfile, unreadable: u64) -> Result<()> {
+        self.push_with_rows(partial, &mut [], unreadable)
+    }
+
+    /// Answers the next group, whose facts are `partial` and the event
+    /// `rows` kept apart from it (reordered), with `unreadable` rows that
+    /// could not be read.
+    pub(crate) fn push_with_rows(
+        &mut self,
+        partial: &PartialProfile,
+        rows: &mut [EventRow],
+        unreadable: u64,
+    ) -> Result<()> {
         let taxonomy = self.config.engine.taxonomy();
         let summary = self
             .summarizer
-            .summarize(&self.base, partial, self.config.now)
+            .summarize_with_rows(&self.base, partial, rows, self.config.now)
             .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
         let (cols, counts) = (&mut self.cols, &mut self.counts);
         if self.output.needs_segments() {
