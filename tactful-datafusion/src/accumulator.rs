@@ -61,22 +61,40 @@ impl Bucket {
     /// took, and those held before, when they changed.
     #[inline]
     fn push(&mut self, local: u8, row: EventRow) -> Option<(usize, usize)> {
-        match self.chunks.last_mut() {
-            // A chunk grows as a vector does until it holds `CHUNK_ROWS`,
-            // so that a bucket of few rows stays small.
-            Some(c) if c.rows.len() < CHUNK_ROWS => {
-                let before = c.heap_bytes();
+        if let Some(c) = self.chunks.last_mut() {
+            if c.rows.len() < c.rows.capacity() && c.local.len() < c.local.capacity() {
                 c.local.push(local);
                 c.rows.push(row);
-                let after = c.heap_bytes();
-                (after != before).then_some((before, after))
+                return None;
+            }
+        }
+        self.push_growing(local, row)
+    }
+
+    /// `push` when the last chunk is full: it grows (doubling, so that a
+    /// bucket of few rows stays small) until it holds `CHUNK_ROWS`, and
+    /// then the next row starts a new chunk of that size, never regrown.
+    #[inline(never)]
+    fn push_growing(&mut self, local: u8, row: EventRow) -> Option<(usize, usize)> {
+        match self.chunks.last_mut() {
+            Some(c) if c.rows.len() < CHUNK_ROWS => {
+                let before = c.heap_bytes();
+                let room = (c.rows.len() * 2).clamp(16, CHUNK_ROWS);
+                c.local.reserve_exact(room - c.local.len());
+                c.rows.reserve_exact(room - c.rows.len());
+                c.local.push(local);
+                c.rows.push(row);
+                Some((before, c.heap_bytes()))
             }
             _ => {
                 let mut c = Chunk::default();
-                if !self.chunks.is_empty() {
-                    c.local.reserve_exact(CHUNK_ROWS);
-                    c.rows.reserve_exact(CHUNK_ROWS);
-                }
+                let room = if self.chunks.is_empty() {
+                    16
+                } else {
+                    CHUNK_ROWS
+                };
+                c.local.reserve_exact(room);
+                c.rows.reserve_exact(room);
                 c.local.push(local);
                 c.rows.push(row);
                 let after = c.heap_bytes();
@@ -175,21 +193,31 @@ impl Groups {
             if g >= total_num_groups {
                 return Err(group_out_of_range(g, total_num_groups));
             }
-            // The fast path: a plain event row. Anything unusual in it (a
-            // null, an unknown key, a bad weight) takes the general path,
-            // which reads it the same way and says what is wrong.
-            let fact = match events_only.then(|| rows.plain_event(row)).flatten() {
-                Some(event) => Ok(Fact::Row(event)),
-                None => rows.fact(row),
-            };
-            if let Ok(Fact::Row(event)) = fact {
-                let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
-                    return Err(group_out_of_range(g, total_num_groups));
-                };
-                // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
-                if let Some((before, after)) = bucket.push((g & (BUCKET_GROUPS - 1)) as u8, event) {
-                    self.logged = self.logged.saturating_sub(before).saturating_add(after);
+            // The fast path: a plain event row, logged straight away.
+            // Anything unusual in it (a null, an unknown key, a bad
+            // weight) takes the general path, which reads it the same way
+            // and says what is wrong.
+            if events_only {
+                if let Some(event) = rows.plain_event(row) {
+                    log(
+                        &mut self.buckets,
+                        &mut self.logged,
+                        g,
+                        event,
+                        total_num_groups,
+                    )?;
+                    continue;
                 }
+            }
+            let fact = rows.fact(row);
+            if let Ok(Fact::Row(event)) = fact {
+                log(
+                    &mut self.buckets,
+                    &mut self.logged,
+                    g,
+                    event,
+                    total_num_groups,
+                )?;
                 continue;
             }
             let (Some(partial), Some(unreadable), Some(mark)) = (
@@ -263,11 +291,10 @@ impl Groups {
                 let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
                     return Err(group_out_of_range(g, total_num_groups));
                 };
+                // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
+                let local = (g & (BUCKET_GROUPS - 1)) as u8;
                 for &event in &self.decoded {
-                    // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
-                    if let Some((before, after)) =
-                        bucket.push((g & (BUCKET_GROUPS - 1)) as u8, event)
-                    {
+                    if let Some((before, after)) = bucket.push(local, event) {
                         self.logged = self.logged.saturating_sub(before).saturating_add(after);
                     }
                 }
@@ -437,6 +464,26 @@ impl Groups {
             + self.decoded.capacity() * size_of::<EventRow>()
             + self.caches.heap_bytes()
     }
+}
+
+/// Appends an event row of group `g` to its bucket's log, keeping `logged`
+/// (the logs' heap bytes) current.
+#[inline]
+fn log(
+    buckets: &mut [Bucket],
+    logged: &mut usize,
+    g: usize,
+    event: EventRow,
+    groups: usize,
+) -> Result<()> {
+    let Some(bucket) = buckets.get_mut(g >> BUCKET_SHIFT) else {
+        return Err(group_out_of_range(g, groups));
+    };
+    // The mask keeps the place below `BUCKET_GROUPS`, a `u8`.
+    if let Some((before, after)) = bucket.push((g & (BUCKET_GROUPS - 1)) as u8, event) {
+        *logged = logged.saturating_sub(before).saturating_add(after);
+    }
+    Ok(())
 }
 
 fn push(partial: &mut PartialProfile, fact: Fact) {
