@@ -117,12 +117,14 @@
 //! applies to it. Without one, DataFusion's memory is unbounded.
 //!
 //! ## Speed
-//! Event rows are appended to the log of their group's bucket (a few
-//! hundred buckets of 256 consecutive groups: a sequential write per row
-//! into a stream the caches hold) and placed into the groups' partial
-//! profiles, each reserved once, a bucket at a time when DataFusion takes
-//! the state or the answers; each group's rows are freed once encoded or
-//! answered. Interest paths resolve
+//! Event rows, read from the input or from a merged state, are appended
+//! to the log of their group's bucket (buckets of 1,024 consecutive
+//! groups, about a hundred for 100k people: a sequential write per row
+//! into a stream the caches hold). When DataFusion takes the state or the
+//! answers, a bucket at a time, its rows are grouped by a counting sort
+//! and each group is encoded or answered with its rows kept apart from
+//! its partial profile (which holds only consent, suppressions and other
+//! facts), then freed. Interest paths resolve
 //! once per distinct value (once per batch for a dictionary column), integer
 //! keys by index; instants are read as Unix nanoseconds, without calendar
 //! arithmetic; batches whose `kind` and `detail` are absent or all NULL take

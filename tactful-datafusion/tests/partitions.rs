@@ -194,3 +194,26 @@ async fn plain_event_batches_give_the_same_answer() {
         assert_same(&answers(&batches), &want, "plain events");
     }
 }
+
+/// More people than one bucket of the accumulator's event log holds (1,024
+/// groups), with a last bucket only partly full: every row reaches its own
+/// group's answer, in the partial and the final phase alike.
+#[tokio::test]
+async fn people_of_several_log_buckets_keep_their_own_rows() {
+    let data = dataset(2_500, 13);
+    let want = expected(&data);
+    assert_eq!(want.len(), 2_500);
+    let rows = rows(&data, 5);
+    for partitions in [1, 2] {
+        let config = SessionConfig::new()
+            .with_target_partitions(partitions)
+            .with_batch_size(1_000);
+        let ctx = context(config, &rows, 3);
+        let batches = ctx.sql(QUERY).await.unwrap().collect().await.unwrap();
+        assert_same(
+            &answers(&batches),
+            &want,
+            &format!("2,500 people, {partitions} partitions"),
+        );
+    }
+}
