@@ -300,14 +300,25 @@ fn read_u32(r: &mut Reader<'_>) -> Result<u32, ProfileError> {
 }
 
 fn read_tail(r: &mut Reader<'_>) -> Result<(Weight, Signal, u8, bool), ProfileError> {
-    let w = f64::from_le_bytes(r.bytes(8)?.try_into().map_err(|_| corrupt("weight"))?);
-    let weight = Weight::new(w).map_err(|e| ProfileError::Invalid(e.to_string()))?;
-    let signal = signal_of(r.byte()?).ok_or_else(|| corrupt("signal"))?;
-    let class = r.byte()?;
+    let w = r.bytes(8)?.try_into().map_err(|_| corrupt("weight"))?;
+    tail_of(w, r.byte()?, r.byte()?, r.byte()?)
+}
+
+/// An event's weight, signal, source-and-context class and flags from
+/// their bytes, each checked.
+fn tail_of(
+    weight: [u8; 8],
+    signal: u8,
+    class: u8,
+    flags: u8,
+) -> Result<(Weight, Signal, u8, bool), ProfileError> {
+    let weight = Weight::new(f64::from_le_bytes(weight))
+        .map_err(|e| ProfileError::Invalid(e.to_string()))?;
+    let signal = signal_of(signal).ok_or_else(|| corrupt("signal"))?;
     if class > 8 {
         return Err(corrupt("source and context"));
     }
-    let gift = match r.byte()? {
+    let gift = match flags {
         0 => false,
         1 => true,
         _ => return Err(corrupt("event flags")),
@@ -318,19 +329,10 @@ fn read_tail(r: &mut Reader<'_>) -> Result<(Weight, Signal, u8, bool), ProfileEr
 /// One event row from its `ROW_BYTES` bytes (fixed places, so no bounds
 /// check per field).
 fn read_row(b: &[u8; ROW_BYTES]) -> Result<EventRow, ProfileError> {
-    let [i0, i1, i2, i3, t0, t1, t2, t3, t4, t5, t6, t7, w0, w1, w2, w3, w4, w5, w6, w7, signal, class, gift] =
+    let [i0, i1, i2, i3, t0, t1, t2, t3, t4, t5, t6, t7, w0, w1, w2, w3, w4, w5, w6, w7, signal, class, flags] =
         *b;
-    let w = f64::from_le_bytes([w0, w1, w2, w3, w4, w5, w6, w7]);
-    let weight = Weight::new(w).map_err(|e| ProfileError::Invalid(e.to_string()))?;
-    let signal = signal_of(signal).ok_or_else(|| corrupt("signal"))?;
-    if class > 8 {
-        return Err(corrupt("source and context"));
-    }
-    let gift = match gift {
-        0 => false,
-        1 => true,
-        _ => return Err(corrupt("event flags")),
-    };
+    let (weight, signal, class, gift) =
+        tail_of([w0, w1, w2, w3, w4, w5, w6, w7], signal, class, flags)?;
     Ok(EventRow {
         at: i64::from_le_bytes([t0, t1, t2, t3, t4, t5, t6, t7]),
         weight,
