@@ -123,8 +123,14 @@ impl Summarizer<'_> {
         partial: &PartialProfile,
         now: OffsetDateTime,
     ) -> Result<Summary, BulkError> {
-        self.engine
-            .summarize_in(base, partial, now, &mut self.rows, &mut self.scratch)
+        self.engine.summarize_in(
+            base,
+            partial,
+            &mut [],
+            now,
+            &mut self.rows,
+            &mut self.scratch,
+        )
     }
 
     /// [`summarize`](Self::summarize) of `partial` with `rows` added to its
@@ -164,56 +170,8 @@ impl Summarizer<'_> {
         rows: &mut [EventRow],
         now: OffsetDateTime,
     ) -> Result<Summary, BulkError> {
-        if !partial.rows.is_empty() {
-            let mut all = std::mem::take(&mut self.rows);
-            all.clear();
-            all.extend_from_slice(&partial.rows);
-            all.extend_from_slice(rows);
-            let done = self.summarize_all_rows(base, partial, &mut all, now);
-            self.rows = all;
-            return done;
-        }
-        self.summarize_all_rows(base, partial, rows, now)
-    }
-
-    /// The summary of `partial`'s facts other than its compact event rows,
-    /// and of `rows`, which stand for them.
-    fn summarize_all_rows(
-        &mut self,
-        base: &Profile,
-        partial: &PartialProfile,
-        rows: &mut [EventRow],
-        now: OffsetDateTime,
-    ) -> Result<Summary, BulkError> {
-        let engine = self.engine;
-        if base.id() != partial.id() {
-            return Err(BulkError::IdMismatch {
-                expected: base.id().clone(),
-                found: partial.id().clone(),
-            });
-        }
-        let by_interest = rows.windows(2).all(|w| match w {
-            [a, b] => a.interest <= b.interest,
-            _ => true,
-        });
-        let sorting = if by_interest {
-            Sorting::Nearly(rows)
-        } else {
-            Sorting::Any(rows)
-        };
-        let others = partial.other_facts();
-        if let Some(s) =
-            engine.summarize_rows(base, sorting, &partial.wide, others, now, &mut self.scratch)
-        {
-            return Ok(s);
-        }
-        // Rare (stored events, erasures, dismissals, limits within reach):
-        // finish the whole partial.
-        let mut whole = partial.clone();
-        whole.rows.clear();
-        whole.rows.extend_from_slice(rows);
-        let done = engine.finish(base.clone(), &whole, now)?;
-        Ok(engine.summary_of(&done, now))
+        self.engine
+            .summarize_in(base, partial, rows, now, &mut self.rows, &mut self.scratch)
     }
 }
 
@@ -372,6 +330,7 @@ impl Engine {
         self.summarize_in(
             base,
             partial,
+            &mut [],
             now,
             &mut rows,
             &mut Scratch::small(self.taxonomy(), self.policy()),
@@ -405,12 +364,16 @@ impl Engine {
         }
     }
 
+    /// The summary of `partial` with the event rows `extra` added to its
+    /// own (none for a plain `summarize`); `buf` holds both when both have
+    /// rows.
     fn summarize_in(
         &self,
         base: &Profile,
         partial: &PartialProfile,
+        extra: &mut [EventRow],
         now: OffsetDateTime,
-        rows: &mut Vec<EventRow>,
+        buf: &mut Vec<EventRow>,
         scratch: &mut Scratch,
     ) -> Result<Summary, BulkError> {
         if base.id() != partial.id() {
@@ -419,14 +382,38 @@ impl Engine {
                 found: partial.id().clone(),
             });
         }
-        rows.clear();
-        rows.extend_from_slice(&partial.rows);
+        let apart = !extra.is_empty();
+        let rows: &mut [EventRow] = if partial.rows.is_empty() {
+            extra
+        } else {
+            buf.clear();
+            buf.extend_from_slice(&partial.rows);
+            buf.extend_from_slice(extra);
+            buf
+        };
+        let by_interest = rows.windows(2).all(|w| match w {
+            [a, b] => a.interest <= b.interest,
+            _ => true,
+        });
+        let sorting = if by_interest {
+            Sorting::Nearly(rows)
+        } else {
+            Sorting::Any(rows)
+        };
         let others = partial.other_facts();
-        let rows = Sorting::Any(rows);
-        if let Some(s) = self.summarize_rows(base, rows, &partial.wide, others, now, scratch) {
+        if let Some(s) = self.summarize_rows(base, sorting, &partial.wide, others, now, scratch) {
             return Ok(s);
         }
-        let done = self.finish(base.clone(), partial, now)?;
+        // Rare (stored events, erasures, dismissals, limits within reach):
+        // finish the whole partial.
+        let done = if apart {
+            let mut whole = partial.clone();
+            whole.rows.clear();
+            whole.rows.extend_from_slice(rows);
+            self.finish(base.clone(), &whole, now)?
+        } else {
+            self.finish(base.clone(), partial, now)?
+        };
         Ok(self.summary_of(&done, now))
     }
 
