@@ -211,7 +211,7 @@ impl Groups {
                         &mut self.buckets,
                         &mut self.logged,
                         g,
-                        event,
+                        std::slice::from_ref(&event),
                         total_num_groups,
                     )?;
                     continue;
@@ -223,7 +223,7 @@ impl Groups {
                     &mut self.buckets,
                     &mut self.logged,
                     g,
-                    event,
+                    std::slice::from_ref(&event),
                     total_num_groups,
                 )?;
                 continue;
@@ -296,16 +296,13 @@ impl Groups {
                         .merge(rest)
                         .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
                 }
-                let Some(bucket) = self.buckets.get_mut(g >> BUCKET_SHIFT) else {
-                    return Err(group_out_of_range(g, total_num_groups));
-                };
-                // The mask keeps the place below `BUCKET_GROUPS`, a `Local`.
-                let local = (g & (BUCKET_GROUPS - 1)) as Local;
-                for &event in &self.decoded {
-                    if let Some((before, after)) = bucket.push(local, event) {
-                        self.logged = self.logged.saturating_sub(before).saturating_add(after);
-                    }
-                }
+                log(
+                    &mut self.buckets,
+                    &mut self.logged,
+                    g,
+                    &self.decoded,
+                    total_num_groups,
+                )?;
             }
             if counts.is_valid(row) {
                 *unreadable = unreadable.saturating_add(counts.value(row));
@@ -474,22 +471,25 @@ impl Groups {
     }
 }
 
-/// Appends an event row of group `g` to its bucket's log, keeping `logged`
+/// Appends event rows of group `g` to its bucket's log, keeping `logged`
 /// (the logs' heap bytes) current.
 #[inline]
 fn log(
     buckets: &mut [Bucket],
     logged: &mut usize,
     g: usize,
-    event: EventRow,
+    events: &[EventRow],
     groups: usize,
 ) -> Result<()> {
     let Some(bucket) = buckets.get_mut(g >> BUCKET_SHIFT) else {
         return Err(group_out_of_range(g, groups));
     };
     // The mask keeps the place below `BUCKET_GROUPS`, a `Local`.
-    if let Some((before, after)) = bucket.push((g & (BUCKET_GROUPS - 1)) as Local, event) {
-        *logged = logged.saturating_sub(before).saturating_add(after);
+    let local = (g & (BUCKET_GROUPS - 1)) as Local;
+    for &event in events {
+        if let Some((before, after)) = bucket.push(local, event) {
+            *logged = logged.saturating_sub(before).saturating_add(after);
+        }
     }
     Ok(())
 }
