@@ -1064,3 +1064,41 @@ fn more_events_than_the_limit_and_long_merge_chains() {
     engine.encode_partial(&chain, &mut bytes);
     assert_eq!(engine.decode_partial(&bytes).unwrap(), chain);
 }
+
+/// Rows naming more interests than the limit take the full replay (the
+/// limit refuses some of them), and the summary is still what finishing
+/// gives; gifts are not the person's own interests, so gifts of a third
+/// interest leave two interests within a limit of two.
+#[test]
+fn more_interests_than_the_limit_are_summarized_as_finished() {
+    let engine = engine().with_limits(Limits {
+        max_interests: 2,
+        ..Limits::default()
+    });
+    let id = |path: &str| engine.taxonomy().require(path).unwrap();
+    let (food, toys, hiking) = (id("baby/food"), id("baby/toys"), id("outdoor/hiking"));
+    let grant = ConsentChange::grant(Purpose::Personalization, T0, None, Evidence::Ui("x".into()));
+    let now = T0 + Duration::days(5);
+    let at = |h: i64| T0 + Duration::hours(h);
+    for (third_is_gift, limited) in [(false, true), (true, false)] {
+        let mut p = PartialProfile::new("anna");
+        p.push_consent(grant.clone());
+        for (k, interest) in [food, toys, hiking, food, toys, hiking]
+            .into_iter()
+            .enumerate()
+        {
+            let gift = third_is_gift && interest == hiking;
+            p.push_event(Event::new(interest, Signal::Click, at(k as i64 + 1)).with_gift(gift));
+        }
+        let summary = engine.summarize(&base(1), &p, now).unwrap();
+        let done = engine.finish(base(1), &p, now).unwrap();
+        assert_eq!(summary.refusals.get(RefusalKind::Limit) > 0, limited);
+        assert_eq!(summary.refusals, *done.profile.refusals());
+        assert_eq!(summary.refused_rows, done.refused.len());
+        assert_eq!(
+            summary.scores,
+            InterestScores::from(&engine.scores_by_scan(&done.profile, now))
+        );
+        assert_eq!(summary.segments, engine.segment_names(&done.profile, now));
+    }
+}

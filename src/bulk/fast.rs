@@ -26,9 +26,9 @@ use crate::profile::{Profile, RefusalCounts, RefusalKind};
 use crate::store::to_nanos;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::order::{sort_nearly_store_order, sort_store_order, store_key};
+use super::order::{series_key, sort_nearly_store_order, sort_store_order};
 use super::partial::{EventRow, PartialProfile};
-use super::person::{static_facts, Person, Run, SeriesFacts};
+use super::person::{static_facts, Person, SeriesFacts};
 use super::replay::{cmp_facts, Fact, Finished};
 use super::BulkError;
 
@@ -436,9 +436,10 @@ impl Engine {
 
     /// Whether no event's outcome can depend on another event or on the
     /// base's stored data: no stored events, tombstones or orphans, no
-    /// erasure, no dismissal, no instant outside i64 nanoseconds, and the
-    /// event limit out of reach. (A purge removes events by their instant
-    /// alone; see the module docs.)
+    /// erasure, no instant outside i64 nanoseconds, and the event limit out
+    /// of reach (dismissals and the interest limit are looked for as the
+    /// rows are tallied). A purge removes events by their instant alone;
+    /// see the module docs.
     fn independent(
         &self,
         base: &Profile,
@@ -454,12 +455,13 @@ impl Engine {
             && others
                 .iter()
                 .all(|f| matches!(f, Fact::Consent(_) | Fact::Suppression(_)))
-            && rows.iter().all(|r| r.signal != Signal::Dismissal)
     }
 
     /// Admits each row (in store order) as recording it at its instant
     /// would, counting refusals, and adds the usable ones to the tally.
-    /// Returns the number of refused rows.
+    /// Returns the number of refused rows, or `None` if the rows turn out
+    /// not to be independent after all: a dismissal among them, or more
+    /// interests than the limit (the caller then finishes the profile).
     fn tally_rows(
         &self,
         rows: &[EventRow],
@@ -470,38 +472,64 @@ impl Engine {
     ) -> Option<usize> {
         let (tax, policy) = (self.taxonomy(), self.policy());
         let mut refused = 0;
-        let mut series: Option<(u64, SeriesFacts, Run)> = None;
-        let mut last: Option<(u64, i64, u64, Signal)> = None;
+        // The current series (a key no row has before the first) and what
+        // it comes to for the person, worked out once per series.
+        let mut series = u64::MAX;
+        let mut facts = None;
+        let mut run = None;
+        // The last admitted row's instant, weight and signal, in the
+        // current series: an equal row is a duplicate (neighbours in store
+        // order).
+        let mut last: Option<(i64, u64, Signal)> = None;
+        // Interests of the rows other than gifts (rows in store order
+        // come by interest): the interest limit is out of reach while
+        // they are few enough.
+        let (mut interests, mut last_interest) = (0usize, None);
+        let max_interests = self.limits().max_interests;
         for r in rows {
-            let key = store_key(r);
-            let (f, run) = match series {
-                Some((k, f, run)) if k == key.0 => (f, run),
-                _ => {
-                    let f = scratch.facts(tax, policy, view, r);
-                    let run = person.run(tax, &f)?;
-                    series = Some((key.0, f, run));
-                    (f, run)
+            // A dismissal changes what the events after it come to.
+            if r.signal == Signal::Dismissal {
+                return None;
+            }
+            let key = series_key(r);
+            if key != series {
+                if !r.gift && last_interest != Some(r.interest) {
+                    last_interest = Some(r.interest);
+                    interests += 1;
+                    if interests > max_interests {
+                        return None;
+                    }
                 }
+                series = key;
+                last = None;
+                let f = scratch.facts(tax, policy, view, r);
+                run = Some(person.run(tax, &f)?);
+                facts = Some(f);
+            }
+            let (Some(f), Some(run)) = (&facts, &run) else {
+                return None;
             };
             let verdict = if f.known {
-                person.admit(&run, r.at)
+                person.admit(run, r.at)
             } else {
                 Err(RefusalKind::Invalid)
             };
             match verdict {
-                Ok(()) if last == Some(key) => {
-                    refused += 1;
-                    refusals.bump(RefusalKind::Duplicate);
-                }
                 Ok(()) => {
-                    last = Some(key);
+                    let this = Some((r.at, r.weight.get().to_bits(), r.signal));
+                    if last == this {
+                        refused += 1;
+                        refusals.bump(RefusalKind::Duplicate);
+                        continue;
+                    }
+                    last = this;
                     // Purged later, by a purge after it: not refused, gone.
                     if !r.gift && r.at >= run.purged_before {
-                        if let Some(c) = person.usable(policy, &f, &run, r) {
+                        if let Some(c) = person.usable(policy, f, run, r) {
                             // The UTC day: floor(floor(ns / 1e9) / 86,400)
                             // is floor(ns / 86,400e9).
                             let day = r.at.div_euclid(NANOS_PER_DAY);
-                            scratch.tally.add(tax, r.interest, c, day);
+                            scratch.tally.add(r.interest, c, day);
                         }
                     }
                 }
@@ -540,17 +568,6 @@ impl Engine {
             &mut scratch.sorted,
             &mut scratch.counts,
         );
-        // The interest limit is out of reach if the rows name few enough.
-        let mut interests = 0usize;
-        let mut last_interest = None;
-        for r in rows.iter().filter(|r| !r.gift) {
-            interests += usize::from(last_interest != Some(r.interest));
-            last_interest = Some(r.interest);
-        }
-        if interests > self.limits().max_interests {
-            return None;
-        }
-
         let mut profile = base.clone();
         let mut refused_rows = 0;
         others.sort_by(cmp_facts);

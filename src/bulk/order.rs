@@ -12,12 +12,14 @@ use super::partial::EventRow;
 /// aside, then instant, weight, signal): duplicates are neighbours and the
 /// admitted events come out in the order the plain pass sums them.
 pub(super) fn store_key(r: &EventRow) -> (u64, i64, u64, Signal) {
-    (
-        (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift),
-        r.at,
-        r.weight.get().to_bits(),
-        r.signal,
-    )
+    (series_key(r), r.at, r.weight.get().to_bits(), r.signal)
+}
+
+/// The series of an event, the first part of its [`store_key`]: interest,
+/// class and whether it is a gift (below 2^40).
+#[inline]
+pub(super) fn series_key(r: &EventRow) -> u64 {
+    (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift)
 }
 
 /// Puts `rows` in store order ([`store_key`]) by sorting one `u128` per row
