@@ -20,10 +20,9 @@ use super::BulkError;
 /// About this many rows per bucket (up to twice as many, as people per
 /// bucket are a power of two): a bucket, its copy sorted by interest and
 /// its rows sorted by person (24 bytes a row each) fit a core's
-/// second-level cache. Under callgrind's cache model with a 512 KiB
-/// second-level cache (this machine's), 1 << 13 missed it 1.6 times as
-/// often as this on the benchmark's rows (1 << 14 did worse again).
-const ROWS_PER_BUCKET: usize = 1 << 12;
+/// second-level cache. Under cachegrind with a 1 MiB second-level cache,
+/// 1 << 14 missed it a third more often than this.
+const ROWS_PER_BUCKET: usize = 1 << 13;
 
 /// At most this many buckets: more write streams than the caches hold.
 const MAX_BUCKETS: usize = 2048;
