@@ -65,6 +65,13 @@ impl Weight {
     pub fn get(self) -> f64 {
         self.0
     }
+
+    /// The weight whose value is `w`, where `w` is a valid weight's value
+    /// held as an `f32` (exactly): a compact row's, never an input's.
+    pub(crate) fn from_held_f32(w: f32) -> Self {
+        debug_assert!(Self::new(f64::from(w)).is_ok());
+        Self(f64::from(w))
+    }
 }
 
 impl Default for Weight {

@@ -769,6 +769,19 @@ fn many_buckets_and_parts_group_every_row_to_its_person() {
     };
     let got = engine.summarize_all(&bases, rows32, now, NonZeroUsize::MIN.saturating_add(1));
     assert_eq!(got.unwrap(), want, "f32 weights");
+    // The same instants in microseconds span more than 2^32 units, so the
+    // rows are grouped in their wide form (in seconds they all fit the
+    // narrow one): the same answers.
+    let micros: Vec<i64> = at.iter().map(|&s| s * 1_000_000).collect();
+    for threads in [1, 2] {
+        let events = optional(
+            EventRows::new(&person, &interest, &micros, TimeUnit::Micros, &weight).unwrap(),
+        );
+        let rows = Rows { events, ..rows };
+        let t = NonZeroUsize::new(threads).unwrap();
+        let got = engine.summarize_all(&bases, rows, now, t).unwrap();
+        assert_eq!(got, want, "microseconds, {threads} threads");
+    }
     // So does a dictionary-encoded interest column, with either weight
     // width; a key past the dictionary (row 60,000) is the first bad row.
     let mut dictionary: Vec<InterestId> = interest.clone();

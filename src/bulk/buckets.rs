@@ -6,6 +6,11 @@
 //! few hundred buckets of consecutive people (a few hundred write streams,
 //! which the caches hold), and each bucket, small enough to stay in cache,
 //! is then sorted by person just before its people are worked on.
+//!
+//! The scatter writes every row once and the sort reads it back, so a
+//! row's size is most of the grouping's memory traffic: when every row of
+//! a call allows it (instants within 2^32 units of the column's earliest,
+//! weights that are exactly `f32`), rows travel in 16 bytes instead of 24.
 
 use std::num::NonZeroUsize;
 use std::ops::Range;
@@ -56,8 +61,51 @@ impl Tagged {
             flags: (r.class << 1) | u8::from(r.gift),
         }
     }
+}
 
-    fn row(self) -> EventRow {
+/// A row and its person's place in the bucket in 16 bytes, for a call
+/// whose rows all fit (see [`Instants`]).
+#[derive(Debug, Clone, Copy)]
+struct Narrow {
+    /// The instant in the column's unit, after the call's earliest.
+    after: u32,
+    /// The weight, exactly.
+    weight: f32,
+    interest: InterestId,
+    local: u16,
+    signal: Signal,
+    flags: u8,
+}
+
+/// How a [`Narrow`] row's instant is held: `(earliest + after) × scale`
+/// Unix nanoseconds, `earliest` being the call's earliest instant in the
+/// column's unit and `scale` the nanoseconds per unit.
+#[derive(Debug, Clone, Copy, Default)]
+struct Instants {
+    earliest: i64,
+    scale: i64,
+}
+
+/// A bucket's row in one of its two forms.
+trait Packed: Copy {
+    /// The person's place in the bucket.
+    fn local(&self) -> u16;
+    /// The interest.
+    fn interest(&self) -> InterestId;
+    /// The row.
+    fn row(self, instants: Instants) -> EventRow;
+}
+
+impl Packed for Tagged {
+    fn local(&self) -> u16 {
+        self.local
+    }
+
+    fn interest(&self) -> InterestId {
+        self.interest
+    }
+
+    fn row(self, _: Instants) -> EventRow {
         EventRow {
             at: self.at,
             weight: self.weight,
@@ -67,6 +115,37 @@ impl Tagged {
             gift: self.flags & 1 == 1,
         }
     }
+}
+
+impl Packed for Narrow {
+    fn local(&self) -> u16 {
+        self.local
+    }
+
+    fn interest(&self) -> InterestId {
+        self.interest
+    }
+
+    fn row(self, instants: Instants) -> EventRow {
+        // The row's own instant in nanoseconds fitted an i64 when it was
+        // packed, so neither operation overflows.
+        let raw = instants.earliest.saturating_add(i64::from(self.after));
+        EventRow {
+            at: raw.saturating_mul(instants.scale),
+            weight: Weight::from_held_f32(self.weight),
+            interest: self.interest,
+            signal: self.signal,
+            class: self.flags >> 1,
+            gift: self.flags & 1 == 1,
+        }
+    }
+}
+
+/// Every part's buckets of rows, in one of the two forms.
+#[derive(Debug)]
+enum Parts {
+    Wide(Vec<Vec<Vec<Tagged>>>),
+    Narrow(Vec<Vec<Vec<Narrow>>>, Instants),
 }
 
 /// The most people in a bucket: a person's place in it fits a `u16`.
@@ -85,7 +164,7 @@ pub(super) struct Buckets {
     buckets: usize,
     /// Bucket `b`'s rows are `parts[0][b]`, then `parts[1][b]`, and so on:
     /// each part of the rows, in row order, scattered by its own thread.
-    parts: Vec<Vec<Vec<Tagged>>>,
+    parts: Parts,
     /// Rows whose instant does not fit i64 nanoseconds, by person, each
     /// person's in row order.
     wide: Vec<Wide>,
@@ -144,17 +223,39 @@ impl Buckets {
             .collect();
 
         // Counting: rows per bucket and part; every person checked, the
-        // wide rows taken aside.
+        // wide rows taken aside, the instants' span and the weights'
+        // widths seen.
         let counted = on_threads(ranges.clone(), |range| {
             count(people, shift, buckets, events, range)
         })?;
+        let narrow = Span::all(counted.iter().map(|c| c.span));
+        let (counts, wide): (Vec<_>, Vec<_>) =
+            counted.into_iter().map(|c| (c.counts, c.wide)).unzip();
         // Scattering: each part fills its own buckets, sized by the counts
         // (so nothing is written twice), and keeps the row order.
-        let (counts, wide): (Vec<_>, Vec<_>) = counted.into_iter().unzip();
-        let parts = on_threads(
-            ranges.into_iter().zip(counts).collect(),
-            |(range, counts)| scatter(shift, events, range, &counts),
-        )?;
+        let work: Vec<_> = ranges.into_iter().zip(counts).collect();
+        let parts = match narrow {
+            Some(instants) => Parts::Narrow(
+                on_threads(work, |(range, counts)| {
+                    scatter(shift, events, range, &counts, |local, raw, r| Narrow {
+                        // Within 2^32 of the earliest: `Span::all` checked.
+                        after: u32::try_from(raw.saturating_sub(instants.earliest))
+                            .unwrap_or(u32::MAX),
+                        weight: r.weight.get() as f32,
+                        interest: r.interest,
+                        local,
+                        signal: r.signal,
+                        flags: (r.class << 1) | u8::from(r.gift),
+                    })
+                })?,
+                instants,
+            ),
+            None => Parts::Wide(on_threads(work, |(range, counts)| {
+                scatter(shift, events, range, &counts, |local, _, r| {
+                    Tagged::new(local, r)
+                })
+            })?),
+        };
         let mut wide: Vec<Wide> = wide.into_iter().flatten().collect();
         wide.sort_by_key(|w| w.0);
         Ok(Self {
@@ -178,14 +279,6 @@ impl Buckets {
         lo.min(self.people)..hi.min(self.people)
     }
 
-    /// The rows of bucket `b`, in row order: one slice per part (a loop
-    /// over each slice is leaner than one chained iterator).
-    fn bucket(&self, b: usize) -> impl Iterator<Item = &[Tagged]> + Clone + '_ {
-        self.parts
-            .iter()
-            .map(move |p| p.get(b).map_or(&[][..], Vec::as_slice))
-    }
-
     /// The number of people.
     pub(super) fn people(&self) -> usize {
         self.people
@@ -204,23 +297,62 @@ impl Buckets {
     }
 }
 
-/// Rows per bucket of `range`, checking every person index, and the rows of
-/// `range` too wide for the compact form.
+/// What counting a part of the rows found.
+struct Counted {
+    /// Rows per bucket.
+    counts: Vec<usize>,
+    /// The rows too wide for the compact form.
+    wide: Vec<Wide>,
+    span: Span,
+}
+
+/// The earliest and latest instant (in the column's unit) of a part's
+/// compact rows, and whether all their weights are exactly `f32`.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    earliest: i64,
+    latest: i64,
+    f32_weights: bool,
+    scale: i64,
+}
+
+impl Span {
+    /// How the rows of all parts can travel in the narrow form, if they
+    /// all can.
+    fn all(spans: impl Iterator<Item = Span>) -> Option<Instants> {
+        let mut earliest = i64::MAX;
+        let mut latest = i64::MIN;
+        let mut scale = 1;
+        for s in spans {
+            if !s.f32_weights {
+                return None;
+            }
+            earliest = earliest.min(s.earliest);
+            latest = latest.max(s.latest);
+            scale = s.scale;
+        }
+        let width = i128::from(latest) - i128::from(earliest);
+        (earliest <= latest && width <= i128::from(u32::MAX))
+            .then_some(Instants { earliest, scale })
+    }
+}
+
+/// Rows per bucket of `range`, checking every person index, the rows of
+/// `range` too wide for the compact form, and their span.
 fn count(
     people: usize,
     shift: u32,
     buckets: usize,
     events: &EventRows<'_>,
     range: Range<usize>,
-) -> Result<(Vec<usize>, Vec<Wide>), BulkError> {
+) -> Result<Counted, BulkError> {
     let persons = events.persons().get(range.clone()).unwrap_or(&[]);
+    let raw = events.raw_instants(range.clone());
+    let scale = events.nanos_per_unit();
     let mut counts = vec![0usize; buckets];
     let mut wide = Vec::new();
-    for (i, (&p, fits)) in persons
-        .iter()
-        .zip(events.fitting(range.clone()))
-        .enumerate()
-    {
+    let (mut earliest, mut latest) = (i64::MAX, i64::MIN);
+    for (i, (&p, &at)) in persons.iter().zip(raw).enumerate() {
         let row = range.start + i;
         // A `let else`, not `ok_or`: the error is built only when needed
         // (building and dropping it for every row showed in profiles).
@@ -235,29 +367,39 @@ fn count(
                 people,
             });
         };
-        if fits {
+        if at.checked_mul(scale).is_some() {
             *bucket += 1;
+            earliest = earliest.min(at);
+            latest = latest.max(at);
         } else {
             wide.push((p, events.event(row)?));
         }
     }
-    Ok((counts, wide))
+    let span = Span {
+        earliest,
+        latest,
+        f32_weights: events.weights_fit_f32(range),
+        scale,
+    };
+    Ok(Counted { counts, wide, span })
 }
 
-/// The compact rows of `range` in buckets of `counts[b]` rows each.
-fn scatter(
+/// The compact rows of `range` in buckets of `counts[b]` rows each, each
+/// row packed by `pack(place in its bucket, instant as given, row)`.
+fn scatter<T>(
     shift: u32,
     events: &EventRows<'_>,
     range: Range<usize>,
     counts: &[usize],
-) -> Result<Vec<Vec<Tagged>>, BulkError> {
-    let mut out: Vec<Vec<Tagged>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
+    pack: impl Fn(u16, i64, EventRow) -> T,
+) -> Result<Vec<Vec<T>>, BulkError> {
+    let mut out: Vec<Vec<T>> = counts.iter().map(|&c| Vec::with_capacity(c)).collect();
     let mask = (1usize << shift) - 1;
-    events.for_each_compact(range, |p, r| {
+    events.for_each_compact(range, |p, raw, r| {
         let p = p as usize;
         if let Some(bucket) = out.get_mut(p >> shift) {
             // `mask` < 2^16: buckets hold at most `MAX_PER_BUCKET` people.
-            bucket.push(Tagged::new((p & mask) as u16, r));
+            bucket.push(pack((p & mask) as u16, raw, r));
         }
     })?;
     Ok(out)
@@ -271,13 +413,20 @@ pub(super) const MAX_INTEREST_KEYS: usize = 1 << 16;
 #[derive(Debug, Default)]
 pub(super) struct Sorted {
     first: usize,
-    /// Person `first + q`'s rows are `rows[start[q]..start[q + 1]]`.
+    order: Order,
+    /// The bucket's rows sorted by interest key, in the buckets' form.
+    by_key: Vec<Tagged>,
+    by_key_narrow: Vec<Narrow>,
+}
+
+/// A bucket's rows by person: person `first + q`'s rows are
+/// `rows[start[q]..start[q + 1]]`.
+#[derive(Debug, Default)]
+struct Order {
     start: Vec<usize>,
     rows: Vec<EventRow>,
     /// Rows per interest key, then each key's cursor.
     keys: Vec<usize>,
-    /// The bucket's rows sorted by interest key.
-    by_key: Vec<Tagged>,
 }
 
 impl Sorted {
@@ -288,19 +437,61 @@ impl Sorted {
     /// are in row order.
     pub(super) fn fill(&mut self, buckets: &Buckets, b: usize, interests: usize) {
         let people = buckets.people_of(b);
-        let rows = buckets.bucket(b);
-        let interests = interests.min(MAX_INTEREST_KEYS);
         self.first = people.start;
+        let interests = interests.min(MAX_INTEREST_KEYS);
+        match &buckets.parts {
+            Parts::Wide(parts) => {
+                let bucket = parts
+                    .iter()
+                    .map(|p| p.get(b).map_or(&[][..], Vec::as_slice));
+                let instants = Instants::default();
+                self.order
+                    .sort(bucket, &mut self.by_key, people.len(), interests, instants);
+            }
+            Parts::Narrow(parts, instants) => {
+                let bucket = parts
+                    .iter()
+                    .map(|p| p.get(b).map_or(&[][..], Vec::as_slice));
+                let by_key = &mut self.by_key_narrow;
+                self.order
+                    .sort(bucket, by_key, people.len(), interests, *instants);
+            }
+        }
+    }
+
+    /// The rows of `person` (in the filled bucket), to reorder at will.
+    pub(super) fn rows_mut(&mut self, person: usize) -> &mut [EventRow] {
+        let q = person.wrapping_sub(self.first);
+        let order = &mut self.order;
+        match (order.start.get(q), order.start.get(q + 1)) {
+            (Some(&lo), Some(&hi)) => order.rows.get_mut(lo..hi).unwrap_or(&mut []),
+            _ => &mut [],
+        }
+    }
+}
+
+impl Order {
+    /// Sorts a bucket of `people` people, its parts' rows in `bucket` (a
+    /// loop over each part's slice is leaner than one chained iterator),
+    /// as [`Sorted::fill`] says; `by_key` is a reused buffer.
+    fn sort<'r, T: Packed + 'r>(
+        &mut self,
+        bucket: impl Iterator<Item = &'r [T]> + Clone,
+        by_key: &mut Vec<T>,
+        people: usize,
+        interests: usize,
+        instants: Instants,
+    ) {
         self.start.clear();
-        self.start.resize(people.len() + 1, 0);
+        self.start.resize(people + 1, 0);
         self.keys.clear();
         if interests > 0 {
             self.keys.resize(interests + 1, 0);
         }
-        let key = |r: &Tagged| r.interest.index().min(interests);
-        for part in rows.clone() {
+        let key = |r: &T| r.interest().index().min(interests);
+        for part in bucket.clone() {
             for r in part {
-                if let Some(c) = self.start.get_mut(usize::from(r.local) + 1) {
+                if let Some(c) = self.start.get_mut(usize::from(r.local()) + 1) {
                     *c += 1;
                 }
             }
@@ -321,8 +512,8 @@ impl Sorted {
         self.rows
             .resize(acc, EventRow::new(InterestId(0), Signal::View, 0));
         if interests == 0 {
-            for part in rows {
-                self.place(part);
+            for part in bucket {
+                self.place(part, instants);
             }
         } else {
             // Each key's first slot, then its cursor.
@@ -332,13 +523,11 @@ impl Sorted {
                 *c = acc;
                 acc += n;
             }
-            let mut by_key = std::mem::take(&mut self.by_key);
             by_key.clear();
-            by_key.resize(
-                acc,
-                Tagged::new(0, EventRow::new(InterestId(0), Signal::View, 0)),
-            );
-            for &r in rows.flatten() {
+            if let Some(&first) = bucket.clone().flatten().next() {
+                by_key.resize(acc, first);
+            }
+            for &r in bucket.flatten() {
                 if let Some(at) = self.keys.get_mut(key(&r)) {
                     if let Some(slot) = by_key.get_mut(*at) {
                         *slot = r;
@@ -346,8 +535,7 @@ impl Sorted {
                     *at += 1;
                 }
             }
-            self.place(&by_key);
-            self.by_key = by_key;
+            self.place(by_key, instants);
         }
         // `start[q]` served as person `q`'s cursor and ended at
         // `start[q + 1]`: one shift puts the starts back.
@@ -359,23 +547,72 @@ impl Sorted {
 
     /// Places `rows` (counted into `start`) by person, each person's in
     /// the order given, moving each person's cursor `start[q]` on.
-    fn place(&mut self, rows: &[Tagged]) {
-        for r in rows {
-            if let Some(at) = self.start.get_mut(usize::from(r.local)) {
+    fn place<T: Packed>(&mut self, rows: &[T], instants: Instants) {
+        for &r in rows {
+            if let Some(at) = self.start.get_mut(usize::from(r.local())) {
                 if let Some(slot) = self.rows.get_mut(*at) {
-                    *slot = r.row();
+                    *slot = r.row(instants);
                 }
                 *at += 1;
             }
         }
     }
+}
 
-    /// The rows of `person` (in the filled bucket), to reorder at will.
-    pub(super) fn rows_mut(&mut self, person: usize) -> &mut [EventRow] {
-        let q = person.wrapping_sub(self.first);
-        match (self.start.get(q), self.start.get(q + 1)) {
-            (Some(&lo), Some(&hi)) => self.rows.get_mut(lo..hi).unwrap_or(&mut []),
-            _ => &mut [],
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    fn span(earliest: i64, latest: i64, f32_weights: bool) -> Span {
+        Span {
+            earliest,
+            latest,
+            f32_weights,
+            scale: 1_000,
         }
+    }
+
+    /// Rows take the narrow form only when every part's weights are exact
+    /// in `f32` and all instants lie within 2^32 units of the earliest;
+    /// an empty part (no compact row) does not count, no rows at all take
+    /// the wide form.
+    #[test]
+    fn the_narrow_form_only_when_every_row_fits() {
+        let empty = span(i64::MAX, i64::MIN, true);
+        let fits = |spans: &[Span]| Span::all(spans.iter().copied());
+        let max = i64::from(u32::MAX);
+        let one = fits(&[span(-5, -5 + max, true), empty]).unwrap();
+        assert_eq!((one.earliest, one.scale), (-5, 1_000));
+        assert!(fits(&[span(-5, -4 + max, true)]).is_none());
+        assert!(fits(&[span(0, 10, true), span(max + 1, max + 1, true)]).is_none());
+        assert!(fits(&[span(0, 10, true), span(3, 4, false)]).is_none());
+        assert!(fits(&[span(i64::MIN, i64::MAX, true)]).is_none());
+        assert!(fits(&[empty, empty]).is_none());
+        assert!(fits(&[]).is_none());
+    }
+
+    /// A narrow row gives back the row it was made from.
+    #[test]
+    fn a_narrow_row_is_the_row() {
+        let instants = Instants {
+            earliest: 1_700_000_000,
+            scale: 1_000_000_000,
+        };
+        let r = EventRow::new(InterestId(7), Signal::Click, 1_700_000_123 * 1_000_000_000)
+            .with_weight(Weight::new(0.75).unwrap_or_default())
+            .with_gift(true);
+        let n = Narrow {
+            after: 123,
+            weight: 0.75,
+            interest: r.interest,
+            local: 9,
+            signal: r.signal,
+            flags: (r.class << 1) | u8::from(r.gift),
+        };
+        assert_eq!(n.row(instants), r);
+        assert_eq!(n.local(), 9);
+        assert_eq!(std::mem::size_of::<Narrow>(), 16);
+        assert_eq!(Tagged::new(9, r).row(instants), r);
     }
 }

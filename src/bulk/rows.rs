@@ -369,18 +369,30 @@ impl<'a> EventRows<'a> {
         self.person
     }
 
-    /// Whether each row's instant of `range` fits Unix nanoseconds in an
-    /// `i64` (the compact form), in row order.
-    pub(crate) fn fitting(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = bool> + 'a {
-        let scale = self.unit.scale();
-        self.at
-            .get(range)
-            .unwrap_or(&[])
-            .iter()
-            .map(move |&at| at.checked_mul(scale).is_some())
+    /// The instants of `range` as given (in the column's unit).
+    pub(crate) fn raw_instants(&self, range: std::ops::Range<usize>) -> &'a [i64] {
+        self.at.get(range).unwrap_or(&[])
     }
 
-    /// Calls `f(person, row)` with the compact form of every row of
+    /// Nanoseconds per unit of the instant column.
+    pub(crate) fn nanos_per_unit(&self) -> i64 {
+        self.unit.scale()
+    }
+
+    /// Whether every weight of `range` is exactly an `f32` (or not a
+    /// weight at all, which the rows' reading refuses later).
+    pub(crate) fn weights_fit_f32(&self, range: std::ops::Range<usize>) -> bool {
+        match self.weight {
+            WeightColumn::F32(_) => true,
+            WeightColumn::F64(w) => w
+                .get(range)
+                .unwrap_or(&[])
+                .iter()
+                .all(|&x| f64::from(x as f32) == x),
+        }
+    }
+
+    /// Calls `f(person, instant as given, row)` with the compact form of every row of
     /// `range` whose instant fits Unix nanoseconds in an `i64` (the others
     /// are [`event`](Self::event)'s), in row order: what [`row`](Self::row)
     /// gives, a column at a time.
@@ -391,7 +403,7 @@ impl<'a> EventRows<'a> {
     pub(crate) fn for_each_compact(
         &self,
         range: std::ops::Range<usize>,
-        f: impl FnMut(u32, EventRow),
+        f: impl FnMut(u32, i64, EventRow),
     ) -> Result<(), BulkError> {
         // One loop per column form, each with its form known.
         let ids = |i: &InterestId| Ok(*i);
@@ -414,7 +426,7 @@ impl<'a> EventRows<'a> {
         interest: &[K],
         id: impl Fn(&K) -> Result<InterestId, String>,
         weight: &[W],
-        mut f: impl FnMut(u32, EventRow),
+        mut f: impl FnMut(u32, i64, EventRow),
     ) -> Result<(), BulkError> {
         let scale = self.unit.scale();
         let (Some(person), Some(interest), Some(at), Some(weight)) = (
@@ -438,8 +450,8 @@ impl<'a> EventRows<'a> {
         let rows = person.iter().zip(interest).zip(at).zip(weight);
         if signal.is_none() && source.is_none() && context.is_none() && gift.is_none() {
             // The usual columns only: one loop without the optional ones.
-            for (k, (((&p, i), &at), &w)) in rows.enumerate() {
-                let Some(at) = at.checked_mul(scale) else {
+            for (k, (((&p, i), &raw), &w)) in rows.enumerate() {
+                let Some(at) = raw.checked_mul(scale) else {
                     continue;
                 };
                 let row = range.start + k;
@@ -448,12 +460,16 @@ impl<'a> EventRows<'a> {
                     row,
                     problem: e.to_string(),
                 })?;
-                f(p, EventRow::new(i, Signal::View, at).with_weight(weight));
+                f(
+                    p,
+                    raw,
+                    EventRow::new(i, Signal::View, at).with_weight(weight),
+                );
             }
             return Ok(());
         }
-        for (k, (((&p, i), &at), &w)) in rows.enumerate() {
-            let Some(at) = at.checked_mul(scale) else {
+        for (k, (((&p, i), &raw), &w)) in rows.enumerate() {
+            let Some(at) = raw.checked_mul(scale) else {
                 continue;
             };
             // The key first, then the weight, as `event` checks them.
@@ -476,7 +492,7 @@ impl<'a> EventRows<'a> {
             if let Some(&g) = gift.and_then(|c| c.get(k)) {
                 r = r.with_gift(g);
             }
-            f(p, r);
+            f(p, raw, r);
         }
         Ok(())
     }
