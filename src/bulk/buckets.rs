@@ -24,7 +24,7 @@ use super::BulkError;
 
 /// About this many rows per bucket (up to twice as many, as people per
 /// bucket are a power of two): a bucket, its copy sorted by interest and
-/// its rows sorted by person (24 bytes a row each) fit a core's
+/// its rows sorted by person (16 or 24 bytes a row each) fit a core's
 /// second-level cache. Under cachegrind with a 1 MiB second-level cache,
 /// 1 << 14 missed it a third more often than this.
 const ROWS_PER_BUCKET: usize = 1 << 13;
@@ -37,7 +37,8 @@ const PARALLEL_ROWS: usize = 1 << 12;
 
 /// A row and its person's place in the bucket, in 24 bytes (a row and a
 /// person index would take 32): the scatter writes every row once, so its
-/// size is most of the grouping's memory traffic.
+/// size is most of the grouping's memory traffic. The form for any row;
+/// [`Narrow`] is the form for the usual ones.
 #[derive(Debug, Clone, Copy)]
 struct Tagged {
     at: i64,
