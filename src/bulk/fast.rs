@@ -529,7 +529,7 @@ impl Engine {
                             // The UTC day: floor(floor(ns / 1e9) / 86,400)
                             // is floor(ns / 86,400e9).
                             let day = r.at.div_euclid(NANOS_PER_DAY);
-                            scratch.tally.add(r.interest, c, day);
+                            scratch.tally.add(tax, r.interest, c, day);
                         }
                     }
                 }

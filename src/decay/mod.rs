@@ -181,9 +181,6 @@ pub(crate) struct Tally {
     touched: Vec<u32>,
     /// Whether the last settle visited every interest.
     dense: bool,
-    /// Each interest's parent (`u32::MAX` for none): the taxonomy's, in a
-    /// table small enough to stay in the first-level cache.
-    parents: Vec<u32>,
 }
 
 /// Up to [`DaySet::MAX`] distinct days: an interest's day count capped at
@@ -229,12 +226,6 @@ impl Tally {
             buf: Vec::new(),
             touched: Vec::new(),
             dense: false,
-            parents: (0..tax.len())
-                .map(|i| {
-                    let id = InterestId(u32::try_from(i).unwrap_or(u32::MAX));
-                    tax.parent(id).map_or(u32::MAX, |p| p.0)
-                })
-                .collect(),
         }
     }
 
@@ -256,24 +247,32 @@ impl Tally {
     /// Adds a usable event of a known interest: contribution `c`, UTC day
     /// `day`.
     #[inline]
-    pub(crate) fn add(&mut self, interest: InterestId, c: f64, day: i64) {
+    pub(crate) fn add(
+        &mut self,
+        tax: &crate::taxonomy::Taxonomy,
+        interest: InterestId,
+        c: f64,
+        day: i64,
+    ) {
         let small = !self.sets.is_empty();
         if !small {
             self.days.push((interest.0, day));
         }
-        let mut id = interest.0;
-        while let Some(sc) = self.scores.get_mut(id as usize) {
-            if sc.events == 0 {
-                self.touched.push(id);
+        let mut node = Some(interest);
+        while let Some(id) = node {
+            if let Some(sc) = self.scores.get_mut(id.index()) {
+                if sc.events == 0 {
+                    self.touched.push(id.0);
+                }
+                sc.score += c;
+                sc.events += 1;
             }
-            sc.score += c;
-            sc.events += 1;
             if small {
-                if let Some(d) = self.sets.get_mut(id as usize) {
+                if let Some(d) = self.sets.get_mut(id.index()) {
                     d.insert(day, self.cap);
                 }
             }
-            id = self.parents.get(id as usize).copied().unwrap_or(u32::MAX);
+            node = tax.parent(id);
         }
     }
 
@@ -440,7 +439,7 @@ fn score_events(view: &View<'_>, events: impl Iterator<Item = Event>) -> Vec<Int
         if !tax.contains(e.interest()) {
             continue;
         }
-        tally.add(e.interest(), c, utc_day(e.at()));
+        tally.add(tax, e.interest(), c, utc_day(e.at()));
     }
     tally.into_scores(view)
 }
@@ -715,7 +714,7 @@ mod fast_path {
             let view = View::new(&taxonomy, &policy, &profile, now);
             let mut tally = Tally::new(&taxonomy, &policy);
             for &(i, day) in &events {
-                tally.add(i, 1.0, day);
+                tally.add(&taxonomy, i, 1.0, day);
             }
             let scores = tally.settle(&view);
             let got = [x, y, a].map(|i| scores.get(i).map_or(0, |s| s.days));
@@ -723,7 +722,7 @@ mod fast_path {
             let mut out = Vec::new();
             tally.drain(scores, &mut out);
             // Drained: the next person starts from nothing.
-            tally.add(x, 1.0, 9);
+            tally.add(&taxonomy, x, 1.0, 9);
             let again = tally.settle(&view);
             assert_eq!(
                 again.get(x).map(|s| (s.events, s.days)),
