@@ -59,9 +59,15 @@ impl Tagged {
             interest: r.interest,
             local,
             signal: r.signal,
-            flags: (r.class << 1) | u8::from(r.gift),
+            flags: flags_of(&r),
         }
     }
+}
+
+/// A row's class, shifted left by one, and whether it is a gift: the
+/// `flags` of both forms.
+fn flags_of(r: &EventRow) -> u8 {
+    (r.class << 1) | u8::from(r.gift)
 }
 
 /// A row and its person's place in the bucket in 16 bytes, for a call
@@ -114,6 +120,21 @@ impl Packed for Tagged {
             signal: self.signal,
             class: self.flags >> 1,
             gift: self.flags & 1 == 1,
+        }
+    }
+}
+
+impl Narrow {
+    /// Row `r` of person `local`, its instant `after` units after the
+    /// call's earliest.
+    fn new(local: u16, after: u32, r: EventRow) -> Self {
+        Self {
+            after,
+            weight: r.weight.get() as f32,
+            interest: r.interest,
+            local,
+            signal: r.signal,
+            flags: flags_of(&r),
         }
     }
 }
@@ -238,15 +259,11 @@ impl Buckets {
         let parts = match narrow {
             Some(instants) => Parts::Narrow(
                 on_threads(work, |(range, counts)| {
-                    scatter(shift, events, range, &counts, |local, raw, r| Narrow {
+                    scatter(shift, events, range, &counts, |local, raw, r| {
                         // Within 2^32 of the earliest: `Span::all` checked.
-                        after: u32::try_from(raw.saturating_sub(instants.earliest))
-                            .unwrap_or(u32::MAX),
-                        weight: r.weight.get() as f32,
-                        interest: r.interest,
-                        local,
-                        signal: r.signal,
-                        flags: (r.class << 1) | u8::from(r.gift),
+                        let after = u32::try_from(raw.saturating_sub(instants.earliest))
+                            .unwrap_or(u32::MAX);
+                        Narrow::new(local, after, r)
                     })
                 })?,
                 instants,
@@ -603,14 +620,7 @@ mod tests {
         let r = EventRow::new(InterestId(7), Signal::Click, 1_700_000_123 * 1_000_000_000)
             .with_weight(Weight::new(0.75).unwrap_or_default())
             .with_gift(true);
-        let n = Narrow {
-            after: 123,
-            weight: 0.75,
-            interest: r.interest,
-            local: 9,
-            signal: r.signal,
-            flags: (r.class << 1) | u8::from(r.gift),
-        };
+        let n = Narrow::new(9, 123, r);
         assert_eq!(n.row(instants), r);
         assert_eq!(n.local(), 9);
         assert_eq!(std::mem::size_of::<Narrow>(), 16);
