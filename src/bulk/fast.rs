@@ -218,9 +218,7 @@ pub(crate) struct Scratch {
     sorted: Vec<EventRow>,
     /// One counter per interest (empty for taxonomies over 1,024).
     counts: Vec<u32>,
-    /// By `interest × 9 + class`, for taxonomies small enough to hold one
-    /// slot each (about a million slots); otherwise computed each time.
-    facts: Vec<Option<SeriesFacts>>,
+    facts: FactsCache,
 }
 
 impl Scratch {
@@ -235,7 +233,7 @@ impl Scratch {
             } else {
                 Vec::new()
             },
-            facts: Vec::new(),
+            facts: FactsCache::new(0),
         }
     }
 
@@ -250,36 +248,41 @@ impl Scratch {
             } else {
                 Vec::new()
             },
-            facts: if slots <= 1 << 20 {
-                vec![None; slots]
-            } else {
-                Vec::new()
-            },
+            facts: FactsCache::new(if slots <= 1 << 20 { slots } else { 0 }),
+        }
+    }
+}
+
+/// The static facts of every (interest, source and context) met so far.
+#[derive(Debug)]
+struct FactsCache {
+    /// By `interest × 9 + class`, for taxonomies small enough to hold one
+    /// slot each (about a million slots); otherwise computed each time
+    /// into `one`.
+    slots: Vec<Option<SeriesFacts>>,
+    one: Option<SeriesFacts>,
+}
+
+impl FactsCache {
+    fn new(slots: usize) -> Self {
+        Self {
+            slots: vec![None; slots],
+            one: None,
         }
     }
 
-    fn facts(
-        &mut self,
-        tax: &Taxonomy,
-        policy: &DecayPolicy,
-        view: &View<'_>,
-        r: &EventRow,
-    ) -> SeriesFacts {
+    /// The static facts of `r`'s series.
+    fn get(&mut self, tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> &SeriesFacts {
         let slot = r
             .interest
             .index()
             .saturating_mul(9)
             .saturating_add(usize::from(r.class));
-        let mut f = match self.facts.get_mut(slot) {
-            Some(Some(f)) => *f,
-            Some(empty) => *empty.insert(static_facts(tax, policy, r)),
-            None => static_facts(tax, policy, r),
-        };
-        if view.blocks_anything() && !f.blocked_now {
-            f.blocked_now = view.is_blocked(r.interest)
-                || f.purposes.iter().any(|p| view.is_purpose_blocked(p));
+        match self.slots.get_mut(slot) {
+            Some(Some(f)) => f,
+            Some(empty) => empty.insert(static_facts(tax, policy, r)),
+            None => self.one.insert(static_facts(tax, policy, r)),
         }
-        f
     }
 }
 
@@ -471,71 +474,88 @@ impl Engine {
         scratch: &mut Scratch,
     ) -> Option<usize> {
         let (tax, policy) = (self.taxonomy(), self.policy());
+        let Scratch {
+            tally,
+            facts: cache,
+            ..
+        } = scratch;
         let mut refused = 0;
-        // The current series (a key no row has before the first) and what
-        // it comes to for the person, worked out once per series.
-        let mut series = u64::MAX;
-        let mut facts = None;
-        let mut run = None;
-        // The last admitted row's instant, weight and signal, in the
-        // current series: an equal row is a duplicate (neighbours in store
-        // order).
-        let mut last: Option<(i64, u64, Signal)> = None;
         // Interests of the rows other than gifts (rows in store order
         // come by interest): the interest limit is out of reach while
         // they are few enough.
         let (mut interests, mut last_interest) = (0usize, None);
         let max_interests = self.limits().max_interests;
-        for r in rows {
-            // A dismissal changes what the events after it come to.
-            if r.signal == Signal::Dismissal {
-                return None;
-            }
-            let key = series_key(r);
-            if key != series {
-                if !r.gift && last_interest != Some(r.interest) {
-                    last_interest = Some(r.interest);
-                    interests += 1;
-                    if interests > max_interests {
-                        return None;
-                    }
+        let blocks = view.blocks_anything();
+        // A plain person's series of one shape come to one run: the last
+        // run worked out and its shape.
+        let plain = person.plain();
+        let (mut run, mut shape) = (None, None);
+        let mut rest = rows;
+        // One series (interest, class, gift) at a time, worked out once.
+        while let Some(first) = rest.first() {
+            // Most series are one or two rows long.
+            let key = series_key(first);
+            let len = rest
+                .get(1..)
+                .and_then(|more| more.iter().position(|r| series_key(r) != key))
+                .map_or(rest.len(), |n| n + 1);
+            let (series, after) = rest.split_at(len);
+            rest = after;
+            if !first.gift && last_interest != Some(first.interest) {
+                last_interest = Some(first.interest);
+                interests += 1;
+                if interests > max_interests {
+                    return None;
                 }
-                series = key;
-                last = None;
-                let f = scratch.facts(tax, policy, view, r);
-                run = Some(person.run(tax, &f)?);
-                facts = Some(f);
             }
-            let (Some(f), Some(run)) = (&facts, &run) else {
-                return None;
-            };
-            let verdict = if f.known {
-                person.admit(run, r.at)
-            } else {
-                Err(RefusalKind::Invalid)
-            };
-            match verdict {
-                Ok(()) => {
-                    let this = Some((r.at, r.weight.get().to_bits(), r.signal));
-                    if last == this {
-                        refused += 1;
-                        refusals.bump(RefusalKind::Duplicate);
-                        continue;
-                    }
-                    last = this;
-                    // Purged later, by a purge after it: not refused, gone.
-                    if !r.gift && r.at >= run.purged_before {
-                        if let Some(c) = person.usable(policy, f, run, r) {
-                            // The UTC day: floor(floor(ns / 1e9) / 86,400)
-                            // is floor(ns / 86,400e9).
-                            let day = r.at.div_euclid(NANOS_PER_DAY);
-                            scratch.tally.add(tax, r.interest, c, day);
+            let f = cache.get(tax, policy, first);
+            let blocked = f.blocked_now
+                || (blocks
+                    && (view.is_blocked(first.interest)
+                        || f.purposes.iter().any(|p| view.is_purpose_blocked(p))));
+            let s = f.shape(blocked);
+            if !(plain && shape == Some(s)) {
+                run = Some(person.run(tax, f, blocked)?);
+                shape = Some(s);
+            }
+            let run = run.as_ref()?;
+            // The last admitted row's instant, weight and signal: an equal
+            // row is a duplicate (neighbours in store order).
+            let mut last: Option<(i64, u64, Signal)> = None;
+            for r in series {
+                // A dismissal changes what the events after it come to.
+                if r.signal == Signal::Dismissal {
+                    return None;
+                }
+                let verdict = if f.known {
+                    person.admit(run, r.at)
+                } else {
+                    Err(RefusalKind::Invalid)
+                };
+                match verdict {
+                    Ok(()) => {
+                        let this = Some((r.at, r.weight.get().to_bits(), r.signal));
+                        if last == this {
+                            refused += 1;
+                            refusals.bump(RefusalKind::Duplicate);
+                            continue;
+                        }
+                        last = this;
+                        // Purged later, by a purge after it: not refused,
+                        // gone.
+                        if !r.gift && r.at >= run.purged_before {
+                            if let Some(c) = person.usable(policy, f, run, r) {
+                                // The UTC day: floor(floor(ns / 1e9) /
+                                // 86,400) is floor(ns / 86,400e9).
+                                let day = r.at.div_euclid(NANOS_PER_DAY);
+                                tally.add(tax, r.interest, c, day);
+                            }
                         }
                     }
-                }
-                Err(kind) => {
-                    refused += 1;
-                    refusals.bump(kind);
+                    Err(kind) => {
+                        refused += 1;
+                        refusals.bump(kind);
+                    }
                 }
             }
         }

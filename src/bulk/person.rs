@@ -29,6 +29,32 @@ pub(super) struct SeriesFacts {
     pub(super) blocked_now: bool,
 }
 
+impl SeriesFacts {
+    /// What [`Person::run`] reads of these facts for a plain person (see
+    /// [`Person::plain`]): two series of one shape come to the same run.
+    /// `blocked` is whether the person's view blocks the series now.
+    pub(super) fn shape(&self, blocked: bool) -> Shape {
+        Shape {
+            known: self.known,
+            purposes: self.purposes,
+            required: self.required,
+            sensitive: self.sensitive,
+            blocked,
+        }
+    }
+}
+
+/// The part of a series' facts that its [`Run`] depends on for a plain
+/// person: everything but the interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Shape {
+    known: bool,
+    purposes: Purposes,
+    required: Level,
+    sensitive: bool,
+    blocked: bool,
+}
+
 /// A set of purposes of a person: granted at an instant (admission) and
 /// usable now for data recorded at an instant, as steps and, when each is
 /// one closed interval, as that interval.
@@ -133,6 +159,13 @@ impl<'p> Person<'p> {
         })
     }
 
+    /// Whether the person has no suppression, purge or dislike: then what
+    /// a series comes to ([`run`](Self::run)) does not depend on its
+    /// interest, only on its facts' [`Shape`].
+    pub(super) fn plain(&self) -> bool {
+        self.suppressions.is_empty() && self.purges.is_empty() && self.dislikes.is_empty()
+    }
+
     /// The index in `combos` of a set of purposes, built when first met.
     fn combo(&mut self, purposes: Purposes) -> Option<usize> {
         if let Some(i) = self.combos.iter().position(|c| c.purposes == purposes) {
@@ -161,8 +194,9 @@ impl<'p> Person<'p> {
     }
 
     /// `gate::admit` and `View::check` for a series, as far as they do not
-    /// depend on the instant; fills `windows`.
-    pub(super) fn run(&mut self, tax: &Taxonomy, f: &SeriesFacts) -> Option<Run> {
+    /// depend on the instant; fills `windows`. `blocked`: the person's
+    /// view blocks the series now (or its facts do).
+    pub(super) fn run(&mut self, tax: &Taxonomy, f: &SeriesFacts, blocked: bool) -> Option<Run> {
         self.windows.clear();
         self.purged_at.clear();
         if !f.known {
@@ -220,7 +254,7 @@ impl<'p> Person<'p> {
             suppressible: !self.windows.is_empty(),
             disliked_from,
             purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
-            usable: level && !f.blocked_now,
+            usable: level && !blocked,
             combo,
             spans: self.combos.get(combo).map_or([None; 2], |c| c.spans),
         })
