@@ -260,9 +260,9 @@ impl Buckets {
             Some(instants) => Parts::Narrow(
                 on_threads(work, |(range, counts)| {
                     scatter(shift, events, range, &counts, |local, raw, r| {
-                        // Within 2^32 of the earliest: `Span::all` checked.
-                        let after = u32::try_from(raw.saturating_sub(instants.earliest))
-                            .unwrap_or(u32::MAX);
+                        // Within 2^32 of the earliest (`Span::all` checked),
+                        // so the wrapped difference is the exact one.
+                        let after = raw.wrapping_sub(instants.earliest) as u32;
                         Narrow::new(local, after, r)
                     })
                 })?,
