@@ -1115,3 +1115,46 @@ fn more_interests_than_the_limit_are_summarized_as_finished() {
         assert_eq!(summary.segments, engine.segment_names(&done.profile, now));
     }
 }
+
+/// A person with no suppression, purge or dislike reuses one series' run
+/// for the next series of the same shape; series of other shapes (another
+/// source's level, a sensitive interest) in between must not lend theirs.
+#[test]
+fn series_of_other_shapes_do_not_share_a_run() {
+    let engine = engine();
+    let id = |path: &str| engine.taxonomy().require(path).unwrap();
+    let grant = ConsentChange::grant(Purpose::Personalization, T0, None, Evidence::Ui("x".into()));
+    let now = T0 + Duration::days(5);
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(grant);
+    // Store order: by interest, then class; partner events need `Full`.
+    let series = [
+        ("baby/food", Source::FirstParty),
+        ("baby/food", Source::Partner),
+        ("baby/toys", Source::FirstParty),
+        ("health/pregnancy", Source::FirstParty),
+        ("outdoor/hiking", Source::Partner),
+        ("outdoor/climbing", Source::FirstParty),
+    ];
+    for (k, (path, source)) in series.into_iter().enumerate() {
+        for d in 0..2 {
+            let at = T0 + Duration::hours(k as i64 + 1) + Duration::days(d);
+            p.push_event(Event::new(id(path), Signal::Click, at).with_source(source));
+        }
+    }
+    let summary = engine.summarize(&base(1), &p, now).unwrap();
+    let done = engine.finish(base(1), &p, now).unwrap();
+    assert_eq!(summary.refusals.get(RefusalKind::Level), 4);
+    assert_eq!(summary.refusals.get(RefusalKind::Sensitive), 2);
+    assert_eq!(summary.refusals, *done.profile.refusals());
+    assert_eq!(summary.refused_rows, done.refused.len());
+    for path in ["baby/food", "baby/toys", "outdoor/climbing"] {
+        assert!(summary.scores.score(id(path)) > 0.0, "{path}");
+    }
+    assert_eq!(summary.scores.score(id("outdoor/hiking")), 0.0);
+    assert_eq!(
+        summary.scores,
+        InterestScores::from(&engine.scores_by_scan(&done.profile, now))
+    );
+    assert_eq!(summary.segments, engine.segment_names(&done.profile, now));
+}
