@@ -28,7 +28,7 @@ use crate::taxonomy::{InterestId, Taxonomy};
 
 use super::order::{series_key, sort_nearly_store_order, sort_store_order};
 use super::partial::{EventRow, PartialProfile};
-use super::person::{static_facts, Person, SeriesFacts};
+use super::person::{static_facts, Person, Run, SeriesFacts};
 use super::replay::{cmp_facts, Fact, Finished};
 use super::BulkError;
 
@@ -460,6 +460,61 @@ impl Engine {
                 .all(|f| matches!(f, Fact::Consent(_) | Fact::Suppression(_)))
     }
 
+    /// Admits each row of one series (in store order) as recording it at its
+    /// instant would, counting refusals, and adds the usable ones to `tally`.
+    /// Returns the number of refused rows, or `None` at a dismissal (which
+    /// changes what the events after it come to: the caller finishes).
+    fn tally_series(
+        &self,
+        person: &Person<'_>,
+        f: &SeriesFacts,
+        run: &Run,
+        series: &[EventRow],
+        tally: &mut Tally,
+        refusals: &mut RefusalCounts,
+    ) -> Option<usize> {
+        let (tax, policy) = (self.taxonomy(), self.policy());
+        let mut refused = 0;
+        // The last admitted row's instant, weight and signal: an equal row is
+        // a duplicate (neighbours in store order).
+        let mut last: Option<(i64, u64, Signal)> = None;
+        for r in series {
+            if r.signal == Signal::Dismissal {
+                return None;
+            }
+            let verdict = if f.known {
+                person.admit(run, r.at)
+            } else {
+                Err(RefusalKind::Invalid)
+            };
+            match verdict {
+                Ok(()) => {
+                    let this = Some((r.at, r.weight.get().to_bits(), r.signal));
+                    if last == this {
+                        refused += 1;
+                        refusals.bump(RefusalKind::Duplicate);
+                        continue;
+                    }
+                    last = this;
+                    // Purged later, by a purge after it: not refused, gone.
+                    if !r.gift && r.at >= run.purged_before {
+                        if let Some(c) = person.usable(policy, f, run, r) {
+                            // The UTC day: floor(floor(ns / 1e9) / 86,400) is
+                            // floor(ns / 86,400e9).
+                            let day = r.at.div_euclid(NANOS_PER_DAY);
+                            tally.add(tax, r.interest, c, day);
+                        }
+                    }
+                }
+                Err(kind) => {
+                    refused += 1;
+                    refusals.bump(kind);
+                }
+            }
+        }
+        Some(refused)
+    }
+
     /// Admits each row (in store order) as recording it at its instant
     /// would, counting refusals, and adds the usable ones to the tally.
     /// Returns the number of refused rows, or `None` if the rows turn out
@@ -519,45 +574,7 @@ impl Engine {
                 shape = Some(s);
             }
             let run = run.as_ref()?;
-            // The last admitted row's instant, weight and signal: an equal
-            // row is a duplicate (neighbours in store order).
-            let mut last: Option<(i64, u64, Signal)> = None;
-            for r in series {
-                // A dismissal changes what the events after it come to.
-                if r.signal == Signal::Dismissal {
-                    return None;
-                }
-                let verdict = if f.known {
-                    person.admit(run, r.at)
-                } else {
-                    Err(RefusalKind::Invalid)
-                };
-                match verdict {
-                    Ok(()) => {
-                        let this = Some((r.at, r.weight.get().to_bits(), r.signal));
-                        if last == this {
-                            refused += 1;
-                            refusals.bump(RefusalKind::Duplicate);
-                            continue;
-                        }
-                        last = this;
-                        // Purged later, by a purge after it: not refused,
-                        // gone.
-                        if !r.gift && r.at >= run.purged_before {
-                            if let Some(c) = person.usable(policy, f, run, r) {
-                                // The UTC day: floor(floor(ns / 1e9) /
-                                // 86,400) is floor(ns / 86,400e9).
-                                let day = r.at.div_euclid(NANOS_PER_DAY);
-                                tally.add(tax, r.interest, c, day);
-                            }
-                        }
-                    }
-                    Err(kind) => {
-                        refused += 1;
-                        refusals.bump(kind);
-                    }
-                }
-            }
+            refused += self.tally_series(person, f, run, series, tally, refusals)?;
         }
         Some(refused)
     }
