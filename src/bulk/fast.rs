@@ -464,6 +464,9 @@ impl Engine {
     /// instant would, counting refusals, and adds the usable ones to `tally`.
     /// Returns the number of refused rows, or `None` at a dismissal (which
     /// changes what the events after it come to: the caller finishes).
+    // Inlined into its one caller: left to itself the compiler kept a
+    // call per series (most are one row), 4% more instructions in all.
+    #[inline(always)]
     fn tally_series(
         &self,
         person: &Person<'_>,
