@@ -1158,3 +1158,54 @@ fn series_of_other_shapes_do_not_share_a_run() {
     );
     assert_eq!(summary.segments, engine.segment_names(&done.profile, now));
 }
+
+/// Ages past i64 nanoseconds (a max age of five centuries, events from
+/// 1700 scored in 2000) and one summarizer asked at two instants (what it
+/// keeps per series depends on `now`): every summary equals finishing.
+#[test]
+fn ages_past_i64_nanoseconds_and_a_summarizer_at_two_instants() {
+    let taxonomy = Taxonomy::builder().interest("baby/food").build().unwrap();
+    let policy = DecayPolicy::builder()
+        .half_life(Duration::days(365 * 50))
+        .max_age(Duration::days(365 * 500))
+        .build()
+        .unwrap();
+    let engine = Engine::new(taxonomy, policy);
+    let food = engine.taxonomy().require("baby/food").unwrap();
+    let year = |y: i32| datetime!(2000-01-01 0:00 UTC).replace_year(y).unwrap();
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        year(1690),
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    for y in [1700, 1760, 1990, 1999, 2150, 2249] {
+        p.push_event(Event::new(food, Signal::View, year(y)));
+    }
+    let mut summarizer = engine.summarizer();
+    let events = |now: OffsetDateTime| {
+        let done = engine.finish(base(1), &p, now).unwrap();
+        engine
+            .scores_by_scan(&done.profile, now)
+            .get(food)
+            .unwrap()
+            .events
+    };
+    // In 2000 the 1700 event is more than 2^63 ns old, and usable; in 2250
+    // it is too old (the 1760 one is not). Both instants fit i64 ns, so
+    // the summaries take the fast path.
+    assert_eq!((events(year(2000)), events(year(2250))), (4, 5));
+    for now in [year(2000), year(2250), year(2000)] {
+        let done = engine.finish(base(1), &p, now).unwrap();
+        let expected = InterestScores::from(&engine.scores_by_scan(&done.profile, now));
+        assert_eq!(
+            engine.summarize(&base(1), &p, now).unwrap().scores,
+            expected
+        );
+        assert_eq!(
+            summarizer.summarize(&base(1), &p, now).unwrap().scores,
+            expected
+        );
+    }
+}

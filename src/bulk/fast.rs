@@ -26,7 +26,7 @@ use crate::profile::{Profile, RefusalCounts, RefusalKind};
 use crate::store::to_nanos;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::order::{series_key, sort_nearly_store_order, sort_store_order};
+use super::order::{same_series, sort_nearly_store_order, sort_store_order};
 use super::partial::{EventRow, PartialProfile};
 use super::person::{static_facts, Person, Run, SeriesFacts};
 use super::replay::{cmp_facts, Fact, Finished};
@@ -261,6 +261,8 @@ struct FactsCache {
     /// into `one`.
     slots: Vec<Option<SeriesFacts>>,
     one: Option<SeriesFacts>,
+    /// The instant (ns) the cached facts are for.
+    now: i64,
 }
 
 impl FactsCache {
@@ -268,20 +270,30 @@ impl FactsCache {
         Self {
             slots: vec![None; slots],
             one: None,
+            now: i64::MIN,
         }
     }
 
-    /// The static facts of `r`'s series.
+    /// Keeps the facts of `now` (ns), forgetting those of another instant.
+    fn at(&mut self, now: i64) {
+        if self.now != now {
+            self.slots.fill(None);
+            self.now = now;
+        }
+    }
+
+    /// The static facts of `r`'s series (at the instant of [`at`](Self::at)).
     fn get(&mut self, tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> &SeriesFacts {
         let slot = r
             .interest
             .index()
             .saturating_mul(9)
             .saturating_add(usize::from(r.class));
+        let now = self.now;
         match self.slots.get_mut(slot) {
             Some(Some(f)) => f,
-            Some(empty) => empty.insert(static_facts(tax, policy, r)),
-            None => self.one.insert(static_facts(tax, policy, r)),
+            Some(empty) => empty.insert(static_facts(tax, policy, r, now)),
+            None => self.one.insert(static_facts(tax, policy, r, now)),
         }
     }
 }
@@ -481,6 +493,8 @@ impl Engine {
         // The last admitted row's instant, weight and signal: an equal row is
         // a duplicate (neighbours in store order).
         let mut last: Option<(i64, u64, Signal)> = None;
+        // Usable there, if the run says so exactly; else asked row by row.
+        let (lo, hi) = Person::use_span(f, run);
         for r in series {
             if r.signal == Signal::Dismissal {
                 return None;
@@ -499,15 +513,24 @@ impl Engine {
                         continue;
                     }
                     last = this;
-                    // Purged later, by a purge after it: not refused, gone.
-                    if !r.gift && r.at >= run.purged_before {
-                        if let Some(c) = person.usable(policy, f, run, r) {
-                            // The UTC day: floor(floor(ns / 1e9) / 86,400) is
-                            // floor(ns / 86,400e9).
-                            let day = r.at.div_euclid(NANOS_PER_DAY);
-                            tally.add(tax, r.interest, c, day);
-                        }
+                    if r.gift {
+                        continue;
                     }
+                    let c = if lo <= r.at && r.at <= hi {
+                        person.contribution_now(policy, f, r)
+                    } else if run.use_exact || r.at < run.purged_before {
+                        // Purged later, by a purge after it: not refused, gone.
+                        continue;
+                    } else {
+                        match person.usable(policy, f, run, r) {
+                            Some(c) => c,
+                            None => continue,
+                        }
+                    };
+                    // The UTC day: floor(floor(ns / 1e9) / 86,400) is
+                    // floor(ns / 86,400e9).
+                    let day = r.at.div_euclid(NANOS_PER_DAY);
+                    tally.add(tax, r.interest, c, day);
                 }
                 Err(kind) => {
                     refused += 1;
@@ -543,6 +566,9 @@ impl Engine {
         // they are few enough.
         let (mut interests, mut last_interest) = (0usize, None);
         let max_interests = self.limits().max_interests;
+        // Known interests are all a profile can store events of: with no
+        // more of them than the limit, it is out of reach.
+        let counting = max_interests < tax.len();
         let blocks = view.blocks_anything();
         // A plain person's series of one shape come to one run: the last
         // run worked out and its shape.
@@ -552,14 +578,13 @@ impl Engine {
         // One series (interest, class, gift) at a time, worked out once.
         while let Some(first) = rest.first() {
             // Most series are one or two rows long.
-            let key = series_key(first);
             let len = rest
                 .get(1..)
-                .and_then(|more| more.iter().position(|r| series_key(r) != key))
+                .and_then(|more| more.iter().position(|r| !same_series(r, first)))
                 .map_or(rest.len(), |n| n + 1);
             let (series, after) = rest.split_at(len);
             rest = after;
-            if !first.gift && last_interest != Some(first.interest) {
+            if counting && !first.gift && last_interest != Some(first.interest) {
                 last_interest = Some(first.interest);
                 interests += 1;
                 if interests > max_interests {
@@ -625,6 +650,7 @@ impl Engine {
         let view = self.view(&profile, now);
         let mut person = Person::new(&profile, &view, now_ns, purges)?;
         scratch.tally.clear();
+        scratch.facts.at(now_ns);
         refused_rows += self.tally_rows(rows, &view, &mut person, &mut refusals, scratch)?;
         let tally = &mut scratch.tally;
         let settled = tally.settle(&view);

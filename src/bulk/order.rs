@@ -22,6 +22,13 @@ pub(super) fn series_key(r: &EventRow) -> u64 {
     (u64::from(r.interest.0) << 8) | (u64::from(r.class) << 1) | u64::from(r.gift)
 }
 
+/// Whether two events are of one series (equal [`series_key`]s), field by
+/// field.
+#[inline]
+pub(super) fn same_series(a: &EventRow, b: &EventRow) -> bool {
+    a.interest == b.interest && a.class == b.class && a.gift == b.gift
+}
+
 /// Puts `rows` in store order ([`store_key`]) by sorting one `u128` per row
 /// — series (37 bits), instant (64 bits, sign flipped), row index (24 bits)
 /// — then ordering the rare rows of one series at one instant by weight and

@@ -24,36 +24,32 @@ pub(super) struct SeriesFacts {
     required: Level,
     /// Refused as sensitive by the policy, whoever the person is.
     sensitive: bool,
-    max_age: i128,
+    /// The earliest instant usable now (no older than the max age) and
+    /// whether any is (a negative max age allows none), for the `now` the
+    /// facts were computed for.
+    oldest: (i64, bool),
     half_life: f64,
     pub(super) blocked_now: bool,
+    /// `known`, `sensitive`, `required` and `purposes` packed (see
+    /// [`shape`](Self::shape)).
+    packed: u32,
 }
 
 impl SeriesFacts {
     /// What [`Person::run`] reads of these facts for a plain person (see
     /// [`Person::plain`]): two series of one shape come to the same run.
     /// `blocked` is whether the person's view blocks the series now.
+    #[inline]
     pub(super) fn shape(&self, blocked: bool) -> Shape {
-        Shape {
-            known: self.known,
-            purposes: self.purposes,
-            required: self.required,
-            sensitive: self.sensitive,
-            blocked,
-        }
+        Shape(self.packed | (u32::from(blocked) << 31))
     }
 }
 
 /// The part of a series' facts that its [`Run`] depends on for a plain
-/// person: everything but the interest.
+/// person: everything but the interest. Known, sensitive, the required
+/// level, the purposes and blocked now, as bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Shape {
-    known: bool,
-    purposes: Purposes,
-    required: Level,
-    sensitive: bool,
-    blocked: bool,
-}
+pub(super) struct Shape(u32);
 
 /// A set of purposes of a person: granted at an instant (admission) and
 /// usable now for data recorded at an instant, as steps and, when each is
@@ -118,7 +114,18 @@ pub(super) struct Run {
     /// The instants at which those purposes are granted (admission) and
     /// usable now (use), as closed intervals when they are one.
     spans: [Option<(i64, i64)>; 2],
+    /// Every instant in this closed interval is admitted (empty when the
+    /// instant alone cannot tell): [`Person::admit`]'s first test.
+    admit_span: (i64, i64),
+    /// An admitted event, not a gift, at an instant in this closed interval
+    /// and no older than its interest's max age is usable now.
+    pub(super) use_span: (i64, i64),
+    /// Whether `use_span` is exact: no other instant is usable.
+    pub(super) use_exact: bool,
 }
+
+/// A closed interval with nothing in it.
+const EMPTY: (i64, i64) = (i64::MAX, i64::MIN);
 
 impl<'p> Person<'p> {
     pub(super) fn new(
@@ -209,6 +216,9 @@ impl<'p> Person<'p> {
                 spans: [None; 2],
                 usable: false,
                 combo: usize::MAX,
+                admit_span: EMPTY,
+                use_span: EMPTY,
+                use_exact: true,
             });
         }
         for &(s, since, until) in &self.suppressions {
@@ -249,14 +259,41 @@ impl<'p> Person<'p> {
                 i
             }
         };
+        let spans = self.combos.get(combo).map_or([None; 2], |c| c.spans);
+        let purged_before = self.purged_at.iter().copied().max().unwrap_or(i64::MIN);
+        let usable = level && !blocked;
+        // Admitted whatever else: not from the future, granted, not
+        // disliked; when nothing else (a suppression, a purge's tombstone,
+        // the level, sensitivity) can refuse.
+        let admit_span = match spans[0] {
+            Some((lo, hi))
+                if fixed.is_none() && self.windows.is_empty() && self.purged_at.is_empty() =>
+            {
+                match disliked_from.checked_sub(1) {
+                    Some(last) => (lo, hi.min(self.now).min(last)),
+                    None => EMPTY,
+                }
+            }
+            _ => EMPTY,
+        };
+        // Usable: not purged later, at or before now, and usable now for
+        // data recorded then.
+        let (use_span, use_exact) = match (usable, spans[1]) {
+            (false, _) => (EMPTY, true),
+            (true, Some((lo, hi))) => ((lo.max(purged_before), hi.min(self.now)), true),
+            (true, None) => (EMPTY, false),
+        };
         Some(Run {
             fixed,
             suppressible: !self.windows.is_empty(),
             disliked_from,
-            purged_before: self.purged_at.iter().copied().max().unwrap_or(i64::MIN),
-            usable: level && !blocked,
+            purged_before,
+            usable,
             combo,
-            spans: self.combos.get(combo).map_or([None; 2], |c| c.spans),
+            spans,
+            admit_span,
+            use_span,
+            use_exact,
         })
     }
 
@@ -264,6 +301,10 @@ impl<'p> Person<'p> {
     /// (or `now` if later), for a person whose events are independent.
     #[inline]
     pub(super) fn admit(&self, run: &Run, at: i64) -> Result<(), RefusalKind> {
+        let (lo, hi) = run.admit_span;
+        if lo <= at && at <= hi {
+            return Ok(());
+        }
         if at > self.now {
             return Err(RefusalKind::FromFuture);
         }
@@ -309,12 +350,8 @@ impl<'p> Person<'p> {
         run: &Run,
         r: &EventRow,
     ) -> Option<f64> {
-        // Both fit i64 nanoseconds; their difference may not.
-        let age = match self.now.checked_sub(r.at) {
-            Some(a) => i128::from(a),
-            None => i128::from(self.now) - i128::from(r.at),
-        };
-        if age < 0 || age > f.max_age || !run.usable {
+        // From the future, or older than the max age.
+        if r.at > self.now || r.at < f.oldest.0 || !f.oldest.1 || !run.usable {
             return None;
         }
         let usable = match run.spans[1] {
@@ -327,33 +364,73 @@ impl<'p> Person<'p> {
         if !usable {
             return None;
         }
+        Some(self.contribution_now(policy, f, r))
+    }
+
+    /// Where an admitted, non-gift event of the series of `f` and `run`
+    /// is usable now, if `exact` (see [`Run::use_span`]): `run.use_span`
+    /// and no older than the interest's max age.
+    #[inline]
+    pub(super) fn use_span(f: &SeriesFacts, run: &Run) -> (i64, i64) {
+        match f.oldest {
+            (oldest, true) => (run.use_span.0.max(oldest), run.use_span.1),
+            (_, false) => EMPTY,
+        }
+    }
+
+    /// The contribution now of an admitted, non-gift event at or before
+    /// `now` that is usable.
+    #[inline]
+    pub(super) fn contribution_now(
+        &self,
+        policy: &DecayPolicy,
+        f: &SeriesFacts,
+        r: &EventRow,
+    ) -> f64 {
+        // At or before now: the difference, wrapped, is the age.
+        let age = self.now.wrapping_sub(r.at) as u64;
         // As `time::Duration::as_seconds_f64` of the age, bit for bit.
-        let secs = match i64::try_from(age) {
-            Ok(a) => (a / 1_000_000_000) as f64 + (a % 1_000_000_000) as f64 / 1_000_000_000.0,
-            Err(_) => (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0,
-        };
+        let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
         let w = policy.signal_weights().get(r.signal) * r.weight.get();
-        Some(w * (-(secs / f.half_life)).exp2())
+        w * (-(secs / f.half_life)).exp2()
     }
 }
 
-/// What an (interest, source and context) needs whoever the person is.
-pub(super) fn static_facts(tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> SeriesFacts {
+/// What an (interest, source and context) needs whoever the person is, at
+/// `now` (ns).
+pub(super) fn static_facts(
+    tax: &Taxonomy,
+    policy: &DecayPolicy,
+    r: &EventRow,
+    now: i64,
+) -> SeriesFacts {
     let (source, context) = (source_of(r.class), context_of(r.class));
     let known = tax.contains(r.interest);
     let purposes = purposes_of(tax, r.interest, source, context);
     let sensitive =
         purposes.contains(Purpose::SensitiveInterests) && !policy.allow_sensitive_observation();
+    let required = Level::required_for(source, context);
     SeriesFacts {
         interest: r.interest,
         known,
         purposes,
-        required: Level::required_for(source, context),
+        required,
         sensitive,
-        max_age: policy
-            .max_age_for(tax, r.interest, source)
-            .whole_nanoseconds(),
+        oldest: oldest(now, policy.max_age_for(tax, r.interest, source)),
         half_life: policy.half_life_for(tax, r.interest).seconds(),
         blocked_now: !known || sensitive,
+        packed: u32::from(known)
+            | (u32::from(sensitive) << 1)
+            | ((required as u32) << 2)
+            | (u32::from(purposes.bits()) << 8),
     }
+}
+
+/// The earliest instant no older than `max_age` at `now` (ns), clamped to
+/// i64 nanoseconds, and whether any instant is (`max_age` not negative).
+fn oldest(now: i64, max_age: time::Duration) -> (i64, bool) {
+    let max_age = max_age.whole_nanoseconds();
+    // At most `now`, so only the lower end needs clamping.
+    let oldest = i64::try_from(i128::from(now) - max_age).unwrap_or(i64::MIN);
+    (oldest, max_age >= 0)
 }

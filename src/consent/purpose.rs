@@ -94,6 +94,11 @@ impl Purposes {
         self.0 & (1 << p.index()) != 0
     }
 
+    /// The set as bits, purpose `p` at bit `p.index()`.
+    pub(crate) fn bits(self) -> u16 {
+        self.0
+    }
+
     /// The purposes in declaration order.
     pub fn iter(self) -> impl Iterator<Item = Purpose> {
         Purpose::ALL.into_iter().filter(move |p| self.contains(*p))
