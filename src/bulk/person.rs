@@ -262,27 +262,8 @@ impl<'p> Person<'p> {
         let spans = self.combos.get(combo).map_or([None; 2], |c| c.spans);
         let purged_before = self.purged_at.iter().copied().max().unwrap_or(i64::MIN);
         let usable = level && !blocked;
-        // Admitted whatever else: not from the future, granted, not
-        // disliked; when nothing else (a suppression, a purge's tombstone,
-        // the level, sensitivity) can refuse.
-        let admit_span = match spans[0] {
-            Some((lo, hi))
-                if fixed.is_none() && self.windows.is_empty() && self.purged_at.is_empty() =>
-            {
-                match disliked_from.checked_sub(1) {
-                    Some(last) => (lo, hi.min(self.now).min(last)),
-                    None => EMPTY,
-                }
-            }
-            _ => EMPTY,
-        };
-        // Usable: not purged later, at or before now, and usable now for
-        // data recorded then.
-        let (use_span, use_exact) = match (usable, spans[1]) {
-            (false, _) => (EMPTY, true),
-            (true, Some((lo, hi))) => ((lo.max(purged_before), hi.min(self.now)), true),
-            (true, None) => (EMPTY, false),
-        };
+        let (admit_span, use_span, use_exact) =
+            self.spans(spans, fixed, disliked_from, purged_before, usable);
         Some(Run {
             fixed,
             suppressible: !self.windows.is_empty(),
@@ -295,6 +276,35 @@ impl<'p> Person<'p> {
             use_span,
             use_exact,
         })
+    }
+
+    /// A run's closed intervals (see [`Run::admit_span`] and
+    /// [`Run::use_span`]) from its consent `spans` and the rest of it; the
+    /// current series' windows and purges are filled.
+    fn spans(
+        &self,
+        spans: [Option<(i64, i64)>; 2],
+        fixed: Option<RefusalKind>,
+        disliked_from: i64,
+        purged_before: i64,
+        usable: bool,
+    ) -> ((i64, i64), (i64, i64), bool) {
+        // Admitted whatever else: not from the future, granted, not
+        // disliked; when nothing else (a suppression, a purge's tombstone,
+        // the level, sensitivity) can refuse.
+        let simple = fixed.is_none() && self.windows.is_empty() && self.purged_at.is_empty();
+        let admit = match (spans[0], disliked_from.checked_sub(1)) {
+            (Some((lo, hi)), Some(last)) if simple => (lo, hi.min(self.now).min(last)),
+            _ => EMPTY,
+        };
+        // Usable: not purged later, at or before now, and usable now for
+        // data recorded then.
+        let (use_span, exact) = match (usable, spans[1]) {
+            (false, _) => (EMPTY, true),
+            (true, Some((lo, hi))) => ((lo.max(purged_before), hi.min(self.now)), true),
+            (true, None) => (EMPTY, false),
+        };
+        (admit, use_span, exact)
     }
 
     /// `gate::admit` for an event of a known interest at its own instant
