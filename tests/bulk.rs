@@ -1209,3 +1209,51 @@ fn ages_past_i64_nanoseconds_and_a_summarizer_at_two_instants() {
         );
     }
 }
+
+/// An interest unknown to the engine, its id past the taxonomy's, next to
+/// a known interest's series of another class (first party, by location):
+/// a summarizer keeps the facts of each series apart, so the unknown
+/// one is refused as invalid and the known one judged on its own, as
+/// finishing does.
+#[test]
+fn an_unknown_interest_does_not_take_a_known_series_facts() {
+    let engine = engine();
+    let food = engine.taxonomy().require("baby/food").unwrap();
+    let mut other = Taxonomy::builder();
+    for k in 0..64 {
+        other = other.interest(&format!("x/y{k}"));
+    }
+    let other = other.build().unwrap();
+    // The id that class 1's slot of `food` would have in a cache laid out
+    // class by class.
+    let alias = engine.taxonomy().len() + food.index();
+    let stranger = (0..64)
+        .map(|k| other.require(&format!("x/y{k}")).unwrap())
+        .find(|i| i.index() == alias)
+        .unwrap();
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        T0,
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    for h in 1..4 {
+        p.push_event(Event::new(stranger, Signal::View, T0 + Duration::hours(h)));
+        p.push_event(
+            Event::new(food, Signal::View, T0 + Duration::hours(h)).with_context(Context::Location),
+        );
+    }
+    let now = T0 + Duration::days(1);
+    let mut summarizer = engine.summarizer();
+    for level in [1, 2] {
+        let summary = summarizer.summarize(&base(level), &p, now).unwrap();
+        let done = engine.finish(base(level), &p, now).unwrap();
+        assert_eq!(summary.refusals, *done.profile.refusals());
+        assert_eq!(summary.refusals.get(RefusalKind::Invalid), 3);
+        assert_eq!(
+            summary.scores,
+            InterestScores::from(&engine.scores_by_scan(&done.profile, now))
+        );
+    }
+}

@@ -194,6 +194,15 @@ pub struct Summary {
     pub refused_rows: usize,
 }
 
+/// Counts a refused row: rare, and kept out of line so that the loop over
+/// rows stays small in the instruction cache (a map insertion inlined is
+/// not).
+#[cold]
+#[inline(never)]
+fn refuse(refusals: &mut RefusalCounts, kind: RefusalKind) {
+    refusals.bump(kind);
+}
+
 /// Nanoseconds in a UTC day.
 const NANOS_PER_DAY: i64 = 86_400 * 1_000_000_000;
 
@@ -248,7 +257,7 @@ impl Scratch {
             } else {
                 Vec::new()
             },
-            facts: FactsCache::new(if slots <= 1 << 20 { slots } else { 0 }),
+            facts: FactsCache::new(if slots <= 1 << 20 { tax.len() } else { 0 }),
         }
     }
 }
@@ -256,19 +265,23 @@ impl Scratch {
 /// The static facts of every (interest, source and context) met so far.
 #[derive(Debug)]
 struct FactsCache {
-    /// By `interest × 9 + class`, for taxonomies small enough to hold one
-    /// slot each (about a million slots); otherwise computed each time
-    /// into `one`.
+    /// By `class × interests + interest`, for taxonomies small enough to
+    /// hold one slot each (about a million slots); otherwise computed each
+    /// time into `one`.
     slots: Vec<Option<SeriesFacts>>,
+    /// The taxonomy's interests (0 without slots).
+    interests: usize,
     one: Option<SeriesFacts>,
     /// The instant (ns) the cached facts are for.
     now: i64,
 }
 
 impl FactsCache {
-    fn new(slots: usize) -> Self {
+    /// With slots for `interests` interests (none for 0).
+    fn new(interests: usize) -> Self {
         Self {
-            slots: vec![None; slots],
+            slots: vec![None; interests.saturating_mul(9)],
+            interests,
             one: None,
             now: i64::MIN,
         }
@@ -284,11 +297,14 @@ impl FactsCache {
 
     /// The static facts of `r`'s series (at the instant of [`at`](Self::at)).
     fn get(&mut self, tax: &Taxonomy, policy: &DecayPolicy, r: &EventRow) -> &SeriesFacts {
-        let slot = r
-            .interest
-            .index()
-            .saturating_mul(9)
-            .saturating_add(usize::from(r.class));
+        // Class-major: the usual class's slots are contiguous, and a
+        // person's series come by interest, so their lookups sweep them.
+        // An unknown interest has no slot (it would take another class's).
+        let slot = if r.interest.index() < self.interests {
+            usize::from(r.class) * self.interests + r.interest.index()
+        } else {
+            usize::MAX
+        };
         let now = self.now;
         match self.slots.get_mut(slot) {
             Some(Some(f)) => f,
@@ -509,7 +525,7 @@ impl Engine {
                     let this = Some((r.at, r.weight.get().to_bits(), r.signal));
                     if last == this {
                         refused += 1;
-                        refusals.bump(RefusalKind::Duplicate);
+                        refuse(refusals, RefusalKind::Duplicate);
                         continue;
                     }
                     last = this;
@@ -534,7 +550,7 @@ impl Engine {
                 }
                 Err(kind) => {
                     refused += 1;
-                    refusals.bump(kind);
+                    refuse(refusals, kind);
                 }
             }
         }

@@ -203,6 +203,7 @@ impl<'p> Person<'p> {
     /// `gate::admit` and `View::check` for a series, as far as they do not
     /// depend on the instant; fills `windows`. `blocked`: the person's
     /// view blocks the series now (or its facts do).
+    #[inline(never)]
     pub(super) fn run(&mut self, tax: &Taxonomy, f: &SeriesFacts, blocked: bool) -> Option<Run> {
         self.windows.clear();
         self.purged_at.clear();
@@ -315,6 +316,13 @@ impl<'p> Person<'p> {
         if lo <= at && at <= hi {
             return Ok(());
         }
+        self.admit_fully(run, at)
+    }
+
+    /// [`admit`](Self::admit) without its first test: out of line, as
+    /// most events pass that test.
+    #[inline(never)]
+    fn admit_fully(&self, run: &Run, at: i64) -> Result<(), RefusalKind> {
         if at > self.now {
             return Err(RefusalKind::FromFuture);
         }
@@ -351,8 +359,9 @@ impl<'p> Person<'p> {
     }
 
     /// `View::check` at `now` for an admitted, non-gift event: its
-    /// contribution if usable.
-    #[inline]
+    /// contribution if usable. Out of line: most events are settled by
+    /// their run's [`use_span`](Self::use_span).
+    #[inline(never)]
     pub(super) fn usable(
         &self,
         policy: &DecayPolicy,

@@ -201,8 +201,12 @@ impl DaySet {
         if n >= cap {
             return;
         }
-        let held = self.days.get(..n).unwrap_or(&[]);
-        if !held.contains(&day) {
+        // All four compared, those past `n` masked out: no loop to set up.
+        let mut held = false;
+        for (k, d) in self.days.iter().enumerate() {
+            held |= k < n && *d == day;
+        }
+        if !held {
             if let Some(slot) = self.days.get_mut(n) {
                 *slot = day;
                 self.len += 1;
@@ -379,8 +383,9 @@ impl Tally {
             out.reserve(self.touched.len());
             for &i in &self.touched {
                 if let Some(s) = settled.scores.get_mut(i as usize) {
-                    out.push((InterestId(i), *s));
-                    *s = InterestScore::default();
+                    // Taken, not copied then reset: the copy went through
+                    // the stack in two overlapping loads, which stalled.
+                    out.push((InterestId(i), std::mem::take(s)));
                 }
             }
         }
