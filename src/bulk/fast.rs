@@ -223,6 +223,7 @@ type SortFn = fn(&mut [EventRow], &mut Vec<u128>, &mut Vec<EventRow>, &mut [u32]
 #[derive(Debug)]
 pub(crate) struct Scratch {
     pub(crate) tally: Tally,
+    hits: Hits,
     keys: Vec<u128>,
     sorted: Vec<EventRow>,
     /// One counter per interest (empty for taxonomies over 1,024).
@@ -235,6 +236,7 @@ impl Scratch {
     fn small(tax: &Taxonomy, policy: &DecayPolicy) -> Self {
         Self {
             tally: Tally::new(tax, policy),
+            hits: Hits::default(),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -250,6 +252,7 @@ impl Scratch {
         let slots = tax.len().saturating_mul(9);
         Self {
             tally: Tally::new(tax, policy),
+            hits: Hits::default(),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -259,6 +262,77 @@ impl Scratch {
             },
             facts: FactsCache::new(if slots <= 1 << 20 { tax.len() } else { 0 }),
         }
+    }
+}
+
+/// An admitted event that is usable now: what its contribution needs.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    at: i64,
+    /// Its weight at age zero: signal weight times own weight.
+    weight: f64,
+    half_life: f64,
+    interest: InterestId,
+}
+
+impl Hit {
+    #[inline]
+    fn new(policy: &DecayPolicy, f: &SeriesFacts, r: &EventRow) -> Self {
+        Self {
+            at: r.at,
+            weight: policy.signal_weights().get(r.signal) * r.weight.get(),
+            half_life: f.half_life,
+            interest: r.interest,
+        }
+    }
+
+    /// Its contribution at `now` (ns), at or after its instant.
+    #[inline]
+    fn contribution(&self, now: i64) -> f64 {
+        // At or before now: the difference, wrapped, is the age.
+        let age = now.wrapping_sub(self.at) as u64;
+        // As `time::Duration::as_seconds_f64` of the age, bit for bit.
+        let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
+        self.weight * (-(secs / self.half_life)).exp2()
+    }
+}
+
+/// A person's usable events in store order, gathered with one write per
+/// admitted row whether it is kept or not.
+#[derive(Debug, Default)]
+struct Hits {
+    /// At least one slot more than the rows of the person.
+    slots: Vec<Hit>,
+    len: usize,
+}
+
+impl Hits {
+    /// Empty, with room for `rows` rows.
+    fn clear(&mut self, rows: usize) {
+        self.len = 0;
+        if self.slots.len() <= rows {
+            let blank = Hit {
+                at: 0,
+                weight: 0.0,
+                half_life: 1.0,
+                interest: InterestId(0),
+            };
+            self.slots.resize(rows + 1, blank);
+        }
+    }
+
+    /// Writes `hit` to the next slot, and keeps it if `keep`.
+    #[inline]
+    fn put(&mut self, hit: Hit, keep: bool) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = hit;
+        }
+        self.len += usize::from(keep);
+    }
+
+    /// The kept hits, in the order put.
+    fn kept(&self) -> &[Hit] {
+        self.slots.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -489,7 +563,7 @@ impl Engine {
     }
 
     /// Admits each row of one series (in store order) as recording it at its
-    /// instant would, counting refusals, and adds the usable ones to `tally`.
+    /// instant would, counting refusals, and puts the usable ones in `hits`.
     /// Returns the number of refused rows, or `None` at a dismissal (which
     /// changes what the events after it come to: the caller finishes).
     // Inlined into its one caller: left to itself the compiler kept a
@@ -501,10 +575,10 @@ impl Engine {
         f: &SeriesFacts,
         run: &Run,
         series: &[EventRow],
-        tally: &mut Tally,
+        hits: &mut Hits,
         refusals: &mut RefusalCounts,
     ) -> Option<usize> {
-        let (tax, policy) = (self.taxonomy(), self.policy());
+        let policy = self.policy();
         let mut refused = 0;
         // The last admitted row's instant, weight and signal: an equal row is
         // a duplicate (neighbours in store order).
@@ -532,21 +606,19 @@ impl Engine {
                     if r.gift {
                         continue;
                     }
-                    let c = if lo <= r.at && r.at <= hi {
-                        person.contribution_now(policy, f, r)
-                    } else if run.use_exact || r.at < run.purged_before {
-                        // Purged later, by a purge after it: not refused, gone.
-                        continue;
-                    } else {
-                        match person.usable(policy, f, run, r) {
-                            Some(c) => c,
-                            None => continue,
-                        }
-                    };
-                    // The UTC day: floor(floor(ns / 1e9) / 86,400) is
-                    // floor(ns / 86,400e9).
-                    let day = r.at.div_euclid(NANOS_PER_DAY);
-                    tally.add(tax, r.interest, c, day);
+                    // Kept or not without a branch: whether an admitted row
+                    // is usable (not too old, mostly) is a coin toss.
+                    let hit = Hit::new(policy, f, r);
+                    let usable = (lo <= r.at) & (r.at <= hi);
+                    hits.put(hit, usable);
+                    // Purged later, by a purge after it: not refused, gone.
+                    if !usable
+                        && !run.use_exact
+                        && r.at >= run.purged_before
+                        && person.usable(f, run, r)
+                    {
+                        hits.put(hit, true);
+                    }
                 }
                 Err(kind) => {
                     refused += 1;
@@ -558,7 +630,8 @@ impl Engine {
     }
 
     /// Admits each row (in store order) as recording it at its instant
-    /// would, counting refusals, and adds the usable ones to the tally.
+    /// would, counting refusals, and puts the usable ones in the scratch's
+    /// hits.
     /// Returns the number of refused rows, or `None` if the rows turn out
     /// not to be independent after all: a dismissal among them, or more
     /// interests than the limit (the caller then finishes the profile).
@@ -572,10 +645,9 @@ impl Engine {
     ) -> Option<usize> {
         let (tax, policy) = (self.taxonomy(), self.policy());
         let Scratch {
-            tally,
-            facts: cache,
-            ..
+            hits, facts: cache, ..
         } = scratch;
+        hits.clear(rows.len());
         let mut refused = 0;
         // Interests of the rows other than gifts (rows in store order
         // come by interest): the interest limit is out of reach while
@@ -618,7 +690,7 @@ impl Engine {
                 shape = Some(s);
             }
             let run = run.as_ref()?;
-            refused += self.tally_series(person, f, run, series, tally, refusals)?;
+            refused += self.tally_series(person, f, run, series, hits, refusals)?;
         }
         Some(refused)
     }
@@ -669,6 +741,17 @@ impl Engine {
         scratch.facts.at(now_ns);
         refused_rows += self.tally_rows(rows, &view, &mut person, &mut refusals, scratch)?;
         let tally = &mut scratch.tally;
+        for h in scratch.hits.kept() {
+            let c = h.contribution(now_ns);
+            // The UTC day: floor(floor(ns / 1e9) / 86,400) is
+            // floor(ns / 86,400e9).
+            tally.add(
+                self.taxonomy(),
+                h.interest,
+                c,
+                h.at.div_euclid(NANOS_PER_DAY),
+            );
+        }
         let settled = tally.settle(&view);
         let segments = self
             .segment_names_with(&view, &settled)

@@ -28,7 +28,7 @@ pub(super) struct SeriesFacts {
     /// whether any is (a negative max age allows none), for the `now` the
     /// facts were computed for.
     oldest: (i64, bool),
-    half_life: f64,
+    pub(super) half_life: f64,
     pub(super) blocked_now: bool,
     /// `known`, `sensitive`, `required` and `purposes` packed (see
     /// [`shape`](Self::shape)).
@@ -358,32 +358,22 @@ impl<'p> Person<'p> {
         Ok(())
     }
 
-    /// `View::check` at `now` for an admitted, non-gift event: its
-    /// contribution if usable. Out of line: most events are settled by
-    /// their run's [`use_span`](Self::use_span).
+    /// `View::check` at `now` for an admitted, non-gift event: whether it
+    /// is usable. Out of line: most events are settled by their run's
+    /// [`use_span`](Self::use_span).
     #[inline(never)]
-    pub(super) fn usable(
-        &self,
-        policy: &DecayPolicy,
-        f: &SeriesFacts,
-        run: &Run,
-        r: &EventRow,
-    ) -> Option<f64> {
+    pub(super) fn usable(&self, f: &SeriesFacts, run: &Run, r: &EventRow) -> bool {
         // From the future, or older than the max age.
         if r.at > self.now || r.at < f.oldest.0 || !f.oldest.1 || !run.usable {
-            return None;
+            return false;
         }
-        let usable = match run.spans[1] {
+        match run.spans[1] {
             Some((lo, hi)) => lo <= r.at && r.at <= hi,
             None => self
                 .combos
                 .get(run.combo)
                 .is_some_and(|c| c.usable.allows(r.at)),
-        };
-        if !usable {
-            return None;
         }
-        Some(self.contribution_now(policy, f, r))
     }
 
     /// Where an admitted, non-gift event of the series of `f` and `run`
@@ -395,23 +385,6 @@ impl<'p> Person<'p> {
             (oldest, true) => (run.use_span.0.max(oldest), run.use_span.1),
             (_, false) => EMPTY,
         }
-    }
-
-    /// The contribution now of an admitted, non-gift event at or before
-    /// `now` that is usable.
-    #[inline]
-    pub(super) fn contribution_now(
-        &self,
-        policy: &DecayPolicy,
-        f: &SeriesFacts,
-        r: &EventRow,
-    ) -> f64 {
-        // At or before now: the difference, wrapped, is the age.
-        let age = self.now.wrapping_sub(r.at) as u64;
-        // As `time::Duration::as_seconds_f64` of the age, bit for bit.
-        let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
-        let w = policy.signal_weights().get(r.signal) * r.weight.get();
-        w * (-(secs / f.half_life)).exp2()
     }
 }
 
