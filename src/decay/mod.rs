@@ -178,7 +178,7 @@ pub(crate) struct Tally {
     days: Vec<(u32, i64)>,
     buf: Vec<i64>,
     /// Interests with events, once each (sorted when counted).
-    touched: Vec<u32>,
+    touched: Touched,
     /// Whether the last settle visited every interest.
     dense: bool,
 }
@@ -215,6 +215,48 @@ impl DaySet {
     }
 }
 
+/// The interests with events since the tally was last emptied, once each:
+/// at most one per interest, in one slot each and one more, so that each
+/// event writes its interest and keeps it only if it is the first, without
+/// a branch (which interest an event is the first of is a coin toss).
+#[derive(Debug)]
+struct Touched {
+    slots: Vec<u32>,
+    len: usize,
+}
+
+impl Touched {
+    fn new(interests: usize) -> Self {
+        Self {
+            slots: vec![0; interests + 1],
+            len: 0,
+        }
+    }
+
+    /// Writes `id` to the next slot and keeps it if `keep`.
+    #[inline]
+    fn put(&mut self, id: u32, keep: bool) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = id;
+        }
+        // Never past the last slot (each interest comes once per emptying,
+        // so only a broken count could get there).
+        self.len = (self.len + usize::from(keep)).min(self.slots.len() - 1);
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        self.slots.get(..self.len).unwrap_or(&[])
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u32] {
+        self.slots.get_mut(..self.len).unwrap_or(&mut [])
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
 impl Tally {
     pub(crate) fn new(tax: &crate::taxonomy::Taxonomy, policy: &DecayPolicy) -> Self {
         let cap = policy.min_days as usize;
@@ -228,7 +270,7 @@ impl Tally {
             },
             days: Vec::new(),
             buf: Vec::new(),
-            touched: Vec::new(),
+            touched: Touched::new(tax.len()),
             dense: false,
         }
     }
@@ -236,7 +278,7 @@ impl Tally {
     /// Forgets everything added since the last [`drain`](Self::drain) (a
     /// profile abandoned half way).
     pub(crate) fn clear(&mut self) {
-        for &i in &self.touched {
+        for &i in self.touched.as_slice() {
             if let Some(s) = self.scores.get_mut(i as usize) {
                 *s = InterestScore::default();
             }
@@ -262,21 +304,37 @@ impl Tally {
         if !small {
             self.days.push((interest.0, day));
         }
-        let mut node = Some(interest);
-        while let Some(id) = node {
-            if let Some(sc) = self.scores.get_mut(id.index()) {
-                if sc.events == 0 {
-                    self.touched.push(id.0);
-                }
-                sc.score += c;
-                sc.events += 1;
+        // The parent, the interest, then the further ancestors: each test
+        // of a parent its own branch, predictable for a taxonomy of one
+        // depth; and the parent's first event is noted before the
+        // interest's (ids of a taxonomy built parents first then come in
+        // order, and need no sorting).
+        let parent = tax.parent(interest);
+        if let Some(parent) = parent {
+            self.add_one(parent, c, day, small);
+        }
+        self.add_one(interest, c, day, small);
+        if let Some(parent) = parent {
+            let mut node = tax.parent(parent);
+            while let Some(id) = node {
+                self.add_one(id, c, day, small);
+                node = tax.parent(id);
             }
-            if small {
-                if let Some(d) = self.sets.get_mut(id.index()) {
-                    d.insert(day, self.cap);
-                }
+        }
+    }
+
+    /// [`add`](Self::add) for one interest of the event's path.
+    #[inline(always)]
+    fn add_one(&mut self, id: InterestId, c: f64, day: i64, small: bool) {
+        if let Some(sc) = self.scores.get_mut(id.index()) {
+            self.touched.put(id.0, sc.events == 0);
+            sc.score += c;
+            sc.events += 1;
+        }
+        if small {
+            if let Some(d) = self.sets.get_mut(id.index()) {
+                d.insert(day, self.cap);
             }
-            node = tax.parent(id);
         }
     }
 
@@ -284,8 +342,8 @@ impl Tally {
     fn count_days(&mut self, view: &View<'_>) {
         if !self.sets.is_empty() {
             // Counted as the events came; each touched set is emptied.
-            sort_nearly_sorted(&mut self.touched);
-            for &i in &self.touched {
+            sort_nearly_sorted(self.touched.as_mut_slice());
+            for &i in self.touched.as_slice() {
                 if let (Some(sc), Some(d)) = (
                     self.scores.get_mut(i as usize),
                     self.sets.get_mut(i as usize),
@@ -308,9 +366,9 @@ impl Tally {
         let cap = view.policy.min_days as usize;
         let buf = &mut self.buf;
         // Ids ascend, so each subtree's first pair is found by walking on.
-        sort_nearly_sorted(&mut self.touched);
+        sort_nearly_sorted(self.touched.as_mut_slice());
         let mut lo = 0;
-        for &i in &self.touched {
+        for &i in self.touched.as_slice() {
             let Some(sc) = self.scores.get_mut(i as usize) else {
                 continue;
             };
@@ -351,7 +409,7 @@ impl Tally {
                 e.establish(view, InterestId(i as u32), s);
             }
         } else {
-            for &i in &self.touched {
+            for &i in self.touched.as_slice() {
                 if let Some(s) = self.scores.get_mut(i as usize) {
                     e.establish(view, InterestId(i), s);
                 }
@@ -380,8 +438,8 @@ impl Tally {
             }
         } else {
             // Sorted by `count_days`; every touched interest has events.
-            out.reserve(self.touched.len());
-            for &i in &self.touched {
+            out.reserve(self.touched.len);
+            for &i in self.touched.as_slice() {
                 if let Some(s) = settled.scores.get_mut(i as usize) {
                     // Taken, not copied then reset: the copy went through
                     // the stack in two overlapping loads, which stalled.
