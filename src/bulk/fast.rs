@@ -26,7 +26,7 @@ use crate::profile::{Profile, RefusalCounts, RefusalKind};
 use crate::store::to_nanos;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::order::{same_series, sort_nearly_store_order, sort_store_order};
+use super::order::{next_interest, next_series, order_interest, sort_store_order};
 use super::partial::{EventRow, PartialProfile};
 use super::person::{static_facts, Person, Run, SeriesFacts};
 use super::replay::{cmp_facts, Fact, Finished};
@@ -214,9 +214,6 @@ pub(crate) enum Sorting<'r> {
     /// Sorted by interest, each interest's rows in any order.
     Nearly(&'r mut [EventRow]),
 }
-
-/// A sort into store order, with its reused buffers.
-type SortFn = fn(&mut [EventRow], &mut Vec<u128>, &mut Vec<EventRow>, &mut [u32]);
 
 /// A thread's reusable state: the running totals and the static facts of
 /// every (interest, source and context) seen so far.
@@ -629,15 +626,15 @@ impl Engine {
         Some(refused)
     }
 
-    /// Admits each row (in store order) as recording it at its instant
-    /// would, counting refusals, and puts the usable ones in the scratch's
-    /// hits.
+    /// Admits each row (sorted by interest, and put in store order here)
+    /// as recording it at its instant would, counting refusals, and puts
+    /// the usable ones in the scratch's hits.
     /// Returns the number of refused rows, or `None` if the rows turn out
     /// not to be independent after all: a dismissal among them, or more
     /// interests than the limit (the caller then finishes the profile).
     fn tally_rows(
         &self,
-        rows: &[EventRow],
+        rows: &mut [EventRow],
         view: &View<'_>,
         person: &mut Person<'_>,
         refusals: &mut RefusalCounts,
@@ -663,34 +660,35 @@ impl Engine {
         let plain = person.plain();
         let (mut run, mut shape) = (None, None);
         let mut rest = rows;
-        // One series (interest, class, gift) at a time, worked out once.
-        while let Some(first) = rest.first() {
-            // Most series are one or two rows long.
-            let len = rest
-                .get(1..)
-                .and_then(|more| more.iter().position(|r| !same_series(r, first)))
-                .map_or(rest.len(), |n| n + 1);
-            let (series, after) = rest.split_at(len);
-            rest = after;
-            if counting && !first.gift && last_interest != Some(first.interest) {
-                last_interest = Some(first.interest);
-                interests += 1;
-                if interests > max_interests {
-                    return None;
+        // One interest at a time, put in store order; in it, one series
+        // (class, gift) at a time, worked out once.
+        while let Some(group) = next_interest(&mut rest) {
+            if group.len() > 1 {
+                order_interest(group);
+            }
+            let mut left: &[EventRow] = group;
+            while let Some(series) = next_series(&mut left) {
+                let first = series.first()?;
+                if counting && !first.gift && last_interest != Some(first.interest) {
+                    last_interest = Some(first.interest);
+                    interests += 1;
+                    if interests > max_interests {
+                        return None;
+                    }
                 }
+                let f = cache.get(tax, policy, first);
+                let blocked = f.blocked_now
+                    || (blocks
+                        && (view.is_blocked(first.interest)
+                            || f.purposes.iter().any(|p| view.is_purpose_blocked(p))));
+                let s = f.shape(blocked);
+                if !(plain && shape == Some(s)) {
+                    run = Some(person.run(tax, f, blocked)?);
+                    shape = Some(s);
+                }
+                let run = run.as_ref()?;
+                refused += self.tally_series(person, f, run, series, hits, refusals)?;
             }
-            let f = cache.get(tax, policy, first);
-            let blocked = f.blocked_now
-                || (blocks
-                    && (view.is_blocked(first.interest)
-                        || f.purposes.iter().any(|p| view.is_purpose_blocked(p))));
-            let s = f.shape(blocked);
-            if !(plain && shape == Some(s)) {
-                run = Some(person.run(tax, f, blocked)?);
-                shape = Some(s);
-            }
-            let run = run.as_ref()?;
-            refused += self.tally_series(person, f, run, series, hits, refusals)?;
         }
         Some(refused)
     }
@@ -707,20 +705,24 @@ impl Engine {
         now: OffsetDateTime,
         scratch: &mut Scratch,
     ) -> Option<Summary> {
-        let (rows, sort): (&mut [EventRow], SortFn) = match rows {
-            Sorting::Any(r) => (r, sort_store_order),
-            Sorting::Nearly(r) => (r, sort_nearly_store_order),
+        let (rows, sorted) = match rows {
+            Sorting::Any(r) => (r, false),
+            Sorting::Nearly(r) => (r, true),
         };
         if !self.independent(base, rows, wide, &others) {
             return None;
         }
         let now_ns = to_nanos(now)?;
-        sort(
-            rows,
-            &mut scratch.keys,
-            &mut scratch.sorted,
-            &mut scratch.counts,
-        );
+        // Sorted by interest, each interest's rows are put in store order
+        // as they are tallied.
+        if !sorted {
+            sort_store_order(
+                rows,
+                &mut scratch.keys,
+                &mut scratch.sorted,
+                &mut scratch.counts,
+            );
+        }
         let mut profile = base.clone();
         let mut refused_rows = 0;
         others.sort_by(cmp_facts);

@@ -76,36 +76,47 @@ pub(super) fn sort_store_order(
     rows.copy_from_slice(tmp);
 }
 
-/// Puts `rows` in store order when they nearly are (sorted by interest,
-/// say, each interest's rows in any order): an insertion sort, linear
-/// when few rows are out of place, and [`sort_store_order`] once it has
-/// moved rows more than twice their number.
-pub(super) fn sort_nearly_store_order(
-    rows: &mut [EventRow],
-    keys: &mut Vec<u128>,
-    tmp: &mut Vec<EventRow>,
-    counts: &mut [u32],
-) {
-    let budget = 2 * rows.len() + 16;
-    let mut moves = 0usize;
-    for i in 1..rows.len() {
-        // A row of a greater interest than the one before is in place: the
-        // interest leads the store key.
-        if let (Some(a), Some(b)) = (rows.get(i - 1), rows.get(i)) {
-            if a.interest < b.interest {
-                continue;
-            }
-        }
-        let mut j = i;
-        while j > 0 && rows.get(j).map(store_key) < rows.get(j - 1).map(store_key) {
-            rows.swap(j, j - 1);
-            j -= 1;
-            moves += 1;
-        }
-        if moves > budget {
-            sort_store_order(rows, keys, tmp, counts);
-            return;
-        }
+/// Takes the rows of the first interest off the front of `rows` (sorted
+/// by interest), if any.
+#[inline]
+pub(super) fn next_interest<'r>(rows: &mut &'r mut [EventRow]) -> Option<&'r mut [EventRow]> {
+    let interest = rows.first()?.interest;
+    let len = rows
+        .get(1..)
+        .and_then(|more| more.iter().position(|r| r.interest != interest))
+        .map_or(rows.len(), |n| n + 1);
+    let (group, rest) = std::mem::take(rows).split_at_mut(len);
+    *rows = rest;
+    Some(group)
+}
+
+/// Takes the rows of the first series off the front of `rows` (in store
+/// order), if any.
+#[inline]
+pub(super) fn next_series<'r>(rows: &mut &'r [EventRow]) -> Option<&'r [EventRow]> {
+    let first = rows.first()?;
+    // Most interests have one row, and one series.
+    if rows.len() == 1 {
+        return Some(std::mem::take(rows));
+    }
+    let len = rows
+        .get(1..)
+        .and_then(|more| more.iter().position(|r| !same_series(r, first)))
+        .map_or(rows.len(), |n| n + 1);
+    let (series, rest) = rows.split_at(len);
+    *rows = rest;
+    Some(series)
+}
+
+/// Puts the rows of one interest in store order: an insertion sort for
+/// the usual few, a full sort for many (an insertion sort's worst case is
+/// quadratic).
+pub(super) fn order_interest(rows: &mut [EventRow]) {
+    if rows.len() <= 32 {
+        insertion_sort(rows);
+    } else {
+        // Rows of equal keys are equal in every field: no order to keep.
+        rows.sort_unstable_by_key(store_key);
     }
 }
 
@@ -199,9 +210,9 @@ mod tests {
     }
 
     proptest! {
-        /// Rows sorted by interest only (or in any order at all, which
-        /// spends the insertion sort's budget) end in the same store order
-        /// as the full sort gives.
+        /// Rows sorted by interest only, each interest's put in order, or
+        /// rows in any order, sorted, end in the same store order as the
+        /// full sort gives.
         #[test]
         fn nearly_sorted_rows_end_in_store_order(
             raw in prop::collection::vec(
@@ -216,8 +227,14 @@ mod tests {
             }
             let mut want = rows.clone();
             want.sort_by_key(store_key);
-            let (mut keys, mut tmp, mut counts) = (Vec::new(), Vec::new(), vec![0u32; 12]);
-            sort_nearly_store_order(&mut rows, &mut keys, &mut tmp, &mut counts);
+            if by_interest {
+                for group in rows.chunk_by_mut(|a, b| a.interest == b.interest) {
+                    order_interest(group);
+                }
+            } else {
+                let (mut keys, mut tmp, mut counts) = (Vec::new(), Vec::new(), vec![0u32; 12]);
+                sort_store_order(&mut rows, &mut keys, &mut tmp, &mut counts);
+            }
             prop_assert_eq!(rows, want);
         }
     }
