@@ -1257,3 +1257,53 @@ fn an_unknown_interest_does_not_take_a_known_series_facts() {
         );
     }
 }
+
+/// Hostile order: many rows of one interest, newest first, with
+/// duplicates and other classes mixed in (past the insertion sort's
+/// reach), summarize as finishing does, through `summarize_all` too.
+#[test]
+fn many_rows_of_one_interest_newest_first() {
+    let engine = engine();
+    let food = engine.taxonomy().require("baby/food").unwrap();
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        T0,
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    let now = T0 + Duration::days(20);
+    for k in (0..600i64).rev() {
+        let at = T0 + Duration::minutes(k * 37);
+        let source = if k % 7 == 0 {
+            Source::Partner
+        } else {
+            Source::FirstParty
+        };
+        let event = Event::new(food, Signal::View, at).with_source(source);
+        p.push_event(event);
+        if k % 5 == 0 {
+            p.push_event(event);
+        }
+    }
+    for level in [1, 2] {
+        let summary = engine.summarize(&base(level), &p, now).unwrap();
+        let done = engine.finish(base(level), &p, now).unwrap();
+        assert!(
+            done.profile.refusals().get(RefusalKind::Duplicate) >= 100,
+            "{:?}",
+            done.profile.refusals()
+        );
+        assert_eq!(summary.refusals, *done.profile.refusals());
+        assert_eq!(summary.refused_rows, done.refused.len());
+        assert_eq!(
+            summary.scores,
+            InterestScores::from(&engine.scores_by_scan(&done.profile, now))
+        );
+        let mut summarizer = engine.summarizer();
+        assert_eq!(
+            summarizer.summarize(&base(level), &p, now).unwrap(),
+            summary
+        );
+    }
+}
