@@ -188,6 +188,18 @@ fn push(engine: &Engine, p: &mut PartialProfile, row: &Row) {
     }
 }
 
+/// Anna's rows with a grant of personalization at `T0`.
+fn consenting() -> PartialProfile {
+    let mut p = PartialProfile::new("anna");
+    p.push_consent(ConsentChange::grant(
+        Purpose::Personalization,
+        T0,
+        None,
+        Evidence::Ui("x".into()),
+    ));
+    p
+}
+
 fn base(level: usize) -> Profile {
     let mut p = Profile::new("anna");
     p.set_level([Level::Declared, Level::FirstParty, Level::Full][level]);
@@ -1012,13 +1024,7 @@ fn instants_at_the_edges() {
     assert!(matches!(err, BulkError::InvalidRow { row: 0, .. }), "{err}");
 
     // Finishing at an instant past 2262.
-    let mut p = PartialProfile::new("anna");
-    p.push_consent(ConsentChange::grant(
-        Purpose::Personalization,
-        T0,
-        None,
-        Evidence::Ui("x".into()),
-    ));
+    let mut p = consenting();
     p.push_event(Event::new(food, Signal::View, T0 + Duration::days(1)));
     let far_now = time::OffsetDateTime::from_unix_timestamp(year_2300).unwrap();
     let summary = engine.summarize(&base(1), &p, far_now).unwrap();
@@ -1040,13 +1046,7 @@ fn more_events_than_the_limit_and_long_merge_chains() {
         ..Limits::default()
     });
     let food = engine.taxonomy().require("baby/food").unwrap();
-    let mut p = PartialProfile::new("anna");
-    p.push_consent(ConsentChange::grant(
-        Purpose::Personalization,
-        T0,
-        None,
-        Evidence::Ui("x".into()),
-    ));
+    let mut p = consenting();
     for k in 0..5000i64 {
         p.push_event(Event::new(
             food,
@@ -1231,13 +1231,7 @@ fn an_unknown_interest_does_not_take_a_known_series_facts() {
         .map(|k| other.require(&format!("x/y{k}")).unwrap())
         .find(|i| i.index() == alias)
         .unwrap();
-    let mut p = PartialProfile::new("anna");
-    p.push_consent(ConsentChange::grant(
-        Purpose::Personalization,
-        T0,
-        None,
-        Evidence::Ui("x".into()),
-    ));
+    let mut p = consenting();
     for h in 1..4 {
         p.push_event(Event::new(stranger, Signal::View, T0 + Duration::hours(h)));
         p.push_event(
@@ -1260,18 +1254,12 @@ fn an_unknown_interest_does_not_take_a_known_series_facts() {
 
 /// Hostile order: many rows of one interest, newest first, with
 /// duplicates and other classes mixed in (past the insertion sort's
-/// reach), summarize as finishing does, through `summarize_all` too.
+/// reach), summarize as finishing does, with a summarizer too.
 #[test]
 fn many_rows_of_one_interest_newest_first() {
     let engine = engine();
     let food = engine.taxonomy().require("baby/food").unwrap();
-    let mut p = PartialProfile::new("anna");
-    p.push_consent(ConsentChange::grant(
-        Purpose::Personalization,
-        T0,
-        None,
-        Evidence::Ui("x".into()),
-    ));
+    let mut p = consenting();
     let now = T0 + Duration::days(20);
     for k in (0..600i64).rev() {
         let at = T0 + Duration::minutes(k * 37);
