@@ -53,9 +53,12 @@ pub(crate) fn context_of(class: u8) -> Context {
 
 pub(crate) use crate::quantity::{from_nanos, to_nanos};
 
-/// The oldest instant (Unix ns) whose data is within `max_age` of `now_ns`.
+/// The oldest instant (Unix ns) whose data is within `max_age` (not
+/// negative: policies and taxonomies refuse one) of `now_ns`: exact, also
+/// for a max age past i64 nanoseconds, and `i64::MIN` when every instant
+/// is.
 pub(crate) fn oldest_usable(now_ns: i64, max_age: time::Duration) -> i64 {
-    now_ns.saturating_sub(i64::try_from(max_age.whole_nanoseconds()).unwrap_or(i64::MAX))
+    i64::try_from(i128::from(now_ns) - max_age.whole_nanoseconds()).unwrap_or(i64::MIN)
 }
 
 /// `a − b` in nanoseconds as `f64`, exact in `i64` where it fits.

@@ -7,7 +7,7 @@ use crate::gate::{purposes_of, View};
 use crate::level::Level;
 use crate::policy::DecayPolicy;
 use crate::profile::{PreferenceKind, Profile, RefusalKind};
-use crate::store::{context_of, source_of, to_nanos};
+use crate::store::{context_of, oldest_usable, source_of, to_nanos};
 use crate::suppression::Suppression;
 use crate::taxonomy::{InterestId, Taxonomy};
 
@@ -24,10 +24,9 @@ pub(super) struct SeriesFacts {
     required: Level,
     /// Refused as sensitive by the policy, whoever the person is.
     sensitive: bool,
-    /// The earliest instant usable now (no older than the max age) and
-    /// whether any is (a negative max age allows none), for the `now` the
-    /// facts were computed for.
-    oldest: (i64, bool),
+    /// The earliest instant usable now (no older than the max age), for
+    /// the `now` the facts were computed for.
+    oldest: i64,
     pub(super) half_life: f64,
     pub(super) blocked_now: bool,
     /// `known`, `sensitive`, `required` and `purposes` packed (see
@@ -364,7 +363,7 @@ impl<'p> Person<'p> {
     #[inline(never)]
     pub(super) fn usable(&self, f: &SeriesFacts, run: &Run, r: &EventRow) -> bool {
         // From the future, or older than the max age.
-        if r.at > self.now || r.at < f.oldest.0 || !f.oldest.1 || !run.usable {
+        if r.at > self.now || r.at < f.oldest || !run.usable {
             return false;
         }
         match run.spans[1] {
@@ -381,10 +380,7 @@ impl<'p> Person<'p> {
     /// and no older than the interest's max age.
     #[inline]
     pub(super) fn use_span(f: &SeriesFacts, run: &Run) -> (i64, i64) {
-        match f.oldest {
-            (oldest, true) => (run.use_span.0.max(oldest), run.use_span.1),
-            (_, false) => EMPTY,
-        }
+        (run.use_span.0.max(f.oldest), run.use_span.1)
     }
 }
 
@@ -408,7 +404,7 @@ pub(super) fn static_facts(
         purposes,
         required,
         sensitive,
-        oldest: oldest(now, policy.max_age_for(tax, r.interest, source)),
+        oldest: oldest_usable(now, policy.max_age_for(tax, r.interest, source)),
         half_life: policy.half_life_for(tax, r.interest).seconds(),
         blocked_now: !known || sensitive,
         packed: u32::from(known)
@@ -416,13 +412,4 @@ pub(super) fn static_facts(
             | ((required as u32) << 2)
             | (u32::from(purposes.bits()) << 8),
     }
-}
-
-/// The earliest instant no older than `max_age` at `now` (ns), clamped to
-/// i64 nanoseconds, and whether any instant is (`max_age` not negative).
-fn oldest(now: i64, max_age: time::Duration) -> (i64, bool) {
-    let max_age = max_age.whole_nanoseconds();
-    // At most `now`, so only the lower end needs clamping.
-    let oldest = i64::try_from(i128::from(now) - max_age).unwrap_or(i64::MIN);
-    (oldest, max_age >= 0)
 }
