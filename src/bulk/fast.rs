@@ -26,7 +26,7 @@ use crate::profile::{Profile, RefusalCounts, RefusalKind};
 use crate::store::to_nanos;
 use crate::taxonomy::{InterestId, Taxonomy};
 
-use super::order::{next_interest, next_series, order_interest, sort_store_order};
+use super::order::{order_interest, same_series, sort_store_order};
 use super::partial::{EventRow, PartialProfile};
 use super::person::{static_facts, Person, Run, SeriesFacts};
 use super::replay::{cmp_facts, Fact, Finished};
@@ -659,15 +659,13 @@ impl Engine {
         // run worked out and its shape.
         let plain = person.plain();
         let (mut run, mut shape) = (None, None);
-        let mut rest = rows;
         // One interest at a time, put in store order; in it, one series
         // (class, gift) at a time, worked out once.
-        while let Some(group) = next_interest(&mut rest) {
+        for group in rows.chunk_by_mut(|a, b| a.interest == b.interest) {
             if group.len() > 1 {
                 order_interest(group);
             }
-            let mut left: &[EventRow] = group;
-            while let Some(series) = next_series(&mut left) {
+            for series in group.chunk_by(same_series) {
                 let first = series.first()?;
                 if counting && !first.gift && last_interest != Some(first.interest) {
                     last_interest = Some(first.interest);

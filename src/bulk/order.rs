@@ -76,38 +76,6 @@ pub(super) fn sort_store_order(
     rows.copy_from_slice(tmp);
 }
 
-/// Takes the rows of the first interest off the front of `rows` (sorted
-/// by interest), if any.
-#[inline]
-pub(super) fn next_interest<'r>(rows: &mut &'r mut [EventRow]) -> Option<&'r mut [EventRow]> {
-    let interest = rows.first()?.interest;
-    let len = rows
-        .get(1..)
-        .and_then(|more| more.iter().position(|r| r.interest != interest))
-        .map_or(rows.len(), |n| n + 1);
-    let (group, rest) = std::mem::take(rows).split_at_mut(len);
-    *rows = rest;
-    Some(group)
-}
-
-/// Takes the rows of the first series off the front of `rows` (in store
-/// order), if any.
-#[inline]
-pub(super) fn next_series<'r>(rows: &mut &'r [EventRow]) -> Option<&'r [EventRow]> {
-    let first = rows.first()?;
-    // Most interests have one row, and one series.
-    if rows.len() == 1 {
-        return Some(std::mem::take(rows));
-    }
-    let len = rows
-        .get(1..)
-        .and_then(|more| more.iter().position(|r| !same_series(r, first)))
-        .map_or(rows.len(), |n| n + 1);
-    let (series, rest) = rows.split_at(len);
-    *rows = rest;
-    Some(series)
-}
-
 /// Puts the rows of one interest in store order: an insertion sort for
 /// the usual few, a full sort for many (an insertion sort's worst case is
 /// quadratic).
