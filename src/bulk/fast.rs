@@ -17,7 +17,7 @@
 
 use time::OffsetDateTime;
 
-use crate::decay::{self, InterestScore, Scores, Tally};
+use crate::decay::{self, Gather, InterestScore, Scores, Tally};
 use crate::engine::Engine;
 use crate::event::Signal;
 use crate::gate::View;
@@ -220,7 +220,8 @@ pub(crate) enum Sorting<'r> {
 #[derive(Debug)]
 pub(crate) struct Scratch {
     pub(crate) tally: Tally,
-    hits: Hits,
+    /// A person's usable events in store order.
+    hits: Gather<Hit>,
     keys: Vec<u128>,
     sorted: Vec<EventRow>,
     /// One counter per interest (empty for taxonomies over 1,024).
@@ -233,7 +234,7 @@ impl Scratch {
     fn small(tax: &Taxonomy, policy: &DecayPolicy) -> Self {
         Self {
             tally: Tally::new(tax, policy),
-            hits: Hits::default(),
+            hits: Gather::default(),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -249,7 +250,7 @@ impl Scratch {
         let slots = tax.len().saturating_mul(9);
         Self {
             tally: Tally::new(tax, policy),
-            hits: Hits::default(),
+            hits: Gather::default(),
             keys: Vec::new(),
             sorted: Vec::new(),
             counts: if tax.len() <= 1024 {
@@ -273,6 +274,14 @@ struct Hit {
 }
 
 impl Hit {
+    /// What fills unused slots.
+    const BLANK: Self = Self {
+        at: 0,
+        weight: 0.0,
+        half_life: 1.0,
+        interest: InterestId(0),
+    };
+
     #[inline]
     fn new(policy: &DecayPolicy, f: &SeriesFacts, r: &EventRow) -> Self {
         Self {
@@ -291,45 +300,6 @@ impl Hit {
         // As `time::Duration::as_seconds_f64` of the age, bit for bit.
         let secs = (age / 1_000_000_000) as f64 + (age % 1_000_000_000) as f64 / 1_000_000_000.0;
         self.weight * (-(secs / self.half_life)).exp2()
-    }
-}
-
-/// A person's usable events in store order, gathered with one write per
-/// admitted row whether it is kept or not.
-#[derive(Debug, Default)]
-struct Hits {
-    /// At least one slot more than the rows of the person.
-    slots: Vec<Hit>,
-    len: usize,
-}
-
-impl Hits {
-    /// Empty, with room for `rows` rows.
-    fn clear(&mut self, rows: usize) {
-        self.len = 0;
-        if self.slots.len() <= rows {
-            let blank = Hit {
-                at: 0,
-                weight: 0.0,
-                half_life: 1.0,
-                interest: InterestId(0),
-            };
-            self.slots.resize(rows + 1, blank);
-        }
-    }
-
-    /// Writes `hit` to the next slot, and keeps it if `keep`.
-    #[inline]
-    fn put(&mut self, hit: Hit, keep: bool) {
-        if let Some(slot) = self.slots.get_mut(self.len) {
-            *slot = hit;
-        }
-        self.len += usize::from(keep);
-    }
-
-    /// The kept hits, in the order put.
-    fn kept(&self) -> &[Hit] {
-        self.slots.get(..self.len).unwrap_or(&[])
     }
 }
 
@@ -572,7 +542,7 @@ impl Engine {
         f: &SeriesFacts,
         run: &Run,
         series: &[EventRow],
-        hits: &mut Hits,
+        hits: &mut Gather<Hit>,
         refusals: &mut RefusalCounts,
     ) -> Option<usize> {
         let policy = self.policy();
@@ -644,7 +614,8 @@ impl Engine {
         let Scratch {
             hits, facts: cache, ..
         } = scratch;
-        hits.clear(rows.len());
+        // Each row is kept once at most.
+        hits.reset(rows.len(), Hit::BLANK);
         let mut refused = 0;
         // Interests of the rows other than gifts (rows in store order
         // come by interest): the interest limit is out of reach while

@@ -177,8 +177,9 @@ pub(crate) struct Tally {
     /// when the cap is larger.
     days: Vec<(u32, i64)>,
     buf: Vec<i64>,
-    /// Interests with events, once each (sorted when counted).
-    touched: Touched,
+    /// Interests with events, once each (sorted when counted), noted
+    /// without a branch on whether an event is its interest's first.
+    touched: Gather<u32>,
     /// Whether the last settle visited every interest.
     dense: bool,
 }
@@ -215,45 +216,64 @@ impl DaySet {
     }
 }
 
-/// The interests with events since the tally was last emptied, once each:
-/// at most one per interest, in one slot each and one more, so that each
-/// event writes its interest and keeps it only if it is the first, without
-/// a branch (which interest an event is the first of is a coin toss).
+/// Values gathered without a branch on which of them to keep: each is
+/// written to the next slot and kept or not, so there is always one slot
+/// more than can be kept. For choices that are coin tosses (which event is
+/// an interest's first, which row is usable), where a branch would be
+/// mispredicted half the time.
 #[derive(Debug)]
-struct Touched {
-    slots: Vec<u32>,
+pub(crate) struct Gather<T> {
+    slots: Vec<T>,
     len: usize,
 }
 
-impl Touched {
-    fn new(interests: usize) -> Self {
+impl<T> Default for Gather<T> {
+    fn default() -> Self {
         Self {
-            slots: vec![0; interests + 1],
+            slots: Vec::new(),
             len: 0,
         }
     }
+}
 
-    /// Writes `id` to the next slot and keeps it if `keep`.
-    #[inline]
-    fn put(&mut self, id: u32, keep: bool) {
-        if let Some(slot) = self.slots.get_mut(self.len) {
-            *slot = id;
-        }
-        // Never past the last slot (each interest comes once per emptying,
-        // so only a broken count could get there).
-        self.len = (self.len + usize::from(keep)).min(self.slots.len() - 1);
-    }
-
-    fn as_slice(&self) -> &[u32] {
-        self.slots.get(..self.len).unwrap_or(&[])
-    }
-
-    fn as_mut_slice(&mut self) -> &mut [u32] {
-        self.slots.get_mut(..self.len).unwrap_or(&mut [])
-    }
-
-    fn clear(&mut self) {
+impl<T: Copy> Gather<T> {
+    /// Empty, with room to keep `n` values (`blank` fills new slots).
+    pub(crate) fn reset(&mut self, n: usize, blank: T) {
         self.len = 0;
+        if self.slots.len() <= n {
+            self.slots.resize(n + 1, blank);
+        }
+    }
+
+    /// Empty, with the room it has.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Writes `value` to the next slot and keeps it if `keep`.
+    #[inline]
+    pub(crate) fn put(&mut self, value: T, keep: bool) {
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = value;
+        }
+        self.len += usize::from(keep);
+    }
+
+    /// The kept values, in the order put (no more than the slots: keeping
+    /// more than the room asked for would be the caller's bug).
+    pub(crate) fn kept(&self) -> &[T] {
+        self.slots.get(..self.len()).unwrap_or(&[])
+    }
+
+    /// The kept values, to reorder.
+    pub(crate) fn kept_mut(&mut self) -> &mut [T] {
+        let len = self.len();
+        self.slots.get_mut(..len).unwrap_or(&mut [])
+    }
+
+    /// How many are kept (at most the slots).
+    pub(crate) fn len(&self) -> usize {
+        self.len.min(self.slots.len())
     }
 }
 
@@ -270,7 +290,12 @@ impl Tally {
             },
             days: Vec::new(),
             buf: Vec::new(),
-            touched: Touched::new(tax.len()),
+            touched: {
+                let mut t = Gather::default();
+                // Each interest at most once between two emptyings.
+                t.reset(tax.len(), 0);
+                t
+            },
             dense: false,
         }
     }
@@ -278,7 +303,7 @@ impl Tally {
     /// Forgets everything added since the last [`drain`](Self::drain) (a
     /// profile abandoned half way).
     pub(crate) fn clear(&mut self) {
-        for &i in self.touched.as_slice() {
+        for &i in self.touched.kept() {
             if let Some(s) = self.scores.get_mut(i as usize) {
                 *s = InterestScore::default();
             }
@@ -342,8 +367,8 @@ impl Tally {
     fn count_days(&mut self, view: &View<'_>) {
         if !self.sets.is_empty() {
             // Counted as the events came; each touched set is emptied.
-            sort_nearly_sorted(self.touched.as_mut_slice());
-            for &i in self.touched.as_slice() {
+            sort_nearly_sorted(self.touched.kept_mut());
+            for &i in self.touched.kept() {
                 if let (Some(sc), Some(d)) = (
                     self.scores.get_mut(i as usize),
                     self.sets.get_mut(i as usize),
@@ -366,9 +391,9 @@ impl Tally {
         let cap = view.policy.min_days as usize;
         let buf = &mut self.buf;
         // Ids ascend, so each subtree's first pair is found by walking on.
-        sort_nearly_sorted(self.touched.as_mut_slice());
+        sort_nearly_sorted(self.touched.kept_mut());
         let mut lo = 0;
-        for &i in self.touched.as_slice() {
+        for &i in self.touched.kept() {
             let Some(sc) = self.scores.get_mut(i as usize) else {
                 continue;
             };
@@ -409,7 +434,7 @@ impl Tally {
                 e.establish(view, InterestId(i as u32), s);
             }
         } else {
-            for &i in self.touched.as_slice() {
+            for &i in self.touched.kept() {
                 if let Some(s) = self.scores.get_mut(i as usize) {
                     e.establish(view, InterestId(i), s);
                 }
@@ -438,8 +463,8 @@ impl Tally {
             }
         } else {
             // Sorted by `count_days`; every touched interest has events.
-            out.reserve(self.touched.len);
-            for &i in self.touched.as_slice() {
+            out.reserve(self.touched.len());
+            for &i in self.touched.kept() {
                 if let Some(s) = settled.scores.get_mut(i as usize) {
                     // Taken, not copied then reset: the copy went through
                     // the stack in two overlapping loads, which stalled.
