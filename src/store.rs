@@ -531,3 +531,25 @@ impl Store {
         self.prepared = None;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::oldest_usable;
+    use time::Duration;
+
+    /// Exact for a max age past i64 nanoseconds (it once clamped the max
+    /// age first, and came out 0.78e18 ns late here), and clamped to the
+    /// earliest i64 instant when every instant is usable.
+    #[test]
+    fn the_oldest_usable_instant_is_exact() {
+        let now = 5_000_000_000_000_000_000;
+        let long = Duration::seconds(10_000_000_000); // 1e19 ns
+        assert_eq!(oldest_usable(now, long), -5_000_000_000_000_000_000);
+        assert_eq!(
+            oldest_usable(now, Duration::days(1)),
+            now - 86_400_000_000_000
+        );
+        assert_eq!(oldest_usable(-now, long), i64::MIN);
+        assert_eq!(oldest_usable(now, Duration::ZERO), now);
+    }
+}
