@@ -223,6 +223,47 @@ impl Engine {
         rows: &mut Vec<EventRow>,
     ) -> Result<PartialProfile, BulkError> {
         let mut r = Reader::new(bytes);
+        self.read_header(&mut r)?;
+        let start = rows.len();
+        read_body(&mut r, rows).map_err(|e| {
+            rows.truncate(start);
+            BulkError::Decode(e)
+        })
+    }
+}
+
+impl Engine {
+    /// Checks that `bytes` begin as a partial profile this engine encoded:
+    /// the format's mark and this engine's taxonomy fingerprint. The rest is
+    /// checked when the bytes are decoded. For a caller that keeps encoded
+    /// partials and decodes them later (a query engine's final aggregation
+    /// reads each group's partials only when it answers): bytes of another
+    /// format or taxonomy are refused as they arrive.
+    ///
+    /// # Errors
+    /// As [`decode_partial`](Self::decode_partial), for the header alone:
+    /// [`BulkError::OtherTaxonomy`] or [`BulkError::Decode`].
+    ///
+    /// # Examples
+    /// ```
+    /// use tactful::bulk::{BulkError, PartialProfile};
+    /// use tactful::prelude::*;
+    ///
+    /// let engine = Engine::new(Taxonomy::builder().interest("baby/food").build()?, DecayPolicy::default());
+    /// let mut bytes = Vec::new();
+    /// engine.encode_partial(&PartialProfile::new("anna"), &mut bytes);
+    /// engine.check_partial_header(&bytes)?;
+    ///
+    /// let other = Engine::new(Taxonomy::builder().interest("garden/tools").build()?, DecayPolicy::default());
+    /// assert!(matches!(other.check_partial_header(&bytes), Err(BulkError::OtherTaxonomy { .. })));
+    /// assert!(matches!(engine.check_partial_header(b"TPP"), Err(BulkError::Decode(_))));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn check_partial_header(&self, bytes: &[u8]) -> Result<(), BulkError> {
+        self.read_header(&mut Reader::new(bytes))
+    }
+
+    fn read_header(&self, r: &mut Reader<'_>) -> Result<(), BulkError> {
         if r.bytes(4).ok() != Some(&MAGIC[..]) {
             return Err(BulkError::Decode(corrupt("not a tactful partial profile")));
         }
@@ -235,11 +276,7 @@ impl Engine {
         if found != expected {
             return Err(BulkError::OtherTaxonomy { expected, found });
         }
-        let start = rows.len();
-        read_body(&mut r, rows).map_err(|e| {
-            rows.truncate(start);
-            BulkError::Decode(e)
-        })
+        Ok(())
     }
 }
 

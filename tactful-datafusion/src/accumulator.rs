@@ -8,120 +8,17 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, LargeBinaryArray, UInt64Array,
 };
 use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
-use datafusion::arrow::datatypes::{DataType, UInt64Type};
+use datafusion::arrow::datatypes::UInt64Type;
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 use tactful::bulk::{EventRow, PartialProfile};
 use tactful::Engine;
 
 use crate::facts::{Caches, Fact, Rows};
+use crate::log::{group_out_of_range, group_rows, log, Bucket, BUCKET_GROUPS, BUCKET_SHIFT};
 use crate::output::{self, Answers, Output};
-use crate::Config;
-
-/// The id every partial profile carries: the group key is the person, and
-/// the functions never see it, so all parts share one id and merge.
-pub(crate) const ID: &str = "";
-
-/// The types of the state columns: the encoded partial profile, and the
-/// count of rows that could not be read into facts.
-pub(crate) fn state_types() -> [DataType; 2] {
-    [DataType::LargeBinary, DataType::UInt64]
-}
-
-/// Groups per bucket of the event log (a power of two): a group's place in
-/// its bucket fits a `Local`. A row is written to one of a bucket's two
-/// streams (places and rows), so fewer buckets keep fewer streams open:
-/// with 100k groups, 98 buckets of 1,024 groups write about 200 streams,
-/// whose open cache lines and pages the first-level cache and the TLB hold,
-/// where 391 buckets of 256 groups wrote about 800.
-const BUCKET_SHIFT: u32 = 10;
-const BUCKET_GROUPS: usize = 1 << BUCKET_SHIFT;
-
-/// A group's place in its bucket.
-type Local = u16;
-
-/// Rows per chunk of a bucket's log: a full chunk (about 100 KB) is never
-/// regrown and copied; the next row starts a new one.
-const CHUNK_ROWS: usize = 4096;
-
-/// Logged event rows of `BUCKET_GROUPS` consecutive groups, in arrival
-/// order, each with the group's place in the bucket.
-#[derive(Debug, Default)]
-struct Bucket {
-    chunks: Vec<Chunk>,
-}
-
-#[derive(Debug, Default)]
-struct Chunk {
-    local: Vec<Local>,
-    rows: Vec<EventRow>,
-}
-
-impl Chunk {
-    fn heap_bytes(&self) -> usize {
-        self.local.capacity() + self.rows.capacity() * std::mem::size_of::<EventRow>()
-    }
-}
-
-impl Bucket {
-    /// Appends a row of the group at `local`; returns the heap bytes it
-    /// took, and those held before, when they changed.
-    #[inline]
-    fn push(&mut self, local: Local, row: EventRow) -> Option<(usize, usize)> {
-        if let Some(c) = self.chunks.last_mut() {
-            if c.rows.len() < c.rows.capacity() && c.local.len() < c.local.capacity() {
-                c.local.push(local);
-                c.rows.push(row);
-                return None;
-            }
-        }
-        self.push_growing(local, row)
-    }
-
-    /// `push` when the last chunk is full: it grows (doubling, so that a
-    /// bucket of few rows stays small) until it holds `CHUNK_ROWS`, and
-    /// then the next row starts a new chunk of that size, never regrown.
-    #[inline(never)]
-    fn push_growing(&mut self, local: Local, row: EventRow) -> Option<(usize, usize)> {
-        match self.chunks.last_mut() {
-            Some(c) if c.rows.len() < CHUNK_ROWS => {
-                let before = c.heap_bytes();
-                let room = (c.rows.len() * 2).clamp(16, CHUNK_ROWS);
-                c.local.reserve_exact(room - c.local.len());
-                c.rows.reserve_exact(room - c.rows.len());
-                c.local.push(local);
-                c.rows.push(row);
-                Some((before, c.heap_bytes()))
-            }
-            _ => {
-                let mut c = Chunk::default();
-                let room = if self.chunks.is_empty() {
-                    16
-                } else {
-                    CHUNK_ROWS
-                };
-                c.local.reserve_exact(room);
-                c.rows.reserve_exact(room);
-                c.local.push(local);
-                c.rows.push(row);
-                let after = c.heap_bytes();
-                self.chunks.push(c);
-                Some((0, after + std::mem::size_of::<Chunk>()))
-            }
-        }
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.chunks
-            .iter()
-            .map(|c| c.heap_bytes() + std::mem::size_of::<Chunk>())
-            .sum()
-    }
-
-    fn len(&self) -> usize {
-        self.chunks.iter().map(|c| c.rows.len()).sum()
-    }
-}
+use crate::state::{encode_state, offset, State, ROW_BYTES};
+use crate::{Config, ID};
 
 /// Per-group state shared by both accumulators.
 ///
@@ -153,8 +50,25 @@ struct Groups {
     epoch: u32,
     touched: Vec<usize>,
     caches: Caches,
-    /// Event rows of the state being merged, before they are logged.
+    /// Merged state columns, kept as they came: each value is decoded
+    /// straight into its group's rows when the groups are taken, not
+    /// decoded, logged and grouped again as it arrives.
+    held: Vec<LargeBinaryArray>,
+    /// The values of `held` not yet read, with their groups.
+    pending: Vec<Pending>,
+    /// Memory of the arrays in `held`.
+    held_bytes: usize,
+    /// Event rows read from held values.
     decoded: Vec<EventRow>,
+}
+
+/// A merged state value not yet read: row `row` of `held[array]`, for
+/// group `group`.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    group: u32,
+    array: u32,
+    row: u32,
 }
 
 impl Groups {
@@ -275,34 +189,30 @@ impl Groups {
         let counts = counts
             .as_primitive_opt::<UInt64Type>()
             .ok_or_else(|| bad_state(counts))?;
+        let array = u32::try_from(self.held.len()).map_err(|_| too_many_states())?;
+        let mut kept = false;
         for (row, &g) in group_indices.iter().enumerate() {
-            let (Some(partial), Some(unreadable), Some(mark)) = (
-                self.partials.get_mut(g),
-                self.unreadable.get_mut(g),
-                self.marks.get_mut(g),
-            ) else {
+            let (Some(unreadable), Some(mark)) =
+                (self.unreadable.get_mut(g), self.marks.get_mut(g))
+            else {
                 return Err(group_out_of_range(g, total_num_groups));
             };
             if bytes.is_valid(row) {
-                self.decoded.clear();
-                let rest = config
+                // Another format or taxonomy is refused now; the rest of
+                // the value is checked when it is read.
+                config
                     .engine
-                    .decode_partial_rows(bytes.value(row), &mut self.decoded)
+                    .check_partial_header(bytes.value(row))
                     .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
-                // Another person's bytes are refused by the merge, even
-                // when they hold event rows only.
-                if !rest.is_empty() || rest.id() != partial.id() {
-                    partial
-                        .merge(rest)
-                        .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
-                }
-                log(
-                    &mut self.buckets,
-                    &mut self.logged,
-                    g,
-                    &self.decoded,
-                    total_num_groups,
-                )?;
+                let (Ok(group), Ok(at)) = (u32::try_from(g), u32::try_from(row)) else {
+                    return Err(group_out_of_range(g, total_num_groups));
+                };
+                self.pending.push(Pending {
+                    group,
+                    array,
+                    row: at,
+                });
+                kept = true;
             }
             if counts.is_valid(row) {
                 *unreadable = unreadable.saturating_add(counts.value(row));
@@ -312,7 +222,68 @@ impl Groups {
                 self.touched.push(g);
             }
         }
+        if kept {
+            self.held_bytes = self
+                .held_bytes
+                .saturating_add(bytes.get_array_memory_size());
+            self.held.push(bytes.clone());
+        }
         self.remeasure();
+        Ok(())
+    }
+
+    /// Reads the held value `p` into `partial` (its other facts) and
+    /// `rows` (its event rows, appended).
+    fn read_pending(
+        held: &[LargeBinaryArray],
+        engine: &Engine,
+        p: Pending,
+        partial: &mut PartialProfile,
+        rows: &mut Vec<EventRow>,
+    ) -> Result<()> {
+        let Some(bytes) = held.get(p.array as usize) else {
+            return Err(DataFusionError::Internal(format!(
+                "tactful: held state {} of {}",
+                p.array,
+                held.len()
+            )));
+        };
+        let rest = engine
+            .decode_partial_rows(bytes.value(p.row as usize), rows)
+            .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+        // Another person's bytes are refused by the merge, even when they
+        // hold event rows only.
+        if !rest.is_empty() || rest.id() != partial.id() {
+            partial
+                .merge(rest)
+                .map_err(|e| DataFusionError::Execution(format!("tactful: {e}")))?;
+        }
+        Ok(())
+    }
+
+    /// Reads every held value into its group's partial profile.
+    fn place_held(&mut self, engine: &Engine) -> Result<()> {
+        for p in std::mem::take(&mut self.pending) {
+            let g = p.group as usize;
+            let n = self.partials.len();
+            let partial = self
+                .partials
+                .get_mut(g)
+                .ok_or_else(|| group_out_of_range(g, n))?;
+            self.decoded.clear();
+            Self::read_pending(&self.held, engine, p, partial, &mut self.decoded)?;
+            partial.reserve_events(self.decoded.len());
+            for &r in &self.decoded {
+                partial.push_row(r);
+            }
+            if let Some(m) = self.measured.get_mut(g) {
+                let now = partial.heap_bytes();
+                self.total = self.total.saturating_sub(*m).saturating_add(now);
+                *m = now;
+            }
+        }
+        self.held = Vec::new();
+        self.held_bytes = 0;
         Ok(())
     }
 
@@ -334,7 +305,7 @@ impl Groups {
         };
         let bucket = std::mem::take(bucket);
         self.logged = self.logged.saturating_sub(bucket.heap_bytes());
-        if bucket.chunks.is_empty() {
+        if bucket.is_empty() {
             return;
         }
         let first = b << BUCKET_SHIFT;
@@ -343,11 +314,9 @@ impl Groups {
             p.get_mut(..n).unwrap_or(&mut [])
         });
         let mut counts = [0usize; BUCKET_GROUPS];
-        for c in &bucket.chunks {
-            for &l in &c.local {
-                if let Some(c) = counts.get_mut(usize::from(l)) {
-                    *c += 1;
-                }
+        for (l, _) in bucket.entries() {
+            if let Some(c) = counts.get_mut(usize::from(l)) {
+                *c += 1;
             }
         }
         for (p, &c) in groups.iter_mut().zip(&counts) {
@@ -355,11 +324,9 @@ impl Groups {
                 p.reserve_events(c);
             }
         }
-        for c in &bucket.chunks {
-            for (&l, &row) in c.local.iter().zip(&c.rows) {
-                if let Some(p) = groups.get_mut(usize::from(l)) {
-                    p.push_row(row);
-                }
+        for (l, row) in bucket.entries() {
+            if let Some(p) = groups.get_mut(usize::from(l)) {
+                p.push_row(row);
             }
         }
         for (p, m) in groups
@@ -372,27 +339,61 @@ impl Groups {
         }
     }
 
-    /// Moves every logged event row into its group's partial profile.
-    fn place(&mut self) {
+    /// Moves every logged event row and held state value into its group's
+    /// partial profile.
+    fn place(&mut self, engine: &Engine) -> Result<()> {
         for b in 0..self.buckets.len() {
             self.place_bucket(b);
         }
+        self.place_held(engine)
     }
 
-    /// The groups' partial profiles, every logged row placed.
-    fn placed(&mut self) -> (&[PartialProfile], &[u64]) {
-        self.place();
-        (&self.partials, &self.unreadable)
+    /// The groups' partial profiles, every logged row and held value placed.
+    fn placed(&mut self, engine: &Engine) -> Result<(&[PartialProfile], &[u64])> {
+        self.place(engine)?;
+        Ok((&self.partials, &self.unreadable))
     }
 
-    fn take(&mut self, emit_to: EmitTo) -> (Vec<PartialProfile>, Vec<u64>) {
-        self.place();
+    fn take(
+        &mut self,
+        engine: &Engine,
+        emit_to: EmitTo,
+    ) -> Result<(Vec<PartialProfile>, Vec<u64>)> {
+        self.place(engine)?;
         let partials = emit_to.take_needed(&mut self.partials);
         let unreadable = emit_to.take_needed(&mut self.unreadable);
         let measured = emit_to.take_needed(&mut self.measured);
         drop(emit_to.take_needed(&mut self.marks));
         self.total = self.total.saturating_sub(measured.iter().sum::<usize>());
-        (partials, unreadable)
+        Ok((partials, unreadable))
+    }
+
+    /// The held values sorted by group (a counting sort, keeping their
+    /// order within a group): group `g`'s are `order[starts[g]..starts[g + 1]]`.
+    fn pending_by_group(&mut self, n: usize) -> (Vec<Pending>, Vec<usize>) {
+        let mut starts = vec![0usize; n + 1];
+        for p in &self.pending {
+            if let Some(s) = starts.get_mut(p.group as usize + 1) {
+                *s += 1;
+            }
+        }
+        let mut acc = 0;
+        for s in &mut starts {
+            acc += *s;
+            *s = acc;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let mut order = pending.clone();
+        let mut next = starts.clone();
+        for p in pending {
+            if let Some(at) = next.get_mut(p.group as usize) {
+                if let Some(slot) = order.get_mut(*at) {
+                    *slot = p;
+                }
+                *at += 1;
+            }
+        }
+        (order, starts)
     }
 
     /// Takes every group, calling `f` with each group's partial profile,
@@ -402,9 +403,14 @@ impl Groups {
     /// `f` is done with them.
     fn take_all(
         &mut self,
+        engine: &Engine,
         mut f: impl FnMut(&PartialProfile, &mut [EventRow], u64) -> Result<()>,
     ) -> Result<()> {
         let n = self.partials.len();
+        let (held_order, held_starts) = self.pending_by_group(n);
+        let held = std::mem::take(&mut self.held);
+        self.held_bytes = 0;
+        let mut joined = Vec::new();
         let mut rows = Vec::new();
         let mut starts = [0usize; BUCKET_GROUPS + 1];
         let mut b = 0;
@@ -423,14 +429,28 @@ impl Groups {
                 let (Some(p), Some(&u)) = (self.partials.get_mut(g), self.unreadable.get(g)) else {
                     return Err(group_out_of_range(g, n));
                 };
-                let p = std::mem::replace(p, PartialProfile::new(ID));
+                let mut p = std::mem::replace(p, PartialProfile::new(ID));
                 let l = g - first;
                 let (a, z) = (starts.get(l).copied(), starts.get(l + 1).copied());
                 let group = match (a, z) {
                     (Some(a), Some(z)) => rows.get_mut(a..z).unwrap_or(&mut []),
                     _ => &mut [],
                 };
-                f(&p, group, u)?;
+                let mine = match (held_starts.get(g), held_starts.get(g + 1)) {
+                    (Some(&a), Some(&z)) => held_order.get(a..z).unwrap_or(&[]),
+                    _ => &[],
+                };
+                if mine.is_empty() {
+                    f(&p, group, u)?;
+                } else {
+                    // Held values are read straight after the logged rows.
+                    joined.clear();
+                    joined.extend_from_slice(group);
+                    for &h in mine {
+                        Self::read_pending(&held, engine, h, &mut p, &mut joined)?;
+                    }
+                    f(&p, &mut joined, u)?;
+                }
             }
             b += 1;
         }
@@ -440,6 +460,7 @@ impl Groups {
         self.marks = Vec::new();
         self.buckets = Vec::new();
         self.decoded = Vec::new();
+        self.pending = Vec::new();
         self.total = 0;
         self.logged = 0;
         Ok(())
@@ -448,7 +469,10 @@ impl Groups {
     /// Event rows logged and not yet placed, and rows held by the groups'
     /// partial profiles.
     fn event_rows(&self) -> usize {
-        self.buckets.iter().map(Bucket::len).sum::<usize>()
+        // About how many rows the held values carry (the estimate only
+        // sizes a buffer).
+        let held: usize = self.held.iter().map(|a| a.values().len() / ROW_BYTES).sum();
+        held + self.buckets.iter().map(Bucket::len).sum::<usize>()
             + self
                 .partials
                 .iter()
@@ -467,31 +491,11 @@ impl Groups {
             + self.marks.capacity() * size_of::<u32>()
             + self.touched.capacity() * size_of::<usize>()
             + self.decoded.capacity() * size_of::<EventRow>()
+            + self.held_bytes
+            + self.held.capacity() * size_of::<LargeBinaryArray>()
+            + self.pending.capacity() * size_of::<Pending>()
             + self.caches.heap_bytes()
     }
-}
-
-/// Appends event rows of group `g` to its bucket's log, keeping `logged`
-/// (the logs' heap bytes) current.
-#[inline]
-fn log(
-    buckets: &mut [Bucket],
-    logged: &mut usize,
-    g: usize,
-    events: &[EventRow],
-    groups: usize,
-) -> Result<()> {
-    let Some(bucket) = buckets.get_mut(g >> BUCKET_SHIFT) else {
-        return Err(group_out_of_range(g, groups));
-    };
-    // The mask keeps the place below `BUCKET_GROUPS`, a `Local`.
-    let local = (g & (BUCKET_GROUPS - 1)) as Local;
-    for &event in events {
-        if let Some((before, after)) = bucket.push(local, event) {
-            *logged = logged.saturating_sub(before).saturating_add(after);
-        }
-    }
-    Ok(())
 }
 
 fn push(partial: &mut PartialProfile, fact: Fact) {
@@ -504,127 +508,16 @@ fn push(partial: &mut PartialProfile, fact: Fact) {
     }
 }
 
-/// Groups a bucket's logged rows by their place in the bucket, keeping
-/// each group's rows in the order they came (a counting sort): the rows of
-/// place `l` end up in `rows[starts[l]..starts[l + 1]]`.
-fn group_rows(bucket: &Bucket, rows: &mut Vec<EventRow>, starts: &mut [usize; BUCKET_GROUPS + 1]) {
-    starts.fill(0);
-    for c in &bucket.chunks {
-        for &l in &c.local {
-            if let Some(s) = starts.get_mut(usize::from(l) + 1) {
-                *s += 1;
-            }
-        }
-    }
-    let mut acc = 0;
-    for s in starts.iter_mut() {
-        acc += *s;
-        *s = acc;
-    }
-    rows.clear();
-    let Some(&fill) = bucket.chunks.first().and_then(|c| c.rows.first()) else {
-        return;
-    };
-    rows.resize(acc, fill);
-    let mut next = *starts;
-    for c in &bucket.chunks {
-        for (&l, &row) in c.local.iter().zip(&c.rows) {
-            if let Some(at) = next.get_mut(usize::from(l)) {
-                if let Some(slot) = rows.get_mut(*at) {
-                    *slot = row;
-                }
-                *at += 1;
-            }
-        }
-    }
-}
-
 #[cold]
-fn group_out_of_range(g: usize, n: usize) -> DataFusionError {
-    DataFusionError::Internal(format!("tactful: group index {g} of {n} groups"))
+fn too_many_states() -> DataFusionError {
+    DataFusionError::Execution(
+        "tactful: more than 2^32 state batches in one aggregation".to_owned(),
+    )
 }
 
 #[cold]
 fn bad_state(a: &ArrayRef) -> DataFusionError {
     DataFusionError::Internal(format!("tactful: state column of type {}", a.data_type()))
-}
-
-/// State columns built one group after another: the engine's encoding of
-/// each group's partial profile (fingerprinted, so another engine's bytes
-/// are refused on merge) and the unreadable counts.
-struct State {
-    values: Vec<u8>,
-    offsets: Vec<i64>,
-    counts: Vec<u64>,
-}
-
-/// Bytes the engine's encoding takes per event row, and about how many per
-/// group besides (header, id, counts, a few consent changes): the values
-/// are reserved once, not regrown and copied as they fill.
-const ROW_BYTES: usize = 23;
-const GROUP_BYTES: usize = 64;
-
-impl State {
-    /// For `groups` groups holding `rows` event rows in all.
-    fn new(groups: usize, rows: usize) -> Self {
-        let mut offsets = Vec::with_capacity(groups + 1);
-        offsets.push(0);
-        Self {
-            values: Vec::with_capacity(
-                rows.saturating_mul(ROW_BYTES)
-                    .saturating_add(groups.saturating_mul(GROUP_BYTES)),
-            ),
-            offsets,
-            counts: Vec::with_capacity(groups),
-        }
-    }
-
-    fn push(&mut self, engine: &Engine, partial: &PartialProfile, unreadable: u64) -> Result<()> {
-        self.push_with_rows(engine, partial, &[], unreadable)
-    }
-
-    /// As `push`, for `partial` with the event `rows` kept apart from it.
-    fn push_with_rows(
-        &mut self,
-        engine: &Engine,
-        partial: &PartialProfile,
-        rows: &[EventRow],
-        unreadable: u64,
-    ) -> Result<()> {
-        engine.encode_partial_with_rows(partial, rows, &mut self.values);
-        self.offsets.push(offset(self.values.len())?);
-        self.counts.push(unreadable);
-        Ok(())
-    }
-
-    fn finish(self) -> Result<Vec<ArrayRef>> {
-        let bytes = LargeBinaryArray::try_new(
-            OffsetBuffer::new(self.offsets.into()),
-            self.values.into(),
-            None,
-        )?;
-        let counts = UInt64Array::from(self.counts);
-        Ok(vec![Arc::new(bytes), Arc::new(counts)])
-    }
-}
-
-/// The state columns of `partials` and their `unreadable` counts.
-fn encode_state(
-    config: &Config,
-    partials: &[PartialProfile],
-    unreadable: &[u64],
-) -> Result<Vec<ArrayRef>> {
-    let rows = partials.iter().map(PartialProfile::event_count).sum();
-    let mut state = State::new(partials.len(), rows);
-    for (g, p) in partials.iter().enumerate() {
-        state.push(&config.engine, p, unreadable.get(g).copied().unwrap_or(0))?;
-    }
-    state.finish()
-}
-
-fn offset(len: usize) -> Result<i64> {
-    i64::try_from(len)
-        .map_err(|_| DataFusionError::Execution("tactful: state larger than i64".to_owned()))
 }
 
 /// The vectorized accumulator DataFusion uses for `GROUP BY`.
@@ -664,24 +557,26 @@ impl GroupsAccumulator for ProfilesAccumulator {
 
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         if let EmitTo::First(_) = emit_to {
-            let (partials, unreadable) = self.groups.take(emit_to);
+            let (partials, unreadable) = self.groups.take(&self.config.engine, emit_to)?;
             return output::evaluate(&self.config, self.output, &partials, &unreadable);
         }
         let mut answers = Answers::new(&self.config, self.output, self.groups.partials.len());
-        self.groups
-            .take_all(|p, rows, u| answers.push_with_rows(p, rows, u))?;
+        self.groups.take_all(&self.config.engine, |p, rows, u| {
+            answers.push_with_rows(p, rows, u)
+        })?;
         answers.finish()
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
         if let EmitTo::First(_) = emit_to {
-            let (partials, unreadable) = self.groups.take(emit_to);
+            let (partials, unreadable) = self.groups.take(&self.config.engine, emit_to)?;
             return encode_state(&self.config, &partials, &unreadable);
         }
         let mut state = State::new(self.groups.partials.len(), self.groups.event_rows());
         let engine = &self.config.engine;
-        self.groups
-            .take_all(|p, rows, u| state.push_with_rows(engine, p, rows, u))?;
+        self.groups.take_all(engine, |p, rows, u| {
+            state.push_with_rows(engine, p, rows, u)
+        })?;
         state.finish()
     }
 
@@ -795,7 +690,7 @@ impl Accumulator for ProfileAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        let (partials, unreadable) = self.groups.placed();
+        let (partials, unreadable) = self.groups.placed(&self.config.engine)?;
         let a = output::evaluate(&self.config, self.output, partials, unreadable)?;
         ScalarValue::try_from_array(&a, 0)
     }
@@ -805,7 +700,7 @@ impl Accumulator for ProfileAccumulator {
     }
 
     fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        let (partials, unreadable) = self.groups.placed();
+        let (partials, unreadable) = self.groups.placed(&self.config.engine)?;
         encode_state(&self.config, partials, unreadable)?
             .iter()
             .map(|a| ScalarValue::try_from_array(a, 0))

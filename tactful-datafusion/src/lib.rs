@@ -148,7 +148,9 @@
 
 mod accumulator;
 mod facts;
+mod log;
 mod output;
+mod state;
 mod udaf;
 
 use std::sync::Arc;
@@ -160,6 +162,10 @@ use time::OffsetDateTime;
 
 use crate::output::Output;
 use crate::udaf::TactfulUdaf;
+
+/// The id every partial profile carries: the group key is the person, and
+/// the functions never see it, so all parts share one id and merge.
+pub(crate) const ID: &str = "";
 
 /// The configuration the functions share.
 #[derive(Debug, Clone)]

@@ -14,8 +14,7 @@ use tactful::{Profile, RefusalKind};
 
 use tactful::bulk::{EventRow, PartialProfile, Summarizer};
 
-use crate::accumulator::ID;
-use crate::Config;
+use crate::{Config, ID};
 
 /// Which answer a function gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,9 +12,10 @@ use datafusion::logical_expr::{
     Accumulator, AggregateUDFImpl, GroupsAccumulator, Signature, Volatility,
 };
 
-use crate::accumulator::{state_types, ProfileAccumulator, ProfilesAccumulator};
+use crate::accumulator::{ProfileAccumulator, ProfilesAccumulator};
 use crate::facts;
 use crate::output::Output;
+use crate::state::state_types;
 use crate::Config;
 
 /// One tactful aggregate function.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, LargeBinaryArray, UInt64Array};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, UInt64Type};
 use datafusion::logical_expr::function::AccumulatorArgs;
-use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
+use datafusion::logical_expr::{AggregateUDF, EmitTo, GroupsAccumulator};
 use datafusion::prelude::SessionContext;
 use tactful::prelude::*;
 use tactful_datafusion::TactfulFunctions;
@@ -138,8 +138,11 @@ async fn wrong_argument_counts_are_planning_errors() {
 }
 
 fn groups_accumulator(functions: &TactfulFunctions) -> Box<dyn GroupsAccumulator> {
+    accumulator_of(functions.segments())
+}
+
+fn accumulator_of(udaf: AggregateUDF) -> Box<dyn GroupsAccumulator> {
     let schema = Schema::empty();
-    let udaf = functions.segments();
     let args = AccumulatorArgs {
         return_field: Arc::new(Field::new("s", DataType::Null, true)),
         schema: &schema,
@@ -190,4 +193,120 @@ fn state_from_another_engine_is_an_error_not_a_panic() {
         "a missing column is an error"
     );
     let _ = state[0].len();
+}
+
+/// Rows of three people (groups 0, 1, 2): a grant and events for each.
+fn three_people() -> (Vec<Row>, Vec<usize>) {
+    let mut rows = Vec::new();
+    let mut groups = Vec::new();
+    for g in 0..3usize {
+        rows.push(row(
+            Some("grant"),
+            None,
+            Some(NOW - 86_400),
+            None,
+            Some("personalization"),
+        ));
+        groups.push(g);
+        for i in 0..4 {
+            let interest = if i % 2 == 0 { "c01/i017" } else { "c02/i033" };
+            rows.push(row(
+                None,
+                Some(interest),
+                Some(NOW - 3600 * (i + 1) - g as i64),
+                Some(1.0 + i as f64),
+                None,
+            ));
+            groups.push(g);
+        }
+    }
+    (rows, groups)
+}
+
+/// The state of an accumulator fed `rows` of `groups` (three groups).
+fn state_for(functions: &TactfulFunctions, rows: &[Row], groups: &[usize]) -> Vec<ArrayRef> {
+    let mut acc = accumulator_of(functions.profile());
+    acc.update_batch(&batch(rows).columns()[1..], groups, None, 3)
+        .unwrap();
+    acc.state(EmitTo::All).unwrap()
+}
+
+#[test]
+fn merged_states_answer_as_the_rows_themselves_in_every_emit_order() {
+    let f = functions();
+    let (rows, groups) = three_people();
+    // Fed the rows themselves: the answer to match.
+    let mut direct = accumulator_of(f.profile());
+    direct
+        .update_batch(&batch(&rows).columns()[1..], &groups, None, 3)
+        .unwrap();
+    let want = direct.evaluate(EmitTo::All).unwrap();
+    assert_eq!(want.len(), 3);
+    let scores = want.as_struct().column(1).as_list::<i32>();
+    assert!(
+        (0..3).all(|g| !scores.value(g).is_empty()),
+        "every group has scores, so the comparison means something"
+    );
+
+    // Two partial states (odd and even rows), merged: each group's rows
+    // arrive in two held values.
+    let (odd, even): (Vec<_>, Vec<_>) = rows
+        .iter()
+        .cloned()
+        .zip(groups.iter().copied())
+        .enumerate()
+        .partition(|(i, _)| i % 2 == 1);
+    let split = |part: Vec<(usize, (Row, usize))>| {
+        let (r, g): (Vec<Row>, Vec<usize>) = part.into_iter().map(|(_, x)| x).unzip();
+        state_for(&f, &r, &g)
+    };
+    let (a, b) = (split(odd), split(even));
+    let merged = || {
+        let mut acc = accumulator_of(f.profile());
+        acc.merge_batch(&a, &[0, 1, 2], 3).unwrap();
+        acc.merge_batch(&b, &[0, 1, 2], 3).unwrap();
+        acc
+    };
+
+    let mut all = merged();
+    assert_eq!(all.evaluate(EmitTo::All).unwrap().to_data(), want.to_data());
+
+    // The first group first, then the rest (renumbered from 0).
+    let mut first = merged();
+    let head = first.evaluate(EmitTo::First(1)).unwrap();
+    let tail = first.evaluate(EmitTo::All).unwrap();
+    assert_eq!(head.to_data(), want.slice(0, 1).to_data());
+    assert_eq!(tail.to_data(), want.slice(1, 2).to_data());
+
+    // Held values encoded again (a spill, or another merge phase).
+    let mut again = merged();
+    let state = again.state(EmitTo::All).unwrap();
+    let mut last = accumulator_of(f.profile());
+    last.merge_batch(&state, &[0, 1, 2], 3).unwrap();
+    assert_eq!(
+        last.evaluate(EmitTo::All).unwrap().to_data(),
+        want.to_data()
+    );
+}
+
+#[test]
+fn a_corrupt_state_value_is_an_error_when_read_not_a_panic() {
+    let f = functions();
+    let (rows, groups) = three_people();
+    let state = state_for(&f, &rows, &groups);
+    let whole = state[0].as_binary::<i64>().value(0);
+    // The header is fine, the body is cut short: refused when read.
+    let cut: Vec<ArrayRef> = vec![
+        Arc::new(LargeBinaryArray::from(vec![&whole[..whole.len() - 1]])),
+        Arc::new(UInt64Array::from(vec![0])),
+    ];
+    for emit in [EmitTo::All, EmitTo::First(1)] {
+        let mut acc = accumulator_of(f.profile());
+        acc.merge_batch(&cut, &[0], 1).unwrap();
+        let err = acc.evaluate(emit).unwrap_err();
+        assert!(err.to_string().contains("tactful"), "{err}");
+        let mut acc = accumulator_of(f.profile());
+        acc.merge_batch(&cut, &[0], 1).unwrap();
+        assert!(acc.state(EmitTo::All).is_err());
+    }
 }
