@@ -2,6 +2,7 @@
 //! shipped between aggregation phases as the engine's binary encoding and
 //! merged by union, so any split of the rows gives the same answer.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
@@ -56,8 +57,11 @@ struct Groups {
     held: Vec<LargeBinaryArray>,
     /// The values of `held` not yet read, with their groups.
     pending: Vec<Pending>,
-    /// Memory of the arrays in `held`.
+    /// Memory of the arrays in `held`, each buffer counted once.
     held_bytes: usize,
+    /// The values buffers counted in `held_bytes`, by address (they stay
+    /// alive while held).
+    held_buffers: HashSet<usize>,
     /// Event rows read from held values.
     decoded: Vec<EventRow>,
 }
@@ -223,9 +227,13 @@ impl Groups {
             }
         }
         if kept {
-            self.held_bytes = self
-                .held_bytes
-                .saturating_add(bytes.get_array_memory_size());
+            // Slices of one array (DataFusion hands a large state over in
+            // batches) share its buffers: counted once.
+            if self.held_buffers.insert(bytes.values().as_ptr() as usize) {
+                self.held_bytes = self
+                    .held_bytes
+                    .saturating_add(bytes.get_array_memory_size());
+            }
             self.held.push(bytes.clone());
         }
         self.remeasure();
@@ -284,6 +292,7 @@ impl Groups {
         }
         self.held = Vec::new();
         self.held_bytes = 0;
+        self.held_buffers = HashSet::new();
         Ok(())
     }
 
@@ -410,6 +419,7 @@ impl Groups {
         let (held_order, held_starts) = self.pending_by_group(n);
         let held = std::mem::take(&mut self.held);
         self.held_bytes = 0;
+        self.held_buffers = HashSet::new();
         let mut joined = Vec::new();
         let mut rows = Vec::new();
         let mut starts = [0usize; BUCKET_GROUPS + 1];
@@ -471,7 +481,16 @@ impl Groups {
     fn event_rows(&self) -> usize {
         // About how many rows the held values carry (the estimate only
         // sizes a buffer).
-        let held: usize = self.held.iter().map(|a| a.values().len() / ROW_BYTES).sum();
+        let held: usize = self
+            .held
+            .iter()
+            .map(|a| {
+                // The slice's own bytes, not its whole buffer's.
+                let o = a.value_offsets();
+                let span = o.last().copied().unwrap_or(0) - o.first().copied().unwrap_or(0);
+                usize::try_from(span).unwrap_or(0) / ROW_BYTES
+            })
+            .sum();
         held + self.buckets.iter().map(Bucket::len).sum::<usize>()
             + self
                 .partials
@@ -494,6 +513,7 @@ impl Groups {
             + self.held_bytes
             + self.held.capacity() * size_of::<LargeBinaryArray>()
             + self.pending.capacity() * size_of::<Pending>()
+            + self.held_buffers.capacity() * size_of::<usize>()
             + self.caches.heap_bytes()
     }
 }

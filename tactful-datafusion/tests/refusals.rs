@@ -310,3 +310,43 @@ fn a_corrupt_state_value_is_an_error_when_read_not_a_panic() {
         assert!(acc.state(EmitTo::All).is_err());
     }
 }
+
+#[test]
+fn slices_of_one_state_are_read_right_and_counted_once() {
+    let f = functions();
+    let (rows, groups) = three_people();
+    let mut direct = accumulator_of(f.profile());
+    direct
+        .update_batch(&batch(&rows).columns()[1..], &groups, None, 3)
+        .unwrap();
+    let want = direct.evaluate(EmitTo::All).unwrap();
+
+    // DataFusion hands a large state over in slices of one array.
+    let state = state_for(&f, &rows, &groups);
+    let slice =
+        |a: usize, n: usize| -> Vec<ArrayRef> { state.iter().map(|c| c.slice(a, n)).collect() };
+    let mut acc = accumulator_of(f.profile());
+    let whole = state[0].get_array_memory_size();
+    acc.merge_batch(&slice(0, 1), &[0], 3).unwrap();
+    let first = acc.size();
+    assert!(first >= whole, "the held buffer counts: {first} < {whole}");
+    acc.merge_batch(&slice(1, 2), &[1, 2], 3).unwrap();
+    let second = acc.size() - first;
+    assert!(
+        second < whole / 2,
+        "the same buffer counted again: {second} more bytes, the buffer is {whole}"
+    );
+    assert_eq!(acc.evaluate(EmitTo::All).unwrap().to_data(), want.to_data());
+
+    // Encoded again, sized by the slices' own bytes.
+    let mut again = accumulator_of(f.profile());
+    again.merge_batch(&slice(0, 1), &[0], 3).unwrap();
+    again.merge_batch(&slice(1, 2), &[1, 2], 3).unwrap();
+    let re = again.state(EmitTo::All).unwrap();
+    let mut last = accumulator_of(f.profile());
+    last.merge_batch(&re, &[0, 1, 2], 3).unwrap();
+    assert_eq!(
+        last.evaluate(EmitTo::All).unwrap().to_data(),
+        want.to_data()
+    );
+}
