@@ -284,12 +284,9 @@ impl Groups {
             for &r in &self.decoded {
                 partial.push_row(r);
             }
-            if let Some(m) = self.measured.get_mut(g) {
-                let now = partial.heap_bytes();
-                self.total = self.total.saturating_sub(*m).saturating_add(now);
-                *m = now;
-            }
+            self.touched.push(g);
         }
+        self.remeasure();
         self.held = Vec::new();
         self.held_bytes = 0;
         self.held_buffers = HashSet::new();
@@ -377,34 +374,6 @@ impl Groups {
         Ok((partials, unreadable))
     }
 
-    /// The held values sorted by group (a counting sort, keeping their
-    /// order within a group): group `g`'s are `order[starts[g]..starts[g + 1]]`.
-    fn pending_by_group(&mut self, n: usize) -> (Vec<Pending>, Vec<usize>) {
-        let mut starts = vec![0usize; n + 1];
-        for p in &self.pending {
-            if let Some(s) = starts.get_mut(p.group as usize + 1) {
-                *s += 1;
-            }
-        }
-        let mut acc = 0;
-        for s in &mut starts {
-            acc += *s;
-            *s = acc;
-        }
-        let pending = std::mem::take(&mut self.pending);
-        let mut order = pending.clone();
-        let mut next = starts.clone();
-        for p in pending {
-            if let Some(at) = next.get_mut(p.group as usize) {
-                if let Some(slot) = order.get_mut(*at) {
-                    *slot = p;
-                }
-                *at += 1;
-            }
-        }
-        (order, starts)
-    }
-
     /// Takes every group, calling `f` with each group's partial profile,
     /// its logged event rows (grouped, in the order they came) and its
     /// unreadable count, in group order. A bucket's rows are grouped just
@@ -416,7 +385,11 @@ impl Groups {
         mut f: impl FnMut(&PartialProfile, &mut [EventRow], u64) -> Result<()>,
     ) -> Result<()> {
         let n = self.partials.len();
-        let (held_order, held_starts) = self.pending_by_group(n);
+        // Held values in group order, each group's in the order they came
+        // (a stable sort); `rest` is what later groups have left.
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|p| p.group);
+        let mut rest = &pending[..];
         let held = std::mem::take(&mut self.held);
         self.held_bytes = 0;
         self.held_buffers = HashSet::new();
@@ -446,10 +419,9 @@ impl Groups {
                     (Some(a), Some(z)) => rows.get_mut(a..z).unwrap_or(&mut []),
                     _ => &mut [],
                 };
-                let mine = match (held_starts.get(g), held_starts.get(g + 1)) {
-                    (Some(&a), Some(&z)) => held_order.get(a..z).unwrap_or(&[]),
-                    _ => &[],
-                };
+                let k = rest.partition_point(|h| h.group as usize == g);
+                let (mine, later) = rest.split_at(k);
+                rest = later;
                 if mine.is_empty() {
                     f(&p, group, u)?;
                 } else {
@@ -470,7 +442,6 @@ impl Groups {
         self.marks = Vec::new();
         self.buckets = Vec::new();
         self.decoded = Vec::new();
-        self.pending = Vec::new();
         self.total = 0;
         self.logged = 0;
         Ok(())

@@ -231,16 +231,28 @@ fn state_for(functions: &TactfulFunctions, rows: &[Row], groups: &[usize]) -> Ve
     acc.state(EmitTo::All).unwrap()
 }
 
+/// The answer of an accumulator fed `rows` of `groups` (three groups)
+/// themselves: what every merged state must answer.
+fn direct_answer(functions: &TactfulFunctions, rows: &[Row], groups: &[usize]) -> ArrayRef {
+    let mut direct = accumulator_of(functions.profile());
+    direct
+        .update_batch(&batch(rows).columns()[1..], groups, None, 3)
+        .unwrap();
+    direct.evaluate(EmitTo::All).unwrap()
+}
+
+/// The answer of a fresh accumulator that merges `state` of groups 0, 1, 2.
+fn answer_of_state(functions: &TactfulFunctions, state: &[ArrayRef]) -> ArrayRef {
+    let mut acc = accumulator_of(functions.profile());
+    acc.merge_batch(state, &[0, 1, 2], 3).unwrap();
+    acc.evaluate(EmitTo::All).unwrap()
+}
+
 #[test]
 fn merged_states_answer_as_the_rows_themselves_in_every_emit_order() {
     let f = functions();
     let (rows, groups) = three_people();
-    // Fed the rows themselves: the answer to match.
-    let mut direct = accumulator_of(f.profile());
-    direct
-        .update_batch(&batch(&rows).columns()[1..], &groups, None, 3)
-        .unwrap();
-    let want = direct.evaluate(EmitTo::All).unwrap();
+    let want = direct_answer(&f, &rows, &groups);
     assert_eq!(want.len(), 3);
     let scores = want.as_struct().column(1).as_list::<i32>();
     assert!(
@@ -281,12 +293,7 @@ fn merged_states_answer_as_the_rows_themselves_in_every_emit_order() {
     // Held values encoded again (a spill, or another merge phase).
     let mut again = merged();
     let state = again.state(EmitTo::All).unwrap();
-    let mut last = accumulator_of(f.profile());
-    last.merge_batch(&state, &[0, 1, 2], 3).unwrap();
-    assert_eq!(
-        last.evaluate(EmitTo::All).unwrap().to_data(),
-        want.to_data()
-    );
+    assert_eq!(answer_of_state(&f, &state).to_data(), want.to_data());
 }
 
 #[test]
@@ -315,11 +322,7 @@ fn a_corrupt_state_value_is_an_error_when_read_not_a_panic() {
 fn slices_of_one_state_are_read_right_and_counted_once() {
     let f = functions();
     let (rows, groups) = three_people();
-    let mut direct = accumulator_of(f.profile());
-    direct
-        .update_batch(&batch(&rows).columns()[1..], &groups, None, 3)
-        .unwrap();
-    let want = direct.evaluate(EmitTo::All).unwrap();
+    let want = direct_answer(&f, &rows, &groups);
 
     // DataFusion hands a large state over in slices of one array.
     let state = state_for(&f, &rows, &groups);
@@ -343,10 +346,5 @@ fn slices_of_one_state_are_read_right_and_counted_once() {
     again.merge_batch(&slice(0, 1), &[0], 3).unwrap();
     again.merge_batch(&slice(1, 2), &[1, 2], 3).unwrap();
     let re = again.state(EmitTo::All).unwrap();
-    let mut last = accumulator_of(f.profile());
-    last.merge_batch(&re, &[0, 1, 2], 3).unwrap();
-    assert_eq!(
-        last.evaluate(EmitTo::All).unwrap().to_data(),
-        want.to_data()
-    );
+    assert_eq!(answer_of_state(&f, &re).to_data(), want.to_data());
 }
